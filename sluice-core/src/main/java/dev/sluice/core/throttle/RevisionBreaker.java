@@ -1,0 +1,521 @@
+package dev.sluice.core.throttle;
+
+import dev.sluice.core.NanoClock;
+import dev.sluice.core.pod.PodTracker;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.util.Objects;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * A revision's admission gate: {@code capacity} tokens (cc × routable pods) and a bounded FIFO
+ * of requests waiting for one. A waiter is handed a token together with a claimed pod slot,
+ * never a token alone, so a token whose pod slot vanished cannot be lost or spun on.
+ *
+ * <h2>Implementation notes</h2>
+ * <b>State.</b> One 64-bit word holds the tokens in use ({@code active}, low 32 bits) and the
+ * number of waiters ({@code queued}, high 32 bits). {@code capacity} is a separate volatile
+ * int written only by the revision's writer.
+ *
+ * <p><b>Fast paths, no lock.</b> Acquire takes a token with a CAS only while
+ * {@code queued == 0 && active < capacity}: a newcomer never barges past a waiter. Release
+ * gives its token back with a CAS only while {@code queued == 0} (or {@code active} exceeds a
+ * shrunk capacity, when the token must vanish rather than be handed on). Because both
+ * conditions are read from the same word that the enqueue CAS changes, a release and an
+ * enqueue cannot miss each other: either the release sees the waiter and takes the slow path,
+ * or the enqueuer sees the freed token and takes it instead of waiting.
+ *
+ * <p><b>Slow paths, under {@link #lock}.</b> Enqueue, hand-off on release, dispatch after
+ * capacity grows, expiry, cancellation and close all hold the lock while they change the
+ * queue and the word. Under the lock the head waiter is served only if the claimer yields a
+ * pod slot; if it yields none (capacity and pods changed between the two steps), the token
+ * goes back and the waiter keeps its place at the head. Nothing retries until the next
+ * event that can free a slot — a release, or the writer's next capacity update, which always
+ * dispatches — so a waiter never spins. A policy's scan is not an atomic snapshot: a pod freed
+ * behind the scan can be missed, and the release that freed it may have seen no waiter yet.
+ * So a request that parks after a failed claim looks once more after it is visible in the
+ * queue, and the periodic expiry sweep also dispatches: no wake-up is lost for good. Listeners are called after the lock is released, from
+ * a chain of completed waiters linked through their own fields (no allocation).
+ *
+ * <p><b>Capacity.</b> Shrinking never pre-empts: tokens in use stay in use, and until
+ * {@code active} falls below the new capacity releases retire tokens instead of handing them
+ * on. Growing dispatches waiters in FIFO order.
+ *
+ * <p><b>Rejections allocate nothing:</b> a full queue is detected before a waiter is created.
+ */
+public final class RevisionBreaker {
+
+    /** Supplies a reserved pod slot for a request that holds a token, or null if none is free. */
+    @FunctionalInterface
+    public interface PodClaimer {
+        PodTracker claim();
+    }
+
+    private static final System.Logger LOG = System.getLogger(RevisionBreaker.class.getName());
+    private static final VarHandle STATE;
+
+    static {
+        try {
+            STATE = MethodHandles.lookup().findVarHandle(RevisionBreaker.class, "state", long.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    private static final long ONE_QUEUED = 1L << 32;
+
+    private final PodClaimer claimer;
+    private final int queueDepth;
+    private final NanoClock clock;
+    private final ReentrantLock lock = new ReentrantLock();
+
+    @SuppressWarnings("unused")
+    private volatile long state;
+    private volatile int capacity;
+    private volatile Rejection closedWith;
+
+    // Queue, guarded by lock.
+    private Waiter head;
+    private Waiter tail;
+
+    public RevisionBreaker(PodClaimer claimer, int queueDepth, NanoClock clock) {
+        this.claimer = Objects.requireNonNull(claimer, "claimer");
+        if (queueDepth < 0) {
+            throw new IllegalArgumentException("queue depth must be >= 0, was " + queueDepth);
+        }
+        this.queueDepth = queueDepth;
+        this.clock = Objects.requireNonNull(clock, "clock");
+    }
+
+    private static int active(long s) {
+        return (int) s;
+    }
+
+    private static int queued(long s) {
+        return (int) (s >>> 32);
+    }
+
+    /** Tokens in use. */
+    public int active() {
+        return active(state);
+    }
+
+    /** Requests waiting. */
+    public int queued() {
+        return queued(state);
+    }
+
+    public int capacity() {
+        return capacity;
+    }
+
+    public int queueDepth() {
+        return queueDepth;
+    }
+
+    /**
+     * Admits a request: a token and a pod slot at once if both are free, else a place in the
+     * queue, else a rejection. The outcome goes to {@code listener} (see {@link LeaseListener}).
+     *
+     * @param deadlineNanos the {@link NanoClock} reading after which the request stops waiting
+     */
+    public Pending acquire(long deadlineNanos, LeaseListener listener) {
+        Rejection closed = closedWith;
+        if (closed != null) {
+            listener.onReject(closed);
+            return Pending.NONE;
+        }
+        for (;;) {
+            long s = state;
+            if (queued(s) != 0 || active(s) >= capacity) {
+                break;
+            }
+            if (STATE.weakCompareAndSet(this, s, s + 1)) {
+                PodTracker pod = claimer.claim();
+                if (pod != null) {
+                    listener.onLease(pod);
+                    return Pending.NONE;
+                }
+                return waitAtHead(deadlineNanos, listener);
+            }
+        }
+        if (queued(state) >= queueDepth) {
+            listener.onReject(Rejection.QUEUE_FULL);
+            return Pending.NONE;
+        }
+        return enqueue(new Waiter(this, listener, deadlineNanos));
+    }
+
+    /**
+     * Takes a token without waiting, for callers that pick the pod themselves.
+     *
+     * @return whether a token was taken; if so, {@link #release()} must follow
+     */
+    public boolean tryAcquireToken() {
+        if (closedWith != null) {
+            return false;
+        }
+        for (;;) {
+            long s = state;
+            if (queued(s) != 0 || active(s) >= capacity) {
+                return false;
+            }
+            if (STATE.weakCompareAndSet(this, s, s + 1)) {
+                return true;
+            }
+        }
+    }
+
+    /** Returns one token; hands it to the head waiter if that waiter can be given a pod. */
+    public void release() {
+        for (;;) {
+            long s = state;
+            if (active(s) <= 0) {
+                throw new IllegalStateException("revision token released without being held");
+            }
+            if (queued(s) != 0 && active(s) <= capacity) {
+                break;
+            }
+            if (STATE.weakCompareAndSet(this, s, s - 1)) {
+                return;
+            }
+        }
+        Waiter done;
+        lock.lock();
+        try {
+            done = handOffLocked();
+        } finally {
+            lock.unlock();
+        }
+        complete(done);
+    }
+
+    /**
+     * Sets the capacity (writer only) and serves waiters, in order, while tokens and pod slots
+     * are free. Called after every change that may have freed a slot, even if the number is
+     * unchanged.
+     */
+    public void setCapacity(int newCapacity) {
+        if (newCapacity < 0) {
+            throw new IllegalArgumentException("capacity must be >= 0, was " + newCapacity);
+        }
+        capacity = newCapacity;
+        dispatch();
+    }
+
+    /** Serves waiters while tokens and pod slots are free. */
+    public void dispatch() {
+        Waiter done = null;
+        lock.lock();
+        try {
+            long now = clock.nanoTime();
+            for (;;) {
+                Waiter w = head;
+                if (w == null || closedWith != null || active(state) >= capacity) {
+                    break;
+                }
+                if (w.deadline - now <= 0) {
+                    unlinkLocked(w);
+                    done = w.reject(Rejection.QUEUE_TIMEOUT, done);
+                    continue;
+                }
+                PodTracker pod = claimer.claim();
+                if (pod == null) {
+                    break;
+                }
+                unlinkLocked(w);
+                addActiveLocked(1);
+                done = w.grant(pod, done);
+            }
+        } finally {
+            lock.unlock();
+        }
+        complete(done);
+    }
+
+    /**
+     * Rejects, with {@link Rejection#QUEUE_TIMEOUT}, every waiter whose deadline has passed,
+     * then serves waiters if capacity is free. Run periodically, it is also the safety net that
+     * keeps a waiter from being stranded by a missed wake-up.
+     *
+     * @return how many were rejected
+     */
+    public int expireOverdue() {
+        Waiter done = null;
+        int n = 0;
+        lock.lock();
+        try {
+            long now = clock.nanoTime();
+            for (Waiter w = head; w != null; ) {
+                Waiter next = w.next;
+                if (w.deadline - now <= 0) {
+                    unlinkLocked(w);
+                    done = w.reject(Rejection.QUEUE_TIMEOUT, done);
+                    n++;
+                }
+                w = next;
+            }
+        } finally {
+            lock.unlock();
+        }
+        complete(done);
+        dispatch();
+        return n;
+    }
+
+    /**
+     * Closes the gate: every waiter is rejected with {@code reason}, and so is every later
+     * acquire. Tokens in use stay valid and are released as usual.
+     */
+    public void close(Rejection reason) {
+        Objects.requireNonNull(reason, "reason");
+        Waiter done = null;
+        lock.lock();
+        try {
+            if (closedWith == null) {
+                closedWith = reason;
+            }
+            while (head != null) {
+                Waiter w = head;
+                unlinkLocked(w);
+                done = w.reject(closedWith, done);
+            }
+        } finally {
+            lock.unlock();
+        }
+        complete(done);
+    }
+
+    public boolean isClosed() {
+        return closedWith != null;
+    }
+
+    // ------------------------------------------------------------------ slow paths
+
+    private Pending enqueue(Waiter w) {
+        Waiter done = null;
+        boolean parkedWithoutPod = false;
+        lock.lock();
+        try {
+            if (closedWith != null) {
+                done = w.reject(closedWith, null);
+            } else {
+                for (;;) {
+                    long s = state;
+                    if (queued(s) == 0 && active(s) < capacity) {
+                        if (STATE.compareAndSet(this, s, s + 1)) {
+                            PodTracker pod = claimer.claim();
+                            if (pod != null) {
+                                done = w.grant(pod, null);
+                            } else {
+                                addActiveLocked(-1);
+                                linkHeadLocked(w);
+                                parkedWithoutPod = true;
+                            }
+                            break;
+                        }
+                    } else if (queued(s) >= queueDepth) {
+                        done = w.reject(Rejection.QUEUE_FULL, null);
+                        break;
+                    } else {
+                        linkTailLocked(w);
+                        break;
+                    }
+                }
+            }
+        } finally {
+            lock.unlock();
+        }
+        if (done != null) {
+            complete(done);
+            return Pending.NONE;
+        }
+        if (parkedWithoutPod) {
+            dispatch();
+        }
+        return w;
+    }
+
+    /** Holds a token but found no pod: give the token back and wait first in line. */
+    private Pending waitAtHead(long deadlineNanos, LeaseListener listener) {
+        Waiter w = new Waiter(this, listener, deadlineNanos);
+        Waiter done = null;
+        lock.lock();
+        try {
+            addActiveLocked(-1);
+            if (closedWith != null) {
+                done = w.reject(closedWith, null);
+            } else {
+                linkHeadLocked(w);
+            }
+        } finally {
+            lock.unlock();
+        }
+        if (done != null) {
+            complete(done);
+            return Pending.NONE;
+        }
+        // A release that freed a pod while our claim was scanning may have seen no waiter and
+        // kept its token out of the queue; now that we are visible at the head, look once more.
+        dispatch();
+        return w;
+    }
+
+    /** The caller holds one token: give it to the head waiter if a pod is free, else retire it. */
+    private Waiter handOffLocked() {
+        Waiter done = null;
+        long now = clock.nanoTime();
+        for (;;) {
+            Waiter w = head;
+            if (w == null || closedWith != null || active(state) > capacity) {
+                addActiveLocked(-1);
+                return done;
+            }
+            if (w.deadline - now <= 0) {
+                unlinkLocked(w);
+                done = w.reject(Rejection.QUEUE_TIMEOUT, done);
+                continue;
+            }
+            PodTracker pod = claimer.claim();
+            if (pod == null) {
+                addActiveLocked(-1);
+                return done;
+            }
+            unlinkLocked(w);
+            return w.grant(pod, done);
+        }
+    }
+
+    boolean cancel(Waiter w) {
+        lock.lock();
+        try {
+            if (!w.linked) {
+                return false;
+            }
+            unlinkLocked(w);
+            return true;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void addActiveLocked(int delta) {
+        for (;;) {
+            long s = state;
+            if (STATE.compareAndSet(this, s, s + delta)) {
+                return;
+            }
+        }
+    }
+
+    private void addQueuedLocked(long delta) {
+        for (;;) {
+            long s = state;
+            if (STATE.compareAndSet(this, s, s + delta)) {
+                return;
+            }
+        }
+    }
+
+    private void linkTailLocked(Waiter w) {
+        w.prev = tail;
+        w.next = null;
+        if (tail == null) {
+            head = w;
+        } else {
+            tail.next = w;
+        }
+        tail = w;
+        w.linked = true;
+        addQueuedLocked(ONE_QUEUED);
+    }
+
+    private void linkHeadLocked(Waiter w) {
+        w.prev = null;
+        w.next = head;
+        if (head == null) {
+            tail = w;
+        } else {
+            head.prev = w;
+        }
+        head = w;
+        w.linked = true;
+        addQueuedLocked(ONE_QUEUED);
+    }
+
+    private void unlinkLocked(Waiter w) {
+        if (w.prev == null) {
+            head = w.next;
+        } else {
+            w.prev.next = w.next;
+        }
+        if (w.next == null) {
+            tail = w.prev;
+        } else {
+            w.next.prev = w.prev;
+        }
+        w.prev = null;
+        w.next = null;
+        w.linked = false;
+        addQueuedLocked(-ONE_QUEUED);
+    }
+
+    /** Delivers outcomes outside the lock. A listener that throws must not leak its lease. */
+    private void complete(Waiter done) {
+        while (done != null) {
+            Waiter next = done.nextDone;
+            done.nextDone = null;
+            PodTracker pod = done.pod;
+            try {
+                if (pod != null) {
+                    done.listener.onLease(pod);
+                } else {
+                    done.listener.onReject(done.rejection);
+                }
+            } catch (RuntimeException | Error e) {
+                LOG.log(System.Logger.Level.ERROR, "lease listener failed; releasing its lease", e);
+                if (pod != null) {
+                    pod.release();
+                    release();
+                }
+            }
+            done = next;
+        }
+    }
+
+    /** A queued request. Fields other than the final ones are guarded by the breaker's lock. */
+    static final class Waiter implements Pending {
+        final RevisionBreaker owner;
+        final LeaseListener listener;
+        final long deadline;
+        Waiter prev;
+        Waiter next;
+        boolean linked;
+        PodTracker pod;
+        Rejection rejection;
+        Waiter nextDone;
+
+        Waiter(RevisionBreaker owner, LeaseListener listener, long deadline) {
+            this.owner = owner;
+            this.listener = Objects.requireNonNull(listener, "listener");
+            this.deadline = deadline;
+        }
+
+        Waiter grant(PodTracker pod, Waiter chain) {
+            this.pod = pod;
+            this.nextDone = chain;
+            return this;
+        }
+
+        Waiter reject(Rejection reason, Waiter chain) {
+            this.rejection = reason;
+            this.nextDone = chain;
+            return this;
+        }
+
+        @Override
+        public boolean cancel() {
+            return owner.cancel(this);
+        }
+    }
+}

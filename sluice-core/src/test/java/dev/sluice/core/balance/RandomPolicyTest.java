@@ -1,0 +1,10 @@
+package dev.sluice.core.balance;
+
+
+class RandomPolicyTest extends LoadBalancingPolicyContract {
+
+    @Override
+    PolicyKind kind() {
+        return PolicyKind.RANDOM;
+    }
+}
