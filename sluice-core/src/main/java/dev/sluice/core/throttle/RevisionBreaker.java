@@ -224,7 +224,7 @@ public final class RevisionBreaker {
                     break;
                 }
                 unlinkLocked(w);
-                addActiveLocked(1);
+                addStateLocked(1);
                 done = w.grant(pod, done);
             }
         } finally {
@@ -308,7 +308,7 @@ public final class RevisionBreaker {
                             if (pod != null) {
                                 done = w.grant(pod, null);
                             } else {
-                                addActiveLocked(-1);
+                                addStateLocked(ONE_QUEUED - 1);
                                 linkHeadLocked(w);
                                 parkedWithoutPod = true;
                             }
@@ -317,7 +317,10 @@ public final class RevisionBreaker {
                     } else if (queued(s) >= queueDepth) {
                         done = w.reject(Rejection.QUEUE_FULL, null);
                         break;
-                    } else {
+                    } else if (STATE.compareAndSet(this, s, s + ONE_QUEUED)) {
+                        // Conditional on the same snapshot that said "no token free": a release
+                        // that retired its token since then makes this CAS fail, and the loop
+                        // takes the token instead of waiting for a hand-off that will not come.
                         linkTailLocked(w);
                         break;
                     }
@@ -342,10 +345,11 @@ public final class RevisionBreaker {
         Waiter done = null;
         lock.lock();
         try {
-            addActiveLocked(-1);
             if (closedWith != null) {
+                addStateLocked(-1);
                 done = w.reject(closedWith, null);
             } else {
+                addStateLocked(ONE_QUEUED - 1);
                 linkHeadLocked(w);
             }
         } finally {
@@ -368,7 +372,7 @@ public final class RevisionBreaker {
         for (;;) {
             Waiter w = head;
             if (w == null || closedWith != null || active(state) > capacity) {
-                addActiveLocked(-1);
+                addStateLocked(-1);
                 return done;
             }
             if (w.deadline - now <= 0) {
@@ -378,7 +382,7 @@ public final class RevisionBreaker {
             }
             PodTracker pod = claimer.claim();
             if (pod == null) {
-                addActiveLocked(-1);
+                addStateLocked(-1);
                 return done;
             }
             unlinkLocked(w);
@@ -399,7 +403,8 @@ public final class RevisionBreaker {
         }
     }
 
-    private void addActiveLocked(int delta) {
+    /** Adds to the packed word (active in the low half, queued in the high half) under the lock. */
+    private void addStateLocked(long delta) {
         for (;;) {
             long s = state;
             if (STATE.compareAndSet(this, s, s + delta)) {
@@ -408,15 +413,7 @@ public final class RevisionBreaker {
         }
     }
 
-    private void addQueuedLocked(long delta) {
-        for (;;) {
-            long s = state;
-            if (STATE.compareAndSet(this, s, s + delta)) {
-                return;
-            }
-        }
-    }
-
+    /** Links at the tail; the caller has already counted the waiter in {@link #state}. */
     private void linkTailLocked(Waiter w) {
         w.prev = tail;
         w.next = null;
@@ -427,9 +424,9 @@ public final class RevisionBreaker {
         }
         tail = w;
         w.linked = true;
-        addQueuedLocked(ONE_QUEUED);
     }
 
+    /** Links at the head; the caller has already counted the waiter in {@link #state}. */
     private void linkHeadLocked(Waiter w) {
         w.prev = null;
         w.next = head;
@@ -440,9 +437,9 @@ public final class RevisionBreaker {
         }
         head = w;
         w.linked = true;
-        addQueuedLocked(ONE_QUEUED);
     }
 
+    /** Unlinks and uncounts a waiter. */
     private void unlinkLocked(Waiter w) {
         if (w.prev == null) {
             head = w.next;
@@ -457,7 +454,7 @@ public final class RevisionBreaker {
         w.prev = null;
         w.next = null;
         w.linked = false;
-        addQueuedLocked(-ONE_QUEUED);
+        addStateLocked(-ONE_QUEUED);
     }
 
     /** Delivers outcomes outside the lock. A listener that throws must not leak its lease. */

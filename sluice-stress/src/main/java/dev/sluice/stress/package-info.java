@@ -1,0 +1,10 @@
+/**
+ * jcstress tests of the core's races, one class per race, each with its outcomes described in
+ * plain words. Run them with {@code java -jar sluice-stress/target/jcstress.jar} (see the
+ * README for the quick and the long mode).
+ *
+ * <p>Starting points: {@link dev.sluice.stress.TrackerStress} (per-pod breaker: reserve,
+ * release, drain, remove, availability bit) and {@link dev.sluice.stress.BreakerStress}
+ * (revision breaker: acquire, release, cancel).
+ */
+package dev.sluice.stress;
