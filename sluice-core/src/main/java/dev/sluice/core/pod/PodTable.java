@@ -339,13 +339,17 @@ public final class PodTable {
      * Adds a tracker for a pod. Writer only. Reuses a hole if there is one, else extends
      * {@code length}, else grows the table.
      *
-     * @throws IllegalArgumentException if a tracker already serves at {@code address}
+     * <p>A draining tracker at the same address (IP reuse: the old pod finishes its requests
+     * while a new pod has its address) stays in its slot, and the address now finds the new one.
+     *
+     * @throws IllegalArgumentException if a tracker that is not draining already serves at {@code address}
      * @throws IllegalStateException if the table already holds {@link #HARD_MAX_SLOTS} pods
      */
     public PodTracker add(String podId, String address, PodState state, int capacity, long nowNanos) {
         Objects.requireNonNull(address, "address");
-        if (byAddress.containsKey(address)) {
-            throw new IllegalArgumentException("a pod is already tracked at " + address);
+        PodTracker existing = byAddress.get(address);
+        if (existing != null && existing.state() != PodState.DRAINING) {
+            throw new IllegalArgumentException("a pod is already tracked at " + address + ": " + existing);
         }
         int slot;
         if (freeCount > 0) {
@@ -408,6 +412,11 @@ public final class PodTable {
             trimTrailing();
         }
         return true;
+    }
+
+    /** Records that an event confirmed the tracker's state, for the stale sweep. Writer only. */
+    public void touch(PodTracker tracker, long nowNanos) {
+        tracker.touch(nowNanos);
     }
 
     /** Sets every tracker's capacity (containerConcurrency changed). Writer only. */

@@ -286,6 +286,31 @@ public final class RevisionBreaker {
         complete(done);
     }
 
+    /**
+     * Rejects every waiter now with {@code reason}, leaving the gate open for later requests
+     * (a revision whose control path could not recover in time).
+     *
+     * @return how many were rejected
+     */
+    public int rejectWaiting(Rejection reason) {
+        Objects.requireNonNull(reason, "reason");
+        Waiter done = null;
+        int n = 0;
+        lock.lock();
+        try {
+            while (head != null) {
+                Waiter w = head;
+                unlinkLocked(w);
+                done = w.reject(reason, done);
+                n++;
+            }
+        } finally {
+            lock.unlock();
+        }
+        complete(done);
+        return n;
+    }
+
     public boolean isClosed() {
         return closedWith != null;
     }

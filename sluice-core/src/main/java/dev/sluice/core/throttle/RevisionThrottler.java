@@ -139,6 +139,11 @@ public final class RevisionThrottler {
         breaker.close(reason);
     }
 
+    /** Rejects every waiting request with {@code reason}; later requests are admitted as usual. */
+    public int rejectWaiting(Rejection reason) {
+        return breaker.rejectWaiting(reason);
+    }
+
     public boolean isClosed() {
         return breaker.isClosed();
     }

@@ -1,0 +1,479 @@
+package dev.sluice.core.control;
+
+import dev.sluice.core.NanoClock;
+import dev.sluice.core.RevisionId;
+import dev.sluice.core.pod.PodState;
+import dev.sluice.core.pod.PodTable;
+import dev.sluice.core.pod.PodTracker;
+import dev.sluice.core.throttle.Rejection;
+import dev.sluice.core.throttle.RevisionThrottler;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * The single writer of one revision: every change to its {@link PodTable} is one of the named
+ * operations here, applied on the revision's worker thread.
+ *
+ * <h2>Implementation notes</h2>
+ * Only the worker that owns this revision calls the operation methods, one at a time, so the
+ * fields below need no lock; other threads touch only {@link #inbox} (a lock-free MPSC queue)
+ * and {@link #scheduled}, and read the throttler. Ordering rules kept by every operation:
+ * trackers are published before capacity is raised ({@link #updateCapacity()} runs after
+ * additions), and capacity is lowered before trackers are removed (pods leave rotation, then
+ * capacity is updated, then idle ones are removed).
+ *
+ * <p>Authority: {@link #podReports} keeps each address's last report from the pod itself.
+ * Discovery cannot make a pod routable again after the pod said DRAINING or NOT_READY; only
+ * the pod's own READY can (or its return under a new identity). Validation: a pod unknown to
+ * Sluice whose first event claims READY gets no tracker until its readiness check passes;
+ * {@link #validating} remembers which identity each check is for, so a result that a newer
+ * event has superseded is dropped. Identity: an event whose pod id differs from the tracker's
+ * at that address is IP reuse — the old tracker drains, its id is retired (a late event
+ * carrying it is ignored and can never make it READY), and the new pod is validated as new.
+ */
+final class RevisionWriter {
+
+    private static final System.Logger LOG = System.getLogger(RevisionWriter.class.getName());
+    private static final int MAX_RETIRED_IDS = 4096;
+
+    private record Report(String podId, PodState state) {
+    }
+
+    /** What one applied observation did to the table. */
+    private enum Change { ADDED, VALIDATING, DRAINING, CHANGED, UNCHANGED, IGNORED }
+
+    final RevisionId id;
+    final RevisionSettings settings;
+    final PodTable table;
+    final RevisionThrottler throttler;
+    final ConcurrentLinkedQueue<StateManager.Task> inbox = new ConcurrentLinkedQueue<>();
+    final AtomicBoolean scheduled = new AtomicBoolean();
+    final int worker;
+
+    private final StateManager owner;
+    private final NanoClock clock;
+    private final ReadinessCheck readiness;
+    private final ControlMetrics metrics;
+
+    private final Map<String, Report> podReports = new HashMap<>();
+    private final Map<String, String> validating = new HashMap<>();
+    private final Set<String> retiredIds = new LinkedHashSet<>();
+    private List<Endpoint> lastSnapshot;
+    private final List<PodTracker> leaving = new ArrayList<>();
+
+    // Failure state: written by the worker, read by tick() on other threads.
+    private volatile int consecutiveFailures;
+    private volatile long firstFailureNanos;
+    private volatile long retryAtNanos;
+    private volatile boolean failed;
+    private volatile boolean closed;
+
+    private long validationFailures;
+    private long drainDeadlineRemovals;
+
+    RevisionWriter(RevisionId id, RevisionSettings settings, int worker, StateManager owner, NanoClock clock,
+            ReadinessCheck readiness, ControlMetrics metrics) {
+        this.id = id;
+        this.settings = settings;
+        this.worker = worker;
+        this.owner = owner;
+        this.clock = clock;
+        this.readiness = readiness;
+        this.metrics = metrics;
+        this.table = new PodTable(settings.maxScale());
+        this.throttler = new RevisionThrottler(table, settings.policy().create(), settings.containerConcurrency(),
+                settings.queueDepth(), clock);
+        table.onDrained(t -> owner.post(this, "drain-completed", w -> w.drainCompleted(t)));
+    }
+
+    // ------------------------------------------------------------------ operations
+
+    /** A pod's state from the pod itself or from discovery (create or change). */
+    void mutatePod(PodEvent e) {
+        leaving.clear();
+        Change c = apply(e.source(), e.podId(), e.address(), e.state(), clock.nanoTime());
+        if (c != Change.UNCHANGED && c != Change.IGNORED) {
+            updateCapacity();
+            removeIdleLeavers();
+        }
+    }
+
+    /** The pod at {@code address} is gone: it drains, and is removed when idle. */
+    void removePod(String address) {
+        validating.remove(address);
+        podReports.remove(address);
+        PodTracker t = table.find(address);
+        if (t == null) {
+            return;
+        }
+        leaving.clear();
+        startDrain(t, clock.nanoTime());
+        updateCapacity();
+        removeIdleLeavers();
+    }
+
+    /**
+     * Brings the table in line with a discovery snapshot: existing pods keep their trackers
+     * (and in-flight counts), new ones are added (validated first if they claim READY),
+     * missing ones drain. Logs one summary line.
+     */
+    RecalculationSummary recalculate(List<Endpoint> snapshot) {
+        long now = clock.nanoTime();
+        lastSnapshot = List.copyOf(snapshot);
+        leaving.clear();
+        int added = 0;
+        int validatingNow = 0;
+        int draining = 0;
+        int changed = 0;
+        int unchanged = 0;
+        Set<String> seen = new HashSet<>(snapshot.size() * 2);
+        for (Endpoint ep : snapshot) {
+            if (!seen.add(ep.address())) {
+                continue;
+            }
+            switch (apply(EventSource.DISCOVERY, ep.podId(), ep.address(), ep.state(), now)) {
+                case ADDED -> added++;
+                case VALIDATING -> validatingNow++;
+                case DRAINING -> draining++;
+                case CHANGED -> changed++;
+                default -> unchanged++;
+            }
+        }
+        for (PodTracker t : table.trackers()) {
+            if (!seen.contains(t.address()) && t.state() != PodState.DRAINING) {
+                startDrain(t, now);
+                draining++;
+            }
+        }
+        validating.keySet().retainAll(seen);
+        updateCapacity();
+        int removed = removeIdleLeavers();
+        RecalculationSummary summary = new RecalculationSummary(added, validatingNow, draining, removed, changed,
+                unchanged);
+        LOG.log(System.Logger.Level.DEBUG, "{0}: recalculated from {1} endpoints: {2}", id, snapshot.size(), summary);
+        return summary;
+    }
+
+    /**
+     * The clock's operation: removes PENDING or NOT_READY pods with no event for the stale
+     * threshold, removes DRAINING pods at their deadline even with requests in flight, and
+     * expires waiting requests.
+     */
+    void sweep() {
+        long now = clock.nanoTime();
+        long stale = settings.staleThreshold().toNanos();
+        long drain = settings.drainTimeout().toNanos();
+        boolean changedAny = false;
+        for (PodTracker t : table.trackers()) {
+            long age = now - t.lastStateChangeNanos();
+            PodState s = t.state();
+            if ((s == PodState.PENDING || s == PodState.NOT_READY) && age >= stale) {
+                changedAny |= remove(t, false, now);
+            } else if (s == PodState.DRAINING) {
+                if (t.inFlight() == 0) {
+                    changedAny |= remove(t, false, now);
+                } else if (age >= drain && remove(t, true, now)) {
+                    drainDeadlineRemovals++;
+                    metrics.drainDeadlineExpired(id);
+                    changedAny = true;
+                }
+            }
+        }
+        if (changedAny) {
+            updateCapacity();
+        }
+        throttler.expireOverdue();
+    }
+
+    /** A draining tracker's last request ended (posted by the releasing thread). */
+    void drainCompleted(PodTracker t) {
+        if (t.state() == PodState.DRAINING && t.inFlight() == 0 && remove(t, false, clock.nanoTime())) {
+            updateCapacity();
+        }
+    }
+
+    /** The result of a readiness check started by {@link #validate}. */
+    void validationDone(String podId, String address, boolean passed) {
+        if (!podId.equals(validating.get(address))) {
+            return; // superseded by a newer event for this address
+        }
+        validating.remove(address);
+        metrics.readinessValidation(id, passed);
+        if (!passed) {
+            validationFailures++;
+            return;
+        }
+        long now = clock.nanoTime();
+        PodTracker existing = table.find(address);
+        leaving.clear();
+        if (existing != null && existing.podId().equals(podId)) {
+            moveTo(existing, PodState.READY, now);
+        } else {
+            if (existing != null && existing.state() != PodState.DRAINING) {
+                retire(existing, now);
+            }
+            table.add(podId, address, PodState.READY, settings.containerConcurrency(), now);
+            metrics.stateTransition(id, PodState.PENDING, PodState.READY);
+        }
+        updateCapacity();
+        removeIdleLeavers();
+    }
+
+    /** Recomputes the revision's capacity from the table and serves waiters. */
+    void updateCapacity() {
+        throttler.updateCapacity();
+    }
+
+    /** Reports the table's fragmentation and pods by state. */
+    void updateMetrics() {
+        int[] byState = new int[PodState.values().length];
+        for (PodTracker t : table.trackers()) {
+            byState[t.state().ordinal()]++;
+        }
+        metrics.tableUpdated(id, table.fragmentationRatio(), byState);
+    }
+
+    /**
+     * Closes the revision: waiting and later requests are rejected with {@code reason}, and
+     * every pod's slot is released (requests still running finish on their detached trackers).
+     */
+    void close(Rejection reason) {
+        closed = true;
+        throttler.close(reason);
+        validating.clear();
+        long now = clock.nanoTime();
+        for (PodTracker t : table.trackers()) {
+            if (t.state().canMoveTo(PodState.DRAINING)) {
+                moveTo(t, PodState.DRAINING, now);
+            }
+            remove(t, true, now);
+        }
+        updateCapacity();
+    }
+
+    /** After a failure: rebuild the view from the last discovery snapshot and the pods' own reports. */
+    void reconcile() {
+        if (lastSnapshot != null) {
+            recalculate(lastSnapshot);
+        }
+        long now = clock.nanoTime();
+        leaving.clear();
+        for (Map.Entry<String, Report> r : new ArrayList<>(podReports.entrySet())) {
+            apply(EventSource.POD, r.getValue().podId(), r.getKey(), r.getValue().state(), now);
+        }
+        updateCapacity();
+        removeIdleLeavers();
+    }
+
+    // ------------------------------------------------------------------ failure state
+
+    boolean isBackingOff(long now) {
+        return failed && now - retryAtNanos < 0;
+    }
+
+    boolean needsRecovery() {
+        return failed;
+    }
+
+    boolean isClosed() {
+        return closed;
+    }
+
+    void failed(String operation, Throwable cause, long now, long initialBackoffNanos, long maxBackoffNanos) {
+        int n = consecutiveFailures + 1;
+        consecutiveFailures = n;
+        if (!failed) {
+            firstFailureNanos = now;
+        }
+        long backoff = initialBackoffNanos << Math.min(n - 1, 30);
+        if (backoff <= 0 || backoff > maxBackoffNanos) {
+            backoff = maxBackoffNanos;
+        }
+        retryAtNanos = now + backoff;
+        failed = true;
+        metrics.writerFailure(id, operation);
+        LOG.log(System.Logger.Level.ERROR, id + ": writer failed applying " + operation + " (failure #" + n
+                + "); backing off " + backoff / 1_000_000 + " ms, then reconciling", cause);
+    }
+
+    void recovered() {
+        failed = false;
+        consecutiveFailures = 0;
+    }
+
+    /** Whether the writer has been failing for longer than the recovery timeout. */
+    boolean recoveryOverdue(long now) {
+        return failed && now - firstFailureNanos >= settings.recoveryTimeout().toNanos();
+    }
+
+    int consecutiveFailures() {
+        return consecutiveFailures;
+    }
+
+    long validationFailures() {
+        return validationFailures;
+    }
+
+    long drainDeadlineRemovals() {
+        return drainDeadlineRemovals;
+    }
+
+    // ------------------------------------------------------------------ rules
+
+    private Change apply(EventSource source, String podId, String address, PodState state, long now) {
+        if (retiredIds.contains(podId)) {
+            return Change.IGNORED; // a stale identity never becomes READY
+        }
+        if (source == EventSource.POD) {
+            podReports.put(address, new Report(podId, state));
+        }
+        PodTracker t = table.find(address);
+        if (t != null && !t.podId().equals(podId)) {
+            if (t.state() == PodState.DRAINING) {
+                t = null; // the old pod is on its way out; the address belongs to the newcomer
+            } else {
+                retire(t, now);
+                t = null;
+            }
+        }
+        if (t == null) {
+            return applyToUnknown(podId, address, state, now);
+        }
+        table.touch(t, now);
+        PodState current = t.state();
+        if (source == EventSource.DISCOVERY && state == PodState.READY) {
+            Report own = podReports.get(address);
+            boolean podSaidNo = own != null && own.podId().equals(podId)
+                    && (own.state() == PodState.DRAINING || own.state() == PodState.NOT_READY);
+            if (podSaidNo || current == PodState.DRAINING) {
+                return Change.UNCHANGED; // only the pod's own READY undoes its NOT_READY or drain
+            }
+        }
+        switch (state) {
+            case READY -> {
+                if (current.isRoutable()) {
+                    return Change.UNCHANGED;
+                }
+                moveTo(t, PodState.READY, now);
+                return Change.CHANGED;
+            }
+            case NOT_READY, PENDING -> {
+                if (current == PodState.NOT_READY || !current.canMoveTo(PodState.NOT_READY)) {
+                    return Change.UNCHANGED;
+                }
+                moveTo(t, PodState.NOT_READY, now);
+                return Change.CHANGED;
+            }
+            case DRAINING -> {
+                if (current == PodState.DRAINING) {
+                    return Change.UNCHANGED;
+                }
+                startDrain(t, now);
+                return Change.DRAINING;
+            }
+            default -> throw new IllegalArgumentException("state " + state + " cannot be applied");
+        }
+    }
+
+    private Change applyToUnknown(String podId, String address, PodState state, long now) {
+        switch (state) {
+            case READY -> {
+                if (podId.equals(validating.get(address))) {
+                    return Change.VALIDATING;
+                }
+                validate(podId, address);
+                return Change.VALIDATING;
+            }
+            case NOT_READY, PENDING -> {
+                validating.remove(address);
+                table.add(podId, address, state, settings.containerConcurrency(), now);
+                return Change.ADDED;
+            }
+            default -> {
+                validating.remove(address);
+                return Change.IGNORED; // draining a pod we never tracked: nothing to do
+            }
+        }
+    }
+
+    private void validate(String podId, String address) {
+        validating.put(address, podId);
+        CompletionStage<Boolean> result;
+        try {
+            result = readiness.check(id, podId, address);
+        } catch (RuntimeException e) {
+            LOG.log(System.Logger.Level.WARNING, id + ": readiness check for " + podId + " at " + address + " threw", e);
+            owner.post(this, "validation-done", w -> w.validationDone(podId, address, false));
+            return;
+        }
+        result.whenComplete((ok, err) -> {
+            boolean passed = err == null && Boolean.TRUE.equals(ok);
+            owner.post(this, "validation-done", w -> w.validationDone(podId, address, passed));
+        });
+    }
+
+    /** IP reuse: the old pod drains, and its identity may never come back. */
+    private void retire(PodTracker old, long now) {
+        if (retiredIds.size() >= MAX_RETIRED_IDS) {
+            String eldest = retiredIds.iterator().next();
+            retiredIds.remove(eldest);
+        }
+        retiredIds.add(old.podId());
+        Report own = podReports.get(old.address());
+        if (own != null && own.podId().equals(old.podId())) {
+            podReports.remove(old.address());
+        }
+        startDrain(old, now);
+    }
+
+    private void startDrain(PodTracker t, long now) {
+        if (t.state() != PodState.DRAINING) {
+            if (!t.state().canMoveTo(PodState.DRAINING)) {
+                return;
+            }
+            moveTo(t, PodState.DRAINING, now);
+        }
+        leaving.add(t);
+    }
+
+    /** Removes the trackers that started leaving and are idle; run after capacity was lowered. */
+    private int removeIdleLeavers() {
+        int n = 0;
+        long now = clock.nanoTime();
+        for (PodTracker t : leaving) {
+            if (t.inFlight() == 0 && remove(t, false, now)) {
+                n++;
+            }
+        }
+        leaving.clear();
+        return n;
+    }
+
+    private void moveTo(PodTracker t, PodState target, long now) {
+        PodState from = t.state();
+        if (from != target) {
+            table.moveTo(t, target, now);
+            metrics.stateTransition(id, from, target);
+        }
+    }
+
+    private boolean remove(PodTracker t, boolean force, long now) {
+        PodState from = t.state();
+        if (from.isRoutable()) {
+            return false;
+        }
+        if (table.remove(t, force, now)) {
+            metrics.stateTransition(id, from, PodState.REMOVED);
+            return true;
+        }
+        return false;
+    }
+}
