@@ -158,7 +158,9 @@ final class RevisionWriter {
         int removed = removeIdleLeavers();
         RecalculationSummary summary = new RecalculationSummary(added, validatingNow, draining, removed, changed,
                 unchanged);
-        LOG.log(System.Logger.Level.DEBUG, "{0}: recalculated from {1} endpoints: {2}", id, snapshot.size(), summary);
+        boolean quiet = added == 0 && validatingNow == 0 && draining == 0 && removed == 0 && changed == 0;
+        LOG.log(quiet ? System.Logger.Level.DEBUG : System.Logger.Level.INFO,
+                "{0}: recalculated from {1} endpoints: {2}", id, snapshot.size(), summary);
         return summary;
     }
 

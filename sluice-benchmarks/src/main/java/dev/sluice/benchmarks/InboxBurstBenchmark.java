@@ -1,0 +1,106 @@
+package dev.sluice.benchmarks;
+
+import dev.sluice.core.NanoClock;
+import dev.sluice.core.RevisionId;
+import dev.sluice.core.control.ControlMetrics;
+import dev.sluice.core.control.EventSource;
+import dev.sluice.core.control.PodEvent;
+import dev.sluice.core.control.ReadinessCheck;
+import dev.sluice.core.control.RevisionSettings;
+import dev.sluice.core.control.StateManager;
+import dev.sluice.core.pod.PodState;
+import java.util.Arrays;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Warmup;
+
+/**
+ * A burst of 100,000 pod events posted as fast as one thread can into one revision's inbox
+ * (100 pods flapping NOT_READY / READY). The score is the time until the writer has applied
+ * them all; each event's inbox wait (enqueue → writer takes it) is recorded through the
+ * {@link ControlMetrics#inboxWait} hook and printed as p50 / p99 / max per iteration.
+ */
+@BenchmarkMode(Mode.SingleShotTime)
+@OutputTimeUnit(TimeUnit.MILLISECONDS)
+@Warmup(iterations = 5)
+@Measurement(iterations = 10)
+@Fork(1)
+@State(Scope.Benchmark)
+public class InboxBurstBenchmark {
+
+    static final int EVENTS = 100_000;
+    static final RevisionId REV = new RevisionId("bench", "burst");
+
+    static final class Waits implements ControlMetrics {
+        final long[] waits = new long[EVENTS + 16];
+        final AtomicInteger n = new AtomicInteger();
+
+        @Override
+        public void inboxWait(RevisionId revision, long nanos) {
+            int i = n.getAndIncrement();
+            if (i < waits.length) {
+                waits[i] = nanos;
+            }
+        }
+    }
+
+    private Waits waits;
+    private StateManager manager;
+    private PodEvent[] burst;
+
+    @Setup(Level.Trial)
+    public void setUp() {
+        waits = new Waits();
+        manager = new StateManager(1, NanoClock.system(), ReadinessCheck.ALWAYS_READY, waits);
+        manager.open(REV, RevisionSettings.defaults(1));
+        burst = new PodEvent[EVENTS];
+        for (int i = 0; i < EVENTS; i++) {
+            int pod = i % 100;
+            burst[i] = new PodEvent(EventSource.POD, REV, "pod-" + pod, "10.0.0." + pod + ":8080",
+                    (i / 100) % 2 == 0 ? PodState.NOT_READY : PodState.READY);
+        }
+        for (int pod = 0; pod < 100; pod++) {
+            manager.report(new PodEvent(EventSource.POD, REV, "pod-" + pod, "10.0.0." + pod + ":8080",
+                    PodState.NOT_READY));
+        }
+        manager.flush(REV).join();
+    }
+
+    @Setup(Level.Iteration)
+    public void reset() {
+        waits.n.set(0);
+    }
+
+    @TearDown(Level.Iteration)
+    public void print() {
+        int count = Math.min(waits.n.get(), waits.waits.length);
+        long[] w = Arrays.copyOf(waits.waits, count);
+        Arrays.sort(w);
+        System.out.printf("inbox wait over %d events: p50 %.1f us, p99 %.1f us, max %.1f us%n", count,
+                w[count / 2] / 1000.0, w[(int) (count * 0.99)] / 1000.0, w[count - 1] / 1000.0);
+    }
+
+    @TearDown(Level.Trial)
+    public void tearDown() {
+        manager.close();
+    }
+
+    @Benchmark
+    public void burst() {
+        for (PodEvent e : burst) {
+            manager.report(e);
+        }
+        manager.flush(REV).join();
+    }
+}
