@@ -1,0 +1,301 @@
+package dev.sluice.server.config;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
+import dev.sluice.core.RevisionId;
+import dev.sluice.core.balance.PolicyKind;
+import dev.sluice.core.control.Endpoint;
+import dev.sluice.core.pod.PodState;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+
+/**
+ * Reads and validates {@code sluice.yaml}. Every problem is reported as a
+ * {@link ConfigException} naming the file, the field (e.g. {@code revisions[1].timeouts.queue})
+ * and the reason; unknown fields are errors, so a typo never silently falls back to a default.
+ */
+public final class ConfigLoader {
+
+    public static final String DEFAULT_PROXY_LISTEN = "0.0.0.0:8080";
+    public static final String DEFAULT_CONTROL_LISTEN = "127.0.0.1:8081";
+    public static final Duration DEFAULT_DRAIN_PERIOD = Duration.ofSeconds(5);
+    public static final Duration DEFAULT_GRACE_PERIOD = Duration.ofSeconds(30);
+    public static final Duration DEFAULT_QUEUE_TIMEOUT = Duration.ofSeconds(60);
+    public static final Duration DEFAULT_REQUEST_TIMEOUT = Duration.ofSeconds(300);
+
+    private static final YAMLMapper YAML = new YAMLMapper();
+
+    private ConfigLoader() {
+    }
+
+    /** Loads a file. */
+    public static SluiceConfig load(Path file) throws ConfigException {
+        String text;
+        try {
+            text = Files.readString(file);
+        } catch (NoSuchFileException e) {
+            throw new ConfigException(file.toString(), "", "file not found");
+        } catch (IOException e) {
+            throw new ConfigException(file.toString(), "", "cannot read: " + e.getMessage());
+        }
+        return parse(file.toString(), text);
+    }
+
+    /** Parses YAML text; {@code name} is what errors call the file. */
+    public static SluiceConfig parse(String name, String yaml) throws ConfigException {
+        JsonNode root;
+        try {
+            root = YAML.readTree(yaml);
+        } catch (JsonProcessingException e) {
+            String where = e.getLocation() == null ? "" : " at line " + e.getLocation().getLineNr()
+                    + ", column " + e.getLocation().getColumnNr();
+            throw new ConfigException(name, "", "not valid YAML" + where + ": " + e.getOriginalMessage());
+        }
+        return new Reader(name).config(root == null || root.isMissingNode() ? YAML.createObjectNode() : root);
+    }
+
+    /** Walks the tree, remembering the path for error messages. */
+    private static final class Reader {
+        private final String file;
+
+        Reader(String file) {
+            this.file = file;
+        }
+
+        private ConfigException error(String field, String reason) {
+            return new ConfigException(file, field, reason);
+        }
+
+        SluiceConfig config(JsonNode root) throws ConfigException {
+            object(root, "", Set.of("listen", "control", "shutdown", "revisions"));
+            JsonNode listen = optionalObject(root, "listen", "listen", Set.of("proxy", "control"));
+            ListenAddress proxy = listen(listen, "listen.proxy", "proxy", DEFAULT_PROXY_LISTEN);
+            ListenAddress control = listen(listen, "listen.control", "control", DEFAULT_CONTROL_LISTEN);
+            JsonNode controlNode = optionalObject(root, "control", "control", Set.of("tokenFile"));
+            String tokenFile = string(controlNode, "control.tokenFile", "tokenFile", null);
+            JsonNode shutdown = optionalObject(root, "shutdown", "shutdown", Set.of("drainPeriod", "gracePeriod"));
+            Duration drain = duration(shutdown, "shutdown.drainPeriod", "drainPeriod", DEFAULT_DRAIN_PERIOD, true);
+            Duration grace = duration(shutdown, "shutdown.gracePeriod", "gracePeriod", DEFAULT_GRACE_PERIOD, true);
+
+            List<RevisionConfig> revisions = new ArrayList<>();
+            JsonNode list = root.get("revisions");
+            if (list != null && !list.isNull()) {
+                if (!list.isArray()) {
+                    throw error("revisions", "must be a list of revisions");
+                }
+                Map<RevisionId, String> ids = new HashMap<>();
+                Map<String, String> hosts = new HashMap<>();
+                for (int i = 0; i < list.size(); i++) {
+                    String at = "revisions[" + i + "]";
+                    RevisionConfig r = revision(list.get(i), at);
+                    revisions.add(r);
+                    String before = ids.putIfAbsent(r.id(), at);
+                    if (before != null) {
+                        throw error(at, "revision " + r.id() + " is already defined at " + before);
+                    }
+                    for (int h = 0; h < r.hosts().size(); h++) {
+                        String other = hosts.putIfAbsent(r.hosts().get(h), at);
+                        if (other != null) {
+                            throw error(at + ".hosts[" + h + "]", "host '" + r.hosts().get(h)
+                                    + "' is already routed to the revision at " + other);
+                        }
+                    }
+                }
+            }
+            return new SluiceConfig(proxy, control, tokenFile == null ? null : Path.of(tokenFile), drain, grace,
+                    revisions);
+        }
+
+        RevisionConfig revision(JsonNode node, String at) throws ConfigException {
+            object(node, at, Set.of("namespace", "name", "hosts", "containerConcurrency", "policy", "queueDepth",
+                    "overflowStatus", "timeouts", "maxScale", "readinessPath", "staleThreshold", "drainTimeout",
+                    "pods"));
+            String namespace = string(node, at + ".namespace", "namespace", "default");
+            String name = string(node, at + ".name", "name", null);
+            if (name == null) {
+                throw error(at + ".name", "missing: every revision needs a name");
+            }
+            RevisionId id = parsed(at, () -> new RevisionId(namespace, name));
+            int cc = integer(node, at + ".containerConcurrency", "containerConcurrency", 0, 0, 1_000_000);
+            String policyName = string(node, at + ".policy", "policy", null);
+            PolicyKind policy = policyName == null ? PolicyKind.defaultFor(cc)
+                    : parsed(at + ".policy", () -> PolicyKind.parse(policyName));
+            int queueDepth = integer(node, at + ".queueDepth", "queueDepth", 10_000, 0, 10_000_000);
+            int overflow = integer(node, at + ".overflowStatus", "overflowStatus", 503, 429, 503);
+            if (overflow != 503 && overflow != 429) {
+                throw error(at + ".overflowStatus", "must be 503 or 429, was " + overflow);
+            }
+            JsonNode timeouts = optionalObject(node, at + ".timeouts", "timeouts",
+                    Set.of("queue", "total", "responseStart"));
+            Duration total = duration(timeouts, at + ".timeouts.total", "total", DEFAULT_REQUEST_TIMEOUT, false);
+            Duration queue = duration(timeouts, at + ".timeouts.queue", "queue", DEFAULT_QUEUE_TIMEOUT.compareTo(total) < 0
+                    ? DEFAULT_QUEUE_TIMEOUT : total, false);
+            Duration responseStart = duration(timeouts, at + ".timeouts.responseStart", "responseStart", total, false);
+            if (queue.compareTo(total) > 0) {
+                throw error(at + ".timeouts.queue", "(" + Durations.format(queue) + ") must not exceed timeouts.total ("
+                        + Durations.format(total) + "): a request cannot wait longer than it may live");
+            }
+            int maxScale = integer(node, at + ".maxScale", "maxScale", 0, 0, 1_000_000);
+            String readinessPath = string(node, at + ".readinessPath", "readinessPath", "/");
+            if (!readinessPath.startsWith("/")) {
+                throw error(at + ".readinessPath", "must start with '/', was '" + readinessPath + "'");
+            }
+            Duration stale = duration(node, at + ".staleThreshold", "staleThreshold", Duration.ofMinutes(10), false);
+            Duration drain = duration(node, at + ".drainTimeout", "drainTimeout", Duration.ofSeconds(300), false);
+            List<String> hosts = strings(node, at + ".hosts", "hosts");
+            List<Endpoint> pods = pods(node.get("pods"), at + ".pods");
+            return new RevisionConfig(id, hosts, cc, policy, queueDepth, overflow, queue, total, responseStart,
+                    maxScale, readinessPath, stale, drain, pods);
+        }
+
+        List<Endpoint> pods(JsonNode node, String at) throws ConfigException {
+            List<Endpoint> out = new ArrayList<>();
+            if (node == null || node.isNull()) {
+                return out;
+            }
+            if (!node.isArray()) {
+                throw error(at, "must be a list of pod addresses (host:port) or {address, id} entries");
+            }
+            Set<String> seen = new java.util.HashSet<>();
+            for (int i = 0; i < node.size(); i++) {
+                JsonNode p = node.get(i);
+                String pat = at + "[" + i + "]";
+                String address;
+                String id;
+                if (p.isTextual()) {
+                    address = p.asText();
+                    id = address;
+                } else if (p.isObject()) {
+                    object(p, pat, Set.of("address", "id"));
+                    address = string(p, pat + ".address", "address", null);
+                    if (address == null) {
+                        throw error(pat + ".address", "missing: expected host:port");
+                    }
+                    id = string(p, pat + ".id", "id", address);
+                } else {
+                    throw error(pat, "must be host:port or {address, id}");
+                }
+                String podId = id;
+                String addr = address;
+                out.add(parsed(pat, () -> new Endpoint(podId, addr, PodState.READY)));
+                if (!seen.add(address)) {
+                    throw error(pat, "pod address " + address + " is listed twice");
+                }
+            }
+            return out;
+        }
+
+        // ---- field helpers
+
+        private interface Parse<T> {
+            T get();
+        }
+
+        private <T> T parsed(String at, Parse<T> parse) throws ConfigException {
+            try {
+                return parse.get();
+            } catch (IllegalArgumentException e) {
+                throw error(at, e.getMessage());
+            }
+        }
+
+        private void object(JsonNode node, String at, Set<String> known) throws ConfigException {
+            if (!node.isObject()) {
+                throw error(at, "must be a mapping of " + new java.util.TreeSet<>(known));
+            }
+            Iterator<String> names = node.fieldNames();
+            while (names.hasNext()) {
+                String n = names.next();
+                if (!known.contains(n)) {
+                    throw error(at.isEmpty() ? n : at + "." + n, "unknown field (known here: "
+                            + String.join(", ", new java.util.TreeSet<>(known)) + ")");
+                }
+            }
+        }
+
+        private JsonNode optionalObject(JsonNode parent, String at, String key, Set<String> known)
+                throws ConfigException {
+            JsonNode n = parent.get(key);
+            if (n == null || n.isNull()) {
+                return YAML.createObjectNode();
+            }
+            object(n, at, known);
+            return n;
+        }
+
+        private String string(JsonNode parent, String at, String key, String dflt) throws ConfigException {
+            JsonNode n = parent.get(key);
+            if (n == null || n.isNull()) {
+                return dflt;
+            }
+            if (!n.isValueNode() || n.isBoolean()) {
+                throw error(at, "must be a string");
+            }
+            return n.asText();
+        }
+
+        private List<String> strings(JsonNode parent, String at, String key) throws ConfigException {
+            JsonNode n = parent.get(key);
+            List<String> out = new ArrayList<>();
+            if (n == null || n.isNull()) {
+                return out;
+            }
+            if (!n.isArray()) {
+                throw error(at, "must be a list of strings");
+            }
+            for (int i = 0; i < n.size(); i++) {
+                if (!n.get(i).isTextual() || n.get(i).asText().isBlank()) {
+                    throw error(at + "[" + i + "]", "must be a non-empty string");
+                }
+                out.add(n.get(i).asText().toLowerCase(java.util.Locale.ROOT));
+            }
+            return out;
+        }
+
+        private int integer(JsonNode parent, String at, String key, int dflt, int min, int max)
+                throws ConfigException {
+            JsonNode n = parent.get(key);
+            if (n == null || n.isNull()) {
+                return dflt;
+            }
+            if (!n.isIntegralNumber() || !n.canConvertToInt()) {
+                throw error(at, "must be a whole number, was '" + n.asText() + "'");
+            }
+            int v = n.intValue();
+            if (v < min || v > max) {
+                throw error(at, "must be between " + min + " and " + max + ", was " + v);
+            }
+            return v;
+        }
+
+        private Duration duration(JsonNode parent, String at, String key, Duration dflt, boolean zeroAllowed)
+                throws ConfigException {
+            JsonNode n = parent.get(key);
+            if (n == null || n.isNull()) {
+                return dflt;
+            }
+            Duration d = parsed(at, () -> Durations.parse(n.asText()));
+            if (d.isNegative() || (!zeroAllowed && d.isZero())) {
+                throw error(at, "must be " + (zeroAllowed ? "zero or more" : "positive") + ", was " + n.asText());
+            }
+            return d;
+        }
+
+        private ListenAddress listen(JsonNode parent, String at, String key, String dflt) throws ConfigException {
+            String text = string(parent, at, key, dflt);
+            return parsed(at, () -> ListenAddress.parse(text));
+        }
+    }
+
+}

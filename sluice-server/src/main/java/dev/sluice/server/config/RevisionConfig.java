@@ -1,0 +1,32 @@
+package dev.sluice.server.config;
+
+import dev.sluice.core.RevisionId;
+import dev.sluice.core.balance.PolicyKind;
+import dev.sluice.core.control.Endpoint;
+import dev.sluice.core.control.RevisionSettings;
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * One revision in {@code sluice.yaml}.
+ *
+ * @param hosts          Host header values routed to this revision (besides the headers)
+ * @param overflowStatus 503 (default) or 429: the answer when the queue is full
+ * @param pods           static pods (discovery from the file); empty when pods push their state
+ */
+public record RevisionConfig(RevisionId id, List<String> hosts, int containerConcurrency, PolicyKind policy,
+        int queueDepth, int overflowStatus, Duration queueTimeout, Duration requestTimeout,
+        Duration responseStartTimeout, int maxScale, String readinessPath, Duration staleThreshold,
+        Duration drainTimeout, List<Endpoint> pods) {
+
+    public RevisionConfig {
+        hosts = List.copyOf(hosts);
+        pods = List.copyOf(pods);
+    }
+
+    /** The control path's view of this revision. */
+    public RevisionSettings settings() {
+        return new RevisionSettings(containerConcurrency, maxScale, queueDepth, policy, staleThreshold, drainTimeout,
+                RevisionSettings.DEFAULT_RECOVERY_TIMEOUT);
+    }
+}

@@ -1,0 +1,22 @@
+package dev.sluice.server.config;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * The whole of {@code sluice.yaml}.
+ *
+ * @param controlTokenFile file holding the bearer token pods present to the control API, or
+ *                         null (then the token may come from {@code SLUICE_CONTROL_TOKEN}; with
+ *                         neither, the control API listens on loopback only)
+ * @param drainPeriod      after SIGTERM: how long the proxy keeps serving while {@code /readyz} fails
+ * @param gracePeriod      then: how long in-flight requests may take to finish
+ */
+public record SluiceConfig(ListenAddress proxyListen, ListenAddress controlListen, Path controlTokenFile,
+        Duration drainPeriod, Duration gracePeriod, List<RevisionConfig> revisions) {
+
+    public SluiceConfig {
+        revisions = List.copyOf(revisions);
+    }
+}
