@@ -65,6 +65,8 @@ final class RevisionWriter {
 
     private final Map<String, Report> podReports = new HashMap<>();
     private final Map<String, String> validating = new HashMap<>();
+    /** Addresses taken out of rotation by passive health, re-probed until they pass. */
+    private final Map<String, String> unreachable = new HashMap<>();
     private final Set<String> retiredIds = new LinkedHashSet<>();
     private List<Endpoint> lastSnapshot;
     private final List<PodTracker> leaving = new ArrayList<>();
@@ -192,6 +194,8 @@ final class RevisionWriter {
         if (changedAny) {
             updateCapacity();
         }
+        unreachable.keySet().removeIf(address -> table.find(address) == null);
+        unreachable.forEach((address, podId) -> probeUnreachable(podId, address));
         throttler.expireOverdue();
     }
 
@@ -200,6 +204,56 @@ final class RevisionWriter {
         if (t.state() == PodState.DRAINING && t.inFlight() == 0 && remove(t, false, clock.nanoTime())) {
             updateCapacity();
         }
+    }
+
+    /**
+     * Passive health: the data path could not reach the pod. It leaves rotation (NOT_READY) and
+     * is probed; when a probe passes it returns as RECOVERING. A pod that said NOT_READY or
+     * DRAINING itself is left to its own word.
+     */
+    void podUnreachable(String podId, String address) {
+        PodTracker t = table.find(address);
+        if (t == null || !t.podId().equals(podId) || !t.state().isRoutable()) {
+            return;
+        }
+        long now = clock.nanoTime();
+        moveTo(t, PodState.NOT_READY, now);
+        updateCapacity();
+        unreachable.put(address, podId);
+        probeUnreachable(podId, address);
+    }
+
+    /** The result of a probe of a pod that passive health took out of rotation. */
+    void recoveryProbeDone(String podId, String address, boolean passed) {
+        metrics.readinessValidation(id, passed);
+        PodTracker t = table.find(address);
+        if (!podId.equals(unreachable.get(address)) || t == null || !t.podId().equals(podId)
+                || t.state() != PodState.NOT_READY) {
+            unreachable.remove(address, podId);
+            return;
+        }
+        if (passed) {
+            unreachable.remove(address);
+            Report own = podReports.get(address);
+            if (own == null || !own.podId().equals(podId) || own.state() == PodState.READY) {
+                moveTo(t, PodState.RECOVERING, clock.nanoTime());
+                updateCapacity();
+            }
+        }
+        // A failed probe is retried by the next sweep.
+    }
+
+    private void probeUnreachable(String podId, String address) {
+        CompletionStage<Boolean> result;
+        try {
+            result = readiness.check(id, podId, address);
+        } catch (RuntimeException e) {
+            return; // retried by the next sweep
+        }
+        result.whenComplete((ok, err) -> {
+            boolean passed = err == null && Boolean.TRUE.equals(ok);
+            owner.post(this, "recovery-probe-done", w -> w.recoveryProbeDone(podId, address, passed));
+        });
     }
 
     /** The result of a readiness check started by {@link #validate}. */

@@ -172,6 +172,20 @@ public final class StateManager implements AutoCloseable {
     }
 
     /**
+     * Passive health: the data path could not connect to this pod. It leaves rotation and is
+     * probed until its readiness check passes, then returns as RECOVERING.
+     *
+     * @throws UnknownRevisionException if the revision is not open
+     */
+    public CompletableFuture<Void> reportUnreachable(RevisionId revision, String podId, String address) {
+        RevisionWriter w = writer(revision);
+        return submit(w, "pod-unreachable", rw -> {
+            rw.podUnreachable(podId, address);
+            return null;
+        }).thenApply(x -> null);
+    }
+
+    /**
      * Replaces the revision's view with a discovery snapshot (static config, EndpointSlices).
      *
      * @throws UnknownRevisionException if the revision is not open

@@ -164,6 +164,41 @@ class StateManagerTest {
         assertThat(table.size()).isEqualTo(1);
     }
 
+    // ------------------------------------------------------------------ passive health
+
+    @Test
+    void anUnreachablePodLeavesRotationAndReturnsAsRecoveringWhenAProbePasses() {
+        PodTracker t = readyPod("a", "10.0.0.1:8080");
+        readiness.pending.clear();
+        await(manager.reportUnreachable(REV, "a", "10.0.0.1:8080"));
+        assertThat(t.state()).isEqualTo(PodState.NOT_READY);
+        assertThat(throttler.capacity()).isZero();
+        readiness.answer("a", "10.0.0.1:8080", false);
+        flush();
+        assertThat(t.state()).as("a failed probe keeps it out").isEqualTo(PodState.NOT_READY);
+        readiness.pending.clear();
+        manager.tick(); // the sweep probes again
+        flush();
+        readiness.answer("a", "10.0.0.1:8080", true);
+        await().atMost(Duration.ofSeconds(10)).until(() -> t.state() == PodState.RECOVERING);
+        assertThat(throttler.capacity()).isEqualTo(1);
+        assertThat(throttler.tryAcquire()).isSameAs(t);
+    }
+
+    @Test
+    void passiveHealthDoesNotOverrideThePodsOwnWord() {
+        PodTracker t = readyPod("a", "10.0.0.1:8080");
+        readiness.pending.clear();
+        await(manager.reportUnreachable(REV, "a", "10.0.0.1:8080"));
+        pod("a", "10.0.0.1:8080", PodState.NOT_READY);
+        readiness.answer("a", "10.0.0.1:8080", true);
+        flush();
+        flush();
+        assertThat(t.state()).isEqualTo(PodState.NOT_READY);
+        await(manager.reportUnreachable(REV, "other", "10.0.0.1:8080"));
+        assertThat(t.state()).as("a report naming another identity changes nothing").isEqualTo(PodState.NOT_READY);
+    }
+
     // ------------------------------------------------------------------ stale sweep
 
     @Test
@@ -321,7 +356,8 @@ class StateManagerTest {
             await(m.recalculate(rev, two));
             assertThat(t.size()).isEqualTo(2);
             assertThat(t.length()).isEqualTo(2);
-            assertThat(metrics.fragmentation).isZero();
+            // The hook runs after the batch that completed the future.
+            await().atMost(Duration.ofSeconds(10)).until(() -> metrics.fragmentation == 0.0);
         }
     }
 
@@ -425,7 +461,7 @@ class StateManagerTest {
         assertThat(metrics.inboxWaits.get()).isGreaterThanOrEqualTo(2);
         assertThat(metrics.processed).containsKeys("mutate-pod", "validation-done");
         assertThat(metrics.transitions).contains("PENDING->READY", "READY->NOT_READY");
-        assertThat(metrics.podsByState[PodState.NOT_READY.ordinal()]).isEqualTo(1);
+        await().atMost(Duration.ofSeconds(10)).until(() -> metrics.podsByState[PodState.NOT_READY.ordinal()] == 1);
     }
 
     private static LeaseListener listener(List<Rejection> rejected) {
