@@ -1,0 +1,137 @@
+package dev.sluice.server.cli;
+
+import dev.sluice.server.config.ConfigException;
+import dev.sluice.server.config.ConfigLoader;
+import dev.sluice.server.config.ListenAddress;
+import dev.sluice.server.config.SluiceConfig;
+import dev.sluice.server.runtime.SluiceServer;
+import dev.sluice.server.runtime.StartupException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** {@code sluice}: an activator for serverless HTTP workloads. */
+@Command(name = "sluice", mixinStandardHelpOptions = true, version = "sluice 0.1.0",
+        description = "An activator for serverless HTTP workloads: holds requests until a pod has a free slot.",
+        subcommands = {SluiceCommand.Run.class, SluiceCommand.Validate.class})
+public final class SluiceCommand implements Callable<Integer> {
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public Integer call() {
+        spec.commandLine().usage(spec.commandLine().getOut());
+        return 2;
+    }
+
+    public static void main(String[] args) {
+        System.exit(commandLine().execute(args));
+    }
+
+    static CommandLine commandLine() {
+        return new CommandLine(new SluiceCommand()).setCaseInsensitiveEnumValuesAllowed(true);
+    }
+
+    static SluiceConfig loadOrDefault(Path file) throws ConfigException {
+        if (file != null) {
+            return ConfigLoader.load(file);
+        }
+        Path local = Path.of("sluice.yaml");
+        return Files.exists(local) ? ConfigLoader.load(local) : ConfigLoader.parse("(built-in defaults)", "");
+    }
+
+    /** {@code sluice run}: serve until SIGTERM, then shut down gracefully. */
+    @Command(name = "run", mixinStandardHelpOptions = true, description = "Run Sluice.")
+    static final class Run implements Callable<Integer> {
+        @Option(names = {"-c", "--config"}, defaultValue = "${env:SLUICE_CONFIG}",
+                description = "sluice.yaml (env SLUICE_CONFIG; default ./sluice.yaml if present)")
+        Path config;
+
+        @Option(names = "--proxy-listen", defaultValue = "${env:SLUICE_PROXY_LISTEN}",
+                description = "host:port for the proxy (overrides listen.proxy; env SLUICE_PROXY_LISTEN)")
+        String proxyListen;
+
+        @Option(names = "--control-listen", defaultValue = "${env:SLUICE_CONTROL_LISTEN}",
+                description = "host:port for the control API (overrides listen.control; env SLUICE_CONTROL_LISTEN)")
+        String controlListen;
+
+        @Option(names = "--control-token-file", defaultValue = "${env:SLUICE_CONTROL_TOKEN_FILE}",
+                description = "file with the control API's bearer token (overrides control.tokenFile)")
+        Path tokenFile;
+
+        @Option(names = "--io-threads", defaultValue = "0",
+                description = "event-loop threads for the proxy (0 = one per core)")
+        int ioThreads;
+
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+
+        @Override
+        public Integer call() {
+            PrintWriter err = spec.commandLine().getErr();
+            SluiceConfig c;
+            try {
+                c = loadOrDefault(config);
+                c = new SluiceConfig(
+                        proxyListen == null ? c.proxyListen() : ListenAddress.parse(proxyListen),
+                        controlListen == null ? c.controlListen() : ListenAddress.parse(controlListen),
+                        tokenFile == null ? c.controlTokenFile() : tokenFile, c.drainPeriod(), c.gracePeriod(),
+                        c.revisions());
+            } catch (ConfigException e) {
+                err.println("sluice: invalid configuration: " + e.getMessage());
+                return 2;
+            } catch (IllegalArgumentException e) {
+                err.println("sluice: invalid option: " + e.getMessage());
+                return 2;
+            }
+            int threads = ioThreads > 0 ? ioThreads : Runtime.getRuntime().availableProcessors();
+            SluiceServer server;
+            try {
+                server = SluiceServer.start(c, System.getenv(SluiceServer.TOKEN_ENV), threads);
+            } catch (StartupException e) {
+                err.println("sluice: " + e.getMessage());
+                return 1;
+            }
+            CountDownLatch stopped = new CountDownLatch(1);
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+                server.shutdown();
+                stopped.countDown();
+            }, "sluice-shutdown"));
+            try {
+                stopped.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            return 0;
+        }
+    }
+
+    /** {@code sluice validate FILE}: check a configuration and exit. */
+    @Command(name = "validate", mixinStandardHelpOptions = true, description = "Check a sluice.yaml and exit.")
+    static final class Validate implements Callable<Integer> {
+        @Parameters(paramLabel = "FILE", description = "the configuration to check")
+        Path file;
+
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+
+        @Override
+        public Integer call() {
+            try {
+                SluiceConfig c = ConfigLoader.load(file);
+                spec.commandLine().getOut().println(file + ": valid (" + c.revisions().size() + " revision(s))");
+                return 0;
+            } catch (ConfigException e) {
+                spec.commandLine().getErr().println("sluice: invalid configuration: " + e.getMessage());
+                return 2;
+            }
+        }
+    }
+}

@@ -1,0 +1,257 @@
+package dev.sluice.server.control;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.sluice.core.RevisionId;
+import dev.sluice.core.control.EventSource;
+import dev.sluice.core.control.PodEvent;
+import dev.sluice.core.control.StateManager;
+import dev.sluice.core.control.UnknownRevisionException;
+import dev.sluice.core.pod.PodTracker;
+import dev.sluice.core.throttle.RevisionThrottler;
+import dev.sluice.server.metrics.SluiceMetrics;
+import dev.sluice.server.proxy.Route;
+import dev.sluice.server.proxy.Routes;
+import dev.sluice.server.proxy.Transport;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpObjectAggregator;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.QueryStringDecoder;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
+
+/**
+ * The control API, default port 8081.
+ *
+ * <ul>
+ *   <li>{@code POST /v1/pods} — a pod's own report: {@code {"revision":"ns/name","podId":"…",
+ *       "address":"ip:port","state":"ready|not-ready|draining"}}, with
+ *       {@code Authorization: Bearer <token>}. 200 once applied; 401 without a valid token, 400
+ *       for a malformed report, 404 for an unknown revision — and then nothing changes.</li>
+ *   <li>{@code GET /v1/revisions} — capacity, queued and active per revision, and each pod's
+ *       state and in-flight count.</li>
+ *   <li>{@code GET /healthz} (alive), {@code GET /readyz} (fails once shutdown begins),
+ *       {@code GET /metrics} (Prometheus text format).</li>
+ * </ul>
+ */
+public final class ControlServer {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final int MAX_BODY = 64 * 1024;
+
+    private final Channel channel;
+
+    private ControlServer(Channel channel) {
+        this.channel = channel;
+    }
+
+    /** What the control API reads and acts on. */
+    public record Backend(StateManager control, Supplier<Routes> routes, SluiceMetrics metrics,
+            BooleanSupplier ready, byte[] token) {
+    }
+
+    public static ControlServer start(InetSocketAddress address, EventLoopGroup group, Transport transport,
+            Backend backend) throws InterruptedException {
+        ServerBootstrap b = new ServerBootstrap().group(group).channel(transport.serverChannel())
+                .childHandler(new ChannelInitializer<>() {
+                    @Override
+                    protected void initChannel(Channel ch) {
+                        ch.pipeline().addLast(new HttpServerCodec(), new HttpObjectAggregator(MAX_BODY),
+                                new Handler(backend));
+                    }
+                });
+        return new ControlServer(b.bind(address).sync().channel());
+    }
+
+    public InetSocketAddress address() {
+        return (InetSocketAddress) channel.localAddress();
+    }
+
+    public void close() {
+        channel.close().syncUninterruptibly();
+    }
+
+    private static final class Handler extends SimpleChannelInboundHandler<FullHttpRequest> {
+        private final Backend backend;
+
+        Handler(Backend backend) {
+            this.backend = backend;
+        }
+
+        @Override
+        protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest req) {
+            boolean keep = HttpUtil.isKeepAlive(req);
+            if (req.decoderResult().isFailure()) {
+                send(ctx, text(HttpResponseStatus.BAD_REQUEST, "malformed HTTP request\n"), false);
+                return;
+            }
+            String path = new QueryStringDecoder(req.uri()).path();
+            HttpMethod m = req.method();
+            switch (path) {
+                case "/healthz" -> send(ctx, text(HttpResponseStatus.OK, "ok\n"), keep);
+                case "/readyz" -> send(ctx, backend.ready().getAsBoolean() ? text(HttpResponseStatus.OK, "ready\n")
+                        : text(HttpResponseStatus.SERVICE_UNAVAILABLE, "shutting down\n"), keep);
+                case "/metrics" -> {
+                    byte[] body = backend.metrics().scrape();
+                    FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK,
+                            Unpooled.wrappedBuffer(body));
+                    r.headers().set(HttpHeaderNames.CONTENT_TYPE, backend.metrics().contentType());
+                    send(ctx, r, keep);
+                }
+                case "/v1/revisions" -> {
+                    if (!m.equals(HttpMethod.GET)) {
+                        send(ctx, text(HttpResponseStatus.METHOD_NOT_ALLOWED, "use GET\n"), keep);
+                    } else {
+                        send(ctx, json(HttpResponseStatus.OK, revisions()), keep);
+                    }
+                }
+                case "/v1/pods" -> {
+                    if (!m.equals(HttpMethod.POST)) {
+                        send(ctx, text(HttpResponseStatus.METHOD_NOT_ALLOWED, "use POST\n"), keep);
+                    } else {
+                        report(ctx, req, keep);
+                    }
+                }
+                default -> send(ctx, text(HttpResponseStatus.NOT_FOUND, "no such endpoint: " + path
+                        + " (known: POST /v1/pods, GET /v1/revisions, /healthz, /readyz, /metrics)\n"), keep);
+            }
+        }
+
+        private void report(ChannelHandlerContext ctx, FullHttpRequest req, boolean keep) {
+            if (!authorized(req)) {
+                FullHttpResponse r = text(HttpResponseStatus.UNAUTHORIZED,
+                        "missing or wrong bearer token (Authorization: Bearer <token>)\n");
+                r.headers().set(HttpHeaderNames.WWW_AUTHENTICATE, "Bearer");
+                send(ctx, r, keep);
+                return;
+            }
+            PodEvent event;
+            try {
+                event = parse(req.content().toString(StandardCharsets.UTF_8));
+            } catch (IllegalArgumentException e) {
+                send(ctx, text(HttpResponseStatus.BAD_REQUEST, e.getMessage() + "\n"), keep);
+                return;
+            }
+            try {
+                backend.control().report(event).whenComplete((ok, err) -> ctx.executor().execute(() -> {
+                    if (err == null) {
+                        send(ctx, text(HttpResponseStatus.OK, "applied\n"), keep);
+                    } else {
+                        send(ctx, text(HttpResponseStatus.INTERNAL_SERVER_ERROR,
+                                "the report could not be applied: " + err.getMessage() + "\n"), keep);
+                    }
+                }));
+            } catch (UnknownRevisionException e) {
+                send(ctx, text(HttpResponseStatus.NOT_FOUND, e.getMessage() + "\n"), keep);
+            }
+        }
+
+        private boolean authorized(FullHttpRequest req) {
+            byte[] token = backend.token();
+            if (token == null) {
+                return true; // loopback only, enforced at start-up
+            }
+            String h = req.headers().get(HttpHeaderNames.AUTHORIZATION);
+            if (h == null || !h.regionMatches(true, 0, "Bearer ", 0, 7)) {
+                return false;
+            }
+            return MessageDigest.isEqual(token, h.substring(7).trim().getBytes(StandardCharsets.UTF_8));
+        }
+
+        /** @throws IllegalArgumentException saying what is wrong with the report */
+        static PodEvent parse(String body) {
+            JsonNode n;
+            try {
+                n = JSON.readTree(body);
+            } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+                throw new IllegalArgumentException("body is not valid JSON: " + e.getOriginalMessage());
+            }
+            if (n == null || !n.isObject()) {
+                throw new IllegalArgumentException(
+                        "body must be a JSON object: {\"revision\",\"podId\",\"address\",\"state\"}");
+            }
+            RevisionId revision = RevisionId.parse(field(n, "revision"));
+            return PodEvent.of(EventSource.POD, revision, field(n, "podId"), field(n, "address"), field(n, "state"));
+        }
+
+        private static String field(JsonNode n, String name) {
+            JsonNode v = n.get(name);
+            if (v == null || v.isNull()) {
+                throw new IllegalArgumentException("field '" + name + "' is missing");
+            }
+            if (!v.isTextual()) {
+                throw new IllegalArgumentException("field '" + name + "' must be a string");
+            }
+            return v.asText();
+        }
+
+        private ArrayNode revisions() {
+            ArrayNode list = JSON.createArrayNode();
+            for (Route r : backend.routes().get().all()) {
+                RevisionThrottler th = r.throttler();
+                ObjectNode o = list.addObject();
+                o.put("revision", r.config().id().toString());
+                o.put("containerConcurrency", r.config().containerConcurrency());
+                o.put("policy", th.policy().kind().wireName());
+                o.put("capacity", th.capacity());
+                o.put("queued", th.queued());
+                o.put("active", th.active());
+                ArrayNode pods = o.putArray("pods");
+                for (PodTracker t : th.table().trackers()) {
+                    pods.addObject().put("podId", t.podId()).put("address", t.address())
+                            .put("state", t.state().wireName()).put("inFlight", t.inFlight());
+                }
+            }
+            return list;
+        }
+
+        private static FullHttpResponse text(HttpResponseStatus st, String body) {
+            FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, st,
+                    Unpooled.copiedBuffer(body, StandardCharsets.UTF_8));
+            r.headers().set(HttpHeaderNames.CONTENT_TYPE, "text/plain; charset=utf-8");
+            return r;
+        }
+
+        private static FullHttpResponse json(HttpResponseStatus st, JsonNode body) {
+            byte[] bytes;
+            try {
+                bytes = JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(body);
+            } catch (java.io.IOException e) {
+                throw new IllegalStateException(e);
+            }
+            FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, st, Unpooled.wrappedBuffer(bytes));
+            r.headers().set(HttpHeaderNames.CONTENT_TYPE, "application/json");
+            return r;
+        }
+
+        private static void send(ChannelHandlerContext ctx, FullHttpResponse r, boolean keep) {
+            HttpUtil.setContentLength(r, r.content().readableBytes());
+            HttpUtil.setKeepAlive(r, keep);
+            if (keep) {
+                ctx.writeAndFlush(r);
+            } else {
+                ctx.writeAndFlush(r).addListener(ChannelFutureListener.CLOSE);
+            }
+        }
+    }
+}

@@ -1,0 +1,39 @@
+package dev.sluice.server.metrics;
+
+import dev.sluice.core.throttle.Rejection;
+
+/** How a request ended; its wire name is the {@code Sluice-Reason} header and the metric label. */
+public enum Outcome {
+    /** Proxied to a pod; the pod's status code is the answer. */
+    PROXIED("proxied"),
+    QUEUE_FULL("queue-full"),
+    QUEUE_TIMEOUT("queue-timeout"),
+    REQUEST_TIMEOUT("request-timeout"),
+    RESPONSE_START_TIMEOUT("response-start-timeout"),
+    UPSTREAM_ERROR("upstream-error"),
+    REVISION_CLOSED("revision-closed"),
+    REVISION_UNAVAILABLE("revision-unavailable"),
+    SHUTTING_DOWN("shutting-down"),
+    /** The client went away before the answer. */
+    CLIENT_CLOSED("client-closed");
+
+    private final String wireName;
+
+    Outcome(String wireName) {
+        this.wireName = wireName;
+    }
+
+    public String wireName() {
+        return wireName;
+    }
+
+    public static Outcome of(Rejection r) {
+        return switch (r) {
+            case QUEUE_FULL -> QUEUE_FULL;
+            case QUEUE_TIMEOUT -> QUEUE_TIMEOUT;
+            case REVISION_CLOSED -> REVISION_CLOSED;
+            case REVISION_UNAVAILABLE -> REVISION_UNAVAILABLE;
+            case SHUTTING_DOWN -> SHUTTING_DOWN;
+        };
+    }
+}

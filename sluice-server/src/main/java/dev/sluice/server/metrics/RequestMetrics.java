@@ -1,0 +1,60 @@
+package dev.sluice.server.metrics;
+
+import io.prometheus.metrics.core.datapoints.CounterDataPoint;
+import io.prometheus.metrics.core.datapoints.DistributionDataPoint;
+import io.prometheus.metrics.core.metrics.Counter;
+import java.util.concurrent.atomic.AtomicReferenceArray;
+
+/**
+ * One revision's request metrics, with the label lookups done once: the data point for each
+ * (outcome, status code) is cached on first use, so recording a request allocates nothing.
+ */
+public final class RequestMetrics {
+
+    private static final int CODES = 600;
+
+    private final String revision;
+    private final Counter requests;
+    private final Counter rejections;
+    private final AtomicReferenceArray<CounterDataPoint> byOutcomeAndCode;
+    private final CounterDataPoint[] rejectionsByOutcome;
+    private final DistributionDataPoint queueWait;
+    private final DistributionDataPoint duration;
+
+    RequestMetrics(String revision, Counter requests, Counter rejections, DistributionDataPoint queueWait,
+            DistributionDataPoint duration) {
+        this.revision = revision;
+        this.requests = requests;
+        this.rejections = rejections;
+        this.byOutcomeAndCode = new AtomicReferenceArray<>(Outcome.values().length * CODES);
+        this.rejectionsByOutcome = new CounterDataPoint[Outcome.values().length];
+        this.queueWait = queueWait;
+        this.duration = duration;
+    }
+
+    /** A request ended with {@code code}, for {@code outcome}, after {@code nanos}. */
+    public void completed(Outcome outcome, int code, long nanos) {
+        int c = code < 0 || code >= CODES ? 0 : code;
+        int i = outcome.ordinal() * CODES + c;
+        CounterDataPoint p = byOutcomeAndCode.get(i);
+        if (p == null) {
+            p = requests.labelValues(revision, Integer.toString(c), outcome.wireName());
+            byOutcomeAndCode.lazySet(i, p);
+        }
+        p.inc();
+        duration.observe(nanos / 1e9);
+        if (outcome != Outcome.PROXIED && outcome != Outcome.CLIENT_CLOSED) {
+            CounterDataPoint r = rejectionsByOutcome[outcome.ordinal()];
+            if (r == null) {
+                r = rejections.labelValues(revision, outcome.wireName());
+                rejectionsByOutcome[outcome.ordinal()] = r;
+            }
+            r.inc();
+        }
+    }
+
+    /** A request waited {@code nanos} in the queue before it got a pod. */
+    public void queued(long nanos) {
+        queueWait.observe(nanos / 1e9);
+    }
+}

@@ -1,0 +1,163 @@
+package dev.sluice.server.metrics;
+
+import dev.sluice.core.RevisionId;
+import dev.sluice.core.control.ControlMetrics;
+import dev.sluice.core.pod.PodState;
+import dev.sluice.core.pod.PodTracker;
+import dev.sluice.core.throttle.RevisionThrottler;
+import io.prometheus.metrics.core.metrics.Counter;
+import io.prometheus.metrics.core.metrics.GaugeWithCallback;
+import io.prometheus.metrics.core.metrics.Histogram;
+import io.prometheus.metrics.expositionformats.PrometheusTextFormatWriter;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.util.Map;
+import java.util.function.Supplier;
+
+/**
+ * Sluice's Prometheus metrics. Per revision: queued, active, capacity, pods by state, requests
+ * by outcome and code, rejections by reason, queue-wait and request-duration histograms; per
+ * pod: in flight (read at scrape time, no work per request); from the control path: inbox
+ * wait, processing time, writer failures, state transitions, readiness validations, drain
+ * deadlines, fragmentation.
+ */
+public final class SluiceMetrics implements ControlMetrics {
+
+    private static final double[] LATENCY_BUCKETS = {
+        0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300};
+    private static final double[] CONTROL_BUCKETS = {1e-6, 1e-5, 1e-4, 1e-3, 1e-2, 0.1, 1};
+
+    private final PrometheusRegistry registry = new PrometheusRegistry();
+    private final PrometheusTextFormatWriter writer = PrometheusTextFormatWriter.create();
+    private final Counter requests;
+    private final Counter rejections;
+    private final Histogram queueWait;
+    private final Histogram duration;
+    private final Histogram inboxWait;
+    private final Histogram processing;
+    private final Counter writerFailures;
+    private final Counter transitions;
+    private final Counter validations;
+    private final Counter drainDeadlines;
+
+    /** @param revisions the live revisions, read at scrape time */
+    public SluiceMetrics(Supplier<Map<RevisionId, RevisionThrottler>> revisions) {
+        requests = Counter.builder().name("sluice_requests_total")
+                .help("Requests by revision, status code and outcome (proxied, or the reason Sluice answered itself)")
+                .labelNames("revision", "code", "reason").register(registry);
+        rejections = Counter.builder().name("sluice_rejections_total")
+                .help("Requests Sluice answered itself instead of proxying, by reason")
+                .labelNames("revision", "reason").register(registry);
+        queueWait = Histogram.builder().name("sluice_queue_wait_seconds")
+                .help("Time requests waited for a pod").unit(io.prometheus.metrics.model.snapshots.Unit.SECONDS)
+                .labelNames("revision").classicUpperBounds(LATENCY_BUCKETS).classicOnly().register(registry);
+        duration = Histogram.builder().name("sluice_request_duration_seconds")
+                .help("Time from a request's arrival to the end of its answer")
+                .labelNames("revision").classicUpperBounds(LATENCY_BUCKETS).classicOnly().register(registry);
+        inboxWait = Histogram.builder().name("sluice_control_inbox_wait_seconds")
+                .help("Time control events waited in a revision's inbox")
+                .labelNames("revision").classicUpperBounds(CONTROL_BUCKETS).classicOnly().register(registry);
+        processing = Histogram.builder().name("sluice_control_processing_seconds")
+                .help("Time the revision's writer spent applying an operation")
+                .labelNames("revision", "operation").classicUpperBounds(CONTROL_BUCKETS).classicOnly()
+                .register(registry);
+        writerFailures = Counter.builder().name("sluice_control_writer_failures_total")
+                .help("Operations whose application threw; the revision backed off and reconciled")
+                .labelNames("revision", "operation").register(registry);
+        transitions = Counter.builder().name("sluice_pod_state_transitions_total")
+                .help("Pod state transitions").labelNames("revision", "from", "to").register(registry);
+        validations = Counter.builder().name("sluice_readiness_validations_total")
+                .help("Readiness checks of pods, by result").labelNames("revision", "result").register(registry);
+        drainDeadlines = Counter.builder().name("sluice_drain_deadline_removals_total")
+                .help("Draining pods removed at their deadline with requests still in flight")
+                .labelNames("revision").register(registry);
+
+        GaugeWithCallback.builder().name("sluice_revision_queued").help("Requests waiting for a pod")
+                .labelNames("revision").callback(cb -> revisions.get().forEach(
+                        (id, th) -> cb.call(th.queued(), id.toString()))).register(registry);
+        GaugeWithCallback.builder().name("sluice_revision_active").help("Requests being served")
+                .labelNames("revision").callback(cb -> revisions.get().forEach(
+                        (id, th) -> cb.call(th.active(), id.toString()))).register(registry);
+        GaugeWithCallback.builder().name("sluice_revision_capacity")
+                .help("Requests the revision's pods can serve at once (cc x routable pods)")
+                .labelNames("revision").callback(cb -> revisions.get().forEach(
+                        (id, th) -> cb.call(th.capacity() == Integer.MAX_VALUE ? Double.POSITIVE_INFINITY
+                                : th.capacity(), id.toString()))).register(registry);
+        GaugeWithCallback.builder().name("sluice_revision_pods").help("Pods by state")
+                .labelNames("revision", "state").callback(cb -> revisions.get().forEach((id, th) -> {
+                    int[] counts = new int[PodState.values().length];
+                    for (PodTracker t : th.table().trackers()) {
+                        counts[t.state().ordinal()]++;
+                    }
+                    for (PodState s : PodState.values()) {
+                        if (s != PodState.REMOVED) {
+                            cb.call(counts[s.ordinal()], id.toString(), s.wireName());
+                        }
+                    }
+                })).register(registry);
+        GaugeWithCallback.builder().name("sluice_pod_in_flight").help("Requests in flight on each pod")
+                .labelNames("revision", "pod", "address").callback(cb -> revisions.get().forEach((id, th) -> {
+                    for (PodTracker t : th.table().trackers()) {
+                        cb.call(t.inFlight(), id.toString(), t.podId(), t.address());
+                    }
+                })).register(registry);
+        GaugeWithCallback.builder().name("sluice_pod_table_fragmentation_ratio")
+                .help("Empty slots inside the pod table's length / length").labelNames("revision")
+                .callback(cb -> revisions.get().forEach(
+                        (id, th) -> cb.call(th.table().fragmentationRatio(), id.toString()))).register(registry);
+    }
+
+    /** Request metrics for one revision, label lookups cached. */
+    public RequestMetrics forRevision(RevisionId id) {
+        String rev = id.toString();
+        return new RequestMetrics(rev, requests, rejections, queueWait.labelValues(rev), duration.labelValues(rev));
+    }
+
+    /** The text exposition format, for {@code /metrics}. */
+    public byte[] scrape() {
+        ByteArrayOutputStream out = new ByteArrayOutputStream(16 * 1024);
+        try {
+            writer.write(out, registry.scrape());
+        } catch (IOException e) {
+            throw new IllegalStateException("writing metrics to memory failed", e);
+        }
+        return out.toByteArray();
+    }
+
+    public String contentType() {
+        return writer.getContentType();
+    }
+
+    // ------------------------------------------------------------------ control-path hooks
+
+    @Override
+    public void inboxWait(RevisionId revision, long nanos) {
+        inboxWait.labelValues(revision.toString()).observe(nanos / 1e9);
+    }
+
+    @Override
+    public void processed(RevisionId revision, String operation, long nanos) {
+        processing.labelValues(revision.toString(), operation).observe(nanos / 1e9);
+    }
+
+    @Override
+    public void writerFailure(RevisionId revision, String operation) {
+        writerFailures.labelValues(revision.toString(), operation).inc();
+    }
+
+    @Override
+    public void stateTransition(RevisionId revision, PodState from, PodState to) {
+        transitions.labelValues(revision.toString(), from.wireName(), to.wireName()).inc();
+    }
+
+    @Override
+    public void readinessValidation(RevisionId revision, boolean passed) {
+        validations.labelValues(revision.toString(), passed ? "passed" : "failed").inc();
+    }
+
+    @Override
+    public void drainDeadlineExpired(RevisionId revision) {
+        drainDeadlines.labelValues(revision.toString()).inc();
+    }
+}

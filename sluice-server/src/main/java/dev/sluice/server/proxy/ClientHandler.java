@@ -1,0 +1,151 @@
+package dev.sluice.server.proxy;
+
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.util.ReferenceCountUtil;
+import java.util.ArrayDeque;
+
+/**
+ * One client connection: requests are served one at a time, in order. While an exchange runs,
+ * the next pipelined request (if the client sends one) waits in a small backlog; the
+ * connection's auto-read is off then, so the backlog holds at most one read's worth.
+ */
+final class ClientHandler extends ChannelInboundHandlerAdapter {
+
+    private final ProxyContext px;
+    private ChannelHandlerContext ctx;
+    private Exchange current;
+    private boolean discarding;
+    private final ArrayDeque<Object> backlog = new ArrayDeque<>(2);
+
+    ClientHandler(ProxyContext px) {
+        this.px = px;
+    }
+
+    @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        this.ctx = ctx;
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (current != null) {
+            if (msg instanceof HttpContent c && !current.requestComplete() && backlog.isEmpty()) {
+                current.onClientContent(c);
+            } else {
+                backlog.add(msg);
+            }
+            return;
+        }
+        dispatch(msg);
+    }
+
+    private void dispatch(Object msg) {
+        if (msg instanceof HttpRequest req) {
+            if (req.decoderResult().isFailure()) {
+                ReferenceCountUtil.release(msg);
+                ctx.writeAndFlush(Answers.of(HttpResponseStatus.BAD_REQUEST, null,
+                        "malformed HTTP request: " + req.decoderResult().cause().getMessage() + "\n", false))
+                        .addListener(ChannelFutureListener.CLOSE);
+                return;
+            }
+            Route route = px.routes().find(req.headers());
+            if (route == null) {
+                discarding = !(req instanceof LastHttpContent);
+                boolean keep = HttpUtil.isKeepAlive(req);
+                ctx.writeAndFlush(Answers.of(HttpResponseStatus.NOT_FOUND, null,
+                        px.routes().explainMiss(req.headers()), keep));
+                ReferenceCountUtil.release(msg);
+                if (!keep) {
+                    ctx.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+                }
+                return;
+            }
+            ctx.channel().config().setAutoRead(false);
+            Exchange e = new Exchange(this, ctx, px, route, req);
+            current = e;
+            e.start();
+            if (msg instanceof HttpContent c && current == e) {
+                e.onClientContent(c);
+            }
+            return;
+        }
+        if (msg instanceof HttpContent c) {
+            if (discarding && c instanceof LastHttpContent) {
+                discarding = false;
+            }
+            ReferenceCountUtil.release(c);
+            return;
+        }
+        ReferenceCountUtil.release(msg);
+    }
+
+    /** The exchange answered; serve the next request or close. Called on the event loop. */
+    void exchangeDone(Exchange e, boolean keepAlive) {
+        if (current != e) {
+            return;
+        }
+        current = null;
+        if (!keepAlive) {
+            drainBacklog();
+            ctx.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+            return;
+        }
+        while (!backlog.isEmpty()) {
+            Object next = backlog.peek();
+            if (current == null) {
+                dispatch(backlog.poll());
+            } else if (next instanceof HttpContent c && !current.requestComplete()) {
+                backlog.poll();
+                current.onClientContent(c);
+            } else {
+                return; // the new exchange controls reading
+            }
+        }
+        if (current == null) {
+            ctx.channel().config().setAutoRead(true);
+        }
+    }
+
+    @Override
+    public void channelReadComplete(ChannelHandlerContext ctx) {
+        if (current != null) {
+            current.onClientReadComplete();
+        }
+    }
+
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+        if (current != null) {
+            current.onClientWritabilityChanged();
+        }
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        Exchange e = current;
+        current = null;
+        if (e != null) {
+            e.clientGone();
+        }
+        drainBacklog();
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        ctx.close();
+    }
+
+    private void drainBacklog() {
+        for (Object m = backlog.poll(); m != null; m = backlog.poll()) {
+            ReferenceCountUtil.release(m);
+        }
+    }
+}

@@ -1,0 +1,500 @@
+package dev.sluice.server.proxy;
+
+import dev.sluice.core.pod.PodTracker;
+import dev.sluice.core.throttle.LeaseListener;
+import dev.sluice.core.throttle.Pending;
+import dev.sluice.core.throttle.Rejection;
+import dev.sluice.server.config.Durations;
+import dev.sluice.server.config.RevisionConfig;
+import dev.sluice.server.metrics.Outcome;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.util.ReferenceCountUtil;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One request's way through the proxy: admission, connection to the pod, streaming both ways,
+ * and exactly one answer.
+ *
+ * <h2>Implementation notes</h2>
+ * Everything here runs on the client connection's event loop; the throttler may deliver the
+ * lease or the rejection on another thread, and {@link #onLease}/{@link #onReject} hop back to
+ * the loop before touching any field. {@link #done} is the single "answered" flag: once set,
+ * a lease that still arrives is released at once, so no slot or token leaks whichever of
+ * client cancel, timeout or lease comes first. The pod lease is released exactly once, in
+ * {@link #releasePod()}. Back-pressure: the client's auto-read is off while the request waits
+ * and follows the upstream's writability while the body streams; the upstream's auto-read
+ * follows the client's writability while the response streams. A request whose body arrived
+ * whole before the pod was reached keeps a copy of it until the response starts, so a pooled
+ * connection that turns out to be stale is retried once on a fresh one.
+ */
+final class Exchange implements LeaseListener {
+
+    private static final Logger LOG = LoggerFactory.getLogger(Exchange.class);
+
+    private final ClientHandler client;
+    private final ChannelHandlerContext ctx;
+    private final ProxyContext px;
+    private final Route route;
+    private final HttpRequest request;
+    private final boolean clientKeepAlive;
+    private final long startNanos;
+    private final long queueDeadlineNanos;
+
+    private List<HttpContent> early = new ArrayList<>(2);
+    private boolean requestComplete;
+    private Pending pending = Pending.NONE;
+    private PodTracker pod;
+    private String podAddress;
+    private UpstreamPool pool;
+    private Channel upstream;
+    private boolean fromPool;
+    private boolean canReplay;
+    private boolean staleRetried;
+    private boolean connectRetried;
+    private boolean headersPrepared;
+    private boolean responseStarted;
+    private boolean informational;
+    private boolean upstreamKeepAlive;
+    private boolean done;
+    private int status;
+    private ScheduledFuture<?> totalTimer;
+    private ScheduledFuture<?> queueTimer;
+    private ScheduledFuture<?> responseStartTimer;
+
+    Exchange(ClientHandler client, ChannelHandlerContext ctx, ProxyContext px, Route route, HttpRequest request) {
+        this.client = client;
+        this.ctx = ctx;
+        this.px = px;
+        this.route = route;
+        this.request = request;
+        this.clientKeepAlive = HttpUtil.isKeepAlive(request);
+        this.startNanos = px.clock.nanoTime();
+        this.queueDeadlineNanos = startNanos + route.config().queueTimeout().toNanos();
+    }
+
+    private RevisionConfig config() {
+        return route.config();
+    }
+
+    void start() {
+        px.started();
+        totalTimer = ctx.executor().schedule(this::onTotalTimeout, config().requestTimeout().toNanos(),
+                TimeUnit.NANOSECONDS);
+        admit();
+    }
+
+    private void admit() {
+        pending = route.throttler().acquire(queueDeadlineNanos, this);
+        if (!done && pod == null && pending != Pending.NONE && queueTimer == null) {
+            long wait = queueDeadlineNanos - px.clock.nanoTime();
+            queueTimer = ctx.executor().schedule(this::onQueueTimeout, Math.max(0, wait), TimeUnit.NANOSECONDS);
+        }
+    }
+
+    boolean requestComplete() {
+        return requestComplete;
+    }
+
+    // ------------------------------------------------------------------ admission outcome
+
+    @Override
+    public void onLease(PodTracker leased) {
+        if (ctx.executor().inEventLoop()) {
+            leased(leased);
+        } else {
+            ctx.executor().execute(() -> leased(leased));
+        }
+    }
+
+    @Override
+    public void onReject(Rejection reason) {
+        if (ctx.executor().inEventLoop()) {
+            rejected(reason);
+        } else {
+            ctx.executor().execute(() -> rejected(reason));
+        }
+    }
+
+    private void leased(PodTracker leased) {
+        if (done) {
+            route.throttler().release(leased);
+            return;
+        }
+        pod = leased;
+        podAddress = leased.address();
+        pending = Pending.NONE;
+        cancel(queueTimer);
+        route.metrics().queued(px.clock.nanoTime() - startNanos);
+        pool = px.pool(ctx.channel().eventLoop());
+        Channel ch = pool.poll(podAddress);
+        if (ch != null) {
+            fromPool = true;
+            attach(ch);
+        } else {
+            connect();
+        }
+    }
+
+    private void rejected(Rejection reason) {
+        if (done) {
+            return;
+        }
+        pending = Pending.NONE;
+        HttpResponseStatus st = reason == Rejection.QUEUE_FULL && config().overflowStatus() == 429
+                ? HttpResponseStatus.TOO_MANY_REQUESTS : HttpResponseStatus.SERVICE_UNAVAILABLE;
+        String why = switch (reason) {
+            case QUEUE_FULL -> "the queue of revision " + config().id() + " is full (" + config().queueDepth()
+                    + " requests waiting)";
+            case QUEUE_TIMEOUT -> "no pod of revision " + config().id() + " became free within "
+                    + Durations.format(config().queueTimeout());
+            case REVISION_CLOSED -> "revision " + config().id() + " was removed";
+            case REVISION_UNAVAILABLE -> "revision " + config().id() + " is unavailable: its control path failed";
+            case SHUTTING_DOWN -> "Sluice is shutting down";
+        };
+        fail(st, Outcome.of(reason), why + "\n");
+    }
+
+    // ------------------------------------------------------------------ connecting
+
+    private void connect() {
+        fromPool = false;
+        ChannelFuture f = pool.connect(podAddress);
+        if (f.isDone()) {
+            connected(f);
+        } else {
+            f.addListener(x -> connected(f));
+        }
+    }
+
+    private void connected(ChannelFuture f) {
+        if (done) {
+            if (f.isSuccess()) {
+                f.channel().close();
+            }
+            return;
+        }
+        if (f.isSuccess()) {
+            attach(f.channel());
+            return;
+        }
+        // Nothing of the request reached the pod: report it and try another pod once.
+        LOG.debug("connect to {} for {} failed: {}", podAddress, config().id(), f.cause().toString());
+        try {
+            px.control.reportUnreachable(config().id(), pod.podId(), podAddress);
+        } catch (IllegalArgumentException revisionGone) {
+            // the revision was closed meanwhile; nothing to report to
+        }
+        String failedAddress = podAddress;
+        releasePod();
+        if (!connectRetried) {
+            connectRetried = true;
+            admit();
+        } else {
+            fail(HttpResponseStatus.BAD_GATEWAY, Outcome.UPSTREAM_ERROR,
+                    "could not connect to pod " + failedAddress + " of revision " + config().id() + "\n");
+        }
+    }
+
+    private void attach(Channel ch) {
+        upstream = ch;
+        ch.pipeline().get(UpstreamHandler.class).bind(this);
+        if (!headersPrepared) {
+            headersPrepared = true;
+            String host = request.headers().get(HttpHeaderNames.HOST);
+            ForwardingHeaders.stripHopByHop(request.headers());
+            ForwardingHeaders.addForwarded(request.headers(), ctx.channel().remoteAddress(), host);
+            HttpUtil.setKeepAlive(request, true);
+        }
+        canReplay = requestComplete;
+        ch.write(request);
+        List<HttpContent> body = early;
+        if (canReplay) {
+            for (HttpContent c : body) {
+                ch.write(c.retainedDuplicate());
+            }
+        } else {
+            for (HttpContent c : body) {
+                ch.write(c);
+            }
+            body.clear();
+        }
+        ch.flush();
+        if (requestComplete) {
+            startResponseStartTimer();
+        } else {
+            ctx.channel().config().setAutoRead(ch.isWritable());
+        }
+    }
+
+    private void startResponseStartTimer() {
+        if (responseStartTimer == null && config().responseStartTimeout().compareTo(config().requestTimeout()) < 0) {
+            responseStartTimer = ctx.executor().schedule(this::onResponseStartTimeout,
+                    config().responseStartTimeout().toNanos(), TimeUnit.NANOSECONDS);
+        }
+    }
+
+    // ------------------------------------------------------------------ client → pod
+
+    void onClientContent(HttpContent c) {
+        if (done) {
+            ReferenceCountUtil.release(c);
+            return;
+        }
+        boolean last = c instanceof LastHttpContent;
+        if (last) {
+            requestComplete = true;
+        }
+        if (upstream == null) {
+            early.add(c);
+            return;
+        }
+        upstream.write(c);
+        if (last) {
+            upstream.flush();
+            ctx.channel().config().setAutoRead(false);
+            startResponseStartTimer();
+        } else if (!upstream.isWritable()) {
+            // Flush first: if that drains the buffer, no writability event will follow, so
+            // pausing now would never be undone.
+            upstream.flush();
+            if (!upstream.isWritable()) {
+                ctx.channel().config().setAutoRead(false);
+            }
+        }
+    }
+
+    void onClientReadComplete() {
+        if (upstream != null && !done) {
+            upstream.flush();
+        }
+    }
+
+    void onUpstreamWritabilityChanged(boolean writable) {
+        if (!done && !requestComplete) {
+            ctx.channel().config().setAutoRead(writable);
+        }
+    }
+
+    // ------------------------------------------------------------------ pod → client
+
+    void onUpstreamMessage(Object msg) {
+        if (done) {
+            ReferenceCountUtil.release(msg);
+            return;
+        }
+        if (msg instanceof HttpResponse r) {
+            int code = r.status().code();
+            ForwardingHeaders.stripHopByHop(r.headers());
+            if (code >= 100 && code < 200) {
+                informational = true;
+                ctx.write(r);
+            } else {
+                responseStarted = true;
+                status = code;
+                cancel(responseStartTimer);
+                releaseEarly();
+                upstreamKeepAlive = HttpUtil.isKeepAlive(r) || r.protocolVersion().isKeepAliveDefault()
+                        && !r.headers().contains(HttpHeaderNames.CONNECTION);
+                HttpUtil.setKeepAlive(r, clientKeepAlive);
+                ctx.write(r);
+            }
+        }
+        if (msg instanceof HttpContent c) {
+            boolean last = c instanceof LastHttpContent;
+            if (informational) {
+                if (last) {
+                    informational = false;
+                }
+                ctx.write(c);
+                return;
+            }
+            ctx.write(c);
+            if (last) {
+                finishProxied();
+            } else if (!ctx.channel().isWritable()) {
+                ctx.flush();
+                if (!ctx.channel().isWritable()) {
+                    upstream.config().setAutoRead(false);
+                }
+            }
+        }
+    }
+
+    void onUpstreamReadComplete() {
+        if (!done) {
+            ctx.flush();
+        }
+    }
+
+    void onClientWritabilityChanged() {
+        if (!done && upstream != null) {
+            upstream.config().setAutoRead(ctx.channel().isWritable());
+        }
+    }
+
+    /** The upstream connection closed or failed before the response ended. */
+    void onUpstreamClosed(Throwable cause) {
+        if (done) {
+            return;
+        }
+        Channel dead = upstream;
+        upstream = null;
+        if (dead != null) {
+            dead.pipeline().get(UpstreamHandler.class).unbind();
+        }
+        if (!responseStarted && fromPool && canReplay && !staleRetried) {
+            // A kept-alive connection the pod had already closed: nothing was processed.
+            staleRetried = true;
+            connect();
+            return;
+        }
+        if (!responseStarted) {
+            fail(HttpResponseStatus.BAD_GATEWAY, Outcome.UPSTREAM_ERROR, "pod " + podAddress + " of revision "
+                    + config().id() + " closed the connection before answering"
+                    + (cause == null ? "" : ": " + cause.getMessage()) + "\n");
+        } else {
+            fail(null, Outcome.UPSTREAM_ERROR, null);
+        }
+    }
+
+    // ------------------------------------------------------------------ timers and cancellation
+
+    private void onQueueTimeout() {
+        if (done || pod != null) {
+            return;
+        }
+        if (pending.cancel()) {
+            pending = Pending.NONE;
+            rejected(Rejection.QUEUE_TIMEOUT);
+        }
+        // else: the lease or a rejection is already on its way and will answer
+    }
+
+    private void onTotalTimeout() {
+        if (done) {
+            return;
+        }
+        fail(HttpResponseStatus.GATEWAY_TIMEOUT, Outcome.REQUEST_TIMEOUT, "revision " + config().id()
+                + " did not answer within " + Durations.format(config().requestTimeout()) + "\n");
+    }
+
+    private void onResponseStartTimeout() {
+        if (done || responseStarted) {
+            return;
+        }
+        fail(HttpResponseStatus.GATEWAY_TIMEOUT, Outcome.RESPONSE_START_TIMEOUT, "pod " + podAddress
+                + " did not start answering within " + Durations.format(config().responseStartTimeout()) + "\n");
+    }
+
+    /** The client connection closed. */
+    void clientGone() {
+        if (done) {
+            return;
+        }
+        end(Outcome.CLIENT_CLOSED, 499);
+        abortUpstream();
+    }
+
+    // ------------------------------------------------------------------ endings
+
+    private void finishProxied() {
+        end(Outcome.PROXIED, status);
+        ctx.flush();
+        Channel up = upstream;
+        upstream = null;
+        up.pipeline().get(UpstreamHandler.class).unbind();
+        if (requestComplete && upstreamKeepAlive) {
+            up.config().setAutoRead(true);
+            pool.offer(podAddress, up);
+        } else {
+            up.close();
+        }
+        releasePod();
+        client.exchangeDone(this, clientKeepAlive && requestComplete);
+    }
+
+    /**
+     * Answers with {@code st} (or, once the response has started, closes the client
+     * connection, the only honest signal left) and releases everything.
+     */
+    private void fail(HttpResponseStatus st, Outcome outcome, String body) {
+        if (done) {
+            return;
+        }
+        boolean answered = !responseStarted && st != null;
+        end(outcome, answered ? st.code() : status);
+        abortUpstream();
+        if (answered) {
+            boolean keep = clientKeepAlive && requestComplete;
+            ctx.writeAndFlush(Answers.of(st, outcome, body, keep));
+            client.exchangeDone(this, keep);
+        } else {
+            ctx.close();
+            client.exchangeDone(this, false);
+        }
+    }
+
+    /** Marks the exchange answered, exactly once. */
+    private void end(Outcome outcome, int code) {
+        done = true;
+        cancel(totalTimer);
+        cancel(queueTimer);
+        cancel(responseStartTimer);
+        releaseEarly();
+        if (pending != Pending.NONE) {
+            pending.cancel(); // if it returns false, the lease arriving later is released in leased()
+            pending = Pending.NONE;
+        }
+        route.metrics().completed(outcome, code, px.clock.nanoTime() - startNanos);
+        px.ended();
+    }
+
+    private void abortUpstream() {
+        Channel up = upstream;
+        upstream = null;
+        if (up != null) {
+            up.pipeline().get(UpstreamHandler.class).unbind();
+            up.close();
+        }
+        releasePod();
+    }
+
+    private void releasePod() {
+        PodTracker p = pod;
+        if (p != null) {
+            pod = null;
+            route.throttler().release(p);
+        }
+    }
+
+    private void releaseEarly() {
+        List<HttpContent> e = early;
+        if (!e.isEmpty()) {
+            for (HttpContent c : e) {
+                ReferenceCountUtil.release(c);
+            }
+            e.clear();
+        }
+        canReplay = false;
+    }
+
+    private static void cancel(ScheduledFuture<?> f) {
+        if (f != null) {
+            f.cancel(false);
+        }
+    }
+}

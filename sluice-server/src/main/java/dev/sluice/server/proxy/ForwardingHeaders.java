@@ -1,0 +1,54 @@
+package dev.sluice.server.proxy;
+
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.util.AsciiString;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.util.List;
+
+/**
+ * Header rewriting between hops: hop-by-hop headers are stripped (RFC 9110 §7.6.1), and the
+ * client's address is added to {@code X-Forwarded-For} and {@code Forwarded}. End-to-end
+ * headers ({@code traceparent} and the rest) pass unchanged. {@code Transfer-Encoding} stays:
+ * Netty's codec re-frames chunked bodies on the next hop exactly as they arrived.
+ */
+final class ForwardingHeaders {
+
+    private static final List<AsciiString> HOP_BY_HOP = List.of(HttpHeaderNames.CONNECTION,
+            HttpHeaderNames.KEEP_ALIVE, AsciiString.cached("proxy-connection"), HttpHeaderNames.PROXY_AUTHENTICATE,
+            HttpHeaderNames.PROXY_AUTHORIZATION, HttpHeaderNames.TE, HttpHeaderNames.TRAILER, HttpHeaderNames.UPGRADE);
+    private static final AsciiString X_FORWARDED_FOR = AsciiString.cached("x-forwarded-for");
+    private static final AsciiString FORWARDED = AsciiString.cached("forwarded");
+
+    private ForwardingHeaders() {
+    }
+
+    /** Removes hop-by-hop headers, including those the Connection header names. */
+    static void stripHopByHop(HttpHeaders h) {
+        String connection = h.get(HttpHeaderNames.CONNECTION);
+        if (connection != null) {
+            for (String token : connection.split(",")) {
+                String name = token.trim();
+                if (!name.isEmpty() && !name.equalsIgnoreCase("close") && !name.equalsIgnoreCase("keep-alive")) {
+                    h.remove(name);
+                }
+            }
+        }
+        for (AsciiString name : HOP_BY_HOP) {
+            h.remove(name);
+        }
+    }
+
+    /** Adds the client to X-Forwarded-For and Forwarded. */
+    static void addForwarded(HttpHeaders h, SocketAddress client, String host) {
+        String ip = client instanceof InetSocketAddress isa && isa.getAddress() != null
+                ? isa.getAddress().getHostAddress() : "unknown";
+        String xff = h.get(X_FORWARDED_FOR);
+        h.set(X_FORWARDED_FOR, xff == null ? ip : xff + ", " + ip);
+        String forIp = ip.indexOf(':') >= 0 ? "\"[" + ip + "]\"" : ip;
+        String element = "for=" + forIp + ";proto=http" + (host == null ? "" : ";host=\"" + host + "\"");
+        String fwd = h.get(FORWARDED);
+        h.set(FORWARDED, fwd == null ? element : fwd + ", " + element);
+    }
+}

@@ -1,0 +1,47 @@
+package dev.sluice.server.proxy;
+
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.WriteBufferWaterMark;
+import io.netty.handler.codec.http.HttpServerCodec;
+import java.net.InetSocketAddress;
+
+/** The proxy's listening socket. */
+public final class ProxyServer {
+
+    private final Channel channel;
+
+    private ProxyServer(Channel channel) {
+        this.channel = channel;
+    }
+
+    /** Binds and starts accepting. */
+    public static ProxyServer start(InetSocketAddress address, EventLoopGroup boss, EventLoopGroup workers,
+            Transport transport, ProxyContext px) throws InterruptedException {
+        ServerBootstrap b = new ServerBootstrap().group(boss, workers).channel(transport.serverChannel())
+                .option(ChannelOption.SO_BACKLOG, 4096)
+                .option(ChannelOption.SO_REUSEADDR, true)
+                .childOption(ChannelOption.TCP_NODELAY, true)
+                .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(32 * 1024, 128 * 1024))
+                .childHandler(new ChannelInitializer<>() {
+                    @Override
+                    protected void initChannel(Channel ch) {
+                        ch.pipeline().addLast("codec", new HttpServerCodec());
+                        ch.pipeline().addLast("proxy", new ClientHandler(px));
+                    }
+                });
+        return new ProxyServer(b.bind(address).sync().channel());
+    }
+
+    public InetSocketAddress address() {
+        return (InetSocketAddress) channel.localAddress();
+    }
+
+    /** Stops accepting new connections; connections already open keep being served. */
+    public void stopAccepting() {
+        channel.close().syncUninterruptibly();
+    }
+}

@@ -1,0 +1,9 @@
+package dev.sluice.server.proxy;
+
+import dev.sluice.core.throttle.RevisionThrottler;
+import dev.sluice.server.config.RevisionConfig;
+import dev.sluice.server.metrics.RequestMetrics;
+
+/** A revision as the proxy sees it: its configuration, its throttler and its request metrics. */
+public record Route(RevisionConfig config, RevisionThrottler throttler, RequestMetrics metrics) {
+}

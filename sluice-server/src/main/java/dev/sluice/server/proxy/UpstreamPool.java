@@ -1,0 +1,110 @@
+package dev.sluice.server.proxy;
+
+import io.netty.bootstrap.Bootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoop;
+import io.netty.handler.codec.http.HttpClientCodec;
+import java.net.InetSocketAddress;
+import java.util.ArrayDeque;
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * Keep-alive connections to pods, for one event loop.
+ *
+ * <h2>Implementation notes</h2>
+ * Every pool belongs to exactly one event loop, and only that loop's thread touches it: the
+ * client connection that needs an upstream connection runs on the same loop, and new
+ * connections are opened on it too. So the pool is plain {@link HashMap}s and
+ * {@link ArrayDeque}s with no lock, and a request never crosses threads between the client
+ * and the pod. An idle connection the pod closes removes itself (its close future runs on
+ * the same loop). At most {@link #MAX_IDLE_PER_POD} idle connections are kept per pod.
+ */
+final class UpstreamPool {
+
+    static final int MAX_IDLE_PER_POD = 256;
+
+    private final EventLoop loop;
+    private final Bootstrap bootstrap;
+    private final Map<String, ArrayDeque<Channel>> idle = new HashMap<>();
+    private final Map<String, InetSocketAddress> resolved = new HashMap<>();
+
+    UpstreamPool(EventLoop loop, Class<? extends Channel> channelClass, int connectTimeoutMillis) {
+        this.loop = loop;
+        this.bootstrap = new Bootstrap().group(loop).channel(channelClass)
+                .option(ChannelOption.TCP_NODELAY, true)
+                .option(ChannelOption.SO_KEEPALIVE, true)
+                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, connectTimeoutMillis)
+                .handler(new ChannelInitializer<>() {
+                    @Override
+                    protected void initChannel(Channel ch) {
+                        ch.pipeline().addLast("codec", new HttpClientCodec());
+                        ch.pipeline().addLast("upstream", new UpstreamHandler());
+                    }
+                });
+    }
+
+    /** An idle connection to {@code address}, or null. */
+    Channel poll(String address) {
+        ArrayDeque<Channel> q = idle.get(address);
+        if (q == null) {
+            return null;
+        }
+        for (Channel ch = q.pollLast(); ch != null; ch = q.pollLast()) {
+            if (ch.isActive()) {
+                return ch;
+            }
+        }
+        return null;
+    }
+
+    /** Opens a new connection to {@code address}. */
+    ChannelFuture connect(String address) {
+        return bootstrap.connect(resolve(address));
+    }
+
+    /** Returns a connection whose last exchange completed cleanly. */
+    void offer(String address, Channel ch) {
+        if (!ch.isActive()) {
+            return;
+        }
+        ArrayDeque<Channel> q = idle.computeIfAbsent(address, a -> new ArrayDeque<>());
+        if (q.size() >= MAX_IDLE_PER_POD) {
+            ch.close();
+            return;
+        }
+        q.addLast(ch);
+        if (ch.attr(UpstreamHandler.POOLED_ONCE).getAndSet(Boolean.TRUE) == null) {
+            ch.closeFuture().addListener(f -> {
+                ArrayDeque<Channel> d = idle.get(address);
+                if (d != null) {
+                    d.remove(ch);
+                }
+            });
+        }
+    }
+
+    EventLoop loop() {
+        return loop;
+    }
+
+    private InetSocketAddress resolve(String address) {
+        InetSocketAddress a = resolved.get(address);
+        if (a == null) {
+            int colon = address.lastIndexOf(':');
+            String host = address.substring(0, colon);
+            if (host.startsWith("[")) {
+                host = host.substring(1, host.length() - 1);
+            }
+            a = new InetSocketAddress(host, Integer.parseInt(address.substring(colon + 1)));
+            if (resolved.size() > 10_000) {
+                resolved.clear();
+            }
+            resolved.put(address, a);
+        }
+        return a;
+    }
+}

@@ -1,0 +1,8 @@
+/**
+ * The data plane: a Netty HTTP/1.1 proxy. {@link dev.sluice.server.proxy.ClientHandler} takes
+ * each request from a client connection, identifies its revision
+ * ({@link dev.sluice.server.proxy.Routes}), asks the revision's throttler for a pod without
+ * blocking, and streams the request and response through a keep-alive connection from
+ * {@link dev.sluice.server.proxy.UpstreamPool} (one pool per event loop, so no locks).
+ */
+package dev.sluice.server.proxy;

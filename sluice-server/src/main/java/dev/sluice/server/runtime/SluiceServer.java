@@ -1,0 +1,243 @@
+package dev.sluice.server.runtime;
+
+import dev.sluice.core.NanoClock;
+import dev.sluice.core.RevisionId;
+import dev.sluice.core.control.StateManager;
+import dev.sluice.core.throttle.RevisionThrottler;
+import dev.sluice.server.config.RevisionConfig;
+import dev.sluice.server.config.SluiceConfig;
+import dev.sluice.server.control.ControlServer;
+import dev.sluice.server.control.HttpReadinessCheck;
+import dev.sluice.server.metrics.SluiceMetrics;
+import dev.sluice.server.proxy.ProxyContext;
+import dev.sluice.server.proxy.ProxyServer;
+import dev.sluice.server.proxy.Route;
+import dev.sluice.server.proxy.Routes;
+import dev.sluice.server.proxy.Transport;
+import io.netty.channel.EventLoopGroup;
+import io.netty.util.concurrent.ScheduledFuture;
+import java.io.IOException;
+import java.net.BindException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A running Sluice: control path, proxy, control API and metrics, assembled from a
+ * {@link SluiceConfig}.
+ *
+ * <h2>Implementation notes</h2>
+ * Threads: one acceptor loop, {@code workers} event loops shared by the proxy's client and
+ * upstream connections (a request never leaves its loop), a small loop group for the control
+ * API, and the control path's two writer threads. The control path's {@code tick()} runs
+ * every second on the control loop. Shutdown order: {@code /readyz} fails at once; the proxy
+ * keeps serving for the drain period (so load balancers stop sending); then it stops
+ * accepting; in-flight requests get the grace period; then the control path closes (any
+ * request still waiting is answered 503 {@code shutting-down}) and the loops stop.
+ */
+public final class SluiceServer implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(SluiceServer.class);
+    public static final String TOKEN_ENV = "SLUICE_CONTROL_TOKEN";
+
+    private final SluiceConfig config;
+    private final Transport transport;
+    private final EventLoopGroup boss;
+    private final EventLoopGroup workers;
+    private final EventLoopGroup controlGroup;
+    private final StateManager control;
+    private final SluiceMetrics metrics;
+    private final ProxyContext proxyContext;
+    private final Map<RevisionId, RevisionThrottler> throttlers = new ConcurrentHashMap<>();
+    private final Map<RevisionId, String> readinessPaths = new ConcurrentHashMap<>();
+    private ProxyServer proxy;
+    private ControlServer controlApi;
+    private ScheduledFuture<?> ticker;
+    private volatile boolean ready;
+    private volatile boolean closed;
+
+    private SluiceServer(SluiceConfig config, Transport transport, int workerThreads) {
+        this.config = config;
+        this.transport = transport;
+        this.boss = transport.newGroup(1, "sluice-accept");
+        this.workers = transport.newGroup(workerThreads, "sluice-io");
+        this.controlGroup = transport.newGroup(1, "sluice-control");
+        this.metrics = new SluiceMetrics(() -> throttlers);
+        this.control = new StateManager(2, NanoClock.system(),
+                new HttpReadinessCheck(Duration.ofSeconds(1), readinessPaths::get), metrics);
+        this.proxyContext = new ProxyContext(control, NanoClock.system(), transport.clientChannel(), 5_000);
+    }
+
+    /**
+     * Starts Sluice.
+     *
+     * @param envToken the token from {@value #TOKEN_ENV}, or null
+     * @throws StartupException with a message a person can act on (port in use, no token…)
+     */
+    public static SluiceServer start(SluiceConfig config, String envToken, int workerThreads)
+            throws StartupException {
+        byte[] token = token(config, envToken);
+        if (token == null && !config.controlListen().isLoopback()) {
+            throw new StartupException("refusing to start the control API on " + config.controlListen()
+                    + " without a token: set control.tokenFile or " + TOKEN_ENV
+                    + ", or listen on loopback (e.g. 127.0.0.1:8081)");
+        }
+        Transport transport = Transport.best();
+        SluiceServer s = new SluiceServer(config, transport, workerThreads);
+        try {
+            s.openRevisions(config.revisions());
+            s.proxy = ProxyServer.start(config.proxyListen().toSocketAddress(), s.boss, s.workers, transport,
+                    s.proxyContext);
+            s.controlApi = ControlServer.start(config.controlListen().toSocketAddress(), s.controlGroup, transport,
+                    new ControlServer.Backend(s.control, s.proxyContext::routes, s.metrics, () -> s.ready, token));
+            s.ticker = s.controlGroup.next().scheduleAtFixedRate(s.control::tick, 1, 1, TimeUnit.SECONDS);
+            s.ready = true;
+        } catch (Exception e) {
+            s.closeNow();
+            if (e instanceof BindException || e.getCause() instanceof BindException) {
+                throw new StartupException("cannot listen: " + e.getMessage() + " (is another process using the port?)", e);
+            }
+            if (e instanceof InterruptedException) {
+                Thread.currentThread().interrupt();
+            }
+            throw new StartupException("cannot start: " + e, e);
+        }
+        LOG.info("Sluice serving on {} (proxy) and {} (control), {} transport, {} revision(s)", s.proxyAddress(),
+                s.controlAddress(), transport.name(), config.revisions().size());
+        return s;
+    }
+
+    private static byte[] token(SluiceConfig config, String envToken) throws StartupException {
+        String t = envToken;
+        if (config.controlTokenFile() != null) {
+            try {
+                t = Files.readString(config.controlTokenFile()).trim();
+            } catch (IOException e) {
+                throw new StartupException("cannot read control.tokenFile " + config.controlTokenFile() + ": "
+                        + e.getMessage());
+            }
+            if (t.isEmpty()) {
+                throw new StartupException("control.tokenFile " + config.controlTokenFile() + " is empty");
+            }
+        }
+        return t == null || t.isBlank() ? null : t.trim().getBytes(StandardCharsets.UTF_8);
+    }
+
+    private void openRevisions(List<RevisionConfig> revisions) {
+        List<Route> routes = new ArrayList<>();
+        for (RevisionConfig rc : revisions) {
+            readinessPaths.put(rc.id(), rc.readinessPath());
+            RevisionThrottler th = control.open(rc.id(), rc.settings());
+            throttlers.put(rc.id(), th);
+            routes.add(new Route(rc, th, metrics.forRevision(rc.id())));
+            if (!rc.pods().isEmpty()) {
+                control.recalculate(rc.id(), rc.pods());
+            }
+        }
+        proxyContext.routes(new Routes(routes));
+    }
+
+    public java.net.InetSocketAddress proxyAddress() {
+        return proxy.address();
+    }
+
+    public java.net.InetSocketAddress controlAddress() {
+        return controlApi.address();
+    }
+
+    public StateManager control() {
+        return control;
+    }
+
+    public SluiceConfig config() {
+        return config;
+    }
+
+    public boolean isReady() {
+        return ready;
+    }
+
+    /** Requests accepted and not yet answered. */
+    public int inFlight() {
+        return proxyContext.inFlight();
+    }
+
+    /** The live revisions' throttlers, by id (insertion order). */
+    public Map<RevisionId, RevisionThrottler> throttlers() {
+        return new LinkedHashMap<>(throttlers);
+    }
+
+    /**
+     * Graceful shutdown: readiness off, serve for {@code drain}, stop accepting, wait up to
+     * {@code grace} for in-flight requests, then stop. Blocks until done.
+     *
+     * @return requests still in flight when the grace period ended (0 = nothing dropped)
+     */
+    public int shutdown(Duration drain, Duration grace) {
+        if (closed) {
+            return 0;
+        }
+        ready = false;
+        LOG.info("shutting down: /readyz fails; serving for {} ms more", drain.toMillis());
+        sleep(drain);
+        proxy.stopAccepting();
+        long deadline = System.nanoTime() + grace.toNanos();
+        while (proxyContext.inFlight() > 0 && System.nanoTime() < deadline) {
+            sleep(Duration.ofMillis(20));
+        }
+        int left = proxyContext.inFlight();
+        if (left > 0) {
+            LOG.warn("grace period of {} ms ended with {} request(s) in flight", grace.toMillis(), left);
+        }
+        closeNow();
+        LOG.info("Sluice stopped");
+        return left;
+    }
+
+    /** Shutdown with the configured periods. */
+    public int shutdown() {
+        return shutdown(config.drainPeriod(), config.gracePeriod());
+    }
+
+    @Override
+    public void close() {
+        closeNow();
+    }
+
+    private void closeNow() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        ready = false;
+        if (ticker != null) {
+            ticker.cancel(false);
+        }
+        if (proxy != null) {
+            proxy.stopAccepting();
+        }
+        if (controlApi != null) {
+            controlApi.close();
+        }
+        control.close();
+        boss.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+        workers.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+        controlGroup.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+    }
+
+    private static void sleep(Duration d) {
+        try {
+            Thread.sleep(d.toMillis());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

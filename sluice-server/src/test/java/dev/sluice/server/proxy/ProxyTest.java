@@ -1,0 +1,357 @@
+package dev.sluice.server.proxy;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.sluice.core.RevisionId;
+import dev.sluice.core.pod.PodState;
+import dev.sluice.core.throttle.RevisionThrottler;
+import dev.sluice.server.TestPod;
+import dev.sluice.server.config.ConfigLoader;
+import dev.sluice.server.runtime.SluiceServer;
+import java.io.BufferedReader;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/** The proxy over real sockets: real pods on loopback, a real HTTP client, Sluice in between. */
+class ProxyTest {
+
+    private static final RevisionId REV = new RevisionId("default", "model");
+    private final List<TestPod> pods = new ArrayList<>();
+    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    private SluiceServer sluice;
+
+    @AfterEach
+    void tearDown() {
+        if (sluice != null) {
+            sluice.close();
+        }
+        pods.forEach(TestPod::close);
+    }
+
+    private TestPod pod(String name, int limit) throws Exception {
+        TestPod p = new TestPod(name, limit);
+        pods.add(p);
+        return p;
+    }
+
+    /** Starts Sluice with one revision over the given pods; {@code extra} adds revision fields. */
+    private void start(int cc, String extra, TestPod... revisionPods) throws Exception {
+        String podList = Stream.of(revisionPods).map(p -> "{address: '" + p.address() + "', id: " + p.name() + "}")
+                .collect(Collectors.joining(", ", "[", "]"));
+        String yaml = "listen: {proxy: '127.0.0.1:0', control: '127.0.0.1:0'}\n"
+                + "revisions:\n"
+                + "  - {namespace: default, name: model, hosts: [model.test], containerConcurrency: " + cc
+                + ", readinessPath: /healthz, pods: " + podList + (extra.isEmpty() ? "" : ", " + extra) + "}\n";
+        sluice = SluiceServer.start(ConfigLoader.parse("test.yaml", yaml), null, 2);
+        RevisionThrottler th = sluice.throttlers().get(REV);
+        int routable = revisionPods.length;
+        await().atMost(Duration.ofSeconds(10)).until(() -> th.table().routableCount() == routable);
+    }
+
+    private URI proxy(String path) {
+        return URI.create("http://127.0.0.1:" + sluice.proxyAddress().getPort() + path);
+    }
+
+    private HttpRequest.Builder request(String path) {
+        return HttpRequest.newBuilder(proxy(path)).timeout(Duration.ofSeconds(30)).header("Sluice-Revision", "default/model");
+    }
+
+    private CompletableFuture<HttpResponse<String>> send(HttpRequest.Builder b) {
+        return http.sendAsync(b.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    private RevisionThrottler throttler() {
+        return sluice.throttlers().get(REV);
+    }
+
+    @Test
+    void proxiesARequestAndRewritesHeaders() throws Exception {
+        TestPod a = pod("a", 4);
+        start(4, "", a);
+        HttpResponse<String> r = http.send(request("/hello").header("traceparent",
+                "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01").build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(r.statusCode()).isEqualTo(200);
+        assertThat(r.body()).isEqualTo("a\n");
+        assertThat(r.headers().firstValue("X-Pod")).hasValue("a");
+        assertThat(a.lastHeaders()).containsEntry("x-forwarded-for", "127.0.0.1")
+                .containsEntry("traceparent", "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01");
+        assertThat(a.lastHeaders().get("forwarded")).startsWith("for=127.0.0.1;proto=http");
+        assertThat(throttler().active()).isZero();
+    }
+
+    @Test
+    void routesByHostAndByKnativeHeaders() throws Exception {
+        TestPod a = pod("a", 4);
+        start(4, "", a);
+        HttpResponse<String> byKnative = http.send(HttpRequest.newBuilder(proxy("/")).header("Knative-Serving-Namespace",
+                "default").header("Knative-Serving-Revision", "model").build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(byKnative.statusCode()).isEqualTo(200);
+        String raw = rawExchange("GET / HTTP/1.1\r\nHost: model.test:8080\r\nConnection: close\r\n\r\n");
+        assertThat(raw).startsWith("HTTP/1.1 200");
+    }
+
+    @Test
+    void anUnknownRevisionIsA404ThatSaysWhatWasLookedFor() throws Exception {
+        start(1, "", pod("a", 1));
+        HttpResponse<String> r = http.send(HttpRequest.newBuilder(proxy("/")).header("Sluice-Revision", "default/nope")
+                .build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(r.statusCode()).isEqualTo(404);
+        assertThat(r.body()).contains("no revision 'default/nope'").contains("Sluice-Revision");
+        HttpResponse<String> noHint = http.send(HttpRequest.newBuilder(proxy("/")).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(noHint.statusCode()).isEqualTo(404);
+        assertThat(noHint.body()).contains("Host '127.0.0.1' is not configured");
+    }
+
+    @Test
+    void ccOneNeverSendsASecondConcurrentRequestToAPod() throws Exception {
+        TestPod a = pod("a", 1);
+        TestPod b = pod("b", 1);
+        start(1, "", a, b);
+        List<CompletableFuture<HttpResponse<String>>> all = new ArrayList<>();
+        for (int i = 0; i < 200; i++) {
+            all.add(send(request("/work")));
+        }
+        for (CompletableFuture<HttpResponse<String>> f : all) {
+            assertThat(f.get(60, TimeUnit.SECONDS).statusCode()).isEqualTo(200);
+        }
+        assertThat(a.violations() + b.violations()).isZero();
+        assertThat(a.served() + b.served()).isEqualTo(200);
+        assertThat(a.served()).as("both pods did work").isPositive();
+        assertThat(b.served()).isPositive();
+        await().atMost(Duration.ofSeconds(5)).until(() -> throttler().active() == 0 && throttler().queued() == 0);
+    }
+
+    @Test
+    void aFullQueueAnswers503WithTheReason() throws Exception {
+        TestPod a = pod("a", 1);
+        a.hold();
+        start(1, "queueDepth: 1", a);
+        CompletableFuture<HttpResponse<String>> first = send(request("/"));
+        await().atMost(Duration.ofSeconds(5)).until(() -> a.arrived() == 1);
+        CompletableFuture<HttpResponse<String>> second = send(request("/"));
+        await().atMost(Duration.ofSeconds(5)).until(() -> throttler().queued() == 1);
+        HttpResponse<String> third = send(request("/")).get(10, TimeUnit.SECONDS);
+        assertThat(third.statusCode()).isEqualTo(503);
+        assertThat(third.headers().firstValue("Sluice-Reason")).hasValue("queue-full");
+        assertThat(third.headers().firstValue("Retry-After")).hasValue("1");
+        assertThat(third.body()).contains("queue of revision default/model is full");
+        a.open();
+        assertThat(first.get(10, TimeUnit.SECONDS).statusCode()).isEqualTo(200);
+        assertThat(second.get(10, TimeUnit.SECONDS).statusCode()).isEqualTo(200);
+    }
+
+    @Test
+    void overflowCanBeAnswered429() throws Exception {
+        TestPod a = pod("a", 1);
+        a.hold();
+        start(1, "queueDepth: 0, overflowStatus: 429", a);
+        CompletableFuture<HttpResponse<String>> first = send(request("/"));
+        await().atMost(Duration.ofSeconds(5)).until(() -> a.arrived() == 1);
+        HttpResponse<String> over = send(request("/")).get(10, TimeUnit.SECONDS);
+        assertThat(over.statusCode()).isEqualTo(429);
+        assertThat(over.headers().firstValue("Sluice-Reason")).hasValue("queue-full");
+        a.open();
+        assertThat(first.get(10, TimeUnit.SECONDS).statusCode()).isEqualTo(200);
+    }
+
+    @Test
+    void aRequestThatWaitsTooLongGets503QueueTimeout() throws Exception {
+        TestPod a = pod("a", 1);
+        a.hold();
+        start(1, "timeouts: {queue: 300ms, total: 30s}", a);
+        CompletableFuture<HttpResponse<String>> first = send(request("/"));
+        await().atMost(Duration.ofSeconds(5)).until(() -> a.arrived() == 1);
+        long t0 = System.nanoTime();
+        HttpResponse<String> waited = send(request("/")).get(10, TimeUnit.SECONDS);
+        long tookMs = (System.nanoTime() - t0) / 1_000_000;
+        assertThat(waited.statusCode()).isEqualTo(503);
+        assertThat(waited.headers().firstValue("Sluice-Reason")).hasValue("queue-timeout");
+        assertThat(tookMs).as("answered near the 300 ms deadline").isBetween(250L, 5_000L);
+        assertThat(throttler().queued()).isZero();
+        a.open();
+        assertThat(first.get(10, TimeUnit.SECONDS).statusCode()).isEqualTo(200);
+    }
+
+    @Test
+    void aPodThatDoesNotAnswerInTimeGets504RequestTimeout() throws Exception {
+        TestPod a = pod("a", 1);
+        a.hold();
+        start(1, "timeouts: {queue: 200ms, total: 400ms}", a);
+        HttpResponse<String> r = send(request("/")).get(10, TimeUnit.SECONDS);
+        assertThat(r.statusCode()).isEqualTo(504);
+        assertThat(r.headers().firstValue("Sluice-Reason")).hasValue("request-timeout");
+        await().atMost(Duration.ofSeconds(5)).until(() -> throttler().active() == 0);
+        assertThat(throttler().table().find(a.address()).inFlight()).as("the slot is released").isZero();
+        a.open();
+    }
+
+    @Test
+    void aClientThatLeavesWhileQueuedFreesItsPlace() throws Exception {
+        TestPod a = pod("a", 1);
+        a.hold();
+        start(1, "", a);
+        CompletableFuture<HttpResponse<String>> first = send(request("/"));
+        await().atMost(Duration.ofSeconds(5)).until(() -> a.arrived() == 1);
+        try (Socket s = new Socket("127.0.0.1", sluice.proxyAddress().getPort())) {
+            s.getOutputStream().write(("GET / HTTP/1.1\r\nHost: x\r\nSluice-Revision: default/model\r\n\r\n")
+                    .getBytes(StandardCharsets.US_ASCII));
+            s.getOutputStream().flush();
+            await().atMost(Duration.ofSeconds(5)).until(() -> throttler().queued() == 1);
+        }
+        await().atMost(Duration.ofSeconds(5)).until(() -> throttler().queued() == 0);
+        a.open();
+        assertThat(first.get(10, TimeUnit.SECONDS).statusCode()).isEqualTo(200);
+        await().atMost(Duration.ofSeconds(5)).until(() -> throttler().active() == 0);
+        assertThat(a.arrived()).as("the departed client's request never reached the pod").isEqualTo(1);
+    }
+
+    @Test
+    void aClientThatLeavesMidRequestReleasesTheSlot() throws Exception {
+        TestPod a = pod("a", 1);
+        a.hold();
+        start(1, "", a);
+        try (Socket s = new Socket("127.0.0.1", sluice.proxyAddress().getPort())) {
+            s.getOutputStream().write(("GET / HTTP/1.1\r\nHost: x\r\nSluice-Revision: default/model\r\n\r\n")
+                    .getBytes(StandardCharsets.US_ASCII));
+            s.getOutputStream().flush();
+            await().atMost(Duration.ofSeconds(5)).until(() -> a.arrived() == 1);
+        }
+        await().atMost(Duration.ofSeconds(5)).until(() -> throttler().active() == 0);
+        a.open();
+        assertThat(send(request("/")).get(10, TimeUnit.SECONDS).statusCode()).isEqualTo(200);
+    }
+
+    @Test
+    void aDrainingPodGetsNothingNewAndFinishesWhatItHas() throws Exception {
+        TestPod a = pod("a", 1);
+        TestPod b = pod("b", 1);
+        a.hold();
+        start(1, "policy: first-available", a, b);
+        CompletableFuture<HttpResponse<String>> onA = send(request("/"));
+        await().atMost(Duration.ofSeconds(5)).until(() -> a.arrived() == 1);
+        sluice.control().report(new dev.sluice.core.control.PodEvent(dev.sluice.core.control.EventSource.POD, REV,
+                "a", a.address(), PodState.DRAINING)).get(5, TimeUnit.SECONDS);
+        for (int i = 0; i < 20; i++) {
+            HttpResponse<String> r = http.send(request("/").build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(r.body()).isEqualTo("b\n");
+        }
+        assertThat(a.arrived()).isEqualTo(1);
+        a.open();
+        assertThat(onA.get(10, TimeUnit.SECONDS).body()).isEqualTo("a\n");
+        await().atMost(Duration.ofSeconds(5)).until(() -> throttler().table().find(a.address()) == null);
+    }
+
+    @Test
+    void aPodThatDiesCostsNoRequestThatHadNotReachedIt() throws Exception {
+        TestPod a = pod("a", 0);
+        TestPod b = pod("b", 0);
+        start(8, "policy: round-robin", a, b);
+        for (int i = 0; i < 10; i++) {
+            assertThat(http.send(request("/").build(), HttpResponse.BodyHandlers.ofString()).statusCode()).isEqualTo(200);
+        }
+        a.close();
+        for (int i = 0; i < 50; i++) {
+            HttpResponse<String> r = http.send(request("/").build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(r.statusCode()).as("request %d after the pod died", i).isEqualTo(200);
+            assertThat(r.body()).isEqualTo("b\n");
+        }
+        await().atMost(Duration.ofSeconds(5)).until(
+                () -> throttler().table().find(a.address()).state() == PodState.NOT_READY);
+    }
+
+    @Test
+    void aChunkedResponseArrivesChunkByChunk() throws Exception {
+        TestPod a = pod("a", 1);
+        a.streamInTwoChunks();
+        start(1, "", a);
+        HttpResponse<InputStream> r = http.send(request("/stream").build(), HttpResponse.BodyHandlers.ofInputStream());
+        assertThat(r.statusCode()).isEqualTo(200);
+        BufferedReader in = new BufferedReader(new InputStreamReader(r.body(), StandardCharsets.UTF_8));
+        assertThat(in.readLine()).as("the first chunk arrives before the pod sends the second").isEqualTo("first");
+        a.releaseChunk();
+        assertThat(in.readLine()).isEqualTo("second");
+        assertThat(in.readLine()).isNull();
+    }
+
+    @Test
+    void hopByHopHeadersAreStripped() throws Exception {
+        TestPod a = pod("a", 1);
+        start(1, "", a);
+        String raw = rawExchange("GET / HTTP/1.1\r\nHost: x\r\nSluice-Revision: default/model\r\n"
+                + "Connection: close, X-Secret\r\nX-Secret: hop\r\nKeep-Alive: 5\r\nX-Kept: yes\r\n\r\n");
+        assertThat(raw).startsWith("HTTP/1.1 200");
+        assertThat(a.lastHeaders()).containsEntry("x-kept", "yes").doesNotContainKey("x-secret")
+                .doesNotContainKey("keep-alive");
+    }
+
+    @Test
+    void aRawPostBodyReachesThePod() throws Exception {
+        TestPod a = pod("a", 1);
+        start(1, "", a);
+        String body = "y".repeat(200_000);
+        String raw = rawExchange("POST / HTTP/1.1\r\nHost: x\r\nSluice-Revision: default/model\r\nConnection: close\r\n"
+                + "Content-Length: " + body.length() + "\r\n\r\n" + body);
+        assertThat(raw).startsWith("HTTP/1.1 200");
+    }
+
+    @Test
+    void aPostBodyReachesThePod() throws Exception {
+        TestPod a = pod("a", 1);
+        start(1, "", a);
+        HttpResponse<String> r = http.send(request("/").POST(HttpRequest.BodyPublishers.ofString("x".repeat(200_000)))
+                .build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(r.statusCode()).isEqualTo(200);
+        assertThat(a.lastHeaders()).containsEntry("content-length", "200000");
+    }
+
+    @Test
+    void shutdownUnderLoadLosesNoAcceptedRequest() throws Exception {
+        TestPod a = pod("a", 2);
+        TestPod b = pod("b", 2);
+        a.hold();
+        b.hold();
+        start(2, "", a, b);
+        List<CompletableFuture<HttpResponse<String>>> all = new ArrayList<>();
+        for (int i = 0; i < 12; i++) {
+            all.add(send(request("/")));
+        }
+        await().atMost(Duration.ofSeconds(5)).until(() -> throttler().queued() == 8);
+        CompletableFuture<Integer> stopped = CompletableFuture.supplyAsync(
+                () -> sluice.shutdown(Duration.ofMillis(200), Duration.ofSeconds(20)));
+        await().atMost(Duration.ofSeconds(5)).until(() -> !sluice.isReady());
+        a.open();
+        b.open();
+        for (CompletableFuture<HttpResponse<String>> f : all) {
+            assertThat(f.get(30, TimeUnit.SECONDS).statusCode()).isEqualTo(200);
+        }
+        assertThat(stopped.get(30, TimeUnit.SECONDS)).as("requests left when the grace period ended").isZero();
+    }
+
+    private String rawExchange(String request) throws Exception {
+        try (Socket s = new Socket("127.0.0.1", sluice.proxyAddress().getPort())) {
+            s.setSoTimeout(10_000);
+            OutputStream out = s.getOutputStream();
+            out.write(request.getBytes(StandardCharsets.US_ASCII));
+            out.flush();
+            return new String(s.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
+        }
+    }
+}
