@@ -99,17 +99,25 @@ public final class SluiceCommand implements Callable<Integer> {
                 err.println("sluice: " + e.getMessage());
                 return 1;
             }
-            CountDownLatch stopped = new CountDownLatch(1);
-            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-                server.shutdown();
-                stopped.countDown();
-            }, "sluice-shutdown"));
+            // SIGTERM / SIGINT start a graceful shutdown and end with status 0 (a JVM ended by
+            // the signal itself would report 143); anything else ending the JVM still runs it.
+            CountDownLatch signalled = new CountDownLatch(1);
+            for (String name : new String[] {"TERM", "INT"}) {
+                try {
+                    sun.misc.Signal.handle(new sun.misc.Signal(name), sig -> signalled.countDown());
+                } catch (IllegalArgumentException unsupported) {
+                    // not on this platform: the shutdown hook below covers it
+                }
+            }
+            Thread hook = new Thread(server::shutdown, "sluice-shutdown");
+            Runtime.getRuntime().addShutdownHook(hook);
             try {
-                stopped.await();
+                signalled.await();
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
-            return 0;
+            int left = server.shutdown();
+            return left == 0 ? 0 : 1;
         }
     }
 

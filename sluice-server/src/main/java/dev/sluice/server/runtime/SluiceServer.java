@@ -110,8 +110,9 @@ public final class SluiceServer implements AutoCloseable {
             }
             throw new StartupException("cannot start: " + e, e);
         }
-        LOG.info("Sluice serving on {} (proxy) and {} (control), {} transport, {} revision(s)", s.proxyAddress(),
-                s.controlAddress(), transport.name(), config.revisions().size());
+        LOG.info("Sluice serving on {}:{} (proxy) and {}:{} (control), {} transport, {} revision(s)",
+                s.proxyAddress().getHostString(), s.proxyAddress().getPort(), s.controlAddress().getHostString(),
+                s.controlAddress().getPort(), transport.name(), config.revisions().size());
         return s;
     }
 
@@ -181,7 +182,7 @@ public final class SluiceServer implements AutoCloseable {
      *
      * @return requests still in flight when the grace period ended (0 = nothing dropped)
      */
-    public int shutdown(Duration drain, Duration grace) {
+    public synchronized int shutdown(Duration drain, Duration grace) {
         if (closed) {
             return 0;
         }

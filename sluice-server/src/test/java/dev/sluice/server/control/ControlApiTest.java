@@ -1,0 +1,158 @@
+package dev.sluice.server.control;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import dev.sluice.core.RevisionId;
+import dev.sluice.core.pod.PodState;
+import dev.sluice.core.throttle.RevisionThrottler;
+import dev.sluice.server.TestPod;
+import dev.sluice.server.config.ConfigLoader;
+import dev.sluice.server.runtime.SluiceServer;
+import dev.sluice.server.runtime.StartupException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ControlApiTest {
+
+    private static final RevisionId REV = new RevisionId("default", "fn");
+    private static final String TOKEN = "s3cret-token";
+
+    @TempDir
+    Path dir;
+    private final HttpClient http = HttpClient.newHttpClient();
+    private TestPod pod;
+    private SluiceServer sluice;
+
+    @BeforeEach
+    void start() throws Exception {
+        pod = new TestPod("p1", 4);
+        Path tokenFile = dir.resolve("token");
+        Files.writeString(tokenFile, TOKEN + "\n");
+        String yaml = "listen: {proxy: '127.0.0.1:0', control: '127.0.0.1:0'}\n"
+                + "control: {tokenFile: '" + tokenFile + "'}\n"
+                + "revisions: [{namespace: default, name: fn, containerConcurrency: 4, readinessPath: /healthz}]\n";
+        sluice = SluiceServer.start(ConfigLoader.parse("t.yaml", yaml), null, 1);
+    }
+
+    @AfterEach
+    void stop() {
+        sluice.close();
+        pod.close();
+    }
+
+    private URI control(String path) {
+        return URI.create("http://127.0.0.1:" + sluice.controlAddress().getPort() + path);
+    }
+
+    private HttpResponse<String> post(String body, String token) throws Exception {
+        HttpRequest.Builder b = HttpRequest.newBuilder(control("/v1/pods")).POST(HttpRequest.BodyPublishers.ofString(body));
+        if (token != null) {
+            b.header("Authorization", "Bearer " + token);
+        }
+        return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    private HttpResponse<String> get(String path) throws Exception {
+        return http.send(HttpRequest.newBuilder(control(path)).build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    private String report(String state) {
+        return "{\"revision\":\"default/fn\",\"podId\":\"p1\",\"address\":\"" + pod.address() + "\",\"state\":\"" + state + "\"}";
+    }
+
+    private RevisionThrottler throttler() {
+        return sluice.throttlers().get(REV);
+    }
+
+    @Test
+    void aPodReportsItselfReadyAndIsValidatedThenServed() throws Exception {
+        HttpResponse<String> r = post(report("ready"), TOKEN);
+        assertThat(r.statusCode()).isEqualTo(200);
+        await().atMost(Duration.ofSeconds(10)).until(() -> throttler().table().find(pod.address()) != null);
+        assertThat(throttler().table().find(pod.address()).state()).isEqualTo(PodState.READY);
+        HttpResponse<String> proxied = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:"
+                + sluice.proxyAddress().getPort() + "/")).header("Sluice-Revision", "default/fn").build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(proxied.statusCode()).isEqualTo(200);
+        HttpResponse<String> views = get("/v1/revisions");
+        assertThat(views.statusCode()).isEqualTo(200);
+        assertThat(views.body()).contains("\"revision\" : \"default/fn\"").contains("\"podId\" : \"p1\"")
+                .contains("\"state\" : \"ready\"").contains("\"capacity\" : 4");
+        HttpResponse<String> metrics = get("/metrics");
+        assertThat(metrics.body()).contains("sluice_requests_total{code=\"200\",reason=\"proxied\",revision=\"default/fn\"} 1")
+                .contains("sluice_pod_in_flight{").contains("sluice_revision_capacity{revision=\"default/fn\"} 4")
+                .contains("sluice_readiness_validations_total");
+        assertThat(post(report("draining"), TOKEN).statusCode()).isEqualTo(200);
+        assertThat(throttler().table().find(pod.address())).as("idle, so removed at once").isNull();
+    }
+
+    @Test
+    void withoutAValidTokenNothingChanges() throws Exception {
+        HttpResponse<String> none = post(report("ready"), null);
+        assertThat(none.statusCode()).isEqualTo(401);
+        assertThat(none.headers().firstValue("WWW-Authenticate")).hasValue("Bearer");
+        assertThat(post(report("ready"), "wrong").statusCode()).isEqualTo(401);
+        assertThat(sluice.control().flush(REV)).succeedsWithin(Duration.ofSeconds(5));
+        assertThat(throttler().table().size()).isZero();
+        assertThat(pod.arrived()).isZero();
+    }
+
+    @Test
+    void eachKindOfMalformedReportIsA400AndChangesNothing() throws Exception {
+        String addr = pod.address();
+        String[][] cases = {
+            {"{not json", "not valid JSON"},
+            {"[1,2]", "must be a JSON object"},
+            {"{\"revision\":\"default/fn\",\"address\":\"" + addr + "\",\"state\":\"ready\"}", "field 'podId' is missing"},
+            {"{\"revision\":\"default/fn\",\"podId\":\"p1\",\"address\":\"" + addr + "\",\"state\":\"sleepy\"}", "unknown pod state 'sleepy'"},
+            {"{\"revision\":\"default/fn\",\"podId\":\"p1\",\"address\":\"nowhere\",\"state\":\"ready\"}", "not host:port"},
+            {"{\"revision\":\"default/fn\",\"podId\":\"p1\",\"address\":\"10.0.0.1:0\",\"state\":\"ready\"}", "outside 1-65535"},
+            {"{\"revision\":\"fn\",\"podId\":\"p1\",\"address\":\"" + addr + "\",\"state\":\"ready\"}", "namespace/name"},
+            {"{\"revision\":\"default/fn\",\"podId\":7,\"address\":\"" + addr + "\",\"state\":\"ready\"}", "must be a string"},
+        };
+        for (String[] c : cases) {
+            HttpResponse<String> r = post(c[0], TOKEN);
+            assertThat(r.statusCode()).as(c[0]).isEqualTo(400);
+            assertThat(r.body()).as(c[0]).contains(c[1]);
+        }
+        HttpResponse<String> unknown = post("{\"revision\":\"default/other\",\"podId\":\"p1\",\"address\":\"" + addr
+                + "\",\"state\":\"ready\"}", TOKEN);
+        assertThat(unknown.statusCode()).isEqualTo(404);
+        assertThat(unknown.body()).contains("unknown revision default/other");
+        assertThat(sluice.control().flush(REV)).succeedsWithin(Duration.ofSeconds(5));
+        assertThat(throttler().table().size()).isZero();
+        assertThat(get("/v1/pods").statusCode()).isEqualTo(405);
+        assertThat(get("/nope").statusCode()).isEqualTo(404);
+    }
+
+    @Test
+    void healthAndReadinessFollowTheLifecycle() throws Exception {
+        assertThat(get("/healthz").statusCode()).isEqualTo(200);
+        assertThat(get("/readyz").statusCode()).isEqualTo(200);
+        CompletableFuture<Integer> stopping = CompletableFuture.supplyAsync(
+                () -> sluice.shutdown(Duration.ofSeconds(2), Duration.ofSeconds(1)));
+        await().atMost(Duration.ofSeconds(5)).until(() -> get("/readyz").statusCode() == 503);
+        assertThat(get("/healthz").statusCode()).as("still alive while draining").isEqualTo(200);
+        assertThat(stopping).succeedsWithin(Duration.ofSeconds(10)).isEqualTo(0);
+    }
+
+    @Test
+    void refusesToExposeAnUnauthenticatedControlApiBeyondLoopback() {
+        String yaml = "listen: {proxy: '127.0.0.1:0', control: '0.0.0.0:0'}\n";
+        assertThatThrownBy(() -> SluiceServer.start(ConfigLoader.parse("t.yaml", yaml), null, 1))
+                .isInstanceOf(StartupException.class)
+                .hasMessageContaining("refusing to start the control API on 0.0.0.0:0 without a token");
+    }
+}
