@@ -19,7 +19,7 @@ import picocli.CommandLine.Parameters;
 /** {@code sluice}: an activator for serverless HTTP workloads. */
 @Command(name = "sluice", mixinStandardHelpOptions = true, version = "sluice 0.1.0",
         description = "An activator for serverless HTTP workloads: holds requests until a pod has a free slot.",
-        subcommands = {SluiceCommand.Run.class, SluiceCommand.Validate.class})
+        subcommands = {SluiceCommand.Run.class, SluiceCommand.Demo.class, SluiceCommand.Validate.class})
 public final class SluiceCommand implements Callable<Integer> {
 
     @CommandLine.Spec
@@ -118,6 +118,45 @@ public final class SluiceCommand implements Callable<Integer> {
             }
             int left = server.shutdown();
             return left == 0 ? 0 : 1;
+        }
+    }
+
+    /** {@code sluice demo}: simulated pods, Sluice in front, load, a live table and a summary. */
+    @Command(name = "demo", mixinStandardHelpOptions = true,
+            description = "Run simulated pods behind Sluice under load and show what happens.")
+    static final class Demo implements Callable<Integer> {
+        @Option(names = "--pods", defaultValue = "4", description = "pods at the start (default ${DEFAULT-VALUE})")
+        int pods;
+
+        @Option(names = "--cc", defaultValue = "2", description = "containerConcurrency: requests per pod at once (default ${DEFAULT-VALUE})")
+        int cc;
+
+        @Option(names = "--latency", defaultValue = "50ms", description = "median pod latency (default ${DEFAULT-VALUE})")
+        String latency;
+
+        @Option(names = "--clients", defaultValue = "16", description = "concurrent clients (default ${DEFAULT-VALUE})")
+        int clients;
+
+        @Option(names = "--duration", defaultValue = "20s", description = "how long to run (default ${DEFAULT-VALUE})")
+        String duration;
+
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+
+        @Override
+        public Integer call() throws Exception {
+            dev.sluice.server.demo.Demo.Options options;
+            try {
+                options = new dev.sluice.server.demo.Demo.Options(pods, cc,
+                        dev.sluice.server.config.Durations.parse(latency), clients,
+                        dev.sluice.server.config.Durations.parse(duration));
+            } catch (IllegalArgumentException e) {
+                spec.commandLine().getErr().println("sluice: invalid option: " + e.getMessage());
+                return 2;
+            }
+            boolean ansi = System.console() != null;
+            dev.sluice.server.demo.Demo.Summary s = new dev.sluice.server.demo.Demo(options, System.out, ansi).run();
+            return s.clean() ? 0 : 1;
         }
     }
 
