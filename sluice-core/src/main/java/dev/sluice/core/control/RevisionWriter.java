@@ -78,6 +78,8 @@ final class RevisionWriter {
     private volatile boolean failed;
     private volatile boolean closed;
 
+    /** containerConcurrency for new trackers; changed live by {@link #setContainerConcurrency}. */
+    private int containerConcurrency;
     private long validationFailures;
     private long drainDeadlineRemovals;
 
@@ -90,6 +92,7 @@ final class RevisionWriter {
         this.clock = clock;
         this.readiness = readiness;
         this.metrics = metrics;
+        this.containerConcurrency = settings.containerConcurrency();
         this.table = new PodTable(settings.maxScale());
         this.throttler = new RevisionThrottler(table, settings.policy().create(), settings.containerConcurrency(),
                 settings.queueDepth(), clock);
@@ -276,11 +279,17 @@ final class RevisionWriter {
             if (existing != null && existing.state() != PodState.DRAINING) {
                 retire(existing, now);
             }
-            table.add(podId, address, PodState.READY, settings.containerConcurrency(), now);
+            table.add(podId, address, PodState.READY, containerConcurrency, now);
             metrics.stateTransition(id, PodState.PENDING, PodState.READY);
         }
         updateCapacity();
         removeIdleLeavers();
+    }
+
+    /** A configuration change: every pod and the revision take the new containerConcurrency. */
+    void setContainerConcurrency(int cc) {
+        containerConcurrency = cc;
+        throttler.setContainerConcurrency(cc);
     }
 
     /** Recomputes the revision's capacity from the table and serves waiters. */
@@ -450,7 +459,7 @@ final class RevisionWriter {
             }
             case NOT_READY, PENDING -> {
                 validating.remove(address);
-                table.add(podId, address, state, settings.containerConcurrency(), now);
+                table.add(podId, address, state, containerConcurrency, now);
                 return Change.ADDED;
             }
             default -> {

@@ -172,6 +172,24 @@ public final class StateManager implements AutoCloseable {
     }
 
     /**
+     * Changes a revision's containerConcurrency live (configuration reload): every pod's limit
+     * and the revision's capacity follow; running requests are never pre-empted.
+     *
+     * @throws UnknownRevisionException if the revision is not open
+     * @throws IllegalArgumentException if {@code cc} is negative (nothing changes)
+     */
+    public CompletableFuture<Void> setContainerConcurrency(RevisionId revision, int cc) {
+        if (cc < 0) {
+            throw new IllegalArgumentException("containerConcurrency must be >= 0, was " + cc);
+        }
+        RevisionWriter w = writer(revision);
+        return submit(w, "update-capacity", rw -> {
+            rw.setContainerConcurrency(cc);
+            return null;
+        }).thenApply(x -> null);
+    }
+
+    /**
      * Passive health: the data path could not connect to this pod. It leaves rotation and is
      * probed until its readiness check passes, then returns as RECOVERING.
      *

@@ -4,6 +4,7 @@ import dev.sluice.server.config.ConfigException;
 import dev.sluice.server.config.ConfigLoader;
 import dev.sluice.server.config.ListenAddress;
 import dev.sluice.server.config.SluiceConfig;
+import dev.sluice.server.runtime.ConfigWatcher;
 import dev.sluice.server.runtime.SluiceServer;
 import dev.sluice.server.runtime.StartupException;
 import java.io.PrintWriter;
@@ -73,17 +74,21 @@ public final class SluiceCommand implements Callable<Integer> {
         @CommandLine.Spec
         CommandLine.Model.CommandSpec spec;
 
+        /** Flags and environment variables win over the file. */
+        SluiceConfig withOverrides(SluiceConfig c) {
+            return new SluiceConfig(
+                    proxyListen == null ? c.proxyListen() : ListenAddress.parse(proxyListen),
+                    controlListen == null ? c.controlListen() : ListenAddress.parse(controlListen),
+                    tokenFile == null ? c.controlTokenFile() : tokenFile, c.drainPeriod(), c.gracePeriod(),
+                    c.revisions());
+        }
+
         @Override
         public Integer call() {
             PrintWriter err = spec.commandLine().getErr();
             SluiceConfig c;
             try {
-                c = loadOrDefault(config);
-                c = new SluiceConfig(
-                        proxyListen == null ? c.proxyListen() : ListenAddress.parse(proxyListen),
-                        controlListen == null ? c.controlListen() : ListenAddress.parse(controlListen),
-                        tokenFile == null ? c.controlTokenFile() : tokenFile, c.drainPeriod(), c.gracePeriod(),
-                        c.revisions());
+                c = withOverrides(loadOrDefault(config));
             } catch (ConfigException e) {
                 err.println("sluice: invalid configuration: " + e.getMessage());
                 return 2;
@@ -101,6 +106,16 @@ public final class SluiceCommand implements Callable<Integer> {
             }
             // SIGTERM / SIGINT start a graceful shutdown and end with status 0 (a JVM ended by
             // the signal itself would report 143); anything else ending the JVM still runs it.
+            Path watched = config != null ? config : Files.exists(Path.of("sluice.yaml")) ? Path.of("sluice.yaml") : null;
+            ConfigWatcher watcher = null;
+            if (watched != null) {
+                try {
+                    watcher = new ConfigWatcher(watched, next -> server.apply(withOverrides(next)));
+                } catch (java.io.IOException e) {
+                    err.println("sluice: cannot watch " + watched + " for changes (" + e.getMessage()
+                            + "); changes need a restart");
+                }
+            }
             CountDownLatch signalled = new CountDownLatch(1);
             for (String name : new String[] {"TERM", "INT"}) {
                 try {
@@ -115,6 +130,9 @@ public final class SluiceCommand implements Callable<Integer> {
                 signalled.await();
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
+            }
+            if (watcher != null) {
+                watcher.close();
             }
             int left = server.shutdown();
             return left == 0 ? 0 : 1;

@@ -48,7 +48,7 @@ public final class SluiceServer implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(SluiceServer.class);
     public static final String TOKEN_ENV = "SLUICE_CONTROL_TOKEN";
 
-    private final SluiceConfig config;
+    private volatile SluiceConfig config;
     private final Transport transport;
     private final EventLoopGroup boss;
     private final EventLoopGroup workers;
@@ -135,15 +135,81 @@ public final class SluiceServer implements AutoCloseable {
     private void openRevisions(List<RevisionConfig> revisions) {
         List<Route> routes = new ArrayList<>();
         for (RevisionConfig rc : revisions) {
-            readinessPaths.put(rc.id(), rc.readinessPath());
-            RevisionThrottler th = control.open(rc.id(), rc.settings());
-            throttlers.put(rc.id(), th);
-            routes.add(new Route(rc, th, metrics.forRevision(rc.id())));
-            if (!rc.pods().isEmpty()) {
-                control.recalculate(rc.id(), rc.pods());
-            }
+            routes.add(open(rc));
         }
         proxyContext.routes(new Routes(routes));
+    }
+
+    private Route open(RevisionConfig rc) {
+        readinessPaths.put(rc.id(), rc.readinessPath());
+        RevisionThrottler th = control.open(rc.id(), rc.settings());
+        throttlers.put(rc.id(), th);
+        if (!rc.pods().isEmpty()) {
+            control.recalculate(rc.id(), rc.pods());
+        }
+        return new Route(rc, th, metrics.forRevision(rc.id()));
+    }
+
+    /**
+     * Applies a new, already validated configuration live: revisions that disappeared are
+     * closed (their waiting requests get 503 {@code revision-closed}), new ones are opened,
+     * changed static pod lists go through the control path's recalculation, a changed
+     * containerConcurrency is applied by the revision's writer, and hosts and timeouts take
+     * effect with the new routing table. What cannot change without a restart (listen
+     * addresses, the control token, a revision's policy, queue depth or max-scale) is kept as
+     * it was, and each such difference is returned.
+     *
+     * @return what was kept as it was because it needs a restart (empty if all applied)
+     */
+    public synchronized List<String> apply(SluiceConfig next) {
+        List<String> needsRestart = new ArrayList<>();
+        SluiceConfig current = this.config;
+        if (!next.proxyListen().equals(current.proxyListen()) || !next.controlListen().equals(current.controlListen())) {
+            needsRestart.add("listen addresses");
+        }
+        if (!java.util.Objects.equals(next.controlTokenFile(), current.controlTokenFile())) {
+            needsRestart.add("control.tokenFile");
+        }
+        Map<RevisionId, Route> old = new LinkedHashMap<>();
+        for (Route r : proxyContext.routes().all()) {
+            old.put(r.config().id(), r);
+        }
+        List<Route> routes = new ArrayList<>();
+        for (RevisionConfig rc : next.revisions()) {
+            Route before = old.remove(rc.id());
+            if (before == null) {
+                routes.add(open(rc));
+                continue;
+            }
+            RevisionConfig was = before.config();
+            RevisionConfig kept = rc;
+            if (rc.policy() != was.policy() || rc.queueDepth() != was.queueDepth() || rc.maxScale() != was.maxScale()
+                    || !rc.staleThreshold().equals(was.staleThreshold()) || !rc.drainTimeout().equals(was.drainTimeout())) {
+                needsRestart.add(rc.id() + ": policy, queueDepth, maxScale, staleThreshold and drainTimeout");
+                kept = new RevisionConfig(rc.id(), rc.hosts(), rc.containerConcurrency(), was.policy(), was.queueDepth(),
+                        rc.overflowStatus(), rc.queueTimeout(), rc.requestTimeout(), rc.responseStartTimeout(),
+                        was.maxScale(), rc.readinessPath(), was.staleThreshold(), was.drainTimeout(), rc.pods());
+            }
+            readinessPaths.put(rc.id(), rc.readinessPath());
+            if (rc.containerConcurrency() != was.containerConcurrency()) {
+                control.setContainerConcurrency(rc.id(), rc.containerConcurrency());
+            }
+            if (!rc.pods().equals(was.pods())) {
+                control.recalculate(rc.id(), rc.pods());
+            }
+            routes.add(new Route(kept, before.throttler(), before.metrics()));
+        }
+        proxyContext.routes(new Routes(routes));
+        for (RevisionId gone : old.keySet()) {
+            throttlers.remove(gone);
+            readinessPaths.remove(gone);
+            control.close(gone);
+        }
+        this.config = new SluiceConfig(current.proxyListen(), current.controlListen(), current.controlTokenFile(),
+                next.drainPeriod(), next.gracePeriod(), routes.stream().map(Route::config).toList());
+        LOG.info("configuration applied: {} revision(s){}", routes.size(),
+                needsRestart.isEmpty() ? "" : "; kept until a restart: " + String.join("; ", needsRestart));
+        return needsRestart;
     }
 
     public java.net.InetSocketAddress proxyAddress() {
