@@ -37,7 +37,9 @@ final class ClientHandler extends ChannelInboundHandlerAdapter {
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         if (current != null) {
-            if (msg instanceof HttpContent c && !current.requestComplete() && backlog.isEmpty()) {
+            if (current.isTunnel() && msg instanceof io.netty.buffer.ByteBuf b) {
+                current.onClientBytes(b);
+            } else if (msg instanceof HttpContent c && !current.requestComplete() && backlog.isEmpty()) {
                 current.onClientContent(c);
             } else {
                 backlog.add(msg);

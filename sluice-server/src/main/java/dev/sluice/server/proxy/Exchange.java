@@ -11,7 +11,9 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http.HttpContent;
+import io.netty.buffer.ByteBuf;
 import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
@@ -70,6 +72,12 @@ final class Exchange implements LeaseListener {
     private boolean informational;
     private boolean upstreamKeepAlive;
     private boolean done;
+    /** A WebSocket (or other) upgrade was asked for; after the pod's 101 the exchange is a byte tunnel. */
+    private final String upgrade;
+    private boolean tunnel;
+    /** While the codecs come out, bytes each way wait here (an HTTP encoder must not see them). */
+    private List<ByteBuf> switchingToClient;
+    private List<ByteBuf> switchingToUpstream;
     private int status;
     private ScheduledFuture<?> totalTimer;
     private ScheduledFuture<?> queueTimer;
@@ -82,6 +90,8 @@ final class Exchange implements LeaseListener {
         this.route = route;
         this.request = request;
         this.clientKeepAlive = HttpUtil.isKeepAlive(request);
+        this.upgrade = request.headers().containsValue(HttpHeaderNames.CONNECTION, HttpHeaderValues.UPGRADE, true)
+                ? request.headers().get(HttpHeaderNames.UPGRADE) : null;
         this.startNanos = px.clock.nanoTime();
         this.queueDeadlineNanos = startNanos + route.config().queueTimeout().toNanos();
     }
@@ -218,6 +228,10 @@ final class Exchange implements LeaseListener {
             ForwardingHeaders.stripHopByHop(request.headers());
             ForwardingHeaders.addForwarded(request.headers(), ctx.channel().remoteAddress(), host);
             HttpUtil.setKeepAlive(request, true);
+            if (upgrade != null) {
+                request.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.UPGRADE)
+                        .set(HttpHeaderNames.UPGRADE, upgrade);
+            }
         }
         canReplay = requestComplete;
         ch.write(request);
@@ -267,13 +281,8 @@ final class Exchange implements LeaseListener {
             upstream.flush();
             ctx.channel().config().setAutoRead(false);
             startResponseStartTimer();
-        } else if (!upstream.isWritable()) {
-            // Flush first: if that drains the buffer, no writability event will follow, so
-            // pausing now would never be undone.
-            upstream.flush();
-            if (!upstream.isWritable()) {
-                ctx.channel().config().setAutoRead(false);
-            }
+        } else {
+            pauseIfUnwritable(upstream, ctx.channel());
         }
     }
 
@@ -284,7 +293,7 @@ final class Exchange implements LeaseListener {
     }
 
     void onUpstreamWritabilityChanged(boolean writable) {
-        if (!done && !requestComplete) {
+        if (!done && (!requestComplete || tunnel)) {
             ctx.channel().config().setAutoRead(writable);
         }
     }
@@ -296,8 +305,25 @@ final class Exchange implements LeaseListener {
             ReferenceCountUtil.release(msg);
             return;
         }
+        if (tunnel) {
+            if (msg instanceof ByteBuf b) {
+                if (switchingToClient != null) {
+                    switchingToClient.add(b);
+                    return;
+                }
+                ctx.write(b);
+                pauseIfUnwritable(ctx.channel(), upstream);
+            } else {
+                ReferenceCountUtil.release(msg); // the 101's empty last content
+            }
+            return;
+        }
         if (msg instanceof HttpResponse r) {
             int code = r.status().code();
+            if (code == 101 && upgrade != null) {
+                openTunnel(r);
+                return;
+            }
             ForwardingHeaders.stripHopByHop(r.headers());
             if (code >= 100 && code < 200) {
                 informational = true;
@@ -325,13 +351,75 @@ final class Exchange implements LeaseListener {
             ctx.write(c);
             if (last) {
                 finishProxied();
-            } else if (!ctx.channel().isWritable()) {
-                ctx.flush();
-                if (!ctx.channel().isWritable()) {
-                    upstream.config().setAutoRead(false);
-                }
+            } else {
+                pauseIfUnwritable(ctx.channel(), upstream);
             }
         }
+    }
+
+    /**
+     * After writing to {@code target}: if it cannot take more, stop reading from
+     * {@code source} until it can. Flush first: if that drains the buffer no writability event
+     * would follow, and a pause would never be undone.
+     */
+    private static void pauseIfUnwritable(Channel target, Channel source) {
+        if (!target.isWritable()) {
+            target.flush();
+            if (!target.isWritable() && source != null) {
+                source.config().setAutoRead(false);
+            }
+        }
+    }
+
+    /**
+     * The pod accepted the upgrade: send its 101 on, take the HTTP codecs out of both
+     * connections and relay bytes until either side closes. The pod's slot stays held for
+     * the connection's whole life; the request deadline no longer applies.
+     */
+    private void openTunnel(HttpResponse switching) {
+        tunnel = true;
+        responseStarted = true;
+        status = 101;
+        cancel(totalTimer);
+        cancel(responseStartTimer);
+        releaseEarly();
+        String protocol = switching.headers().get(HttpHeaderNames.UPGRADE, upgrade);
+        ForwardingHeaders.stripHopByHop(switching.headers());
+        switching.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.UPGRADE)
+                .set(HttpHeaderNames.UPGRADE, protocol);
+        ctx.writeAndFlush(switching);
+        switchingToClient = new ArrayList<>(1);
+        switchingToUpstream = new ArrayList<>(1);
+        upstream.pipeline().remove("codec"); // leftover pod bytes land in switchingToClient
+        ctx.pipeline().remove("codec"); // leftover client bytes land in switchingToUpstream
+        List<ByteBuf> toClient = switchingToClient;
+        List<ByteBuf> toUpstream = switchingToUpstream;
+        switchingToClient = null;
+        switchingToUpstream = null;
+        toClient.forEach(ctx::write);
+        toUpstream.forEach(upstream::write);
+        ctx.flush();
+        upstream.flush();
+        ctx.channel().config().setAutoRead(true);
+        upstream.config().setAutoRead(true);
+    }
+
+    /** Bytes from the client once the exchange is a tunnel. */
+    void onClientBytes(ByteBuf b) {
+        if (done || upstream == null) {
+            b.release();
+            return;
+        }
+        if (switchingToUpstream != null) {
+            switchingToUpstream.add(b);
+            return;
+        }
+        upstream.write(b);
+        pauseIfUnwritable(upstream, ctx.channel());
+    }
+
+    boolean isTunnel() {
+        return tunnel;
     }
 
     void onUpstreamReadComplete() {
@@ -355,6 +443,13 @@ final class Exchange implements LeaseListener {
         upstream = null;
         if (dead != null) {
             dead.pipeline().get(UpstreamHandler.class).unbind();
+        }
+        if (tunnel) {
+            end(Outcome.PROXIED, 101);
+            releasePod();
+            ctx.close();
+            client.exchangeDone(this, false);
+            return;
         }
         if (!responseStarted && fromPool && canReplay && !staleRetried) {
             // A kept-alive connection the pod had already closed: nothing was processed.
@@ -405,7 +500,7 @@ final class Exchange implements LeaseListener {
         if (done) {
             return;
         }
-        end(Outcome.CLIENT_CLOSED, 499);
+        end(tunnel ? Outcome.PROXIED : Outcome.CLIENT_CLOSED, tunnel ? 101 : 499);
         abortUpstream();
     }
 

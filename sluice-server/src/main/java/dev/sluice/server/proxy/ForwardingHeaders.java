@@ -11,7 +11,8 @@ import java.util.List;
  * Header rewriting between hops: hop-by-hop headers are stripped (RFC 9110 §7.6.1), and the
  * client's address is added to {@code X-Forwarded-For} and {@code Forwarded}. End-to-end
  * headers ({@code traceparent} and the rest) pass unchanged. {@code Transfer-Encoding} stays:
- * Netty's codec re-frames chunked bodies on the next hop exactly as they arrived.
+ * Netty's codec re-frames chunked bodies on the next hop exactly as they arrived. For an
+ * upgrade (WebSocket), the exchange puts {@code Connection: Upgrade} and {@code Upgrade} back.
  */
 final class ForwardingHeaders {
 

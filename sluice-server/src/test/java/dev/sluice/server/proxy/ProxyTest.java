@@ -345,6 +345,42 @@ class ProxyTest {
         assertThat(stopped.get(30, TimeUnit.SECONDS)).as("requests left when the grace period ended").isZero();
     }
 
+    @Test
+    void aWebSocketIsTunnelledAndHoldsItsPodSlotForItsLife() throws Exception {
+        try (dev.sluice.server.WebSocketEchoPod ws = new dev.sluice.server.WebSocketEchoPod()) {
+            String yaml = "listen: {proxy: '127.0.0.1:0', control: '127.0.0.1:0'}\n"
+                    + "revisions: [{namespace: default, name: model, containerConcurrency: 1, readinessPath: /healthz,"
+                    + " timeouts: {queue: 1s, total: 2s}, pods: ['" + ws.address() + "']}]\n";
+            sluice = SluiceServer.start(ConfigLoader.parse("test.yaml", yaml), null, 2);
+            await().atMost(Duration.ofSeconds(10)).until(() -> throttler().table().routableCount() == 1);
+            java.util.concurrent.BlockingQueue<String> received = new java.util.concurrent.LinkedBlockingQueue<>();
+            java.net.http.WebSocket socket = http.newWebSocketBuilder().header("Sluice-Revision", "default/model")
+                    .buildAsync(URI.create("ws://127.0.0.1:" + sluice.proxyAddress().getPort() + "/ws"),
+                            new java.net.http.WebSocket.Listener() {
+                                @Override
+                                public java.util.concurrent.CompletionStage<?> onText(java.net.http.WebSocket w,
+                                        CharSequence data, boolean last) {
+                                    received.add(data.toString());
+                                    w.request(1);
+                                    return null;
+                                }
+                            }).get(10, TimeUnit.SECONDS);
+            socket.sendText("hello", true).get(5, TimeUnit.SECONDS);
+            assertThat(received.poll(5, TimeUnit.SECONDS)).isEqualTo("echo: hello");
+            assertThat(throttler().active()).as("the slot is held while the socket is open").isEqualTo(1);
+            // For longer than the 2 s request timeout the tunnel stays open and keeps its slot.
+            await().during(Duration.ofMillis(2_500)).atMost(Duration.ofSeconds(5))
+                    .until(() -> throttler().active() == 1);
+            socket.sendText("still here", true).get(5, TimeUnit.SECONDS);
+            assertThat(received.poll(5, TimeUnit.SECONDS)).isEqualTo("echo: still here");
+            HttpResponse<String> second = send(request("/")).get(10, TimeUnit.SECONDS);
+            assertThat(second.statusCode()).as("cc = 1: a second request waits for the socket's slot")
+                    .isEqualTo(503);
+            socket.sendClose(java.net.http.WebSocket.NORMAL_CLOSURE, "bye").get(5, TimeUnit.SECONDS);
+            await().atMost(Duration.ofSeconds(5)).until(() -> throttler().active() == 0);
+        }
+    }
+
     private String rawExchange(String request) throws Exception {
         try (Socket s = new Socket("127.0.0.1", sluice.proxyAddress().getPort())) {
             s.setSoTimeout(10_000);
