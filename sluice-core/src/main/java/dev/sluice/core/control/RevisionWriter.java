@@ -65,6 +65,14 @@ final class RevisionWriter {
 
     private final Map<String, Report> podReports = new HashMap<>();
     private final Map<String, String> validating = new HashMap<>();
+    /** A pod whose validation failed but that is still claimed ready: retried with backoff. */
+    private record Retry(String podId, int attempts, long dueNanos) {
+    }
+
+    static final long FIRST_RETRY_NANOS = 1_000_000_000L;
+    static final long MAX_RETRY_NANOS = 30_000_000_000L;
+
+    private final Map<String, Retry> retries = new HashMap<>();
     /** Addresses taken out of rotation by passive health, re-probed until they pass. */
     private final Map<String, String> unreachable = new HashMap<>();
     private final Set<String> retiredIds = new LinkedHashSet<>();
@@ -114,6 +122,7 @@ final class RevisionWriter {
     /** The pod at {@code address} is gone: it drains, and is removed when idle. */
     void removePod(String address) {
         validating.remove(address);
+        retries.remove(address);
         podReports.remove(address);
         PodTracker t = table.find(address);
         if (t == null) {
@@ -159,6 +168,7 @@ final class RevisionWriter {
             }
         }
         validating.keySet().retainAll(seen);
+        retries.keySet().retainAll(seen);
         updateCapacity();
         int removed = removeIdleLeavers();
         RecalculationSummary summary = new RecalculationSummary(added, validatingNow, draining, removed, changed,
@@ -196,6 +206,13 @@ final class RevisionWriter {
         }
         if (changedAny) {
             updateCapacity();
+        }
+        if (!retries.isEmpty()) {
+            for (Map.Entry<String, Retry> r : new ArrayList<>(retries.entrySet())) {
+                if (r.getValue().dueNanos() - now <= 0 && !validating.containsKey(r.getKey())) {
+                    validate(r.getValue().podId(), r.getKey());
+                }
+            }
         }
         unreachable.keySet().removeIf(address -> table.find(address) == null);
         unreachable.forEach((address, podId) -> probeUnreachable(podId, address));
@@ -268,8 +285,13 @@ final class RevisionWriter {
         metrics.readinessValidation(id, passed);
         if (!passed) {
             validationFailures++;
+            Retry before = retries.get(address);
+            int attempts = before != null && before.podId().equals(podId) ? before.attempts() + 1 : 1;
+            long delay = Math.min(MAX_RETRY_NANOS, FIRST_RETRY_NANOS << Math.min(attempts - 1, 20));
+            retries.put(address, new Retry(podId, attempts, clock.nanoTime() + delay));
             return;
         }
+        retries.remove(address);
         long now = clock.nanoTime();
         PodTracker existing = table.find(address);
         leaving.clear();
@@ -314,6 +336,7 @@ final class RevisionWriter {
         closed = true;
         throttler.close(reason);
         validating.clear();
+        retries.clear();
         long now = clock.nanoTime();
         for (PodTracker t : table.trackers()) {
             if (t.state().canMoveTo(PodState.DRAINING)) {
@@ -396,6 +419,14 @@ final class RevisionWriter {
     private Change apply(EventSource source, String podId, String address, PodState state, long now) {
         if (retiredIds.contains(podId)) {
             return Change.IGNORED; // a stale identity never becomes READY
+        }
+        Retry retry = retries.get(address);
+        if (retry != null) {
+            if (source == EventSource.DISCOVERY && state == PodState.READY && retry.podId().equals(podId)) {
+                return Change.VALIDATING; // discovery repeating itself: the scheduled retry answers it
+            }
+            // A new claim (or the pod itself saying it is ready now): the old schedule no longer stands.
+            retries.remove(address);
         }
         if (source == EventSource.POD) {
             podReports.put(address, new Report(podId, state));

@@ -91,6 +91,54 @@ class StateManagerTest {
     }
 
     @Test
+    void aFailedCheckIsRetriedWithBackoffWhileTheClaimStands() {
+        discovered("a", "10.0.0.1:8080", PodState.READY);
+        readiness.answer("a", "10.0.0.1:8080", false);
+        await().atMost(Duration.ofSeconds(10)).until(() -> metrics.validationsFailed.get() == 1);
+        readiness.pending.clear();
+        discovered("a", "10.0.0.1:8080", PodState.READY); // discovery repeats itself: no probe storm
+        clock.advance(Duration.ofMillis(999));
+        manager.tick();
+        flush();
+        assertThat(readiness.calls).hasSize(1);
+        clock.advance(Duration.ofMillis(1));
+        manager.tick();
+        flush();
+        assertThat(readiness.calls).as("retried after 1 s").hasSize(2);
+        readiness.answer("a", "10.0.0.1:8080", false);
+        await().atMost(Duration.ofSeconds(10)).until(() -> metrics.validationsFailed.get() == 2);
+        readiness.pending.clear();
+        clock.advance(Duration.ofMillis(1999));
+        manager.tick();
+        flush();
+        assertThat(readiness.calls).as("the second wait is 2 s").hasSize(2);
+        clock.advance(Duration.ofMillis(1));
+        manager.tick();
+        flush();
+        assertThat(readiness.calls).hasSize(3);
+        readiness.answer("a", "10.0.0.1:8080", true);
+        await().atMost(Duration.ofSeconds(10)).until(() -> table.find("10.0.0.1:8080") != null);
+        assertThat(table.find("10.0.0.1:8080").state()).isEqualTo(PodState.READY);
+    }
+
+    @Test
+    void aPodsOwnReadyReprobesAtOnceAndADroppedPodIsNotRetried() {
+        pod("a", "10.0.0.1:8080", PodState.READY);
+        readiness.answer("a", "10.0.0.1:8080", false);
+        await().atMost(Duration.ofSeconds(10)).until(() -> metrics.validationsFailed.get() == 1);
+        readiness.pending.clear();
+        pod("a", "10.0.0.1:8080", PodState.READY);
+        assertThat(readiness.calls).as("the pod says it is ready now").hasSize(2);
+        readiness.answer("a", "10.0.0.1:8080", false);
+        await().atMost(Duration.ofSeconds(10)).until(() -> metrics.validationsFailed.get() == 2);
+        await(manager.removePod(REV, "10.0.0.1:8080"));
+        clock.advance(Duration.ofMinutes(1));
+        manager.tick();
+        flush();
+        assertThat(readiness.calls).as("gone pods are not probed").hasSize(2);
+    }
+
+    @Test
     void aCheckThatThrowsCountsAsFailed() {
         RevisionId other = new RevisionId("default", "throws");
         try (StateManager m = new StateManager(1, clock, (r, p, a) -> {
