@@ -9,18 +9,15 @@ import dev.sluice.core.RevisionId;
 import dev.sluice.core.balance.PolicyKind;
 import dev.sluice.core.pod.PodState;
 import dev.sluice.core.pod.PodTracker;
-import dev.sluice.core.throttle.LeaseListener;
+import dev.sluice.core.throttle.LeaseAccounting;
 import dev.sluice.core.throttle.Rejection;
 import dev.sluice.core.throttle.RevisionThrottler;
 import java.time.Duration;
-import java.util.Map;
 import java.util.Random;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -56,42 +53,14 @@ class ControlChurnTest {
                 m.report(new PodEvent(EventSource.POD, REV, ids[i], address(i), PodState.READY));
             }
 
-            Map<PodTracker, AtomicInteger> holding = new ConcurrentHashMap<>();
-            AtomicReference<String> violation = new AtomicReference<>();
-            AtomicInteger answered = new AtomicInteger();
-            AtomicInteger leased = new AtomicInteger();
-            Map<Rejection, AtomicInteger> rejections = new ConcurrentHashMap<>();
             ExecutorService releasers = Executors.newFixedThreadPool(2);
+            LeaseAccounting leases = new LeaseAccounting(th, CC, releasers);
             ExecutorService clients = Executors.newFixedThreadPool(3);
             int perClient = 4_000;
             for (int c = 0; c < 3; c++) {
                 clients.execute(() -> {
                     for (int i = 0; i < perClient; i++) {
-                        th.acquire(Long.MAX_VALUE / 2, new LeaseListener() {
-                            @Override
-                            public void onLease(PodTracker pod) {
-                                int n = holding.computeIfAbsent(pod, p -> new AtomicInteger()).incrementAndGet();
-                                if (n > CC) {
-                                    violation.compareAndSet(null, n + " requests on " + pod);
-                                }
-                                if (!pod.state().isRoutable() && pod.state() != PodState.DRAINING
-                                        && pod.state() != PodState.NOT_READY) {
-                                    violation.compareAndSet(null, "leased a pod in state " + pod.state());
-                                }
-                                leased.incrementAndGet();
-                                answered.incrementAndGet();
-                                releasers.execute(() -> {
-                                    holding.get(pod).decrementAndGet();
-                                    th.release(pod);
-                                });
-                            }
-
-                            @Override
-                            public void onReject(Rejection reason) {
-                                rejections.computeIfAbsent(reason, r -> new AtomicInteger()).incrementAndGet();
-                                answered.incrementAndGet();
-                            }
-                        });
+                        th.acquire(Long.MAX_VALUE / 2, leases.request());
                     }
                 });
             }
@@ -126,17 +95,16 @@ class ControlChurnTest {
                 m.report(new PodEvent(EventSource.POD, REV, ids[i], address(i), PodState.READY));
             }
             await(m.flush(REV));
-            await().atMost(Duration.ofSeconds(60)).until(() -> answered.get() == 3 * perClient);
+            await().atMost(Duration.ofSeconds(60)).until(() -> leases.answered() == 3 * perClient);
             releasers.shutdown();
             assertThat(releasers.awaitTermination(30, TimeUnit.SECONDS)).isTrue();
             clock.advance(settings.drainTimeout());
             m.tick();
             await(m.flush(REV));
 
-            assertThat(violation.get()).isNull();
-            int rejected = rejections.values().stream().mapToInt(AtomicInteger::get).sum();
-            assertThat(leased.get() + rejected).isEqualTo(3 * perClient);
-            assertThat(rejections.keySet()).isSubsetOf(Rejection.QUEUE_FULL);
+            assertThat(leases.violation()).isNull();
+            assertThat(leases.leased() + leases.rejected()).isEqualTo(3 * perClient);
+            assertThat(leases.rejections().keySet()).isSubsetOf(Rejection.QUEUE_FULL);
             assertThat(injected.get()).as("faults were injected").isPositive();
             assertThat(th.active()).isZero();
             assertThat(th.queued()).isZero();
@@ -144,7 +112,7 @@ class ControlChurnTest {
                 assertThat(t.inFlight()).as("%s", t).isZero();
                 assertThat(t.state()).as("no drained pod keeps its slot: %s", t).isNotEqualTo(PodState.DRAINING);
             }
-            holding.forEach((p, n) -> assertThat(n.get()).as("%s", p).isZero());
+            leases.holding().forEach((p, n) -> assertThat(n.get()).as("%s", p).isZero());
         }
     }
 

@@ -9,16 +9,12 @@ import dev.sluice.core.pod.PodState;
 import dev.sluice.core.pod.PodTable;
 import dev.sluice.core.pod.PodTracker;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
@@ -42,40 +38,15 @@ class ThrottlerChurnTest {
         }
         th.updateCapacity();
 
-        Map<PodTracker, AtomicInteger> holding = new ConcurrentHashMap<>();
-        AtomicReference<String> violation = new AtomicReference<>();
-        AtomicInteger leased = new AtomicInteger();
-        AtomicInteger rejected = new AtomicInteger();
-        AtomicInteger answered = new AtomicInteger();
         ExecutorService releasers = Executors.newFixedThreadPool(2);
+        LeaseAccounting leases = new LeaseAccounting(th, CC, releasers);
         ExecutorService clients = Executors.newFixedThreadPool(4);
         int perClient = 5_000;
 
         for (int c = 0; c < 4; c++) {
             clients.execute(() -> {
                 for (int i = 0; i < perClient; i++) {
-                    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-                    th.acquire(deadline, new LeaseListener() {
-                        @Override
-                        public void onLease(PodTracker pod) {
-                            int now = holding.computeIfAbsent(pod, p -> new AtomicInteger()).incrementAndGet();
-                            if (now > CC) {
-                                violation.compareAndSet(null, now + " requests on " + pod);
-                            }
-                            leased.incrementAndGet();
-                            answered.incrementAndGet();
-                            releasers.execute(() -> {
-                                holding.get(pod).decrementAndGet();
-                                th.release(pod);
-                            });
-                        }
-
-                        @Override
-                        public void onReject(Rejection reason) {
-                            rejected.incrementAndGet();
-                            answered.incrementAndGet();
-                        }
-                    });
+                    th.acquire(System.nanoTime() + TimeUnit.SECONDS.toNanos(30), leases.request());
                 }
             });
         }
@@ -110,19 +81,19 @@ class ThrottlerChurnTest {
         }
         th.updateCapacity();
 
-        await().atMost(Duration.ofSeconds(60)).until(() -> answered.get() == 4 * perClient);
+        await().atMost(Duration.ofSeconds(60)).until(() -> leases.answered() == 4 * perClient);
         releasers.shutdown();
         assertThat(releasers.awaitTermination(30, TimeUnit.SECONDS)).isTrue();
 
-        assertThat(violation.get()).isNull();
-        assertThat(leased.get() + rejected.get()).isEqualTo(4 * perClient);
-        assertThat(leased.get()).as("most requests were served").isGreaterThan(0);
+        assertThat(leases.violation()).isNull();
+        assertThat(leases.leased() + leases.rejected()).isEqualTo(4 * perClient);
+        assertThat(leases.leased()).as("requests were served").isPositive();
         assertThat(th.active()).isZero();
         assertThat(th.queued()).isZero();
         for (PodTracker p : table.trackers()) {
             assertThat(p.inFlight()).as("%s", p).isZero();
         }
-        holding.forEach((p, n) -> assertThat(n.get()).as("%s", p).isZero());
+        leases.holding().forEach((p, n) -> assertThat(n.get()).as("%s", p).isZero());
     }
 
     private static void addPod(PodTable table, AtomicInteger next) {
