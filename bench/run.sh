@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# Load comparison: Sluice against HAProxy and nginx (and the backends directly), side by side.
+#   bench/run.sh [rounds] [seconds]      (defaults: 3 rounds of 10 s per system and load)
+# Installs what is missing (haproxy nginx wrk), starts every process it needs on loopback,
+# alternates the systems A B C … within each round, stops everything it started, and prints
+# medians and ratios. Bounded: every load run is wrk -d<seconds>, every wait has a limit.
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+root="$(dirname "$here")"
+anchors="${SLUICE_ANCHORS:-$root/../shared/anchors}"
+rounds="${1:-3}"; secs="${2:-10}"
+work="$(mktemp -d /tmp/sluice-bench.XXXX)"; mkdir -p /tmp/sluice-anchors
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  # nginx (daemon off) does not always end on a plain TERM from a script: stop it by its pid file.
+  for f in /tmp/sluice-anchors/*.pid; do [ -f "$f" ] && kill -QUIT "$(cat "$f")" 2>/dev/null; rm -f "$f"; done
+  sleep 0.5
+  for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+}
+trap cleanup EXIT
+
+need=(); for t in haproxy nginx wrk; do command -v "$t" >/dev/null || need+=("$t"); done
+if [ ${#need[@]} -gt 0 ]; then apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${need[@]}"; fi
+"$root/sluice" validate "$here/sluice-fast.yaml" >/dev/null   # builds the jar if needed
+
+wait_port() { for _ in $(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/"$1") 2>/dev/null && return 0; sleep 0.1; done; echo "port $1 never opened" >&2; return 1; }
+start() { "$@" >>"$work/procs.log" 2>&1 & pids+=($!); }
+stop_last() {
+  local p="${pids[-1]}"; kill "$p" 2>/dev/null || true
+  for f in /tmp/sluice-anchors/nginx-proxy.pid; do [ -f "$f" ] && [ "$(cat "$f" 2>/dev/null)" = "$p" ] && kill -QUIT "$p" 2>/dev/null; done
+  for _ in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+  kill -9 "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; unset 'pids[-1]'
+}
+
+# One wrk run -> "rps p50ms p99ms errors"
+load() { # url conns
+  wrk -t1 -c"$2" -d"${secs}s" --latency -H 'Sluice-Revision: default/'"$scenario" "$1" > "$work/wrk.out" 2>&1 || true
+  awk '
+    function ms(v) { if (v ~ /us$/) return v/1000; if (v ~ /ms$/) return v+0; if (v ~ /s$/) return v*1000; return v }
+    /Requests\/sec/ { rps=$2 }
+    /^ +50%/ { p50=ms($2) } /^ +99%/ { p99=ms($2) }
+    /Non-2xx/ { err+=$NF }
+    /Socket errors/ { gsub(",",""); err+=$4+$6+$8+$10 }
+    END { printf "%.0f %.3f %.3f %d\n", rps, p50, p99, err+0 }' "$work/wrk.out"
+}
+
+start_sluice() { # config
+  SLUICE_LOG_LEVEL=WARN start "$root/sluice" run --config "$1" --io-threads "${SLUICE_IO_THREADS:-2}"
+  wait_port 18080; wait_port 18089
+  for _ in $(seq 100); do curl -s http://127.0.0.1:18089/v1/revisions | grep -q '"capacity" : 0' || break; sleep 0.1; done
+  # A JVM is measured warm: one unrecorded run lets the JIT compile the request path.
+  wrk -t1 -c64 -d"${SLUICE_WARMUP:-5}s" -H "Sluice-Revision: default/$scenario" http://127.0.0.1:18080/ >/dev/null 2>&1 || true
+}
+
+results="$work/results"; : > "$results"
+record() { echo "$1 $2 $3 $(load "$4" "$3")" | tee -a "$results"; }   # system scenario conns url
+
+# ---------------------------------------------------------------- scenario 1: fast backends
+scenario=fast
+start nginx -c "$anchors/nginx-backends.conf" -p /tmp/sluice-anchors/; wait_port 18081; wait_port 18084
+for round in $(seq "$rounds"); do
+  for conns in 64 256; do
+    record direct fast "$conns" http://127.0.0.1:18081/
+    start haproxy -f "$anchors/haproxy-roundrobin.cfg"; wait_port 18090
+    record haproxy fast "$conns" http://127.0.0.1:18090/; stop_last
+    start nginx -c "$anchors/nginx-proxy.conf" -p /tmp/sluice-anchors/; wait_port 18092
+    record nginx fast "$conns" http://127.0.0.1:18092/; stop_last
+    start_sluice "$here/sluice-fast.yaml"
+    record sluice fast "$conns" http://127.0.0.1:18080/; stop_last
+  done
+done
+cleanup; pids=()
+
+# ---------------------------------------------------------------- scenario 2: slow backends, cc = 1
+scenario=slow
+for port in 18081 18082 18083 18084; do start python3 "$anchors/slow_backend.py" "$port"; done
+for port in 18081 18082 18083 18084; do wait_port "$port"; done
+for round in $(seq "$rounds"); do
+  start haproxy -f "$anchors/haproxy-slow.cfg"; wait_port 18093
+  record haproxy slow 32 http://127.0.0.1:18093/; stop_last
+  start_sluice "$here/sluice-slow.yaml"
+  record sluice slow 32 http://127.0.0.1:18080/; stop_last
+done
+cleanup; pids=()
+
+# ---------------------------------------------------------------- summary
+echo
+python3 "$here/summarize.py" "$results"
+cp "$results" "${SLUICE_BENCH_OUT:-/tmp/sluice-bench-results.txt}"
