@@ -14,7 +14,7 @@ pids=()
 cleanup() {
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
   # nginx (daemon off) does not always end on a plain TERM from a script: stop it by its pid file.
-  for f in /tmp/sluice-anchors/*.pid; do [ -f "$f" ] && kill -QUIT "$(cat "$f")" 2>/dev/null; rm -f "$f"; done
+  for f in /tmp/sluice-anchors/*.pid; do [ -f "$f" ] && { kill -QUIT "$(cat "$f" 2>/dev/null)" 2>/dev/null || true; }; rm -f "$f"; done
   sleep 0.5
   for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done
   wait 2>/dev/null || true
@@ -29,7 +29,7 @@ wait_port() { for _ in $(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/"$1") 2>/dev/n
 start() { "$@" >>"$work/procs.log" 2>&1 & pids+=($!); }
 stop_last() {
   local p="${pids[-1]}"; kill "$p" 2>/dev/null || true
-  for f in /tmp/sluice-anchors/nginx-proxy.pid; do [ -f "$f" ] && [ "$(cat "$f" 2>/dev/null)" = "$p" ] && kill -QUIT "$p" 2>/dev/null; done
+  for f in /tmp/sluice-anchors/nginx-proxy.pid; do [ -f "$f" ] && [ "$(cat "$f" 2>/dev/null)" = "$p" ] && { kill -QUIT "$p" 2>/dev/null || true; }; done
   for _ in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
   kill -9 "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; unset 'pids[-1]'
 }
