@@ -24,6 +24,7 @@ final class ClientHandler extends ChannelInboundHandlerAdapter {
     private Exchange current;
     private boolean discarding;
     private final ArrayDeque<Object> backlog = new ArrayDeque<>(2);
+    private ForwardingHeaders.ForClient forwarded;
 
     ClientHandler(ProxyContext px) {
         this.px = px;
@@ -87,6 +88,16 @@ final class ClientHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         ReferenceCountUtil.release(msg);
+    }
+
+    /** This connection's forwarding headers, built on first use. */
+    ForwardingHeaders.ForClient forwarded() {
+        ForwardingHeaders.ForClient f = forwarded;
+        if (f == null) {
+            f = new ForwardingHeaders.ForClient(ctx.channel().remoteAddress());
+            forwarded = f;
+        }
+        return f;
     }
 
     /** The exchange answered; serve the next request or close. Called on the event loop. */

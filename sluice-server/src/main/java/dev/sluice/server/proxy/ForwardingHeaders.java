@@ -41,15 +41,39 @@ final class ForwardingHeaders {
         }
     }
 
-    /** Adds the client to X-Forwarded-For and Forwarded. */
-    static void addForwarded(HttpHeaders h, SocketAddress client, String host) {
-        String ip = client instanceof InetSocketAddress isa && isa.getAddress() != null
-                ? isa.getAddress().getHostAddress() : "unknown";
-        String xff = h.get(X_FORWARDED_FOR);
-        h.set(X_FORWARDED_FOR, xff == null ? ip : xff + ", " + ip);
-        String forIp = ip.indexOf(':') >= 0 ? "\"[" + ip + "]\"" : ip;
-        String element = "for=" + forIp + ";proto=http" + (host == null ? "" : ";host=\"" + host + "\"");
-        String fwd = h.get(FORWARDED);
-        h.set(FORWARDED, fwd == null ? element : fwd + ", " + element);
+    /**
+     * The forwarding headers for one client connection: its address is the same for every
+     * request on it, so the strings are built once per connection (and once per distinct Host),
+     * not once per request.
+     */
+    static final class ForClient {
+        private final String ip;
+        private final String forElement;
+        private String lastHost;
+        private String lastForwarded;
+
+        ForClient(SocketAddress client) {
+            this.ip = client instanceof InetSocketAddress isa && isa.getAddress() != null
+                    ? isa.getAddress().getHostAddress() : "unknown";
+            this.forElement = "for=" + (ip.indexOf(':') >= 0 ? "\"[" + ip + "]\"" : ip) + ";proto=http";
+        }
+
+        /** Appends this client to X-Forwarded-For and Forwarded. */
+        void addTo(HttpHeaders h, String host) {
+            String xff = h.get(X_FORWARDED_FOR);
+            h.set(X_FORWARDED_FOR, xff == null ? ip : xff + ", " + ip);
+            String element;
+            if (host == null) {
+                element = forElement;
+            } else if (host.equals(lastHost)) {
+                element = lastForwarded;
+            } else {
+                element = forElement + ";host=\"" + host + "\"";
+                lastHost = host;
+                lastForwarded = element;
+            }
+            String fwd = h.get(FORWARDED);
+            h.set(FORWARDED, fwd == null ? element : fwd + ", " + element);
+        }
     }
 }
