@@ -88,8 +88,6 @@ final class RevisionWriter {
 
     /** containerConcurrency for new trackers; changed live by {@link #setContainerConcurrency}. */
     private int containerConcurrency;
-    private long validationFailures;
-    private long drainDeadlineRemovals;
 
     RevisionWriter(RevisionId id, RevisionSettings settings, int worker, StateManager owner, NanoClock clock,
             ReadinessCheck readiness, ControlMetrics metrics) {
@@ -198,7 +196,6 @@ final class RevisionWriter {
                 if (t.inFlight() == 0) {
                     changedAny |= remove(t, false, now);
                 } else if (age >= drain && remove(t, true, now)) {
-                    drainDeadlineRemovals++;
                     metrics.drainDeadlineExpired(id);
                     changedAny = true;
                 }
@@ -284,7 +281,6 @@ final class RevisionWriter {
         validating.remove(address);
         metrics.readinessValidation(id, passed);
         if (!passed) {
-            validationFailures++;
             Retry before = retries.get(address);
             int attempts = before != null && before.podId().equals(podId) ? before.attempts() + 1 : 1;
             long delay = Math.min(MAX_RETRY_NANOS, FIRST_RETRY_NANOS << Math.min(attempts - 1, 20));
@@ -404,14 +400,6 @@ final class RevisionWriter {
 
     int consecutiveFailures() {
         return consecutiveFailures;
-    }
-
-    long validationFailures() {
-        return validationFailures;
-    }
-
-    long drainDeadlineRemovals() {
-        return drainDeadlineRemovals;
     }
 
     // ------------------------------------------------------------------ rules

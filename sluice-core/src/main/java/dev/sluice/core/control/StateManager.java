@@ -288,10 +288,6 @@ public final class StateManager implements AutoCloseable {
         return writer(id).consecutiveFailures();
     }
 
-    RevisionWriter writerFor(RevisionId id) {
-        return writer(id);
-    }
-
     private RevisionWriter writer(RevisionId id) {
         RevisionWriter w = revisions.get(id);
         if (w == null) {

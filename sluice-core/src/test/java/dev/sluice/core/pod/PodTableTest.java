@@ -72,6 +72,25 @@ class PodTableTest {
     }
 
     @Test
+    void interiorHolesAreNeverCompactedEvenAboveTheThreshold() {
+        PodTable table = new PodTable(8);
+        List<PodTracker> pods = new ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            pods.add(add(table, i));
+        }
+        for (int i = 0; i < 3; i++) {
+            drainAndRemove(table, pods.get(i));
+        }
+        assertThat(table.fragmentationRatio()).isEqualTo(0.75);
+        assertThat(table.isFragmented()).isTrue();
+        assertThat(table.length()).as("no trailing hole to trim; nothing moves").isEqualTo(4);
+        assertThat(table.trackerAt(3)).isSameAs(pods.get(3));
+        add(table, 9);
+        add(table, 10);
+        assertThat(table.isFragmented()).as("refilled from the free list").isFalse();
+    }
+
+    @Test
     void indexMapFindsTrackersByAddress() {
         PodTable table = new PodTable(4);
         PodTracker p = add(table, 1);

@@ -1,6 +1,5 @@
 package dev.sluice.server.proxy;
 
-import dev.sluice.core.RevisionId;
 import io.netty.handler.codec.http.HttpHeaders;
 import java.util.HashMap;
 import java.util.Locale;
@@ -34,10 +33,6 @@ public final class Routes {
 
     public static Routes empty() {
         return new Routes(java.util.List.of());
-    }
-
-    public Route byId(RevisionId id) {
-        return byName.get(id.toString());
     }
 
     public Iterable<Route> all() {
