@@ -3,24 +3,9 @@
 #   bench/resilience.sh [rounds] [seconds]     (defaults: 3 rounds, 10 s)
 # Loopback only; every process it starts is stopped at exit; every wait is bounded.
 set -euo pipefail
-here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-root="$(dirname "$here")"
-anchors="${SLUICE_ANCHORS:-$root/../shared/anchors}"
 rounds="${1:-3}"; secs="${2:-10}"
-work="$(mktemp -d /tmp/sluice-res.XXXX)"; mkdir -p /tmp/sluice-anchors
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  for f in /tmp/sluice-anchors/*.pid; do [ -f "$f" ] && { kill -QUIT "$(cat "$f" 2>/dev/null)" 2>/dev/null || true; }; rm -f "$f"; done
-  sleep 0.5; for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done; wait 2>/dev/null || true
-}
-trap cleanup EXIT
-need=(); for t in haproxy nginx wrk curl; do command -v "$t" >/dev/null || need+=("$t"); done
-if [ ${#need[@]} -gt 0 ]; then apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${need[@]}"; fi
-"$root/sluice" validate "$here/sluice-fast.yaml" >/dev/null
-
-wait_port() { for _ in $(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/"$1") 2>/dev/null && return 0; sleep 0.1; done; echo "port $1 never opened" >&2; return 1; }
-start() { "$@" >>"$work/procs.log" 2>&1 & pids+=($!); }
+# shellcheck source=lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 stop_pid() { kill "$1" 2>/dev/null || true; for _ in $(seq 50); do kill -0 "$1" 2>/dev/null || break; sleep 0.1; done; kill -9 "$1" 2>/dev/null || true; wait "$1" 2>/dev/null || true; }
 report() { curl -s -o /dev/null -w '%{http_code}' -d "{\"revision\":\"$1\",\"podId\":\"$2\",\"address\":\"$2\",\"state\":\"$3\"}" http://127.0.0.1:18089/v1/pods; }
 wrk_summary() { awk 'function ms(v){ if (v ~ /us$/) return v/1000; if (v ~ /ms$/) return v+0; if (v ~ /s$/) return v*1000; return v }
