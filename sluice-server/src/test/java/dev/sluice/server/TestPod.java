@@ -102,6 +102,7 @@ public final class TestPod implements AutoCloseable {
         }
         arrived.incrementAndGet();
         int now = inFlight.incrementAndGet();
+        boolean counted = true;
         try {
             ex.getRequestBody().readAllBytes();
             lastHeaders.clear();
@@ -127,16 +128,24 @@ public final class TestPod implements AutoCloseable {
                 out.write("second\n".getBytes(StandardCharsets.UTF_8));
                 out.close();
             } else {
+                // Stop counting before the last bytes leave: the proxy may send the next
+                // request as soon as it has them.
                 byte[] b = (name + "\n").getBytes(StandardCharsets.UTF_8);
+                served.incrementAndGet();
+                inFlight.decrementAndGet();
+                counted = false;
                 ex.getResponseHeaders().set("X-Pod", name);
                 ex.sendResponseHeaders(200, b.length);
                 ex.getResponseBody().write(b);
+                return;
             }
             served.incrementAndGet();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } finally {
-            inFlight.decrementAndGet();
+            if (counted) {
+                inFlight.decrementAndGet();
+            }
             ex.close();
         }
     }

@@ -78,6 +78,7 @@ final class SimulatedPod implements AutoCloseable {
                 return;
             }
             int now = inFlight.incrementAndGet();
+            boolean counted = true;
             try {
                 if (limit > 0 && now > limit) {
                     violations.incrementAndGet();
@@ -88,14 +89,20 @@ final class SimulatedPod implements AutoCloseable {
                 double factor = Math.exp(sigma * ThreadLocalRandom.current().nextGaussian());
                 Thread.sleep(Math.max(0, (long) (median.toMillis() * factor)));
                 byte[] body = (name + "\n").getBytes(StandardCharsets.UTF_8);
+                // The work is done: stop counting before the last bytes leave, since the proxy
+                // may send the next request as soon as it has them.
+                served.incrementAndGet();
+                inFlight.decrementAndGet();
+                counted = false;
                 ex.sendResponseHeaders(200, body.length);
                 ex.getResponseBody().write(body);
-                served.incrementAndGet();
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 ex.sendResponseHeaders(500, -1);
             } finally {
-                inFlight.decrementAndGet();
+                if (counted) {
+                    inFlight.decrementAndGet();
+                }
             }
         }
     }
