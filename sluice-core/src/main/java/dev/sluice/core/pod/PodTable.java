@@ -431,22 +431,6 @@ public final class PodTable {
         }
     }
 
-    /**
-     * Requests in flight on trackers that are out of rotation (not ready, draining): they hold
-     * revision tokens but no routable pod's slot. O(length); writer side.
-     */
-    public int inFlightOutOfRotation() {
-        int len = length;
-        long n = 0;
-        for (int i = 0; i < len; i++) {
-            PodTracker t = trackerAt(i);
-            if (t != null && !t.state().isRoutable()) {
-                n += t.inFlight();
-            }
-        }
-        return (int) Math.min(Integer.MAX_VALUE, n);
-    }
-
     /** Trackers in a routable state. O(length); writer side. */
     public int routableCount() {
         int len = length;

@@ -111,8 +111,20 @@ public final class RevisionThrottler {
      */
     public void updateCapacity() {
         int cc = containerConcurrency;
-        int base = capacityFor(cc, table.routableCount());
-        long total = (long) base + (cc == 0 ? 0 : table.inFlightOutOfRotation());
+        int routable = 0;
+        long outOfRotation = 0;
+        for (int i = 0, len = table.length(); i < len; i++) {
+            PodTracker t = table.trackerAt(i);
+            if (t == null) {
+                continue;
+            }
+            if (t.state().isRoutable()) {
+                routable++;
+            } else {
+                outOfRotation += t.inFlight();
+            }
+        }
+        long total = (long) capacityFor(cc, routable) + (cc == 0 ? 0 : outOfRotation);
         breaker.setCapacity((int) Math.min(Integer.MAX_VALUE, total));
     }
 
