@@ -1,0 +1,113 @@
+package dev.sluice.kubernetes;
+
+import dev.sluice.core.RevisionId;
+import dev.sluice.core.control.Endpoint;
+import dev.sluice.core.control.StateManager;
+import dev.sluice.core.control.UnknownRevisionException;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.BiConsumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Discovery from EndpointSlices: one {@link ServiceWatch} per revision that names a Service,
+ * each change handed to the control path as a snapshot (the same recalculation the static
+ * configuration uses, so pod reports still outrank discovery and new pods are still validated).
+ *
+ * <h2>Implementation notes</h2>
+ * {@code watch}/{@code unwatch} come from the server's configuration thread; the map is
+ * concurrent so that status and authentication can read it from any thread. Snapshots reach the
+ * revision's single writer through its inbox; a snapshot for a revision closed meanwhile is
+ * dropped.
+ */
+public final class KubernetesDiscovery implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(KubernetesDiscovery.class);
+
+    private final KubernetesClient client;
+    private final BiConsumer<RevisionId, List<Endpoint>> sink;
+    private final Map<RevisionId, ServiceWatch> watches = new ConcurrentHashMap<>();
+
+    /**
+     * @param sink receives every changed view of a revision's pods (from the watch's thread)
+     */
+    public KubernetesDiscovery(KubernetesClient client, BiConsumer<RevisionId, List<Endpoint>> sink) {
+        this.client = Objects.requireNonNull(client);
+        this.sink = Objects.requireNonNull(sink);
+    }
+
+    /** Discovery that feeds {@code control}'s recalculation. */
+    public static KubernetesDiscovery feeding(KubernetesClient client, StateManager control) {
+        return new KubernetesDiscovery(client, (id, endpoints) -> {
+            try {
+                control.recalculate(id, endpoints);
+            } catch (UnknownRevisionException e) {
+                LOG.debug("{} closed; its EndpointSlice change is dropped", id);
+            }
+        });
+    }
+
+    /** Starts (or, if the Service changed, restarts) the watch of a revision's Service. */
+    public synchronized void watch(RevisionId revision, ServiceRef service) {
+        ServiceWatch existing = watches.get(revision);
+        if (existing != null) {
+            if (existing.service.equals(service)) {
+                return;
+            }
+            existing.close();
+        }
+        ServiceWatch w = new ServiceWatch(client, revision, service, view -> sink.accept(revision, view.endpoints()));
+        watches.put(revision, w);
+        w.start();
+        LOG.info("{}: discovering pods from the EndpointSlices of service {}", revision, service);
+    }
+
+    /** Stops watching a revision (closed, or its pods are listed statically now). */
+    public synchronized void unwatch(RevisionId revision) {
+        ServiceWatch w = watches.remove(revision);
+        if (w != null) {
+            w.close();
+        }
+    }
+
+    /** The revision's current view, or null when it is not discovered from Kubernetes. */
+    public SliceView view(RevisionId revision) {
+        ServiceWatch w = watches.get(revision);
+        return w == null ? null : w.view();
+    }
+
+    /** The Service a revision is discovered from, or null. */
+    public ServiceRef service(RevisionId revision) {
+        ServiceWatch w = watches.get(revision);
+        return w == null ? null : w.service;
+    }
+
+    /** Notices lost and re-established watches; call it every second or so. */
+    public void poll() {
+        for (ServiceWatch w : watches.values()) {
+            w.poll();
+        }
+    }
+
+    public List<WatchStatus> status() {
+        List<WatchStatus> out = new ArrayList<>();
+        for (ServiceWatch w : watches.values()) {
+            out.add(w.status());
+        }
+        out.sort((a, b) -> a.revision().toString().compareTo(b.revision().toString()));
+        return out;
+    }
+
+    @Override
+    public synchronized void close() {
+        for (ServiceWatch w : watches.values()) {
+            w.close();
+        }
+        watches.clear();
+    }
+}
