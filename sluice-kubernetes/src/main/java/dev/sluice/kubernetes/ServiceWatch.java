@@ -27,7 +27,7 @@ import org.slf4j.LoggerFactory;
 final class ServiceWatch implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(ServiceWatch.class);
-    static final String SERVICE_NAME_LABEL = "kubernetes.io/service-name";
+    public static final String SERVICE_NAME_LABEL = "kubernetes.io/service-name";
 
     final RevisionId revision;
     final ServiceRef service;

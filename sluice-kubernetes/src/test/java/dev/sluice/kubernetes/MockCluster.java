@@ -28,7 +28,7 @@ import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
  * and started again on the same port with its objects kept: an API server outage, as the
  * watches see it.
  */
-final class MockCluster implements AutoCloseable {
+public final class MockCluster implements AutoCloseable {
 
     private final Map<ServerRequest, Queue<ServerResponse>> responses = new HashMap<>();
     private final KubernetesMixedDispatcher dispatcher = new KubernetesMixedDispatcher(responses);
@@ -36,7 +36,7 @@ final class MockCluster implements AutoCloseable {
     private KubernetesMockServer server;
     private int port;
 
-    MockCluster() {
+    public MockCluster() {
         server = newServer();
         server.init(InetAddress.getLoopbackAddress(), 0);
         port = server.getPort();
@@ -46,12 +46,12 @@ final class MockCluster implements AutoCloseable {
         return new KubernetesMockServer(new Context(), new MockWebServer(), responses, dispatcher, false);
     }
 
-    KubernetesMockServer server() {
+    public KubernetesMockServer server() {
         return server;
     }
 
     /** A client of its own (each Sluice instance in a test has one); closed with the cluster. */
-    KubernetesClient newClient() {
+    public KubernetesClient newClient() {
         KubernetesClient c = server.createClient(b -> b.editOrNewConfig().withRequestRetryBackoffLimit(0)
                 .withWatchReconnectInterval(100).withWatchReconnectLimit(-1).endConfig());
         clients.add(c);
@@ -59,11 +59,11 @@ final class MockCluster implements AutoCloseable {
     }
 
     /** The API server goes away; everything it stored is kept for {@link #restart()}. */
-    void stop() {
+    public void stop() {
         server.shutdown();
     }
 
-    void restart() {
+    public void restart() {
         server = newServer();
         server.init(InetAddress.getLoopbackAddress(), port);
     }
@@ -77,7 +77,7 @@ final class MockCluster implements AutoCloseable {
     // ---- TokenReview, as the API server answers it
 
     /** Who a token belongs to: a pod-bound token names its pod; a plain SA token has no pod. */
-    record Identity(String serviceAccount, String podName, String podUid, String audience) {
+    public record Identity(String serviceAccount, String podName, String podUid, String audience) {
     }
 
     private final Map<String, Identity> tokens = new ConcurrentHashMap<>();
@@ -85,7 +85,7 @@ final class MockCluster implements AutoCloseable {
     private boolean reviewing;
 
     /** Makes the server answer TokenReviews for the tokens issued here; everything else is refused. */
-    synchronized void issueToken(String token, Identity who) {
+    public synchronized void issueToken(String token, Identity who) {
         tokens.put(token, who);
         if (reviewing) {
             return;
@@ -117,13 +117,13 @@ final class MockCluster implements AutoCloseable {
         }).always();
     }
 
-    int tokenReviewsAnswered() {
+    public int tokenReviewsAnswered() {
         return tokenReviews.get();
     }
 
     // ---- building slices
 
-    static EndpointSlice slice(String service, String name, String addressType, int port,
+    public static EndpointSlice slice(String service, String name, String addressType, int port,
             io.fabric8.kubernetes.api.model.discovery.v1.Endpoint... endpoints) {
         return new EndpointSliceBuilder().withNewMetadata().withNamespace("ns").withName(name)
                 .addToLabels(ServiceWatch.SERVICE_NAME_LABEL, service).endMetadata().withAddressType(addressType)
@@ -131,7 +131,7 @@ final class MockCluster implements AutoCloseable {
                 .withEndpoints(endpoints).build();
     }
 
-    static io.fabric8.kubernetes.api.model.discovery.v1.Endpoint endpoint(String ip, String uid, Boolean ready,
+    public static io.fabric8.kubernetes.api.model.discovery.v1.Endpoint endpoint(String ip, String uid, Boolean ready,
             Boolean serving, Boolean terminating) {
         return new EndpointBuilder().withAddresses(ip).withNewConditions().withReady(ready).withServing(serving)
                 .withTerminating(terminating).endConditions()
@@ -140,7 +140,7 @@ final class MockCluster implements AutoCloseable {
                 .build();
     }
 
-    static io.fabric8.kubernetes.api.model.discovery.v1.Endpoint ready(String ip, String uid) {
+    public static io.fabric8.kubernetes.api.model.discovery.v1.Endpoint ready(String ip, String uid) {
         return endpoint(ip, uid, true, true, false);
     }
 }

@@ -31,19 +31,34 @@ public final class TestPod implements AutoCloseable {
     private final Semaphore gate = new Semaphore(Integer.MAX_VALUE);
     private final Map<String, String> lastHeaders = new ConcurrentHashMap<>();
     private final String name;
+    private final String host;
     private volatile Semaphore chunkGate;
 
     public TestPod(String name, int limit) throws IOException {
+        this(name, limit, "127.0.0.1");
+    }
+
+    /** A pod on an address of its own ({@code 127.0.0.2}…: every pod has its own IP on Kubernetes). */
+    public TestPod(String name, int limit, String host) throws IOException {
         this.name = name;
         this.limit = limit;
-        server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 1024);
+        this.host = host;
+        server = HttpServer.create(new InetSocketAddress(host, 0), 1024);
         server.setExecutor(executor);
         server.createContext("/", this::handle);
         server.start();
     }
 
     public String address() {
-        return "127.0.0.1:" + server.getAddress().getPort();
+        return host + ":" + server.getAddress().getPort();
+    }
+
+    public String ip() {
+        return host;
+    }
+
+    public int port() {
+        return server.getAddress().getPort();
     }
 
     public String name() {

@@ -7,6 +7,10 @@ import dev.sluice.core.RevisionId;
 import dev.sluice.core.balance.PolicyKind;
 import dev.sluice.core.control.Endpoint;
 import dev.sluice.core.pod.PodState;
+import dev.sluice.kubernetes.DiscoveredRevision;
+import dev.sluice.kubernetes.RevisionCatalog;
+import dev.sluice.kubernetes.ServiceRef;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -65,6 +69,74 @@ public final class ConfigLoader {
         return new Reader(name).config(root == null || root.isMissingNode() ? YAML.createObjectNode() : root);
     }
 
+    /** Annotation (without {@code sluice.dev/}) → the field it sets, as {@code sluice.yaml} spells it. */
+    private static final Map<String, String> ANNOTATION_FIELDS = Map.ofEntries(
+            Map.entry("hosts", "hosts"), Map.entry("containerConcurrency", "containerConcurrency"),
+            Map.entry("policy", "policy"), Map.entry("queueDepth", "queueDepth"),
+            Map.entry("overflowStatus", "overflowStatus"), Map.entry("maxScale", "maxScale"),
+            Map.entry("readinessPath", "readinessPath"), Map.entry("staleThreshold", "staleThreshold"),
+            Map.entry("drainTimeout", "drainTimeout"), Map.entry("queueTimeout", "timeouts.queue"),
+            Map.entry("requestTimeout", "timeouts.total"), Map.entry("responseStartTimeout", "timeouts.responseStart"));
+
+    /**
+     * A revision found from a labelled Service, its annotations validated exactly as the same
+     * fields in {@code sluice.yaml} are. Errors name the Service and the annotation.
+     */
+    public static RevisionConfig revision(DiscoveredRevision d) throws ConfigException {
+        String file = d.source();
+        ObjectNode node = YAML.createObjectNode();
+        node.put("namespace", d.id().namespace());
+        node.put("name", d.id().name());
+        for (Map.Entry<String, String> e : d.settings().entrySet()) {
+            String field = ANNOTATION_FIELDS.get(e.getKey());
+            String annotation = RevisionCatalog.ANNOTATION_PREFIX + e.getKey();
+            if (field == null) {
+                throw new ConfigException(file, annotation, "unknown annotation (known: "
+                        + String.join(", ", new java.util.TreeSet<>(ANNOTATION_FIELDS.keySet())) + ", port)");
+            }
+            ObjectNode parent = node;
+            String leaf = field;
+            if (field.startsWith("timeouts.")) {
+                parent = node.has("timeouts") ? (ObjectNode) node.get("timeouts") : node.putObject("timeouts");
+                leaf = field.substring("timeouts.".length());
+            }
+            if (leaf.equals("hosts")) {
+                var list = parent.putArray("hosts");
+                for (String h : e.getValue().split(",")) {
+                    list.add(h.trim());
+                }
+            } else {
+                JsonNode value;
+                try {
+                    value = YAML.readTree(e.getValue()); // "1" → a number, "30s" → text, as in the file
+                } catch (JsonProcessingException ex) {
+                    value = null;
+                }
+                if (value == null || !value.isValueNode()) {
+                    parent.put(leaf, e.getValue());
+                } else {
+                    parent.set(leaf, value);
+                }
+            }
+        }
+        node.putObject("service").put("namespace", d.service().namespace()).put("name", d.service().name());
+        if (d.service().port() != null) {
+            ((ObjectNode) node.get("service")).put("port", d.service().port());
+        }
+        try {
+            return new Reader(file).revision(node, "");
+        } catch (ConfigException e) {
+            String field = e.field().startsWith(".") ? e.field().substring(1) : e.field();
+            for (Map.Entry<String, String> a : ANNOTATION_FIELDS.entrySet()) {
+                if (field.equals(a.getValue()) || field.startsWith(a.getValue() + "[")) {
+                    field = RevisionCatalog.ANNOTATION_PREFIX + a.getKey();
+                    break;
+                }
+            }
+            throw new ConfigException(file, field, e.reason());
+        }
+    }
+
     /** Walks the tree, remembering the path for error messages. */
     private static final class Reader {
         private final String file;
@@ -78,7 +150,7 @@ public final class ConfigLoader {
         }
 
         SluiceConfig config(JsonNode root) throws ConfigException {
-            object(root, "", Set.of("listen", "control", "shutdown", "revisions"));
+            object(root, "", Set.of("listen", "control", "shutdown", "kubernetes", "revisions"));
             JsonNode listen = optionalObject(root, "listen", "listen", Set.of("proxy", "control"));
             ListenAddress proxy = listen(listen, "listen.proxy", "proxy", DEFAULT_PROXY_LISTEN);
             ListenAddress control = listen(listen, "listen.control", "control", DEFAULT_CONTROL_LISTEN);
@@ -87,6 +159,7 @@ public final class ConfigLoader {
             JsonNode shutdown = optionalObject(root, "shutdown", "shutdown", Set.of("drainPeriod", "gracePeriod"));
             Duration drain = duration(shutdown, "shutdown.drainPeriod", "drainPeriod", DEFAULT_DRAIN_PERIOD, true);
             Duration grace = duration(shutdown, "shutdown.gracePeriod", "gracePeriod", DEFAULT_GRACE_PERIOD, true);
+            KubernetesConfig kubernetes = kubernetes(root.get("kubernetes"));
 
             List<RevisionConfig> revisions = new ArrayList<>();
             JsonNode list = root.get("revisions");
@@ -113,14 +186,39 @@ public final class ConfigLoader {
                     }
                 }
             }
+            if (kubernetes == null && revisions.stream().anyMatch(r -> r.service() != null)) {
+                kubernetes = KubernetesConfig.defaults();
+            }
             return new SluiceConfig(proxy, control, tokenFile == null ? null : Path.of(tokenFile), drain, grace,
-                    revisions);
+                    kubernetes, revisions);
+        }
+
+        KubernetesConfig kubernetes(JsonNode node) throws ConfigException {
+            if (node == null || node.isNull()) {
+                return null;
+            }
+            object(node, "kubernetes", Set.of("masterUrl", "discoverRevisions", "namespace", "tokenReview"));
+            String master = string(node, "kubernetes.masterUrl", "masterUrl", null);
+            if (master != null && !master.matches("https?://.+")) {
+                throw error("kubernetes.masterUrl", "must be an http:// or https:// URL, was '" + master + "'");
+            }
+            boolean discover = bool(node, "kubernetes.discoverRevisions", "discoverRevisions", false);
+            String ns = string(node, "kubernetes.namespace", "namespace", null);
+            if (ns != null) {
+                parsed("kubernetes.namespace", () -> new ServiceRef(ns, "x", null));
+            }
+            JsonNode review = optionalObject(node, "kubernetes.tokenReview", "tokenReview", Set.of("enabled", "audiences"));
+            boolean enabled = bool(review, "kubernetes.tokenReview.enabled", "enabled", true);
+            List<String> audiences = review.has("audiences")
+                    ? strings(review, "kubernetes.tokenReview.audiences", "audiences")
+                    : KubernetesConfig.DEFAULT_AUDIENCES;
+            return new KubernetesConfig(master, discover, ns, enabled, audiences);
         }
 
         RevisionConfig revision(JsonNode node, String at) throws ConfigException {
             object(node, at, Set.of("namespace", "name", "hosts", "containerConcurrency", "policy", "queueDepth",
                     "overflowStatus", "timeouts", "maxScale", "readinessPath", "staleThreshold", "drainTimeout",
-                    "pods"));
+                    "pods", "service"));
             String namespace = string(node, at + ".namespace", "namespace", "default");
             String name = string(node, at + ".name", "name", null);
             if (name == null) {
@@ -155,8 +253,26 @@ public final class ConfigLoader {
             Duration drain = duration(node, at + ".drainTimeout", "drainTimeout", Duration.ofSeconds(300), false);
             List<String> hosts = strings(node, at + ".hosts", "hosts");
             List<Endpoint> pods = pods(node.get("pods"), at + ".pods");
+            ServiceRef service = service(node.get("service"), at + ".service", namespace);
+            if (service != null && !pods.isEmpty()) {
+                throw error(at + ".service", "a revision takes its pods from a service or from a pods list, not both");
+            }
             return new RevisionConfig(id, hosts, cc, policy, queueDepth, overflow, queue, total, responseStart,
-                    maxScale, readinessPath, stale, drain, pods);
+                    maxScale, readinessPath, stale, drain, pods, service);
+        }
+
+        ServiceRef service(JsonNode node, String at, String revisionNamespace) throws ConfigException {
+            if (node == null || node.isNull()) {
+                return null;
+            }
+            object(node, at, Set.of("namespace", "name", "port"));
+            String ns = string(node, at + ".namespace", "namespace", revisionNamespace);
+            String name = string(node, at + ".name", "name", null);
+            if (name == null) {
+                throw error(at + ".name", "missing: the name of the Service whose EndpointSlices hold the pods");
+            }
+            String port = string(node, at + ".port", "port", null);
+            return parsed(at, () -> new ServiceRef(ns, name, port));
         }
 
         List<Endpoint> pods(JsonNode node, String at) throws ConfigException {
@@ -261,6 +377,17 @@ public final class ConfigLoader {
                 out.add(n.get(i).asText().toLowerCase(java.util.Locale.ROOT));
             }
             return out;
+        }
+
+        private boolean bool(JsonNode parent, String at, String key, boolean dflt) throws ConfigException {
+            JsonNode n = parent.get(key);
+            if (n == null || n.isNull()) {
+                return dflt;
+            }
+            if (!n.isBoolean()) {
+                throw error(at, "must be true or false, was '" + n.asText() + "'");
+            }
+            return n.booleanValue();
         }
 
         private int integer(JsonNode parent, String at, String key, int dflt, int min, int max)

@@ -4,6 +4,7 @@ import dev.sluice.core.RevisionId;
 import dev.sluice.core.balance.PolicyKind;
 import dev.sluice.core.control.Endpoint;
 import dev.sluice.core.control.RevisionSettings;
+import dev.sluice.kubernetes.ServiceRef;
 import java.time.Duration;
 import java.util.List;
 
@@ -13,15 +14,23 @@ import java.util.List;
  * @param hosts          Host header values routed to this revision (besides the headers)
  * @param overflowStatus 503 (default) or 429: the answer when the queue is full
  * @param pods           static pods (discovery from the file); empty when pods push their state
+ * @param service        the Kubernetes Service whose EndpointSlices hold the pods, or null
  */
 public record RevisionConfig(RevisionId id, List<String> hosts, int containerConcurrency, PolicyKind policy,
         int queueDepth, int overflowStatus, Duration queueTimeout, Duration requestTimeout,
         Duration responseStartTimeout, int maxScale, String readinessPath, Duration staleThreshold,
-        Duration drainTimeout, List<Endpoint> pods) {
+        Duration drainTimeout, List<Endpoint> pods, ServiceRef service) {
 
     public RevisionConfig {
         hosts = List.copyOf(hosts);
         pods = List.copyOf(pods);
+    }
+
+    /** The same revision with other pods or Service (what a live reload may change). */
+    public RevisionConfig withPods(List<Endpoint> newPods, ServiceRef newService) {
+        return new RevisionConfig(id, hosts, containerConcurrency, policy, queueDepth, overflowStatus, queueTimeout,
+                requestTimeout, responseStartTimeout, maxScale, readinessPath, staleThreshold, drainTimeout, newPods,
+                newService);
     }
 
     /** The control path's view of this revision. */

@@ -12,9 +12,10 @@ import java.util.List;
  *                         neither, the control API listens on loopback only)
  * @param drainPeriod      after SIGTERM: how long the proxy keeps serving while {@code /readyz} fails
  * @param gracePeriod      then: how long in-flight requests may take to finish
+ * @param kubernetes       the Kubernetes section, or null when Sluice does not talk to a cluster
  */
 public record SluiceConfig(ListenAddress proxyListen, ListenAddress controlListen, Path controlTokenFile,
-        Duration drainPeriod, Duration gracePeriod, List<RevisionConfig> revisions) {
+        Duration drainPeriod, Duration gracePeriod, KubernetesConfig kubernetes, List<RevisionConfig> revisions) {
 
     public SluiceConfig {
         revisions = List.copyOf(revisions);

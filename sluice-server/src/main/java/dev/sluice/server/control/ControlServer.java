@@ -6,6 +6,8 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.sluice.core.RevisionId;
 import dev.sluice.core.control.EventSource;
+import dev.sluice.core.control.PodAuthenticator;
+import dev.sluice.core.control.PodAuthenticator.Verdict;
 import dev.sluice.core.control.PodEvent;
 import dev.sluice.core.control.StateManager;
 import dev.sluice.core.control.UnknownRevisionException;
@@ -36,8 +38,6 @@ import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.QueryStringDecoder;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 
 /**
@@ -46,11 +46,16 @@ import java.util.function.Supplier;
  * <ul>
  *   <li>{@code POST /v1/pods} — a pod's own report: {@code {"revision":"ns/name","podId":"…",
  *       "address":"ip:port","state":"ready|not-ready|draining"}}, with
- *       {@code Authorization: Bearer <token>}. 200 once applied; 401 without a valid token, 400
- *       for a malformed report, 404 for an unknown revision — and then nothing changes.</li>
+ *       {@code Authorization: Bearer <token>}: the control token, or on Kubernetes the pod's own
+ *       projected ServiceAccount token. 200 once applied; 401 without a valid token, 403 when
+ *       the token's pod is not the pod or address reported, 400 for a malformed report, 404 for
+ *       an unknown revision, 503 when the token cannot be checked now — and then nothing
+ *       changes.</li>
  *   <li>{@code GET /v1/revisions} — capacity, queued and active per revision, and each pod's
  *       state and in-flight count.</li>
- *   <li>{@code GET /healthz} (alive), {@code GET /readyz} (fails once shutdown begins),
+ *   <li>{@code GET /healthz} (alive), {@code GET /readyz} (fails once shutdown begins, and
+ *       until every Kubernetes discovery has listed once; says when a watch is down and Sluice
+ *       routes on its last known view),
  *       {@code GET /metrics} (Prometheus text format).</li>
  * </ul>
  */
@@ -65,9 +70,18 @@ public final class ControlServer {
         this.channel = channel;
     }
 
-    /** What the control API reads and acts on. */
+    /**
+     * What the control API reads and acts on.
+     *
+     * @param authenticator decides on pod reports; null = no credential needed (loopback only,
+     *                      enforced at start-up)
+     */
     public record Backend(StateManager control, Supplier<Routes> routes, SluiceMetrics metrics,
-            BooleanSupplier ready, byte[] token) {
+            Supplier<Readiness> readiness, PodAuthenticator authenticator) {
+    }
+
+    /** {@code /readyz}: the verdict and the lines that explain it. */
+    public record Readiness(boolean ready, String detail) {
     }
 
     public static ControlServer start(InetSocketAddress address, EventLoopGroup group, Transport transport,
@@ -109,8 +123,11 @@ public final class ControlServer {
             HttpMethod m = req.method();
             switch (path) {
                 case "/healthz" -> send(ctx, text(HttpResponseStatus.OK, "ok\n"), keep);
-                case "/readyz" -> send(ctx, backend.ready().getAsBoolean() ? text(HttpResponseStatus.OK, "ready\n")
-                        : text(HttpResponseStatus.SERVICE_UNAVAILABLE, "shutting down\n"), keep);
+                case "/readyz" -> {
+                    Readiness r = backend.readiness().get();
+                    send(ctx, text(r.ready() ? HttpResponseStatus.OK : HttpResponseStatus.SERVICE_UNAVAILABLE,
+                            r.detail()), keep);
+                }
                 case "/metrics" -> {
                     byte[] body = backend.metrics().scrape();
                     FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK,
@@ -138,11 +155,10 @@ public final class ControlServer {
         }
 
         private void report(ChannelHandlerContext ctx, FullHttpRequest req, boolean keep) {
-            if (!authorized(req)) {
-                FullHttpResponse r = text(HttpResponseStatus.UNAUTHORIZED,
-                        "missing or wrong bearer token (Authorization: Bearer <token>)\n");
-                r.headers().set(HttpHeaderNames.WWW_AUTHENTICATE, "Bearer");
-                send(ctx, r, keep);
+            PodAuthenticator auth = backend.authenticator();
+            String bearer = bearer(req);
+            if (auth != null && bearer == null) {
+                refuse(ctx, keep, Verdict.unauthenticated("missing bearer token (Authorization: Bearer <token>)"));
                 return;
             }
             PodEvent event;
@@ -152,6 +168,23 @@ public final class ControlServer {
                 send(ctx, text(HttpResponseStatus.BAD_REQUEST, e.getMessage() + "\n"), keep);
                 return;
             }
+            if (auth == null) {
+                apply(ctx, event, keep);
+                return;
+            }
+            auth.authenticate(bearer, event).whenComplete((verdict, err) -> ctx.executor().execute(() -> {
+                Verdict v = err != null ? Verdict.unavailable("cannot check the token now: " + err.getMessage())
+                        : verdict;
+                backend.metrics().podReport(v.outcome());
+                if (v.isAccepted()) {
+                    apply(ctx, event, keep);
+                } else {
+                    refuse(ctx, keep, v);
+                }
+            }));
+        }
+
+        private void apply(ChannelHandlerContext ctx, PodEvent event, boolean keep) {
             try {
                 backend.control().report(event).whenComplete((ok, err) -> ctx.executor().execute(() -> {
                     if (err == null) {
@@ -166,16 +199,27 @@ public final class ControlServer {
             }
         }
 
-        private boolean authorized(FullHttpRequest req) {
-            byte[] token = backend.token();
-            if (token == null) {
-                return true; // loopback only, enforced at start-up
+        private static void refuse(ChannelHandlerContext ctx, boolean keep, Verdict v) {
+            HttpResponseStatus status = switch (v.outcome()) {
+                case UNAUTHENTICATED -> HttpResponseStatus.UNAUTHORIZED;
+                case FORBIDDEN -> HttpResponseStatus.FORBIDDEN;
+                default -> HttpResponseStatus.SERVICE_UNAVAILABLE;
+            };
+            FullHttpResponse r = text(status, v.reason() + "\n");
+            if (status == HttpResponseStatus.UNAUTHORIZED) {
+                r.headers().set(HttpHeaderNames.WWW_AUTHENTICATE, "Bearer");
+            } else if (status == HttpResponseStatus.SERVICE_UNAVAILABLE) {
+                r.headers().set(HttpHeaderNames.RETRY_AFTER, "1");
             }
+            send(ctx, r, keep);
+        }
+
+        private static String bearer(FullHttpRequest req) {
             String h = req.headers().get(HttpHeaderNames.AUTHORIZATION);
-            if (h == null || !h.regionMatches(true, 0, "Bearer ", 0, 7)) {
-                return false;
+            if (h == null || !h.regionMatches(true, 0, "Bearer ", 0, 7) || h.substring(7).isBlank()) {
+                return null;
             }
-            return MessageDigest.isEqual(token, h.substring(7).trim().getBytes(StandardCharsets.UTF_8));
+            return h.substring(7).trim();
         }
 
         /** @throws IllegalArgumentException saying what is wrong with the report */

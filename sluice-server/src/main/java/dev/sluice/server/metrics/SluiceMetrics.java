@@ -2,6 +2,9 @@ package dev.sluice.server.metrics;
 
 import dev.sluice.core.RevisionId;
 import dev.sluice.core.control.ControlMetrics;
+import dev.sluice.core.control.PodAuthenticator;
+import dev.sluice.kubernetes.WatchStatus;
+import io.prometheus.metrics.core.metrics.CounterWithCallback;
 import dev.sluice.core.pod.PodState;
 import dev.sluice.core.pod.PodTracker;
 import dev.sluice.core.throttle.RevisionThrottler;
@@ -12,6 +15,8 @@ import io.prometheus.metrics.expositionformats.PrometheusTextFormatWriter;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.function.Supplier;
 
@@ -20,7 +25,8 @@ import java.util.function.Supplier;
  * by outcome and code, rejections by reason, queue-wait and request-duration histograms; per
  * pod: in flight (read at scrape time, no work per request); from the control path: inbox
  * wait, processing time, writer failures, state transitions, readiness validations, drain
- * deadlines, fragmentation.
+ * deadlines, fragmentation; from Kubernetes discovery: whether each revision's watch is up,
+ * and its failures; pod reports by authentication outcome.
  */
 public final class SluiceMetrics implements ControlMetrics {
 
@@ -40,9 +46,19 @@ public final class SluiceMetrics implements ControlMetrics {
     private final Counter transitions;
     private final Counter validations;
     private final Counter drainDeadlines;
+    private final Counter podReports;
 
-    /** @param revisions the live revisions, read at scrape time */
+    /** Metrics with no Kubernetes discovery. */
     public SluiceMetrics(Supplier<Map<RevisionId, RevisionThrottler>> revisions) {
+        this(revisions, List::of);
+    }
+
+    /**
+     * @param revisions the live revisions, read at scrape time
+     * @param discovery the Kubernetes watches' status, read at scrape time
+     */
+    public SluiceMetrics(Supplier<Map<RevisionId, RevisionThrottler>> revisions,
+            Supplier<List<WatchStatus>> discovery) {
         requests = Counter.builder().name("sluice_requests_total")
                 .help("Requests by revision, status code and outcome (proxied, or the reason Sluice answered itself)")
                 .labelNames("revision", "code", "reason").register(registry);
@@ -73,6 +89,18 @@ public final class SluiceMetrics implements ControlMetrics {
                 .help("Draining pods removed at their deadline with requests still in flight")
                 .labelNames("revision").register(registry);
 
+        podReports = Counter.builder().name("sluice_pod_reports_total")
+                .help("Pod reports to the control API by authentication outcome").labelNames("outcome")
+                .register(registry);
+        GaugeWithCallback.builder().name("sluice_discovery_up")
+                .help("1 while the revision's EndpointSlice watch is listed and open; 0 while Sluice routes on its"
+                        + " last known view").labelNames("revision", "service")
+                .callback(cb -> discovery.get().forEach(w -> cb.call(w.healthy() ? 1 : 0, w.revision().toString(),
+                        w.service().toString()))).register(registry);
+        CounterWithCallback.builder().name("sluice_discovery_failures")
+                .help("EndpointSlice watches lost and list/watch attempts failed (each retried with backoff)")
+                .labelNames("revision").callback(cb -> discovery.get().forEach(
+                        w -> cb.call(w.failures(), w.revision().toString()))).register(registry);
         GaugeWithCallback.builder().name("sluice_revision_queued").help("Requests waiting for a pod")
                 .labelNames("revision").callback(cb -> revisions.get().forEach(
                         (id, th) -> cb.call(th.queued(), id.toString()))).register(registry);
@@ -127,6 +155,11 @@ public final class SluiceMetrics implements ControlMetrics {
 
     public String contentType() {
         return writer.getContentType();
+    }
+
+    /** A pod report's authentication outcome. */
+    public void podReport(PodAuthenticator.Outcome outcome) {
+        podReports.labelValues(outcome.name().toLowerCase(Locale.ROOT)).inc();
     }
 
     // ------------------------------------------------------------------ control-path hooks

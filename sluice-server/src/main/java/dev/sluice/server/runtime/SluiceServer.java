@@ -2,12 +2,26 @@ package dev.sluice.server.runtime;
 
 import dev.sluice.core.NanoClock;
 import dev.sluice.core.RevisionId;
+import dev.sluice.core.control.PodAuthenticator;
 import dev.sluice.core.control.StateManager;
 import dev.sluice.core.throttle.RevisionThrottler;
+import dev.sluice.kubernetes.DiscoveredRevision;
+import dev.sluice.kubernetes.KubernetesDiscovery;
+import dev.sluice.kubernetes.RevisionCatalog;
+import dev.sluice.kubernetes.TokenReviewAuthenticator;
+import dev.sluice.kubernetes.WatchStatus;
+import dev.sluice.server.config.ConfigException;
+import dev.sluice.server.config.ConfigLoader;
+import dev.sluice.server.config.KubernetesConfig;
 import dev.sluice.server.config.RevisionConfig;
 import dev.sluice.server.config.SluiceConfig;
 import dev.sluice.server.control.ControlServer;
 import dev.sluice.server.control.HttpReadinessCheck;
+import dev.sluice.server.control.StaticTokenAuthenticator;
+import io.fabric8.kubernetes.client.Config;
+import io.fabric8.kubernetes.client.ConfigBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import dev.sluice.server.metrics.SluiceMetrics;
 import dev.sluice.server.proxy.ProxyContext;
 import dev.sluice.server.proxy.ProxyServer;
@@ -26,6 +40,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -42,6 +58,12 @@ import org.slf4j.LoggerFactory;
  * keeps serving for the drain period (so load balancers stop sending); then it stops
  * accepting; in-flight requests get the grace period; then the control path closes (any
  * request still waiting is answered 503 {@code shutting-down}) and the loops stop.
+ *
+ * <p>On Kubernetes: a fabric8 client (JDK HTTP), one EndpointSlice watch per revision that names
+ * a Service, optionally a catalogue of labelled Services, and two threads for TokenReview calls.
+ * Revisions come from two places, the file and the catalogue; {@link #applyRevisions} is the one
+ * place that turns the wanted set into running revisions, whichever changed. A revision in the
+ * file wins over a discovered one of the same name.
  */
 public final class SluiceServer implements AutoCloseable {
 
@@ -61,6 +83,11 @@ public final class SluiceServer implements AutoCloseable {
     private ProxyServer proxy;
     private ControlServer controlApi;
     private ScheduledFuture<?> ticker;
+    private KubernetesClient kube;
+    private KubernetesDiscovery discovery;
+    private RevisionCatalog catalog;
+    private ExecutorService reviewExecutor;
+    private final Map<RevisionId, RevisionConfig> discovered = new ConcurrentHashMap<>();
     private volatile boolean ready;
     private volatile boolean closed;
 
@@ -70,7 +97,8 @@ public final class SluiceServer implements AutoCloseable {
         this.boss = transport.newGroup(1, "sluice-accept");
         this.workers = transport.newGroup(workerThreads, "sluice-io");
         this.controlGroup = transport.newGroup(1, "sluice-control");
-        this.metrics = new SluiceMetrics(() -> throttlers);
+        this.metrics = new SluiceMetrics(() -> throttlers,
+                () -> discovery == null ? List.<WatchStatus>of() : discovery.status());
         this.control = new StateManager(2, NanoClock.system(),
                 new HttpReadinessCheck(Duration.ofSeconds(1), readinessPaths::get), metrics);
         this.proxyContext = new ProxyContext(control, NanoClock.system(), transport.clientChannel(), 5_000);
@@ -85,20 +113,41 @@ public final class SluiceServer implements AutoCloseable {
     public static SluiceServer start(SluiceConfig config, String envToken, int workerThreads)
             throws StartupException {
         byte[] token = token(config, envToken);
-        if (token == null && !config.controlListen().isLoopback()) {
+        KubernetesConfig k8s = config.kubernetes();
+        boolean podTokens = k8s != null && k8s.tokenReview();
+        if (token == null && !podTokens && !config.controlListen().isLoopback()) {
             throw new StartupException("refusing to start the control API on " + config.controlListen()
                     + " without a token: set control.tokenFile or " + TOKEN_ENV
-                    + ", or listen on loopback (e.g. 127.0.0.1:8081)");
+                    + ", enable kubernetes.tokenReview, or listen on loopback (e.g. 127.0.0.1:8081)");
         }
         Transport transport = Transport.best();
         SluiceServer s = new SluiceServer(config, transport, workerThreads);
         try {
-            s.openRevisions(config.revisions());
+            PodAuthenticator podAuth = null;
+            if (k8s != null) {
+                s.kube = client(k8s);
+                s.discovery = KubernetesDiscovery.feeding(s.kube, s.control);
+                if (podTokens) {
+                    s.reviewExecutor = Executors.newFixedThreadPool(2, r -> {
+                        Thread t = new Thread(r, "sluice-tokenreview");
+                        t.setDaemon(true);
+                        return t;
+                    });
+                    podAuth = new TokenReviewAuthenticator(s.kube, s.discovery, k8s.audiences(), NanoClock.system(),
+                            s.reviewExecutor);
+                }
+            }
+            PodAuthenticator auth = token == null && podAuth == null ? null : new StaticTokenAuthenticator(token, podAuth);
+            s.applyRevisions(config.revisions());
+            if (k8s != null && k8s.discoverRevisions()) {
+                s.catalog = new RevisionCatalog(s.kube, k8s.namespace(), s::onCatalog);
+                s.catalog.start();
+            }
             s.proxy = ProxyServer.start(config.proxyListen().toSocketAddress(), s.boss, s.workers, transport,
                     s.proxyContext);
             s.controlApi = ControlServer.start(config.controlListen().toSocketAddress(), s.controlGroup, transport,
-                    new ControlServer.Backend(s.control, s.proxyContext::routes, s.metrics, () -> s.ready, token));
-            s.ticker = s.controlGroup.next().scheduleAtFixedRate(s.control::tick, 1, 1, TimeUnit.SECONDS);
+                    new ControlServer.Backend(s.control, s.proxyContext::routes, s.metrics, s::readiness, auth));
+            s.ticker = s.controlGroup.next().scheduleAtFixedRate(s::tick, 1, 1, TimeUnit.SECONDS);
             s.ready = true;
         } catch (Exception e) {
             s.closeNow();
@@ -132,22 +181,71 @@ public final class SluiceServer implements AutoCloseable {
         return t == null || t.isBlank() ? null : t.trim().getBytes(StandardCharsets.UTF_8);
     }
 
-    private void openRevisions(List<RevisionConfig> revisions) {
-        List<Route> routes = new ArrayList<>();
-        for (RevisionConfig rc : revisions) {
-            routes.add(open(rc));
+    /**
+     * In-cluster or kubeconfig settings, with short retries: a pod's preStop hook waits on a
+     * TokenReview, so an unreachable API server must answer 503 within seconds, not after
+     * fabric8's default ten exponential retries. Watches reconnect on their own schedule.
+     */
+    private static KubernetesClient client(KubernetesConfig k8s) {
+        ConfigBuilder b = new ConfigBuilder(Config.autoConfigure(null)).withRequestRetryBackoffLimit(2)
+                .withRequestRetryBackoffInterval(200).withConnectionTimeout(5_000).withRequestTimeout(10_000);
+        if (k8s.masterUrl() != null) {
+            b.withMasterUrl(k8s.masterUrl());
         }
-        proxyContext.routes(new Routes(routes));
+        return new KubernetesClientBuilder().withConfig(b.build()).build();
     }
 
-    private Route open(RevisionConfig rc) {
-        readinessPaths.put(rc.id(), rc.readinessPath());
-        RevisionThrottler th = control.open(rc.id(), rc.settings());
-        throttlers.put(rc.id(), th);
-        if (!rc.pods().isEmpty()) {
-            control.recalculate(rc.id(), rc.pods());
+    private void tick() {
+        control.tick();
+        if (discovery != null) {
+            discovery.poll();
         }
-        return new Route(rc, th, metrics.forRevision(rc.id()));
+    }
+
+    /** {@code /readyz}: not while shutting down, nor before every discovery has listed once. */
+    ControlServer.Readiness readiness() {
+        if (!ready) {
+            return new ControlServer.Readiness(false, closed ? "stopped\n" : "shutting down\n");
+        }
+        if (discovery == null) {
+            return new ControlServer.Readiness(true, "ready\n");
+        }
+        StringBuilder detail = new StringBuilder();
+        boolean synced = catalog == null || catalog.synced();
+        if (!synced) {
+            detail.append("waiting for the first list of Services labelled ").append(RevisionCatalog.REVISION_LABEL)
+                    .append('\n');
+        }
+        for (WatchStatus w : discovery.status()) {
+            synced &= w.synced();
+            detail.append(w.describe()).append('\n');
+        }
+        return new ControlServer.Readiness(synced, (synced ? "ready\n" : "not ready\n") + detail);
+    }
+
+    /** The catalogue of labelled Services changed: validate each, then apply the whole set. */
+    private void onCatalog(List<DiscoveredRevision> found) {
+        Map<RevisionId, RevisionConfig> next = new LinkedHashMap<>();
+        for (DiscoveredRevision d : found) {
+            try {
+                next.put(d.id(), ConfigLoader.revision(d));
+            } catch (ConfigException e) {
+                RevisionConfig before = discovered.get(d.id());
+                LOG.warn("{} is not applied: {}{}", d.id(), e.getMessage(),
+                        before == null ? "" : " (its previous settings stay in force)");
+                if (before != null) {
+                    next.put(d.id(), before);
+                }
+            }
+        }
+        synchronized (this) {
+            discovered.clear();
+            discovered.putAll(next);
+            List<String> restart = applyRevisions(config.revisions());
+            if (!restart.isEmpty()) {
+                LOG.warn("discovered revision changes kept until a restart: {}", String.join("; ", restart));
+            }
+        }
     }
 
     /**
@@ -156,8 +254,8 @@ public final class SluiceServer implements AutoCloseable {
      * changed static pod lists go through the control path's recalculation, a changed
      * containerConcurrency is applied by the revision's writer, and hosts and timeouts take
      * effect with the new routing table. What cannot change without a restart (listen
-     * addresses, the control token, a revision's policy, queue depth or max-scale) is kept as
-     * it was, and each such difference is returned.
+     * addresses, the control token, the Kubernetes section, a revision's policy, queue depth or
+     * max-scale) is kept as it was, and each such difference is returned.
      *
      * @return what was kept as it was because it needs a restart (empty if all applied)
      */
@@ -170,12 +268,49 @@ public final class SluiceServer implements AutoCloseable {
         if (!java.util.Objects.equals(next.controlTokenFile(), current.controlTokenFile())) {
             needsRestart.add("control.tokenFile");
         }
+        List<RevisionConfig> fileRevisions = next.revisions();
+        if (!java.util.Objects.equals(next.kubernetes(), current.kubernetes())) {
+            needsRestart.add("the kubernetes section");
+        }
+        if (discovery == null && fileRevisions.stream().anyMatch(r -> r.service() != null)) {
+            needsRestart.add("revisions naming a service (Sluice started without Kubernetes)");
+            fileRevisions = fileRevisions.stream().filter(r -> r.service() == null).toList();
+        }
+        needsRestart.addAll(applyRevisions(fileRevisions));
+        // What runs, which differs from the file where a change waits for a restart.
+        Map<RevisionId, RevisionConfig> running = new java.util.HashMap<>();
+        proxyContext.routes().all().forEach(r -> running.put(r.config().id(), r.config()));
+        List<RevisionConfig> kept = fileRevisions.stream().map(r -> running.getOrDefault(r.id(), r)).toList();
+        this.config = new SluiceConfig(current.proxyListen(), current.controlListen(), current.controlTokenFile(),
+                next.drainPeriod(), next.gracePeriod(), current.kubernetes(), kept);
+        LOG.info("configuration applied: {} revision(s){}", throttlers.size(),
+                needsRestart.isEmpty() ? "" : "; kept until a restart: " + String.join("; ", needsRestart));
+        return needsRestart;
+    }
+
+    /**
+     * Makes the running revisions those of the file plus the discovered ones (the file's win a
+     * name clash).
+     */
+    private synchronized List<String> applyRevisions(List<RevisionConfig> fileRevisions) {
+        List<RevisionConfig> wanted = new ArrayList<>(fileRevisions);
+        java.util.Set<RevisionId> inFile = new java.util.HashSet<>();
+        fileRevisions.forEach(r -> inFile.add(r.id()));
+        for (RevisionConfig d : discovered.values()) {
+            if (!inFile.contains(d.id())) {
+                wanted.add(d);
+            }
+        }
+        List<String> needsRestart = new ArrayList<>();
         Map<RevisionId, Route> old = new LinkedHashMap<>();
-        for (Route r : proxyContext.routes().all()) {
-            old.put(r.config().id(), r);
+        Routes currentRoutes = proxyContext.routes();
+        if (currentRoutes != null) {
+            for (Route r : currentRoutes.all()) {
+                old.put(r.config().id(), r);
+            }
         }
         List<Route> routes = new ArrayList<>();
-        for (RevisionConfig rc : next.revisions()) {
+        for (RevisionConfig rc : wanted) {
             Route before = old.remove(rc.id());
             if (before == null) {
                 routes.add(open(rc));
@@ -188,13 +323,21 @@ public final class SluiceServer implements AutoCloseable {
                 needsRestart.add(rc.id() + ": policy, queueDepth, maxScale, staleThreshold and drainTimeout");
                 kept = new RevisionConfig(rc.id(), rc.hosts(), rc.containerConcurrency(), was.policy(), was.queueDepth(),
                         rc.overflowStatus(), rc.queueTimeout(), rc.requestTimeout(), rc.responseStartTimeout(),
-                        was.maxScale(), rc.readinessPath(), was.staleThreshold(), was.drainTimeout(), rc.pods());
+                        was.maxScale(), rc.readinessPath(), was.staleThreshold(), was.drainTimeout(), rc.pods(),
+                        rc.service());
             }
             readinessPaths.put(rc.id(), rc.readinessPath());
             if (rc.containerConcurrency() != was.containerConcurrency()) {
                 control.setContainerConcurrency(rc.id(), rc.containerConcurrency());
             }
-            if (!rc.pods().equals(was.pods())) {
+            if (!java.util.Objects.equals(rc.service(), was.service())) {
+                if (rc.service() != null) {
+                    discovery.watch(rc.id(), rc.service());
+                } else {
+                    discovery.unwatch(rc.id());
+                    control.recalculate(rc.id(), rc.pods());
+                }
+            } else if (rc.service() == null && !rc.pods().equals(was.pods())) {
                 control.recalculate(rc.id(), rc.pods());
             }
             routes.add(new Route(kept, before.throttler(), before.metrics()));
@@ -203,13 +346,24 @@ public final class SluiceServer implements AutoCloseable {
         for (RevisionId gone : old.keySet()) {
             throttlers.remove(gone);
             readinessPaths.remove(gone);
+            if (discovery != null) {
+                discovery.unwatch(gone);
+            }
             control.close(gone);
         }
-        this.config = new SluiceConfig(current.proxyListen(), current.controlListen(), current.controlTokenFile(),
-                next.drainPeriod(), next.gracePeriod(), routes.stream().map(Route::config).toList());
-        LOG.info("configuration applied: {} revision(s){}", routes.size(),
-                needsRestart.isEmpty() ? "" : "; kept until a restart: " + String.join("; ", needsRestart));
         return needsRestart;
+    }
+
+    private Route open(RevisionConfig rc) {
+        readinessPaths.put(rc.id(), rc.readinessPath());
+        RevisionThrottler th = control.open(rc.id(), rc.settings());
+        throttlers.put(rc.id(), th);
+        if (rc.service() != null) {
+            discovery.watch(rc.id(), rc.service());
+        } else if (!rc.pods().isEmpty()) {
+            control.recalculate(rc.id(), rc.pods());
+        }
+        return new Route(rc, th, metrics.forRevision(rc.id()));
     }
 
     public java.net.InetSocketAddress proxyAddress() {
@@ -293,6 +447,18 @@ public final class SluiceServer implements AutoCloseable {
         }
         if (controlApi != null) {
             controlApi.close();
+        }
+        if (catalog != null) {
+            catalog.close();
+        }
+        if (discovery != null) {
+            discovery.close();
+        }
+        if (reviewExecutor != null) {
+            reviewExecutor.shutdownNow();
+        }
+        if (kube != null) {
+            kube.close();
         }
         control.close();
         boss.shutdownGracefully(0, 1, TimeUnit.SECONDS);

@@ -5,6 +5,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.sluice.core.RevisionId;
 import dev.sluice.core.balance.PolicyKind;
+import dev.sluice.kubernetes.DiscoveredRevision;
+import dev.sluice.kubernetes.ServiceRef;
+import java.util.Map;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -124,5 +127,59 @@ class ConfigLoaderTest {
         assertThat(Durations.parse("PT1H")).isEqualTo(Duration.ofHours(1));
         assertThat(Durations.format(Duration.ofSeconds(90))).isEqualTo("90s");
         assertThatThrownBy(() -> Durations.parse("1 fortnight")).hasMessageContaining("not a duration");
+    }
+
+    @Test
+    void aRevisionMayTakeItsPodsFromAServiceWhichTurnsKubernetesOn() throws Exception {
+        SluiceConfig c = ConfigLoader.parse("k.yaml",
+                "revisions: [{namespace: team, name: fn-1, service: {name: fn, port: http}}]");
+        assertThat(c.revisions().get(0).service()).isEqualTo(new ServiceRef("team", "fn", "http"));
+        assertThat(c.kubernetes()).isEqualTo(KubernetesConfig.defaults());
+        assertThat(ConfigLoader.parse("k.yaml", "revisions: [{name: a}]").kubernetes()).isNull();
+
+        SluiceConfig full = ConfigLoader.parse("k.yaml", "kubernetes: {masterUrl: 'https://10.0.0.1:6443',"
+                + " discoverRevisions: true, namespace: models, tokenReview: {enabled: false, audiences: [x]}}");
+        assertThat(full.kubernetes()).isEqualTo(new KubernetesConfig("https://10.0.0.1:6443", true, "models", false,
+                java.util.List.of("x")));
+    }
+
+    @Test
+    void kubernetesMistakesAreNamed() {
+        assertThat(failure("revisions: [{name: a, pods: ['127.0.0.1:1'], service: {name: fn}}]").getMessage())
+                .isEqualTo("sluice.yaml: revisions[0].service: a revision takes its pods from a service or from a pods"
+                        + " list, not both");
+        assertThat(failure("revisions: [{name: a, service: {port: 80}}]").field()).isEqualTo("revisions[0].service.name");
+        assertThat(failure("revisions: [{name: a, service: {name: Fn_1}}]").getMessage()).contains("not a Kubernetes name");
+        assertThat(failure("kubernetes: {masterUrl: 'api:6443'}").field()).isEqualTo("kubernetes.masterUrl");
+        assertThat(failure("kubernetes: {discoverRevisions: yes please}").getMessage())
+                .contains("kubernetes.discoverRevisions: must be true or false");
+        assertThat(failure("kubernetes: {tokenReveiw: {}}").getMessage()).contains("unknown field");
+    }
+
+    @Test
+    void annotationsOfADiscoveredRevisionAreValidatedLikeTheFile() throws Exception {
+        ServiceRef svc = new ServiceRef("team", "fn", null);
+        RevisionConfig r = ConfigLoader.revision(new DiscoveredRevision(new RevisionId("team", "fn-1"), svc,
+                Map.of("containerConcurrency", "1", "queueTimeout", "5s", "hosts", "fn.example.com, fn.test",
+                        "policy", "least-connections")));
+        assertThat(r.containerConcurrency()).isEqualTo(1);
+        assertThat(r.queueTimeout()).isEqualTo(Duration.ofSeconds(5));
+        assertThat(r.hosts()).containsExactly("fn.example.com", "fn.test");
+        assertThat(r.policy()).isEqualTo(PolicyKind.LEAST_CONNECTIONS);
+        assertThat(r.service()).isEqualTo(svc);
+
+        ConfigException bad = org.assertj.core.api.Assertions.catchThrowableOfType(ConfigException.class,
+                () -> ConfigLoader.revision(new DiscoveredRevision(new RevisionId("team", "fn-1"), svc,
+                        Map.of("containerConcurrency", "lots"))));
+        assertThat(bad.getMessage()).isEqualTo("Service team/fn: sluice.dev/containerConcurrency: must be a whole"
+                + " number, was 'lots'");
+        ConfigException unknown = org.assertj.core.api.Assertions.catchThrowableOfType(ConfigException.class,
+                () -> ConfigLoader.revision(new DiscoveredRevision(new RevisionId("team", "fn-1"), svc,
+                        Map.of("concurrency", "1"))));
+        assertThat(unknown.field()).isEqualTo("sluice.dev/concurrency");
+        ConfigException timeout = org.assertj.core.api.Assertions.catchThrowableOfType(ConfigException.class,
+                () -> ConfigLoader.revision(new DiscoveredRevision(new RevisionId("team", "fn-1"), svc,
+                        Map.of("requestTimeout", "1s", "queueTimeout", "5s"))));
+        assertThat(timeout.field()).isEqualTo("sluice.dev/queueTimeout");
     }
 }

@@ -1,0 +1,200 @@
+package dev.sluice.server.kubernetes;
+
+import static dev.sluice.kubernetes.MockCluster.ready;
+import static dev.sluice.kubernetes.MockCluster.slice;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.sluice.core.RevisionId;
+import dev.sluice.core.pod.PodTracker;
+import dev.sluice.kubernetes.MockCluster;
+import dev.sluice.kubernetes.MockCluster.Identity;
+import dev.sluice.server.TestPod;
+import dev.sluice.server.config.ConfigLoader;
+import dev.sluice.server.runtime.SluiceServer;
+import io.fabric8.kubernetes.api.model.ServiceBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.Map;
+import java.util.TreeMap;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Sluice as it runs on Kubernetes, against the mock API server: pods from EndpointSlices, pods'
+ * own reports authenticated by TokenReview, revisions from labels, and an API server outage.
+ */
+class KubernetesEndToEndTest {
+
+    private static final RevisionId REV = new RevisionId("ns", "fn-00001");
+
+    private final MockCluster cluster = new MockCluster();
+    private final KubernetesClient admin = cluster.newClient();
+    private final HttpClient http = HttpClient.newHttpClient();
+    private TestPod a;
+    private TestPod b;
+    private SluiceServer sluice;
+
+    @AfterEach
+    void tearDown() {
+        if (sluice != null) {
+            sluice.close();
+        }
+        if (a != null) {
+            a.close();
+        }
+        if (b != null) {
+            b.close();
+        }
+        cluster.close();
+    }
+
+    private void start(String revisions, boolean discover) throws Exception {
+        String yaml = "listen: {proxy: '127.0.0.1:0', control: '127.0.0.1:0'}\n"
+                + "shutdown: {drainPeriod: 0s, gracePeriod: 1s}\n"
+                + "kubernetes: {masterUrl: '" + cluster.server().url("/") + "', discoverRevisions: " + discover
+                + ", tokenReview: {audiences: [sluice]}}\n"
+                + "revisions: " + revisions + "\n";
+        sluice = SluiceServer.start(ConfigLoader.parse("t.yaml", yaml), null, 1);
+    }
+
+    private void twoPods() throws Exception {
+        a = new TestPod("a", 1, "127.0.0.2");
+        b = new TestPod("b", 1, "127.0.0.3");
+        cluster.issueToken("token-a", new Identity("fn", "pod-a", "uid-a", "sluice"));
+        cluster.issueToken("token-b", new Identity("fn", "pod-b", "uid-b", "sluice"));
+        // One port for both: a slice lists one port for all its endpoints. Each pod gets a slice.
+        admin.resource(slice("fn", "fn-a", "IPv4", a.port(), ready(a.ip(), "uid-a"))).create();
+        admin.resource(slice("fn", "fn-b", "IPv4", b.port(), ready(b.ip(), "uid-b"))).create();
+    }
+
+    private HttpResponse<String> control(String method, String path, String body, String token) throws Exception {
+        HttpRequest.Builder r = HttpRequest.newBuilder(URI.create("http://127.0.0.1:"
+                + sluice.controlAddress().getPort() + path)).method(method,
+                body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
+        if (token != null) {
+            r.header("Authorization", "Bearer " + token);
+        }
+        return http.send(r.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    private HttpResponse<String> report(String token, String podId, TestPod pod, String state) throws Exception {
+        return control("POST", "/v1/pods", "{\"revision\":\"" + REV + "\",\"podId\":\"" + podId + "\",\"address\":\""
+                + pod.address() + "\",\"state\":\"" + state + "\"}", token);
+    }
+
+    private String proxied() throws Exception {
+        HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:"
+                + sluice.proxyAddress().getPort() + "/")).header("Sluice-Revision", REV.toString()).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(r.statusCode()).isEqualTo(200);
+        return r.body().trim();
+    }
+
+    private Map<String, String> pods() {
+        sluice.control().flush(REV).join();
+        Map<String, String> out = new TreeMap<>();
+        for (PodTracker t : sluice.throttlers().get(REV).table().trackers()) {
+            out.put(t.podId(), t.state().wireName());
+        }
+        return out;
+    }
+
+    @Test
+    void podsFromEndpointSlicesServeAndOnlyAPodItselfMayDrainIt() throws Exception {
+        start("[{namespace: ns, name: fn-00001, containerConcurrency: 1, readinessPath: /healthz,"
+                + " service: {name: fn}}]", false);
+        await().until(() -> control("GET", "/readyz", null, null).statusCode() == 200);
+        twoPods();
+        await().untilAsserted(() -> assertThat(pods()).isEqualTo(Map.of("uid-a", "ready", "uid-b", "ready")));
+        for (int i = 0; i < 10; i++) {
+            assertThat(proxied()).isIn("a", "b");
+        }
+        assertThat(a.served() + b.served()).isEqualTo(10);
+
+        // Pod a, with its own token, tries to drain pod b: refused, nothing changes.
+        HttpResponse<String> forbidden = report("token-a", "uid-a", b, "draining");
+        assertThat(forbidden.statusCode()).isEqualTo(403);
+        assertThat(forbidden.body()).contains("does not have address " + b.address());
+        assertThat(report("token-a", "uid-b", b, "draining").statusCode()).isEqualTo(403);
+        HttpResponse<String> forged = report("forged", "uid-b", b, "draining");
+        assertThat(forged.statusCode()).isEqualTo(401);
+        assertThat(forged.headers().firstValue("WWW-Authenticate")).contains("Bearer");
+        assertThat(report(null, "uid-b", b, "draining").statusCode()).isEqualTo(401);
+        assertThat(pods()).isEqualTo(Map.of("uid-a", "ready", "uid-b", "ready"));
+
+        // Pod a's preStop hook: from the moment it is answered, no request goes to pod a.
+        HttpResponse<String> drained = report("token-a", "uid-a", a, "draining");
+        assertThat(drained.statusCode()).as(drained.body()).isEqualTo(200);
+        int servedByA = a.served();
+        for (int i = 0; i < 10; i++) {
+            assertThat(proxied()).isEqualTo("b");
+        }
+        assertThat(a.served()).isEqualTo(servedByA);
+
+        String metrics = control("GET", "/metrics", null, null).body();
+        assertThat(metrics).contains("sluice_pod_reports_total{outcome=\"forbidden\"} 2.0")
+                .contains("sluice_pod_reports_total{outcome=\"unauthenticated\"} 1.0")
+                .contains("sluice_pod_reports_total{outcome=\"accepted\"} 1.0")
+                .contains("sluice_discovery_up{revision=\"ns/fn-00001\",service=\"ns/fn\"} 1.0");
+    }
+
+    @Test
+    void anApiServerOutageKeepsTheLastViewAndSaysSo() throws Exception {
+        start("[{namespace: ns, name: fn-00001, containerConcurrency: 1, readinessPath: /healthz,"
+                + " service: {name: fn}}]", false);
+        twoPods();
+        await().untilAsserted(() -> assertThat(pods()).hasSize(2));
+
+        cluster.stop();
+        await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> {
+            HttpResponse<String> readyz = control("GET", "/readyz", null, null);
+            assertThat(readyz.statusCode()).isEqualTo(200);
+            assertThat(readyz.body()).contains("watch down, routing on the last known view");
+        });
+        assertThat(control("GET", "/metrics", null, null).body())
+                .contains("sluice_discovery_up{revision=\"ns/fn-00001\",service=\"ns/fn\"} 0.0");
+        assertThat(proxied()).isIn("a", "b");
+        // A pod's report cannot be checked while the API server is away: retry, not refused.
+        HttpResponse<String> unavailable = report("token-a", "uid-a", a, "draining");
+        assertThat(unavailable.statusCode()).isEqualTo(503);
+        assertThat(unavailable.headers().firstValue("Retry-After")).isPresent();
+
+        cluster.restart();
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
+                assertThat(control("GET", "/readyz", null, null).body()).contains("watching"));
+    }
+
+    @Test
+    void revisionsAreDiscoveredFromServiceLabelsWithTheirAnnotations() throws Exception {
+        start("[]", true);
+        await().until(() -> control("GET", "/readyz", null, null).statusCode() == 200);
+        admin.resource(new ServiceBuilder().withNewMetadata().withNamespace("ns").withName("fn")
+                .addToLabels("sluice.dev/revision", "fn-00001")
+                .addToAnnotations("sluice.dev/containerConcurrency", "1")
+                .addToAnnotations("sluice.dev/readinessPath", "/healthz")
+                .addToAnnotations("sluice.dev/queueTimeout", "5s").endMetadata().withNewSpec().addNewPort()
+                .withName("http").withPort(80).endPort().endSpec().build()).create();
+        twoPods();
+        await().untilAsserted(() -> {
+            assertThat(sluice.throttlers()).containsKey(REV);
+            assertThat(pods()).hasSize(2);
+        });
+        assertThat(sluice.throttlers().get(REV).containerConcurrency()).isEqualTo(1);
+        assertThat(proxied()).isIn("a", "b");
+
+        // An invalid change is refused and the running settings stay.
+        admin.resource(new ServiceBuilder(admin.services().inNamespace("ns").withName("fn").get()).editMetadata()
+                .addToAnnotations("sluice.dev/containerConcurrency", "lots").endMetadata().build()).update();
+        admin.resource(new ServiceBuilder(admin.services().inNamespace("ns").withName("fn").get()).editMetadata()
+                .addToLabels("touch", "1").endMetadata().build()).update();
+        assertThat(sluice.throttlers().get(REV).containerConcurrency()).isEqualTo(1);
+
+        admin.services().inNamespace("ns").withName("fn").delete();
+        await().untilAsserted(() -> assertThat(sluice.throttlers()).doesNotContainKey(REV));
+    }
+}
