@@ -18,11 +18,14 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
 import java.util.TreeMap;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Sluice as it runs on Kubernetes, against the mock API server: pods from EndpointSlices, pods'
@@ -141,6 +144,54 @@ class KubernetesEndToEndTest {
                 .contains("sluice_pod_reports_total{outcome=\"unauthenticated\"} 1.0")
                 .contains("sluice_pod_reports_total{outcome=\"accepted\"} 1.0")
                 .contains("sluice_discovery_up{revision=\"ns/fn-00001\",service=\"ns/fn\"} 1.0");
+    }
+
+    /** Runs the example workload's lifecycle hook as a pod would, against this Sluice. */
+    private int hook(String state, TestPod pod, String uid, Path tokenFile) throws Exception {
+        ProcessBuilder pb = new ProcessBuilder("sh", "../deploy/kubernetes/example/sluice-report.sh", state)
+                .redirectErrorStream(true);
+        Map<String, String> env = pb.environment();
+        env.put("SLUICE_CONTROL", "localhost");
+        env.put("SLUICE_CONTROL_PORT", String.valueOf(sluice.controlAddress().getPort()));
+        env.put("SLUICE_TOKEN_FILE", tokenFile.toString());
+        env.put("SLUICE_REVISION", REV.toString());
+        env.put("POD_UID", uid);
+        env.put("POD_IP", pod.ip());
+        env.put("APP_HOST", pod.ip());
+        env.put("APP_PORT", String.valueOf(pod.port()));
+        env.put("READY_PATH", "/healthz");
+        Process p = pb.start();
+        String output = new String(p.getInputStream().readAllBytes());
+        assertThat(p.waitFor(60, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+        assertThat(output).as("hook output").doesNotContain("did not take");
+        return p.exitValue();
+    }
+
+    @Test
+    void theExampleWorkloadsHookReportsReadyAndDraining(@TempDir Path dir) throws Exception {
+        start("[{namespace: ns, name: fn-00001, containerConcurrency: 1, readinessPath: /healthz,"
+                + " service: {name: fn}}]", false);
+        a = new TestPod("a", 1, "127.0.0.2");
+        b = new TestPod("b", 1, "127.0.0.3");
+        cluster.issueToken("token-a", new Identity("fn", "pod-a", "uid-a", "sluice"));
+        admin.resource(slice("fn", "fn-a", "IPv4", a.port(), MockCluster.endpoint(a.ip(), "uid-a", false, false, false)))
+                .create();
+        admin.resource(slice("fn", "fn-b", "IPv4", b.port(), ready(b.ip(), "uid-b"))).create();
+        await().untilAsserted(() -> assertThat(pods()).isEqualTo(Map.of("uid-a", "not-ready", "uid-b", "ready")));
+        Path token = dir.resolve("token");
+        Files.writeString(token, "token-a");
+
+        assertThat(hook("ready", a, "uid-a", token)).isZero();
+        await().untilAsserted(() -> assertThat(pods()).containsEntry("uid-a", "ready"));
+
+        assertThat(hook("draining", a, "uid-a", token)).isZero();
+        // Draining with nothing in flight: gone at once.
+        assertThat(pods()).isEqualTo(Map.of("uid-b", "ready"));
+        int servedByA = a.served();
+        for (int i = 0; i < 5; i++) {
+            assertThat(proxied()).isEqualTo("b");
+        }
+        assertThat(a.served()).isEqualTo(servedByA);
     }
 
     @Test

@@ -1,0 +1,160 @@
+package dev.sluice.server.kubernetes;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.sluice.server.config.ConfigLoader;
+import dev.sluice.server.config.SluiceConfig;
+import io.fabric8.kubernetes.api.model.ConfigMap;
+import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.KubernetesResource;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.api.model.rbac.ClusterRole;
+import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
+import java.io.IOException;
+import java.lang.reflect.Method;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The schema check of {@code deploy/kubernetes} (no cluster here for {@code kubectl apply
+ * --dry-run}, which needs one for discovery): every document parses into fabric8's typed model
+ * of its kind, and no field is unknown to that model anywhere in the tree, so a typo fails here.
+ * Then what the issue asks of the manifests is checked.
+ */
+class ManifestsTest {
+
+    private static final Path DEPLOY = Path.of("../deploy/kubernetes");
+    private static final KubernetesSerialization SERIALIZATION = new KubernetesSerialization();
+
+    private static List<HasMetadata> load(Path file) throws IOException {
+        List<HasMetadata> out = new ArrayList<>();
+        for (String doc : Files.readString(file).split("(?m)^---\\s*$")) {
+            if (doc.lines().allMatch(l -> l.isBlank() || l.trim().startsWith("#"))) {
+                continue;
+            }
+            Object o = SERIALIZATION.unmarshal(doc);
+            assertThat(o).as("%s: a document of a known kind", file).isInstanceOf(HasMetadata.class)
+                    .isNotInstanceOf(GenericKubernetesResource.class);
+            List<String> unknown = new ArrayList<>();
+            unknownFields(o, ((HasMetadata) o).getKind(), unknown, new IdentityHashMap<>());
+            assertThat(unknown).as("%s: fields the %s schema does not have", file, ((HasMetadata) o).getKind()).isEmpty();
+            out.add((HasMetadata) o);
+        }
+        return out;
+    }
+
+    /** Walks the typed model; unknown YAML fields land in additionalProperties. */
+    private static void unknownFields(Object o, String path, List<String> out, Map<Object, Boolean> seen) {
+        if (o == null || seen.put(o, true) != null) {
+            return;
+        }
+        if (o instanceof Collection<?> c) {
+            int i = 0;
+            for (Object e : c) {
+                unknownFields(e, path + "[" + i++ + "]", out, seen);
+            }
+            return;
+        }
+        if (o instanceof Map<?, ?> m) {
+            m.forEach((k, v) -> unknownFields(v, path + "." + k, out, seen));
+            return;
+        }
+        if (!(o instanceof KubernetesResource)) {
+            return;
+        }
+        for (Method g : o.getClass().getMethods()) {
+            if (g.getParameterCount() != 0 || !g.getName().startsWith("get") || g.getDeclaringClass() == Object.class) {
+                continue;
+            }
+            try {
+                Object v = g.invoke(o);
+                if (g.getName().equals("getAdditionalProperties")) {
+                    if (v instanceof Map<?, ?> extra && !extra.isEmpty()) {
+                        out.add(path + ": " + extra.keySet());
+                    }
+                } else {
+                    unknownFields(v, path + "." + g.getName().substring(3), out, seen);
+                }
+            } catch (ReflectiveOperationException e) {
+                throw new AssertionError(e);
+            }
+        }
+    }
+
+    private static List<Path> manifests() throws IOException {
+        try (Stream<Path> files = Files.walk(DEPLOY)) {
+            return files.filter(p -> p.toString().endsWith(".yaml") && !p.endsWith("kustomization.yaml")).sorted()
+                    .toList();
+        }
+    }
+
+    @Test
+    void everyManifestMatchesItsSchema() throws IOException {
+        List<String> kinds = new ArrayList<>();
+        for (Path p : manifests()) {
+            load(p).forEach(r -> kinds.add(r.getKind()));
+        }
+        assertThat(kinds).contains("Namespace", "ServiceAccount", "ClusterRole", "ClusterRoleBinding", "ConfigMap",
+                "Deployment", "Service", "PodDisruptionBudget");
+    }
+
+    @Test
+    void theKustomizationListsEveryManifest() throws IOException {
+        String k = Files.readString(DEPLOY.resolve("kustomization.yaml"));
+        try (Stream<Path> files = Files.list(DEPLOY)) {
+            files.filter(p -> p.toString().endsWith(".yaml") && !p.endsWith("kustomization.yaml"))
+                    .forEach(p -> assertThat(k).contains("- " + p.getFileName()));
+        }
+    }
+
+    @Test
+    void rbacGrantsWatchingSlicesAndServicesAndTokenReviewsAndNothingMore() throws IOException {
+        ClusterRole role = (ClusterRole) load(DEPLOY.resolve("rbac.yaml")).get(0);
+        List<String> rules = role.getRules().stream().map(r -> r.getApiGroups() + " " + r.getResources() + " "
+                + r.getVerbs()).toList();
+        assertThat(rules).containsExactlyInAnyOrder("[discovery.k8s.io] [endpointslices] [get, list, watch]",
+                "[] [services] [get, list, watch]", "[authentication.k8s.io] [tokenreviews] [create]");
+    }
+
+    @Test
+    void theDeploymentIsProbedSizedAndGivenTimeToDrain() throws Exception {
+        Deployment d = (Deployment) load(DEPLOY.resolve("deployment.yaml")).get(0);
+        var spec = d.getSpec().getTemplate().getSpec();
+        var c = spec.getContainers().get(0);
+        assertThat(d.getSpec().getReplicas()).isEqualTo(2);
+        assertThat(c.getReadinessProbe().getHttpGet().getPath()).isEqualTo("/readyz");
+        assertThat(c.getLivenessProbe().getHttpGet().getPath()).isEqualTo("/healthz");
+        assertThat(c.getResources().getRequests()).containsKeys("cpu", "memory");
+        assertThat(d.getSpec().getTemplate().getMetadata().getAnnotations()).containsEntry("prometheus.io/scrape", "true");
+
+        ConfigMap cm = (ConfigMap) load(DEPLOY.resolve("configmap.yaml")).get(0);
+        SluiceConfig config = ConfigLoader.parse("configmap.yaml", cm.getData().get("sluice.yaml"));
+        long drain = config.drainPeriod().plus(config.gracePeriod()).toSeconds();
+        assertThat(spec.getTerminationGracePeriodSeconds()).isGreaterThan(drain);
+        assertThat(config.kubernetes().tokenReview()).isTrue();
+        assertThat(config.kubernetes().discoverRevisions()).isTrue();
+    }
+
+    @Test
+    void theExampleWorkloadReportsItsOwnLifecycle() throws IOException {
+        List<HasMetadata> docs = load(DEPLOY.resolve("example/workload.yaml"));
+        Deployment d = docs.stream().filter(Deployment.class::isInstance).map(Deployment.class::cast).findFirst()
+                .orElseThrow();
+        var c = d.getSpec().getTemplate().getSpec().getContainers().get(0);
+        assertThat(c.getLifecycle().getPreStop().getExec().getCommand()).contains("draining");
+        assertThat(c.getLifecycle().getPostStart().getExec().getCommand()).contains("ready");
+        assertThat(d.getSpec().getTemplate().getSpec().getVolumes()).anySatisfy(v -> assertThat(
+                v.getProjected().getSources().get(0).getServiceAccountToken().getAudience()).isEqualTo("sluice"));
+        HasMetadata svc = docs.stream().filter(r -> r.getKind().equals("Service")).findFirst().orElseThrow();
+        assertThat(svc.getMetadata().getLabels()).containsKey("sluice.dev/revision");
+        assertThat(svc.getMetadata().getAnnotations()).containsEntry("sluice.dev/containerConcurrency", "1");
+    }
+}
