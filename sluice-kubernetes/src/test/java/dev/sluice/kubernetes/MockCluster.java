@@ -30,6 +30,15 @@ import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
  */
 public final class MockCluster implements AutoCloseable {
 
+    /** The mock server logs every request at INFO through java.util.logging; held so the level sticks. */
+    private static final java.util.logging.Logger MOCK_LOG = quiet("io.fabric8.mockwebserver");
+
+    private static java.util.logging.Logger quiet(String name) {
+        java.util.logging.Logger l = java.util.logging.Logger.getLogger(name);
+        l.setLevel(java.util.logging.Level.WARNING);
+        return l;
+    }
+
     private final Map<ServerRequest, Queue<ServerResponse>> responses = new HashMap<>();
     private final KubernetesMixedDispatcher dispatcher = new KubernetesMixedDispatcher(responses);
     private final List<KubernetesClient> clients = new ArrayList<>();
