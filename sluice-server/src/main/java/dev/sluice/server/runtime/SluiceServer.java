@@ -212,9 +212,11 @@ public final class SluiceServer implements AutoCloseable {
         }
         StringBuilder detail = new StringBuilder();
         boolean synced = catalog == null || catalog.synced();
-        if (!synced) {
-            detail.append("waiting for the first list of Services labelled ").append(RevisionCatalog.REVISION_LABEL)
-                    .append('\n');
+        if (catalog != null) {
+            detail.append("revision catalogue (Services labelled ").append(RevisionCatalog.REVISION_LABEL).append("): ")
+                    .append(!synced ? "waiting for the first list" : catalog.watching() ? "watching"
+                            : "watch down, keeping the revisions it had")
+                    .append(", ").append(catalog.failures()).append(" failure(s)\n");
         }
         for (WatchStatus w : discovery.status()) {
             synced &= w.synced();
