@@ -6,8 +6,10 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Semaphore;
@@ -30,6 +32,8 @@ public final class TestPod implements AutoCloseable {
     private final AtomicInteger arrived = new AtomicInteger();
     private final Semaphore gate = new Semaphore(Integer.MAX_VALUE);
     private final Map<String, String> lastHeaders = new ConcurrentHashMap<>();
+    private final List<String> paths = new CopyOnWriteArrayList<>();
+    private volatile long lastBodyLength;
     private final String name;
     private final String host;
     private volatile Semaphore chunkGate;
@@ -109,6 +113,16 @@ public final class TestPod implements AutoCloseable {
         return lastHeaders;
     }
 
+    /** The paths of the requests that arrived, in arrival order. */
+    public List<String> paths() {
+        return paths;
+    }
+
+    /** How many body bytes the last request carried. */
+    public long lastBodyLength() {
+        return lastBodyLength;
+    }
+
     private void handle(HttpExchange ex) throws IOException {
         if (ex.getRequestURI().getPath().equals("/healthz")) {
             ex.sendResponseHeaders(200, -1); // readiness probes are not work
@@ -116,10 +130,11 @@ public final class TestPod implements AutoCloseable {
             return;
         }
         arrived.incrementAndGet();
+        paths.add(ex.getRequestURI().getPath());
         int now = inFlight.incrementAndGet();
         boolean counted = true;
         try {
-            ex.getRequestBody().readAllBytes();
+            lastBodyLength = ex.getRequestBody().transferTo(OutputStream.nullOutputStream());
             lastHeaders.clear();
             ex.getRequestHeaders().forEach((k, v) -> lastHeaders.put(k.toLowerCase(), String.join(",", v)));
             if (limit > 0 && now > limit) {

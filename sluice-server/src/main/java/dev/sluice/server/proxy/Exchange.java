@@ -276,7 +276,6 @@ final class Exchange implements LeaseListener {
         upstream.write(c, upstream.voidPromise());
         if (last) {
             upstream.flush();
-            ctx.channel().config().setAutoRead(false);
             startResponseStartTimer();
         } else {
             pauseIfUnwritable(upstream, ctx.channel());

@@ -318,6 +318,58 @@ class ProxyTest {
     }
 
     @Test
+    void pipelinedRequestsAreAnsweredInOrder() throws Exception {
+        TestPod a = pod("a", 1);
+        start(1, "", a);
+        String raw = rawExchange("GET /1 HTTP/1.1\r\nHost: x\r\nSluice-Revision: default/model\r\n\r\n"
+                + "POST /2 HTTP/1.1\r\nHost: x\r\nSluice-Revision: default/model\r\nContent-Length: 5\r\n\r\nhello"
+                + "GET /3 HTTP/1.1\r\nHost: x\r\nSluice-Revision: default/model\r\nConnection: close\r\n\r\n");
+        assertThat(raw.split("HTTP/1.1 200", -1)).as("three answers: %s", raw).hasSize(4);
+        assertThat(a.paths()).containsExactly("/1", "/2", "/3");
+        assertThat(a.violations()).isZero();
+        await().atMost(Duration.ofSeconds(5)).until(() -> throttler().active() == 0);
+    }
+
+    @Test
+    void aBodyThatArrivesWhileQueuedIsHeldBackUntilAPodIsFree() throws Exception {
+        TestPod a = pod("a", 1);
+        a.hold();
+        start(1, "", a);
+        CompletableFuture<HttpResponse<String>> first = send(request("/first"));
+        await().atMost(Duration.ofSeconds(5)).until(() -> a.arrived() == 1);
+        int size = 32 << 20; // more than the socket buffers hold: the sender must block
+        try (Socket s = new Socket("127.0.0.1", sluice.proxyAddress().getPort())) {
+            s.setSoTimeout(30_000);
+            CompletableFuture<Void> upload = CompletableFuture.runAsync(() -> {
+                try {
+                    OutputStream out = s.getOutputStream();
+                    out.write(("POST /upload HTTP/1.1\r\nHost: x\r\nSluice-Revision: default/model\r\n"
+                            + "Connection: close\r\nContent-Length: " + size + "\r\n\r\n")
+                            .getBytes(StandardCharsets.US_ASCII));
+                    byte[] block = new byte[64 << 10];
+                    for (int sent = 0; sent < size; sent += block.length) {
+                        out.write(block);
+                    }
+                    out.flush();
+                } catch (java.io.IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            });
+            await().atMost(Duration.ofSeconds(5)).until(() -> throttler().queued() == 1);
+            await().during(Duration.ofMillis(300)).atMost(Duration.ofSeconds(2))
+                    .alias("Sluice does not read the body of a request that waits for a pod")
+                    .until(() -> !upload.isDone());
+            a.open();
+            upload.get(30, TimeUnit.SECONDS);
+            String raw = new String(s.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
+            assertThat(raw).startsWith("HTTP/1.1 200");
+        }
+        assertThat(first.get(10, TimeUnit.SECONDS).statusCode()).isEqualTo(200);
+        assertThat(a.paths()).containsExactly("/first", "/upload");
+        assertThat(a.lastBodyLength()).isEqualTo(size);
+    }
+
+    @Test
     void aPostBodyReachesThePod() throws Exception {
         TestPod a = pod("a", 1);
         start(1, "", a);
