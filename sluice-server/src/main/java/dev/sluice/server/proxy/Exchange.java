@@ -22,8 +22,6 @@ import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.ReferenceCountUtil;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -43,7 +41,11 @@ import org.slf4j.LoggerFactory;
  * whole before the pod was reached keeps a copy of it until the response starts, so a pooled
  * connection that turns out to be stale is retried once on a fresh one.
  */
-final class Exchange implements LeaseListener {
+final class Exchange implements LeaseListener, Deadlines.Expiring {
+
+    private static final int TOTAL = 0;
+    private static final int QUEUE = 1;
+    private static final int RESPONSE_START = 2;
 
     private static final Logger LOG = LoggerFactory.getLogger(Exchange.class);
 
@@ -79,9 +81,10 @@ final class Exchange implements LeaseListener {
     private List<ByteBuf> switchingToClient;
     private List<ByteBuf> switchingToUpstream;
     private int status;
-    private ScheduledFuture<?> totalTimer;
-    private ScheduledFuture<?> queueTimer;
-    private ScheduledFuture<?> responseStartTimer;
+    private Deadlines deadlines;
+    private Deadlines.Deadline totalTimer;
+    private Deadlines.Deadline queueTimer;
+    private Deadlines.Deadline responseStartTimer;
 
     Exchange(ClientHandler client, ChannelHandlerContext ctx, ProxyContext px, Route route, HttpRequest request) {
         this.client = client;
@@ -102,16 +105,16 @@ final class Exchange implements LeaseListener {
 
     void start() {
         px.started();
-        totalTimer = ctx.executor().schedule(this::onTotalTimeout, config().requestTimeout().toNanos(),
-                TimeUnit.NANOSECONDS);
+        deadlines = px.deadlines(ctx.channel().eventLoop());
+        totalTimer = deadlines.add(config().requestTimeout().toNanos(), this, TOTAL);
         admit();
     }
 
     private void admit() {
         pending = route.throttler().acquire(queueDeadlineNanos, this);
         if (!done && pod == null && pending != Pending.NONE && queueTimer == null) {
-            long wait = queueDeadlineNanos - px.clock.nanoTime();
-            queueTimer = ctx.executor().schedule(this::onQueueTimeout, Math.max(0, wait), TimeUnit.NANOSECONDS);
+            // The length the deadline was set with, so it joins the lane of its peers.
+            queueTimer = deadlines.add(queueDeadlineNanos - startNanos, this, QUEUE);
         }
     }
 
@@ -253,8 +256,7 @@ final class Exchange implements LeaseListener {
 
     private void startResponseStartTimer() {
         if (responseStartTimer == null && config().responseStartTimeout().compareTo(config().requestTimeout()) < 0) {
-            responseStartTimer = ctx.executor().schedule(this::onResponseStartTimeout,
-                    config().responseStartTimeout().toNanos(), TimeUnit.NANOSECONDS);
+            responseStartTimer = deadlines.add(config().responseStartTimeout().toNanos(), this, RESPONSE_START);
         }
     }
 
@@ -464,6 +466,15 @@ final class Exchange implements LeaseListener {
 
     // ------------------------------------------------------------------ timers and cancellation
 
+    @Override
+    public void expired(int kind) {
+        switch (kind) {
+            case TOTAL -> onTotalTimeout();
+            case QUEUE -> onQueueTimeout();
+            default -> onResponseStartTimeout();
+        }
+    }
+
     private void onQueueTimeout() {
         if (done || pod != null) {
             return;
@@ -504,7 +515,6 @@ final class Exchange implements LeaseListener {
 
     private void finishProxied() {
         end(Outcome.PROXIED, status);
-        ctx.flush();
         Channel up = upstream;
         upstream = null;
         up.pipeline().get(UpstreamHandler.class).unbind();
@@ -514,7 +524,10 @@ final class Exchange implements LeaseListener {
         } else {
             up.close();
         }
+        // The pod is free before the answer's system call: a waiter handed this slot on this
+        // loop sends its request first, so the pod's idle gap does not include our flush.
         releasePod();
+        ctx.flush();
         client.exchangeDone(this, clientKeepAlive && requestComplete);
     }
 
@@ -583,9 +596,9 @@ final class Exchange implements LeaseListener {
         canReplay = false;
     }
 
-    private static void cancel(ScheduledFuture<?> f) {
-        if (f != null) {
-            f.cancel(false);
+    private static void cancel(Deadlines.Deadline d) {
+        if (d != null) {
+            d.cancel();
         }
     }
 }

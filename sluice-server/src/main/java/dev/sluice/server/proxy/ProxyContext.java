@@ -5,15 +5,17 @@ import dev.sluice.core.control.StateManager;
 import io.netty.channel.Channel;
 import io.netty.channel.EventLoop;
 import io.netty.util.concurrent.FastThreadLocal;
-import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.LongAdder;
 
 /** What every client connection of the proxy shares. */
 public final class ProxyContext {
 
     private final FastThreadLocal<UpstreamPool> pools = new FastThreadLocal<>();
+    private final FastThreadLocal<Deadlines> deadlines = new FastThreadLocal<>();
     private final Class<? extends Channel> upstreamChannelClass;
     private final int connectTimeoutMillis;
-    private final AtomicInteger inFlight = new AtomicInteger();
+    /** A striped counter: every request changes it twice, from every event loop. */
+    private final LongAdder inFlight = new LongAdder();
     final StateManager control;
     final NanoClock clock;
     private volatile Routes routes = Routes.empty();
@@ -37,15 +39,25 @@ public final class ProxyContext {
 
     /** Requests accepted and not yet answered. */
     public int inFlight() {
-        return inFlight.get();
+        return inFlight.intValue();
     }
 
     void started() {
-        inFlight.incrementAndGet();
+        inFlight.increment();
     }
 
     void ended() {
-        inFlight.decrementAndGet();
+        inFlight.decrement();
+    }
+
+    /** The calling event loop's request deadlines (created on first use; only that loop touches them). */
+    Deadlines deadlines(EventLoop loop) {
+        Deadlines d = deadlines.get();
+        if (d == null) {
+            d = new Deadlines(loop, clock);
+            deadlines.set(d);
+        }
+        return d;
     }
 
     /** The calling event loop's pool (created on first use; only that loop touches it). */
