@@ -10,6 +10,8 @@ import dev.sluice.server.metrics.Outcome;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.codec.http.DefaultFullHttpRequest;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.buffer.ByteBuf;
 import io.netty.handler.codec.http.HttpHeaderNames;
@@ -72,6 +74,8 @@ final class Exchange implements LeaseListener, Deadlines.Expiring {
     private boolean headersPrepared;
     private boolean responseStarted;
     private boolean informational;
+    /** The pod's response head, held until its body's first part arrives or the read ends. */
+    private HttpResponse heldHead;
     private boolean upstreamKeepAlive;
     private boolean done;
     /** A WebSocket (or other) upgrade was asked for; after the pod's 101 the exchange is a byte tunnel. */
@@ -237,11 +241,18 @@ final class Exchange implements LeaseListener, Deadlines.Expiring {
             }
         }
         canReplay = requestComplete;
-        ch.write(request, ch.voidPromise());
         List<HttpContent> body = early;
-        // Indexed loops: an iterator here was the largest allocation per request.
-        for (int i = 0, n = body.size(); i < n; i++) {
-            ch.write(canReplay ? body.get(i).retainedDuplicate() : body.get(i), ch.voidPromise());
+        if (requestComplete && body.size() == 1 && body.get(0) instanceof LastHttpContent l
+                && !(l instanceof HttpRequest)) {
+            // The whole request in one message: the encoder writes head and body in one buffer.
+            ch.write(new DefaultFullHttpRequest(request.protocolVersion(), request.method(), request.uri(),
+                    l.content().retainedDuplicate(), request.headers(), l.trailingHeaders()), ch.voidPromise());
+        } else {
+            ch.write(request, ch.voidPromise());
+            // Indexed loops: an iterator here was the largest allocation per request.
+            for (int i = 0, n = body.size(); i < n; i++) {
+                ch.write(canReplay ? body.get(i).retainedDuplicate() : body.get(i), ch.voidPromise());
+            }
         }
         if (!canReplay) {
             body.clear();
@@ -334,7 +345,7 @@ final class Exchange implements LeaseListener, Deadlines.Expiring {
                 upstreamKeepAlive = HttpUtil.isKeepAlive(r) || r.protocolVersion().isKeepAliveDefault()
                         && !r.headers().contains(HttpHeaderNames.CONNECTION);
                 HttpUtil.setKeepAlive(r, clientKeepAlive);
-                ctx.write(r, ctx.voidPromise());
+                heldHead = r; // written with its body if the body ends in this read
             }
         }
         if (msg instanceof HttpContent c) {
@@ -345,6 +356,20 @@ final class Exchange implements LeaseListener, Deadlines.Expiring {
                 }
                 ctx.write(c, ctx.voidPromise());
                 return;
+            }
+            HttpResponse head = heldHead;
+            if (head != null) {
+                heldHead = null;
+                if (last) {
+                    // One message, so the encoder puts a small body in the head's buffer: one
+                    // buffer and one send instead of two.
+                    LastHttpContent l = (LastHttpContent) c;
+                    ctx.write(new DefaultFullHttpResponse(head.protocolVersion(), head.status(), l.content(),
+                            head.headers(), l.trailingHeaders()), ctx.voidPromise());
+                    finishProxied();
+                    return;
+                }
+                ctx.write(head, ctx.voidPromise());
             }
             ctx.write(c, ctx.voidPromise());
             if (last) {
@@ -422,6 +447,11 @@ final class Exchange implements LeaseListener, Deadlines.Expiring {
 
     void onUpstreamReadComplete() {
         if (!done) {
+            HttpResponse head = heldHead;
+            if (head != null) {
+                heldHead = null;
+                ctx.write(head, ctx.voidPromise());
+            }
             ctx.flush();
         }
     }
