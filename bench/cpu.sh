@@ -40,11 +40,8 @@ start nginx -c "$anchors/nginx-backends.conf" -p /tmp/sluice-anchors/; wait_port
 for round in $(seq "$rounds"); do
   start haproxy -f "$anchors/haproxy-roundrobin.cfg"; wait_port 18090
   measure haproxy "${pids[-1]}" http://127.0.0.1:18090/
-  kill "${pids[-1]}"; wait "${pids[-1]}" 2>/dev/null || true; unset 'pids[-1]'
-  SLUICE_LOG_LEVEL=WARN start "$root/sluice" run --config "$here/sluice-fast.yaml" --io-threads "${SLUICE_IO_THREADS:-2}"
-  wait_port 18080
-  for _ in $(seq 100); do curl -s http://127.0.0.1:18089/v1/revisions | grep -q '"capacity" : 0' || break; sleep 0.1; done
-  wrk -t1 -c64 -d5s -H 'Sluice-Revision: default/fast' http://127.0.0.1:18080/ >/dev/null 2>&1 || true  # JIT warm-up
+  stop_last
+  start_sluice "$here/sluice-fast.yaml"
   measure sluice "$(pgrep -f 'sluice.jar run' | head -n 1)" http://127.0.0.1:18080/
-  kill "${pids[-1]}"; wait "${pids[-1]}" 2>/dev/null || true; unset 'pids[-1]'
+  stop_last
 done

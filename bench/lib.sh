@@ -22,3 +22,20 @@ if [ ${#need[@]} -gt 0 ]; then apt-get update -q && DEBIAN_FRONTEND=noninteracti
 
 wait_port() { for _ in $(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/"$1") 2>/dev/null && return 0; sleep 0.1; done; echo "port $1 never opened" >&2; return 1; }
 start() { "$@" >>"$work/procs.log" 2>&1 & pids+=($!); }
+
+# Stops the process started last (nginx through its pid file: it ignores a plain TERM at times).
+stop_last() {
+  local p="${pids[-1]}"; kill "$p" 2>/dev/null || true
+  for f in /tmp/sluice-anchors/nginx-proxy.pid; do [ -f "$f" ] && [ "$(cat "$f" 2>/dev/null)" = "$p" ] && { kill -QUIT "$p" 2>/dev/null || true; }; done
+  for _ in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+  kill -9 "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; unset 'pids[-1]'
+}
+
+# Starts Sluice, waits until its revision has pods, and warms the JIT with one unrecorded run.
+start_sluice() { # config
+  SLUICE_LOG_LEVEL=WARN start "$root/sluice" run --config "$1" --io-threads "${SLUICE_IO_THREADS:-2}"
+  wait_port 18080; wait_port 18089
+  for _ in $(seq 100); do curl -s http://127.0.0.1:18089/v1/revisions | grep -q '"capacity" : 0' || break; sleep 0.1; done
+  # A JVM is measured warm: one unrecorded run lets the JIT compile the request path.
+  wrk -t1 -c64 -d"${SLUICE_WARMUP:-5}s" -H "Sluice-Revision: default/$scenario" http://127.0.0.1:18080/ >/dev/null 2>&1 || true
+}

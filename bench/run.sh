@@ -8,12 +8,6 @@ set -euo pipefail
 rounds="${1:-3}"; secs="${2:-10}"
 # shellcheck source=lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-stop_last() {
-  local p="${pids[-1]}"; kill "$p" 2>/dev/null || true
-  for f in /tmp/sluice-anchors/nginx-proxy.pid; do [ -f "$f" ] && [ "$(cat "$f" 2>/dev/null)" = "$p" ] && { kill -QUIT "$p" 2>/dev/null || true; }; done
-  for _ in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
-  kill -9 "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; unset 'pids[-1]'
-}
 
 # One wrk run -> "rps p50ms p99ms errors"
 load() { # url conns
@@ -27,13 +21,6 @@ load() { # url conns
     END { printf "%.0f %.3f %.3f %d\n", rps, p50, p99, err+0 }' "$work/wrk.out"
 }
 
-start_sluice() { # config
-  SLUICE_LOG_LEVEL=WARN start "$root/sluice" run --config "$1" --io-threads "${SLUICE_IO_THREADS:-2}"
-  wait_port 18080; wait_port 18089
-  for _ in $(seq 100); do curl -s http://127.0.0.1:18089/v1/revisions | grep -q '"capacity" : 0' || break; sleep 0.1; done
-  # A JVM is measured warm: one unrecorded run lets the JIT compile the request path.
-  wrk -t1 -c64 -d"${SLUICE_WARMUP:-5}s" -H "Sluice-Revision: default/$scenario" http://127.0.0.1:18080/ >/dev/null 2>&1 || true
-}
 
 results="$work/results"; : > "$results"
 record() { echo "$1 $2 $3 $(load "$4" "$3")" | tee -a "$results"; }   # system scenario conns url
