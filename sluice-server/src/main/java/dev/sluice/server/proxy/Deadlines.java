@@ -99,9 +99,9 @@ final class Deadlines {
     private final NanoClock clock;
     private final List<Lane> lanes = new ArrayList<>(4);
     private final Runnable sweepTask = this::sweep;
+    /** The armed sweep, or null; it runs at {@link #sweepAt}. */
     private ScheduledFuture<?> sweep;
     private long sweepAt;
-    private boolean armed;
 
     Deadlines(EventExecutor loop, NanoClock clock) {
         this.loop = loop;
@@ -113,7 +113,7 @@ final class Deadlines {
         long at = clock.nanoTime() + lengthNanos;
         Deadline d = new Deadline(at, target, kind);
         lane(lengthNanos).append(d);
-        if (!armed || at - sweepAt < 0) {
+        if (sweep == null || at - sweepAt < 0) {
             arm(at);
         }
         return d;
@@ -121,12 +121,11 @@ final class Deadlines {
 
     /** When the sweep will next run (clock reading), or empty if none is armed. For tests. */
     java.util.OptionalLong nextSweep() {
-        return armed ? java.util.OptionalLong.of(sweepAt) : java.util.OptionalLong.empty();
+        return sweep != null ? java.util.OptionalLong.of(sweepAt) : java.util.OptionalLong.empty();
     }
 
     /** Fires every deadline that has passed, oldest first per lane, and re-arms. */
     void sweep() {
-        armed = false;
         sweep = null;
         long now = clock.nanoTime();
         // By index: a callback may add deadlines (and so lanes) or cancel others.
@@ -148,7 +147,7 @@ final class Deadlines {
                 any = true;
             }
         }
-        if (any && (!armed || next - sweepAt < 0)) {
+        if (any && (sweep == null || next - sweepAt < 0)) {
             arm(next);
         }
     }
@@ -169,7 +168,6 @@ final class Deadlines {
         if (sweep != null) {
             sweep.cancel(false);
         }
-        armed = true;
         sweepAt = at;
         sweep = loop.schedule(sweepTask, Math.max(0, at - clock.nanoTime()), TimeUnit.NANOSECONDS);
     }

@@ -358,19 +358,17 @@ final class Exchange implements LeaseListener, Deadlines.Expiring {
                 return;
             }
             HttpResponse head = heldHead;
-            if (head != null) {
+            if (head != null && last) {
+                // One message, so the encoder puts a small body in the head's buffer: one
+                // buffer and one send instead of two.
                 heldHead = null;
-                if (last) {
-                    // One message, so the encoder puts a small body in the head's buffer: one
-                    // buffer and one send instead of two.
-                    LastHttpContent l = (LastHttpContent) c;
-                    ctx.write(new DefaultFullHttpResponse(head.protocolVersion(), head.status(), l.content(),
-                            head.headers(), l.trailingHeaders()), ctx.voidPromise());
-                    finishProxied();
-                    return;
-                }
-                ctx.write(head, ctx.voidPromise());
+                LastHttpContent l = (LastHttpContent) c;
+                ctx.write(new DefaultFullHttpResponse(head.protocolVersion(), head.status(), l.content(),
+                        head.headers(), l.trailingHeaders()), ctx.voidPromise());
+                finishProxied();
+                return;
             }
+            writeHeldHead();
             ctx.write(c, ctx.voidPromise());
             if (last) {
                 finishProxied();
@@ -447,12 +445,16 @@ final class Exchange implements LeaseListener, Deadlines.Expiring {
 
     void onUpstreamReadComplete() {
         if (!done) {
-            HttpResponse head = heldHead;
-            if (head != null) {
-                heldHead = null;
-                ctx.write(head, ctx.voidPromise());
-            }
+            writeHeldHead();
             ctx.flush();
+        }
+    }
+
+    private void writeHeldHead() {
+        HttpResponse head = heldHead;
+        if (head != null) {
+            heldHead = null;
+            ctx.write(head, ctx.voidPromise());
         }
     }
 
