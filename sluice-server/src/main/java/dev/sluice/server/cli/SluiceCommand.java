@@ -4,6 +4,7 @@ import dev.sluice.server.config.ConfigException;
 import dev.sluice.server.config.ConfigLoader;
 import dev.sluice.server.config.ListenAddress;
 import dev.sluice.server.config.SluiceConfig;
+import dev.sluice.server.proxy.Transport;
 import dev.sluice.server.runtime.ConfigWatcher;
 import dev.sluice.server.runtime.SluiceServer;
 import dev.sluice.server.runtime.StartupException;
@@ -71,6 +72,11 @@ public final class SluiceCommand implements Callable<Integer> {
                 description = "event-loop threads for the proxy (0 = one per core)")
         int ioThreads;
 
+        @Option(names = "--transport", defaultValue = "${env:SLUICE_TRANSPORT:-auto}",
+                description = "event-loop transport: auto (io_uring, else epoll, else nio), io_uring, epoll or nio"
+                        + " (env SLUICE_TRANSPORT)")
+        String transport;
+
         @CommandLine.Spec
         CommandLine.Model.CommandSpec spec;
 
@@ -96,10 +102,17 @@ public final class SluiceCommand implements Callable<Integer> {
                 err.println("sluice: invalid option: " + e.getMessage());
                 return 2;
             }
+            Transport chosen;
+            try {
+                chosen = Transport.named(transport);
+            } catch (IllegalArgumentException e) {
+                err.println("sluice: invalid option --transport: " + e.getMessage());
+                return 2;
+            }
             int threads = ioThreads > 0 ? ioThreads : Runtime.getRuntime().availableProcessors();
             SluiceServer server;
             try {
-                server = SluiceServer.start(c, System.getenv(SluiceServer.TOKEN_ENV), threads);
+                server = SluiceServer.start(c, System.getenv(SluiceServer.TOKEN_ENV), threads, chosen);
             } catch (StartupException e) {
                 err.println("sluice: " + e.getMessage());
                 return 1;

@@ -16,9 +16,9 @@ import java.util.ArrayDeque;
  * One client connection: requests are served one at a time, in order. While an exchange runs,
  * the next pipelined request (if the client sends one) waits in a small backlog, and auto-read
  * goes off as soon as the backlog takes anything, so it holds at most one read's worth.
- * Auto-read is switched only when needed (a body to hold back, a pipelined request): with the
- * epoll transport every switch is an {@code epoll_ctl} system call, and a request without a
- * body that switched it off and on again paid two of them.
+ * Auto-read is switched only when needed (a body to hold back, a pipelined request): every
+ * switch costs the transport work (with epoll an {@code epoll_ctl} system call), and a request
+ * without a body that switched it off and on again paid two of them.
  */
 final class ClientHandler extends ChannelInboundHandlerAdapter {
 

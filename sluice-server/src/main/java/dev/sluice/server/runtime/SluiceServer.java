@@ -29,6 +29,7 @@ import dev.sluice.server.proxy.Route;
 import dev.sluice.server.proxy.Routes;
 import dev.sluice.server.proxy.Transport;
 import io.netty.channel.EventLoopGroup;
+import io.netty.channel.uring.IoUring;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.io.IOException;
 import java.net.BindException;
@@ -112,6 +113,12 @@ public final class SluiceServer implements AutoCloseable {
      */
     public static SluiceServer start(SluiceConfig config, String envToken, int workerThreads)
             throws StartupException {
+        return start(config, envToken, workerThreads, Transport.best());
+    }
+
+    /** As {@link #start(SluiceConfig, String, int)}, on the given event-loop transport. */
+    public static SluiceServer start(SluiceConfig config, String envToken, int workerThreads, Transport transport)
+            throws StartupException {
         byte[] token = token(config, envToken);
         KubernetesConfig k8s = config.kubernetes();
         boolean podTokens = k8s != null && k8s.tokenReview();
@@ -120,7 +127,6 @@ public final class SluiceServer implements AutoCloseable {
                     + " without a token: set control.tokenFile or " + TOKEN_ENV
                     + ", enable kubernetes.tokenReview, or listen on loopback (e.g. 127.0.0.1:8081)");
         }
-        Transport transport = Transport.best();
         SluiceServer s = new SluiceServer(config, transport, workerThreads);
         try {
             PodAuthenticator podAuth = null;
@@ -162,6 +168,11 @@ public final class SluiceServer implements AutoCloseable {
         LOG.info("Sluice serving on {}:{} (proxy) and {}:{} (control), {} transport, {} revision(s)",
                 s.proxyAddress().getHostString(), s.proxyAddress().getPort(), s.controlAddress().getHostString(),
                 s.controlAddress().getPort(), transport.name(), config.revisions().size());
+        if (!transport.name().equals("io_uring") && IoUring.unavailabilityCause() != null) {
+            // Containers often forbid io_uring (seccomp): say so, since it costs ~10% CPU per request.
+            LOG.info("io_uring is not available ({}); using {}", IoUring.unavailabilityCause().getMessage(),
+                    transport.name());
+        }
         return s;
     }
 

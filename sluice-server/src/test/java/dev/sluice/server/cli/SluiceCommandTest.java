@@ -45,6 +45,9 @@ class SluiceCommandTest {
         Files.writeString(ok, "");
         assertThat(run("run", "--config", ok.toString(), "--proxy-listen", "nowhere")).isEqualTo(2);
         assertThat(err.toString()).contains("invalid option").contains("not host:port");
+        assertThat(run("run", "--config", ok.toString(), "--transport", "dpdk")).isEqualTo(2);
+        assertThat(err.toString()).contains("invalid option --transport: unknown transport 'dpdk'"
+                + " (expected one of auto, io_uring, epoll, nio)");
     }
 
     @Test

@@ -29,7 +29,11 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
-/** The proxy over real sockets: real pods on loopback, a real HTTP client, Sluice in between. */
+/**
+ * The proxy over real sockets: real pods on loopback, a real HTTP client, Sluice in between, on
+ * the transport {@code auto} picks here ({@link ProxyOnEpollTest} and {@link ProxyOnNioTest} run
+ * the same tests on the others).
+ */
 class ProxyTest {
 
     private static final RevisionId REV = new RevisionId("default", "model");
@@ -43,6 +47,11 @@ class ProxyTest {
             sluice.close();
         }
         pods.forEach(TestPod::close);
+    }
+
+    /** The event-loop transport under test; subclasses run every test on the others. */
+    Transport transport() {
+        return Transport.best();
     }
 
     private TestPod pod(String name, int limit) throws Exception {
@@ -59,7 +68,7 @@ class ProxyTest {
                 + "revisions:\n"
                 + "  - {namespace: default, name: model, hosts: [model.test], containerConcurrency: " + cc
                 + ", readinessPath: /healthz, pods: " + podList + (extra.isEmpty() ? "" : ", " + extra) + "}\n";
-        sluice = SluiceServer.start(ConfigLoader.parse("test.yaml", yaml), null, 2);
+        sluice = SluiceServer.start(ConfigLoader.parse("test.yaml", yaml), null, 2, transport());
         RevisionThrottler th = sluice.throttlers().get(REV);
         int routable = revisionPods.length;
         await().atMost(Duration.ofSeconds(10)).until(() -> th.table().routableCount() == routable);
@@ -408,7 +417,7 @@ class ProxyTest {
             String yaml = "listen: {proxy: '127.0.0.1:0', control: '127.0.0.1:0'}\n"
                     + "revisions: [{namespace: default, name: model, containerConcurrency: 1, readinessPath: /healthz,"
                     + " timeouts: {queue: 1s, total: 2s}, pods: ['" + ws.address() + "']}]\n";
-            sluice = SluiceServer.start(ConfigLoader.parse("test.yaml", yaml), null, 2);
+            sluice = SluiceServer.start(ConfigLoader.parse("test.yaml", yaml), null, 2, transport());
             await().atMost(Duration.ofSeconds(10)).until(() -> throttler().table().routableCount() == 1);
             java.util.concurrent.BlockingQueue<String> received = new java.util.concurrent.LinkedBlockingQueue<>();
             java.net.http.WebSocket socket = http.newWebSocketBuilder().header("Sluice-Revision", "default/model")

@@ -1,0 +1,15 @@
+package dev.sluice.server.proxy;
+
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import io.netty.channel.epoll.Epoll;
+
+/** Every {@link ProxyTest} on the epoll transport (Linux only; skipped elsewhere). */
+class ProxyOnEpollTest extends ProxyTest {
+
+    @Override
+    Transport transport() {
+        assumeTrue(Epoll.isAvailable(), "epoll is not available here");
+        return Transport.named("epoll");
+    }
+}
