@@ -48,32 +48,36 @@ final class ForwardingHeaders {
      */
     static final class ForClient {
         private final String ip;
+        private final AsciiString ipValue;
         private final String forElement;
+        private final AsciiString forValue;
         private String lastHost;
-        private String lastForwarded;
+        private AsciiString lastForwarded;
 
         ForClient(SocketAddress client) {
             this.ip = client instanceof InetSocketAddress isa && isa.getAddress() != null
                     ? isa.getAddress().getHostAddress() : "unknown";
+            this.ipValue = AsciiString.of(ip);
             this.forElement = "for=" + (ip.indexOf(':') >= 0 ? "\"[" + ip + "]\"" : ip) + ";proto=http";
+            this.forValue = AsciiString.of(forElement);
         }
 
-        /** Appends this client to X-Forwarded-For and Forwarded. */
+        /** Appends this client to X-Forwarded-For and Forwarded (values as AsciiString: see AsciiValuedHeaders). */
         void addTo(HttpHeaders h, String host) {
             String xff = h.get(X_FORWARDED_FOR);
-            h.set(X_FORWARDED_FOR, xff == null ? ip : xff + ", " + ip);
-            String element;
+            h.set(X_FORWARDED_FOR, xff == null ? ipValue : AsciiValuedHeaders.ascii(xff + ", " + ip));
+            AsciiString element;
             if (host == null) {
-                element = forElement;
+                element = forValue;
             } else if (host.equals(lastHost)) {
                 element = lastForwarded;
             } else {
-                element = forElement + ";host=\"" + host + "\"";
+                element = AsciiValuedHeaders.ascii(forElement + ";host=\"" + host + "\"");
                 lastHost = host;
                 lastForwarded = element;
             }
             String fwd = h.get(FORWARDED);
-            h.set(FORWARDED, fwd == null ? element : fwd + ", " + element);
+            h.set(FORWARDED, fwd == null ? element : AsciiValuedHeaders.ascii(fwd + ", " + element));
         }
     }
 }

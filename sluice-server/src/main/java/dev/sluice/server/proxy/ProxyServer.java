@@ -29,7 +29,7 @@ public final class ProxyServer {
                 .childHandler(new ChannelInitializer<>() {
                     @Override
                     protected void initChannel(Channel ch) {
-                        ch.pipeline().addLast("codec", new HttpServerCodec());
+                        ch.pipeline().addLast("codec", new HttpServerCodec(AsciiValuedHeaders.decoderConfig()));
                         ch.pipeline().addLast("proxy", new ClientHandler(px));
                     }
                 });

@@ -41,7 +41,9 @@ final class UpstreamPool {
                 .handler(new ChannelInitializer<>() {
                     @Override
                     protected void initChannel(Channel ch) {
-                        ch.pipeline().addLast("codec", new HttpClientCodec());
+                        ch.pipeline().addLast("codec", new HttpClientCodec(AsciiValuedHeaders.decoderConfig(),
+                                HttpClientCodec.DEFAULT_PARSE_HTTP_AFTER_CONNECT_REQUEST,
+                                HttpClientCodec.DEFAULT_FAIL_ON_MISSING_RESPONSE));
                         ch.pipeline().addLast("upstream", new UpstreamHandler());
                     }
                 });
