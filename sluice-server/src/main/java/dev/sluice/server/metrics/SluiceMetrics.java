@@ -59,37 +59,37 @@ public final class SluiceMetrics implements ControlMetrics {
      */
     public SluiceMetrics(Supplier<Map<RevisionId, RevisionThrottler>> revisions,
             Supplier<List<WatchStatus>> discovery) {
-        requests = Counter.builder().name("sluice_requests_total")
+        requests = Counter.builder().withoutExemplars().name("sluice_requests_total")
                 .help("Requests by revision, status code and outcome (proxied, or the reason Sluice answered itself)")
                 .labelNames("revision", "code", "reason").register(registry);
-        rejections = Counter.builder().name("sluice_rejections_total")
+        rejections = Counter.builder().withoutExemplars().name("sluice_rejections_total")
                 .help("Requests Sluice answered itself instead of proxying, by reason")
                 .labelNames("revision", "reason").register(registry);
-        queueWait = Histogram.builder().name("sluice_queue_wait_seconds")
+        queueWait = Histogram.builder().withoutExemplars().name("sluice_queue_wait_seconds")
                 .help("Time requests waited for a pod").unit(io.prometheus.metrics.model.snapshots.Unit.SECONDS)
                 .labelNames("revision").classicUpperBounds(LATENCY_BUCKETS).classicOnly().register(registry);
-        duration = Histogram.builder().name("sluice_request_duration_seconds")
+        duration = Histogram.builder().withoutExemplars().name("sluice_request_duration_seconds")
                 .help("Time from a request's arrival to the end of its answer")
                 .labelNames("revision").classicUpperBounds(LATENCY_BUCKETS).classicOnly().register(registry);
-        inboxWait = Histogram.builder().name("sluice_control_inbox_wait_seconds")
+        inboxWait = Histogram.builder().withoutExemplars().name("sluice_control_inbox_wait_seconds")
                 .help("Time control events waited in a revision's inbox")
                 .labelNames("revision").classicUpperBounds(CONTROL_BUCKETS).classicOnly().register(registry);
-        processing = Histogram.builder().name("sluice_control_processing_seconds")
+        processing = Histogram.builder().withoutExemplars().name("sluice_control_processing_seconds")
                 .help("Time the revision's writer spent applying an operation")
                 .labelNames("revision", "operation").classicUpperBounds(CONTROL_BUCKETS).classicOnly()
                 .register(registry);
-        writerFailures = Counter.builder().name("sluice_control_writer_failures_total")
+        writerFailures = Counter.builder().withoutExemplars().name("sluice_control_writer_failures_total")
                 .help("Operations whose application threw; the revision backed off and reconciled")
                 .labelNames("revision", "operation").register(registry);
-        transitions = Counter.builder().name("sluice_pod_state_transitions_total")
+        transitions = Counter.builder().withoutExemplars().name("sluice_pod_state_transitions_total")
                 .help("Pod state transitions").labelNames("revision", "from", "to").register(registry);
-        validations = Counter.builder().name("sluice_readiness_validations_total")
+        validations = Counter.builder().withoutExemplars().name("sluice_readiness_validations_total")
                 .help("Readiness checks of pods, by result").labelNames("revision", "result").register(registry);
-        drainDeadlines = Counter.builder().name("sluice_drain_deadline_removals_total")
+        drainDeadlines = Counter.builder().withoutExemplars().name("sluice_drain_deadline_removals_total")
                 .help("Draining pods removed at their deadline with requests still in flight")
                 .labelNames("revision").register(registry);
 
-        podReports = Counter.builder().name("sluice_pod_reports_total")
+        podReports = Counter.builder().withoutExemplars().name("sluice_pod_reports_total")
                 .help("Pod reports to the control API by authentication outcome").labelNames("outcome")
                 .register(registry);
         GaugeWithCallback.builder().name("sluice_discovery_up")
