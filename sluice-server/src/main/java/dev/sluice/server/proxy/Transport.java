@@ -21,7 +21,7 @@ import java.util.List;
 /**
  * The event-loop transport. {@code auto} takes io_uring where the kernel offers it, then epoll,
  * then NIO: io_uring submits a loop's reads and writes in one system call, which measured ~10%
- * less CPU per proxied request than epoll (docs/benchmarks.md, "Transport").
+ * less CPU per proxied request than epoll (docs/benchmarks.md, "the io_uring transport").
  */
 public record Transport(String name, IoHandlerFactory ioHandler, Class<? extends ServerChannel> serverChannel,
         Class<? extends Channel> clientChannel) {
