@@ -4,6 +4,7 @@ import dev.sluice.server.config.ConfigException;
 import dev.sluice.server.config.ConfigLoader;
 import dev.sluice.server.config.ListenAddress;
 import dev.sluice.server.config.SluiceConfig;
+import dev.sluice.server.proxy.SchedulerSlice;
 import dev.sluice.server.proxy.Transport;
 import dev.sluice.server.runtime.ConfigWatcher;
 import dev.sluice.server.runtime.SluiceServer;
@@ -77,6 +78,11 @@ public final class SluiceCommand implements Callable<Integer> {
                         + " (env SLUICE_TRANSPORT)")
         String transport;
 
+        @Option(names = "--io-slice", defaultValue = "${env:SLUICE_IO_SLICE:-100us}",
+                description = "Linux scheduler slice for the I/O threads (100us..100ms, or 0 for the kernel's"
+                        + " default; needs Linux 6.12+ and JDK 22+; env SLUICE_IO_SLICE)")
+        String ioSlice;
+
         @CommandLine.Spec
         CommandLine.Model.CommandSpec spec;
 
@@ -109,10 +115,17 @@ public final class SluiceCommand implements Callable<Integer> {
                 err.println("sluice: invalid option --transport: " + e.getMessage());
                 return 2;
             }
+            long sliceNanos;
+            try {
+                sliceNanos = SchedulerSlice.parse(ioSlice);
+            } catch (IllegalArgumentException e) {
+                err.println("sluice: invalid option --io-slice: " + e.getMessage());
+                return 2;
+            }
             int threads = ioThreads > 0 ? ioThreads : Runtime.getRuntime().availableProcessors();
             SluiceServer server;
             try {
-                server = SluiceServer.start(c, System.getenv(SluiceServer.TOKEN_ENV), threads, chosen);
+                server = SluiceServer.start(c, System.getenv(SluiceServer.TOKEN_ENV), threads, chosen, sliceNanos);
             } catch (StartupException e) {
                 err.println("sluice: " + e.getMessage());
                 return 1;

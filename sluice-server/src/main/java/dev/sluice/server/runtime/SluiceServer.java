@@ -27,8 +27,10 @@ import dev.sluice.server.proxy.ProxyContext;
 import dev.sluice.server.proxy.ProxyServer;
 import dev.sluice.server.proxy.Route;
 import dev.sluice.server.proxy.Routes;
+import dev.sluice.server.proxy.SchedulerSlice;
 import dev.sluice.server.proxy.Transport;
 import io.netty.channel.EventLoopGroup;
+import io.netty.util.concurrent.EventExecutor;
 import io.netty.channel.uring.IoUring;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.io.IOException;
@@ -41,9 +43,11 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -119,6 +123,16 @@ public final class SluiceServer implements AutoCloseable {
     /** As {@link #start(SluiceConfig, String, int)}, on the given event-loop transport. */
     public static SluiceServer start(SluiceConfig config, String envToken, int workerThreads, Transport transport)
             throws StartupException {
+        return start(config, envToken, workerThreads, transport, 0);
+    }
+
+    /**
+     * As {@link #start(SluiceConfig, String, int, Transport)}, asking the kernel for an
+     * {@code ioSliceNanos} scheduler slice on each I/O thread (0 leaves the default; see
+     * {@link SchedulerSlice}).
+     */
+    public static SluiceServer start(SluiceConfig config, String envToken, int workerThreads, Transport transport,
+            long ioSliceNanos) throws StartupException {
         byte[] token = token(config, envToken);
         KubernetesConfig k8s = config.kubernetes();
         boolean podTokens = k8s != null && k8s.tokenReview();
@@ -128,6 +142,7 @@ public final class SluiceServer implements AutoCloseable {
                     + ", enable kubernetes.tokenReview, or listen on loopback (e.g. 127.0.0.1:8081)");
         }
         SluiceServer s = new SluiceServer(config, transport, workerThreads);
+        String sliceNotSet = ioSliceNanos > 0 ? s.applySlice(ioSliceNanos) : null;
         try {
             PodAuthenticator podAuth = null;
             if (k8s != null) {
@@ -173,7 +188,32 @@ public final class SluiceServer implements AutoCloseable {
             LOG.info("io_uring is not available ({}); using {}", IoUring.unavailabilityCause().getMessage(),
                     transport.name());
         }
+        if (ioSliceNanos > 0) {
+            if (sliceNotSet == null) {
+                LOG.info("I/O threads run with a {} us scheduler slice", ioSliceNanos / 1_000);
+            } else {
+                LOG.info("I/O threads keep the kernel's scheduler slice: {}", sliceNotSet);
+            }
+        }
         return s;
+    }
+
+    /** Sets the slice on every I/O thread; null if all took it, else the first reason one did not. */
+    private String applySlice(long nanos) throws StartupException {
+        String why = null;
+        for (EventExecutor loop : workers) {
+            try {
+                String r = loop.submit(() -> SchedulerSlice.applyToCurrentThread(nanos)).get(5, TimeUnit.SECONDS);
+                why = why != null ? why : r;
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                closeNow();
+                throw new StartupException("interrupted while starting the I/O threads", e);
+            } catch (ExecutionException | TimeoutException e) {
+                why = why != null ? why : "an I/O thread did not answer: " + e;
+            }
+        }
+        return why;
     }
 
     private static byte[] token(SluiceConfig config, String envToken) throws StartupException {

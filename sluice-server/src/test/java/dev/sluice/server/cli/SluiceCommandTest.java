@@ -48,6 +48,8 @@ class SluiceCommandTest {
         assertThat(run("run", "--config", ok.toString(), "--transport", "dpdk")).isEqualTo(2);
         assertThat(err.toString()).contains("invalid option --transport: unknown transport 'dpdk'"
                 + " (expected one of auto, io_uring, epoll, nio)");
+        assertThat(run("run", "--config", ok.toString(), "--io-slice", "20us")).isEqualTo(2);
+        assertThat(err.toString()).contains("invalid option --io-slice: slice 20us is outside what Linux accepts");
     }
 
     @Test
