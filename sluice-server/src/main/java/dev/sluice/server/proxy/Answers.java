@@ -19,8 +19,18 @@ final class Answers {
     }
 
     static FullHttpResponse of(HttpResponseStatus status, Outcome reason, String body, boolean keepAlive) {
+        return of(status, reason, body, keepAlive, false);
+    }
+
+    /**
+     * As above; {@code headRequest}: the answer to a HEAD request has the same headers and no
+     * body (the client encoder does not know the request's method).
+     */
+    static FullHttpResponse of(HttpResponseStatus status, Outcome reason, String body, boolean keepAlive,
+            boolean headRequest) {
         byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
-        FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, Unpooled.wrappedBuffer(bytes));
+        FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status,
+                headRequest ? Unpooled.EMPTY_BUFFER : Unpooled.wrappedBuffer(bytes));
         r.headers().set(HttpHeaderNames.CONTENT_TYPE, "text/plain; charset=utf-8")
                 .setInt(HttpHeaderNames.CONTENT_LENGTH, bytes.length);
         if (reason != null) {

@@ -5,6 +5,7 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
@@ -19,6 +20,10 @@ import java.util.ArrayDeque;
  * Auto-read is switched only when needed (a body to hold back, a pipelined request): every
  * switch costs the transport work (with epoll an {@code epoll_ctl} system call), and a request
  * without a body that switched it off and on again paid two of them.
+ *
+ * <p>Writes: {@code ctx.write} sends bytes as they are (a pod's framed response, see
+ * {@link ResponseFramer}); Sluice's own answers go through {@code ctx.channel().write}, which
+ * passes the response encoder placed after this handler.
  */
 final class ClientHandler extends ChannelInboundHandlerAdapter {
 
@@ -59,7 +64,7 @@ final class ClientHandler extends ChannelInboundHandlerAdapter {
         if (msg instanceof HttpRequest req) {
             if (req.decoderResult().isFailure()) {
                 ReferenceCountUtil.release(msg);
-                ctx.writeAndFlush(Answers.of(HttpResponseStatus.BAD_REQUEST, null,
+                ctx.channel().writeAndFlush(Answers.of(HttpResponseStatus.BAD_REQUEST, null,
                         "malformed HTTP request: " + req.decoderResult().cause().getMessage() + "\n", false))
                         .addListener(ChannelFutureListener.CLOSE);
                 return;
@@ -68,8 +73,8 @@ final class ClientHandler extends ChannelInboundHandlerAdapter {
             if (route == null) {
                 discarding = !(req instanceof LastHttpContent);
                 boolean keep = HttpUtil.isKeepAlive(req);
-                ctx.writeAndFlush(Answers.of(HttpResponseStatus.NOT_FOUND, null,
-                        px.routes().explainMiss(req.headers()), keep));
+                ctx.channel().writeAndFlush(Answers.of(HttpResponseStatus.NOT_FOUND, null,
+                        px.routes().explainMiss(req.headers()), keep, HttpMethod.HEAD.equals(req.method())));
                 ReferenceCountUtil.release(msg);
                 if (!keep) {
                     ctx.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);

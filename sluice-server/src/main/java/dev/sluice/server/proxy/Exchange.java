@@ -11,13 +11,12 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http.DefaultFullHttpRequest;
-import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.buffer.ByteBuf;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
-import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.LastHttpContent;
@@ -39,11 +38,14 @@ import org.slf4j.LoggerFactory;
  * client cancel, timeout or lease comes first. The pod lease is released exactly once, in
  * {@link #releasePod()}. Back-pressure: the client's auto-read is off while the request waits
  * and follows the upstream's writability while the body streams; the upstream's auto-read
- * follows the client's writability while the response streams. A request whose body arrived
+ * follows the client's writability while the response streams. The response is not decoded:
+ * the upstream handler's {@link ResponseFramer} hands over the bytes the client gets, which go
+ * out with {@code ctx.write} (below the client's response encoder); Sluice's own answers go
+ * through {@code ctx.channel().write} and the encoder. A request whose body arrived
  * whole before the pod was reached keeps a copy of it until the response starts, so a pooled
  * connection that turns out to be stale is retried once on a fresh one.
  */
-final class Exchange implements LeaseListener, Deadlines.Expiring {
+final class Exchange implements LeaseListener, Deadlines.Expiring, ResponseFramer.Sink {
 
     private static final int TOTAL = 0;
     private static final int QUEUE = 1;
@@ -73,16 +75,14 @@ final class Exchange implements LeaseListener, Deadlines.Expiring {
     private boolean connectRetried;
     private boolean headersPrepared;
     private boolean responseStarted;
-    private boolean informational;
-    /** The pod's response head, held until its body's first part arrives or the read ends. */
-    private HttpResponse heldHead;
+    /** The response's framing ends only at close, or the client asked for close: close it after. */
+    private boolean clientMustClose;
     private boolean upstreamKeepAlive;
     private boolean done;
     /** A WebSocket (or other) upgrade was asked for; after the pod's 101 the exchange is a byte tunnel. */
     private final String upgrade;
     private boolean tunnel;
-    /** While the codecs come out, bytes each way wait here (an HTTP encoder must not see them). */
-    private List<ByteBuf> switchingToClient;
+    /** While the client's codec comes out, its leftover bytes wait here (the request encoder must not see them). */
     private List<ByteBuf> switchingToUpstream;
     private int status;
     private Deadlines deadlines;
@@ -228,7 +228,8 @@ final class Exchange implements LeaseListener, Deadlines.Expiring {
 
     private void attach(Channel ch) {
         upstream = ch;
-        ch.pipeline().get(UpstreamHandler.class).bind(this);
+        ch.pipeline().get(UpstreamHandler.class).bind(this, HttpMethod.HEAD.equals(request.method()), clientKeepAlive,
+                request.protocolVersion().majorVersion() > 1 || request.protocolVersion().minorVersion() >= 1, upgrade);
         if (!headersPrepared) {
             headersPrepared = true;
             String host = request.headers().get(HttpHeaderNames.HOST);
@@ -309,73 +310,45 @@ final class Exchange implements LeaseListener, Deadlines.Expiring {
 
     // ------------------------------------------------------------------ pod → client
 
-    void onUpstreamMessage(Object msg) {
+    @Override
+    public void responseHead(int code, boolean mustClose) {
         if (done) {
-            ReferenceCountUtil.release(msg);
             return;
         }
-        if (tunnel) {
-            if (msg instanceof ByteBuf b) {
-                if (switchingToClient != null) {
-                    switchingToClient.add(b);
-                    return;
-                }
-                ctx.write(b, ctx.voidPromise());
-                pauseIfUnwritable(ctx.channel(), upstream);
-            } else {
-                ReferenceCountUtil.release(msg); // the 101's empty last content
-            }
+        responseStarted = true;
+        status = code;
+        clientMustClose = mustClose;
+        cancel(responseStartTimer);
+        releaseEarly();
+    }
+
+    @Override
+    public void clientBytes(ByteBuf bytes) {
+        if (done) {
+            bytes.release();
             return;
         }
-        if (msg instanceof HttpResponse r) {
-            int code = r.status().code();
-            if (code == 101 && upgrade != null) {
-                openTunnel(r);
-                return;
-            }
-            ForwardingHeaders.stripHopByHop(r.headers());
-            if (code >= 100 && code < 200) {
-                informational = true;
-                ctx.write(r, ctx.voidPromise());
-            } else {
-                responseStarted = true;
-                status = code;
-                cancel(responseStartTimer);
-                releaseEarly();
-                upstreamKeepAlive = HttpUtil.isKeepAlive(r) || r.protocolVersion().isKeepAliveDefault()
-                        && !r.headers().contains(HttpHeaderNames.CONNECTION);
-                HttpUtil.setKeepAlive(r, clientKeepAlive);
-                heldHead = r; // written with its body if the body ends in this read
-            }
+        ctx.write(bytes, ctx.voidPromise());
+        pauseIfUnwritable(ctx.channel(), upstream);
+    }
+
+    @Override
+    public void responseEnd(boolean podReusable) {
+        if (done) {
+            return;
         }
-        if (msg instanceof HttpContent c) {
-            boolean last = c instanceof LastHttpContent;
-            if (informational) {
-                if (last) {
-                    informational = false;
-                }
-                ctx.write(c, ctx.voidPromise());
-                return;
-            }
-            HttpResponse head = heldHead;
-            if (head != null && last) {
-                // One message, so the encoder puts a small body in the head's buffer: one
-                // buffer and one send instead of two.
-                heldHead = null;
-                LastHttpContent l = (LastHttpContent) c;
-                ctx.write(new DefaultFullHttpResponse(head.protocolVersion(), head.status(), l.content(),
-                        head.headers(), l.trailingHeaders()), ctx.voidPromise());
-                finishProxied();
-                return;
-            }
-            writeHeldHead();
-            ctx.write(c, ctx.voidPromise());
-            if (last) {
-                finishProxied();
-            } else {
-                pauseIfUnwritable(ctx.channel(), upstream);
-            }
+        upstreamKeepAlive = podReusable;
+        finishProxied();
+    }
+
+    @Override
+    public void malformed(String why) {
+        if (done) {
+            return;
         }
+        LOG.debug("pod {} of {} sent a response that cannot be forwarded: {}", podAddress, config().id(), why);
+        fail(HttpResponseStatus.BAD_GATEWAY, Outcome.UPSTREAM_ERROR, "pod " + podAddress + " of revision "
+                + config().id() + " sent a response Sluice cannot forward: " + why + "\n");
     }
 
     /**
@@ -393,33 +366,29 @@ final class Exchange implements LeaseListener, Deadlines.Expiring {
     }
 
     /**
-     * The pod accepted the upgrade: send its 101 on, take the HTTP codecs out of both
-     * connections and relay bytes until either side closes. The pod's slot stays held for
-     * the connection's whole life; the request deadline no longer applies.
+     * The pod accepted the upgrade (its 101 has gone out to the client): take the HTTP codecs
+     * out and relay bytes until either side closes. The pod's slot stays held for the
+     * connection's whole life; the request deadline no longer applies.
      */
-    private void openTunnel(HttpResponse switching) {
+    @Override
+    public void switched() {
+        if (done) {
+            return;
+        }
         tunnel = true;
         responseStarted = true;
         status = 101;
         cancel(totalTimer);
         cancel(responseStartTimer);
         releaseEarly();
-        String protocol = switching.headers().get(HttpHeaderNames.UPGRADE, upgrade);
-        ForwardingHeaders.stripHopByHop(switching.headers());
-        switching.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.UPGRADE)
-                .set(HttpHeaderNames.UPGRADE, protocol);
-        ctx.writeAndFlush(switching);
-        switchingToClient = new ArrayList<>(1);
-        switchingToUpstream = new ArrayList<>(1);
-        upstream.pipeline().remove("codec"); // leftover pod bytes land in switchingToClient
-        ctx.pipeline().remove("codec"); // leftover client bytes land in switchingToUpstream
-        List<ByteBuf> toClient = switchingToClient;
-        List<ByteBuf> toUpstream = switchingToUpstream;
-        switchingToClient = null;
-        switchingToUpstream = null;
-        toClient.forEach(ctx::write);
-        toUpstream.forEach(upstream::write);
         ctx.flush();
+        switchingToUpstream = new ArrayList<>(1);
+        upstream.pipeline().remove("encoder");
+        ctx.pipeline().remove("encoder");
+        ctx.pipeline().remove("decoder"); // leftover client bytes land in switchingToUpstream
+        List<ByteBuf> toUpstream = switchingToUpstream;
+        switchingToUpstream = null;
+        toUpstream.forEach(upstream::write);
         upstream.flush();
         ctx.channel().config().setAutoRead(true);
         upstream.config().setAutoRead(true);
@@ -445,16 +414,7 @@ final class Exchange implements LeaseListener, Deadlines.Expiring {
 
     void onUpstreamReadComplete() {
         if (!done) {
-            writeHeldHead();
             ctx.flush();
-        }
-    }
-
-    private void writeHeldHead() {
-        HttpResponse head = heldHead;
-        if (head != null) {
-            heldHead = null;
-            ctx.write(head, ctx.voidPromise());
         }
     }
 
@@ -560,7 +520,7 @@ final class Exchange implements LeaseListener, Deadlines.Expiring {
         // loop sends its request first, so the pod's idle gap does not include our flush.
         releasePod();
         ctx.flush();
-        client.exchangeDone(this, clientKeepAlive && requestComplete);
+        client.exchangeDone(this, clientKeepAlive && requestComplete && !clientMustClose);
     }
 
     /**
@@ -576,7 +536,7 @@ final class Exchange implements LeaseListener, Deadlines.Expiring {
         abortUpstream();
         if (answered) {
             boolean keep = clientKeepAlive && requestComplete;
-            ctx.writeAndFlush(Answers.of(st, outcome, body, keep));
+            ctx.channel().writeAndFlush(Answers.of(st, outcome, body, keep, HttpMethod.HEAD.equals(request.method())));
             client.exchangeDone(this, keep);
         } else {
             ctx.close();

@@ -16,7 +16,7 @@ import java.util.List;
  */
 final class ForwardingHeaders {
 
-    private static final List<AsciiString> HOP_BY_HOP = List.of(HttpHeaderNames.CONNECTION,
+    static final List<AsciiString> HOP_BY_HOP = List.of(HttpHeaderNames.CONNECTION,
             HttpHeaderNames.KEEP_ALIVE, AsciiString.cached("proxy-connection"), HttpHeaderNames.PROXY_AUTHENTICATE,
             HttpHeaderNames.PROXY_AUTHORIZATION, HttpHeaderNames.TE, HttpHeaderNames.TRAILER, HttpHeaderNames.UPGRADE);
     private static final AsciiString X_FORWARDED_FOR = AsciiString.cached("x-forwarded-for");

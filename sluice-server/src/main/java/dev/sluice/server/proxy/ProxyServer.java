@@ -6,7 +6,8 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.WriteBufferWaterMark;
-import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.codec.http.HttpRequestDecoder;
+import io.netty.handler.codec.http.HttpResponseEncoder;
 import java.net.InetSocketAddress;
 
 /** The proxy's listening socket. */
@@ -29,8 +30,13 @@ public final class ProxyServer {
                 .childHandler(new ChannelInitializer<>() {
                     @Override
                     protected void initChannel(Channel ch) {
-                        ch.pipeline().addLast("codec", new HttpServerCodec(AsciiValuedHeaders.decoderConfig()));
+                        // The encoder sits after the proxy handler: Sluice's own answers are
+                        // written with channel.write (from the tail, through the encoder), a
+                        // pod's response bytes with the handler's ctx.write, which starts below
+                        // the encoder and so passes them through untouched (ResponseFramer).
+                        ch.pipeline().addLast("decoder", new HttpRequestDecoder(AsciiValuedHeaders.decoderConfig()));
                         ch.pipeline().addLast("proxy", new ClientHandler(px));
+                        ch.pipeline().addLast("encoder", new HttpResponseEncoder());
                     }
                 });
         return new ProxyServer(b.bind(address).sync().channel());

@@ -6,7 +6,7 @@ import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
-import io.netty.handler.codec.http.HttpClientCodec;
+import io.netty.handler.codec.http.HttpRequestEncoder;
 import java.net.InetSocketAddress;
 import java.util.ArrayDeque;
 import java.util.HashMap;
@@ -41,9 +41,8 @@ final class UpstreamPool {
                 .handler(new ChannelInitializer<>() {
                     @Override
                     protected void initChannel(Channel ch) {
-                        ch.pipeline().addLast("codec", new HttpClientCodec(AsciiValuedHeaders.decoderConfig(),
-                                HttpClientCodec.DEFAULT_PARSE_HTTP_AFTER_CONNECT_REQUEST,
-                                HttpClientCodec.DEFAULT_FAIL_ON_MISSING_RESPONSE));
+                        // Requests are encoded by Netty; responses are framed, not decoded.
+                        ch.pipeline().addLast("encoder", new HttpRequestEncoder());
                         ch.pipeline().addLast("upstream", new UpstreamHandler());
                     }
                 });
