@@ -31,7 +31,7 @@ stop_last() {
   kill -9 "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; unset 'pids[-1]'
 }
 
-# Starts Sluice, waits until its revision has pods, and warms the JIT with one unrecorded run.
+# Starts Sluice, waits until its revision has pods, and warms the JIT (warm_up).
 start_sluice() { # config
   SLUICE_LOG_LEVEL=WARN start "$root/sluice" run --config "$1" --io-threads "${SLUICE_IO_THREADS:-2}"
   wait_port 18080; wait_port 18089
@@ -39,6 +39,46 @@ start_sluice() { # config
   # A JVM is measured warm: one unrecorded run lets the JIT compile the request path. The slow
   # scenario serves ~196 requests/s, so it needs longer: after 5-10 s there, C2 still used
   # 100-145 ms of CPU per second during the measured run, and the pods' 20 ms answers came late.
+  warm_up
+}
+
+# The JIT warm-up: one long unrecorded run, then a second on new connections. A measured run's
+# 64 new connections otherwise hit connection-setup branches that C2 had compiled as never
+# taken (PrintCompilation: `Exchange.attach`, `ForwardingHeaders.addTo` "made not entrant:
+# uncommon trap" at its start), and C2 recompiled during the measurement (0.4-1.2 s of CPU in
+# an 8 s run on 2 cores).
+warm_up() {
   local warm=5; [ "$scenario" = slow ] && warm=30
   wrk -t1 -c64 -d"${SLUICE_WARMUP:-$warm}s" -H "Sluice-Revision: default/$scenario" http://127.0.0.1:18080/ >/dev/null 2>&1 || true
+  wrk -t1 -c64 -d3s -H "Sluice-Revision: default/$scenario" http://127.0.0.1:18080/ >/dev/null 2>&1 || true
+}
+
+ticks() { local t=0 p; for p in "$@"; do [ -r "/proc/$p/stat" ] && t=$((t + $(awk '{print $14+$15}' "/proc/$p/stat"))); done; echo "$t"; }
+uticks() { awk '{print $14}' "/proc/$1/stat"; }
+hz="$(getconf CLK_TCK)"
+
+# CPU time per request of one process during a wrk run (utime + stime from /proc/<pid>/stat,
+# all threads, divided by the requests wrk completed), with the backends' and wrk's, and the
+# run's percentiles (bench/percentiles.lua). Reads $secs and $conns.
+measure() { # name pid url
+  local name=$1 pp=$2 url=$3 ngw p0 n0 u0 p1 n1 u1 w w0 w1 rps span
+  ngw="$(pgrep -f 'nginx: worker' | tr '\n' ' ')"
+  span=$((secs - 1))
+  p0=$(ticks "$pp"); n0=$(ticks $ngw); u0=$(uticks "$pp")
+  wrk -t1 -c"$conns" -d"${secs}s" -s "$here/percentiles.lua" -H 'Sluice-Revision: default/fast' "$url" > "$work/wrk.out" 2>&1 &
+  w=$!; sleep 0.2; w0=$(ticks $w)
+  sleep "$span"; w1=$(ticks $w); p1=$(ticks "$pp"); n1=$(ticks $ngw); u1=$(uticks "$pp")
+  wait $w || true
+  rps="$(awk '/Requests\/sec/ {print $2}' "$work/wrk.out")"
+  pct="$(grep -o 'p50=[0-9.]*ms.*p99=[0-9.]*ms' "$work/wrk.out" | sed 's/p90.*p98=[0-9.]*ms //')"
+  python3 - "$name" "$rps" "$hz" "$span" "$p0" "$p1" "$u0" "$u1" "$n0" "$n1" "$w0" "$w1" "$pct" <<'PY'
+import sys
+name, rps, hz, span = sys.argv[1], float(sys.argv[2]), float(sys.argv[3]), float(sys.argv[4])
+p0, p1, u0, u1, n0, n1, w0, w1 = map(float, sys.argv[5:13])
+pct = sys.argv[13]
+cpu = lambda a, b: (b - a) / hz / span            # CPU seconds per second
+us = lambda a, b: cpu(a, b) / rps * 1e6           # microseconds per request
+print(f"{name:8} {rps:9.0f} req/s | proxy {cpu(p0,p1)*100:4.0f}% CPU, {us(p0,p1):5.1f} us/req "
+      f"(user {us(u0,u1):4.1f}, system {us(p0,p1)-us(u0,u1):4.1f}) | backends {us(n0,n1):4.1f} us/req | wrk {us(w0,w1):4.1f} us/req | {pct}")
+PY
 }

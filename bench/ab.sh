@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# A/B of two Sluice builds (or two settings of one) on the fast scenario, HAProxy beside them:
+# per round HAProxy, A, B (alternated), each with requests/s, p50/p99 and CPU time per request.
+#   JAR_A=/tmp/old.jar JAR_B=/tmp/new.jar bench/ab.sh [rounds] [seconds] [conns]
+# Optional: T_A / T_B (I/O threads, default 2), OPTS_A / OPTS_B (more `sluice run` arguments,
+# e.g. "--io-slice 0"), JAVA (default: the newest JDK under /usr/lib/jvm).
+# Loopback only; stops everything it started.
+set -euo pipefail
+rounds="${1:-3}"; secs="${2:-8}"; conns="${3:-64}"
+# shellcheck source=lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+java="${JAVA:-$(ls -d /usr/lib/jvm/*/bin/java | sort -V | tail -1)}"
+jvm_opts="-XX:+UseG1GC -XX:MaxGCPauseMillis=20 -Xms512m -Xmx512m -XX:+ExitOnOutOfMemoryError"
+jvm_opts+=" -Dio.netty.allocator.type=pooled -Dio.netty.leakDetection.level=disabled --enable-native-access=ALL-UNNAMED"
+
+start_jar() { # jar io-threads extra-args
+  # shellcheck disable=SC2086
+  SLUICE_LOG_LEVEL=WARN start "$java" $jvm_opts -jar "$1" run --config "$here/sluice-fast.yaml" --io-threads "$2" $3
+  wait_port 18080; wait_port 18089
+  for _ in $(seq 100); do curl -s http://127.0.0.1:18089/v1/revisions | grep -q '"capacity" : 0' || break; sleep 0.1; done
+  warm_up
+}
+
+scenario=fast
+start nginx -c "$anchors/nginx-backends.conf" -p /tmp/sluice-anchors/; wait_port 18081; wait_port 18084
+for round in $(seq "$rounds"); do
+  start haproxy -f "$anchors/haproxy-roundrobin.cfg"; wait_port 18090
+  measure haproxy "${pids[-1]}" http://127.0.0.1:18090/
+  stop_last
+  for v in A B; do
+    j="JAR_$v"; t="T_$v"; o="OPTS_$v"
+    start_jar "${!j}" "${!t:-2}" "${!o:-}"
+    measure "$v" "${pids[-1]}" http://127.0.0.1:18080/
+    stop_last
+  done
+done
