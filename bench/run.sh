@@ -24,6 +24,14 @@ load() { # url conns
 
 results="$work/results"; : > "$results"
 record() { echo "$1 $2 $3 $(load "$4" "$3")" | tee -a "$results"; }   # system scenario conns url
+# As record, and how evenly the run spread over the four pods (bench/podshare.py: each pod's
+# share of the bytes its sockets received, taken from the kernel, the same for every system).
+record_spread() { # system scenario conns url
+  ss -tinH state established > "$work/ss0"
+  record "$@"
+  ss -tinH state established > "$work/ss1"
+  echo "$1 $2 $3 $(python3 "$here/podshare.py" "$work/ss0" "$work/ss1" 18081 18082 18083 18084)" | tee -a "$work/spread"
+}
 
 # ---------------------------------------------------------------- scenario 1: fast backends
 scenario=fast
@@ -35,8 +43,11 @@ for round in $(seq "$rounds"); do
     record haproxy fast "$conns" http://127.0.0.1:18090/; stop_last
     start nginx -c "$anchors/nginx-proxy.conf" -p /tmp/sluice-anchors/; wait_port 18092
     record nginx fast "$conns" http://127.0.0.1:18092/; stop_last
-    start_sluice "$here/sluice-fast.yaml"
+    # One I/O thread, as HAProxy's nbthread 1 (like for like), and one per core (the default).
+    SLUICE_IO_THREADS=1 start_sluice "$here/sluice-fast.yaml"
     record sluice fast "$conns" http://127.0.0.1:18080/; stop_last
+    SLUICE_IO_THREADS=2 start_sluice "$here/sluice-fast.yaml"
+    record sluice-2t fast "$conns" http://127.0.0.1:18080/; stop_last
   done
 done
 cleanup; pids=()
@@ -47,13 +58,14 @@ for port in 18081 18082 18083 18084; do start python3 "$anchors/slow_backend.py"
 for port in 18081 18082 18083 18084; do wait_port "$port"; done
 for round in $(seq "$rounds"); do
   start haproxy -f "$anchors/haproxy-slow.cfg"; wait_port 18093
-  record haproxy slow 32 http://127.0.0.1:18093/; stop_last
-  start_sluice "$here/sluice-slow.yaml"
-  record sluice slow 32 http://127.0.0.1:18080/; stop_last
+  record_spread haproxy slow 32 http://127.0.0.1:18093/; stop_last
+  SLUICE_IO_THREADS=1 start_sluice "$here/sluice-slow.yaml"
+  record_spread sluice slow 32 http://127.0.0.1:18080/; stop_last
 done
 cleanup; pids=()
 
 # ---------------------------------------------------------------- summary
 echo
 python3 "$here/summarize.py" "$results"
-cp "$results" "${SLUICE_BENCH_OUT:-/tmp/sluice-bench-results.txt}"
+echo; echo "requests per pod, slow scenario (each round):"; cat "$work/spread" 2>/dev/null || true
+cat "$results" "$work/spread" > "${SLUICE_BENCH_OUT:-/tmp/sluice-bench-results.txt}" 2>/dev/null || true

@@ -18,7 +18,7 @@ def med(key, i):
 
 print(f"{'scenario':8} {'conns':>5} {'system':8} {'runs':>4} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7} {'vs direct':>9} {'vs haproxy':>10}")
 for scenario, conns in sorted({(k[0], k[1]) for k in runs}):
-    for system in ["direct", "haproxy", "nginx", "sluice"]:
+    for system in ["direct", "haproxy", "nginx", "sluice", "sluice-2t"]:
         key = (scenario, conns, system)
         if key not in runs:
             continue
