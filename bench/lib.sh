@@ -17,6 +17,7 @@ cleanup() {
 trap cleanup EXIT
 
 need=(); for t in haproxy nginx wrk curl; do command -v "$t" >/dev/null || need+=("$t"); done
+command -v ss >/dev/null || need+=(iproute2)   # ss: the slow scenario's per-pod spread
 if [ ${#need[@]} -gt 0 ]; then apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${need[@]}"; fi
 "$root/sluice" validate "$here/sluice-fast.yaml" >/dev/null   # builds the jar if needed
 
