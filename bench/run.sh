@@ -44,9 +44,10 @@ for round in $(seq "$rounds"); do
     start nginx -c "$anchors/nginx-proxy.conf" -p /tmp/sluice-anchors/; wait_port 18092
     record nginx fast "$conns" http://127.0.0.1:18092/; stop_last
     # One I/O thread, as HAProxy's nbthread 1 (like for like), and one per core (the default).
-    SLUICE_IO_THREADS=1 start_sluice "$here/sluice-fast.yaml"
+    # Warmed at the connection count it is measured at (lib.sh, warm_up).
+    warm_conns=$conns SLUICE_IO_THREADS=1 start_sluice "$here/sluice-fast.yaml"
     record sluice fast "$conns" http://127.0.0.1:18080/; stop_last
-    SLUICE_IO_THREADS=2 start_sluice "$here/sluice-fast.yaml"
+    warm_conns=$conns SLUICE_IO_THREADS=2 start_sluice "$here/sluice-fast.yaml"
     record sluice-2t fast "$conns" http://127.0.0.1:18080/; stop_last
   done
 done
