@@ -87,6 +87,9 @@ final class ResponseFramer {
     private static final AsciiString TRANSFER_ENCODING = AsciiString.cached("transfer-encoding");
     private static final AsciiString CONNECTION = AsciiString.cached("connection");
     private static final AsciiString UPGRADE_NAME = AsciiString.cached("upgrade");
+    private static final AsciiString CHUNKED = AsciiString.cached("chunked");
+    private static final AsciiString CLOSE_TOKEN = AsciiString.cached("close");
+    private static final AsciiString KEEP_ALIVE_TOKEN = AsciiString.cached("keep-alive");
     private static final List<AsciiString> HOP_BY_HOP = ForwardingHeaders.HOP_BY_HOP;
 
     // Line kinds (pass 1), by which pass 2 keeps or drops each header line.
@@ -117,6 +120,8 @@ final class ResponseFramer {
     /** Header names listed in Connection: start and length pairs. */
     private int[] named = new int[8];
     private int namedCount;
+    /** One header's list elements (start, length pairs), see {@link #splitList}. */
+    private int[] tokens = new int[8];
     /** The head being parsed, copied out of the read buffer. */
     private byte[] scratch = new byte[512];
 
@@ -514,7 +519,7 @@ final class ResponseFramer {
             lines[li * 4 + 1] = colon;
             int nameLen = colon - ls;
             int kind = KEEP;
-            if (nameIs(b, ls, nameLen, CONTENT_LENGTH)) {
+            if (equalsIgnoreCase(b, ls, nameLen, CONTENT_LENGTH)) {
                 long v = contentLength(b, vs, ve);
                 if (v == -1 || v == -2 || length >= 0 && v != length) {
                     malformed(sink, v == -1 ? "Content-Length is not a number" : "Content-Length values disagree");
@@ -522,57 +527,33 @@ final class ResponseFramer {
                 }
                 length = v;
                 kind = LENGTH_LINE;
-            } else if (nameIs(b, ls, nameLen, TRANSFER_ENCODING)) {
+            } else if (equalsIgnoreCase(b, ls, nameLen, TRANSFER_ENCODING)) {
                 coding = true;
                 kind = CODING_LINE;
                 // The last coding of the last Transfer-Encoding line decides the framing.
-                int tokenStart = vs;
-                for (int i = vs; i <= ve; i++) {
-                    if (i == ve || b[i] == ',') {
-                        int ts = tokenStart;
-                        int te = i;
-                        while (ts < te && isOws(b[ts])) {
-                            ts++;
-                        }
-                        while (te > ts && isOws(b[te - 1])) {
-                            te--;
-                        }
-                        if (te > ts) {
-                            chunkedLast = equalsIgnoreCase(b, ts, te - ts, "chunked");
-                            onlyChunked &= chunkedLast;
-                        }
-                        tokenStart = i + 1;
-                    }
+                for (int t = 0, n = splitList(b, vs, ve); t < n; t++) {
+                    chunkedLast = equalsIgnoreCase(b, tokens[t * 2], tokens[t * 2 + 1], CHUNKED);
+                    onlyChunked &= chunkedLast;
                 }
-            } else if (nameIs(b, ls, nameLen, CONNECTION)) {
+            } else if (equalsIgnoreCase(b, ls, nameLen, CONNECTION)) {
                 kind = DROP;
-                int tokenStart = vs;
-                for (int i = vs; i <= ve; i++) {
-                    if (i == ve || b[i] == ',') {
-                        int ts = tokenStart;
-                        int te = i;
-                        while (ts < te && isOws(b[ts])) {
-                            ts++;
-                        }
-                        while (te > ts && isOws(b[te - 1])) {
-                            te--;
-                        }
-                        if (equalsIgnoreCase(b, ts, te - ts, "close")) {
-                            close = true;
-                        } else if (equalsIgnoreCase(b, ts, te - ts, "keep-alive")) {
-                            keepAlive = true;
-                        } else if (te > ts) {
-                            addNamed(ts, te - ts);
-                        }
-                        tokenStart = i + 1;
+                for (int t = 0, n = splitList(b, vs, ve); t < n; t++) {
+                    int ts = tokens[t * 2];
+                    int tl = tokens[t * 2 + 1];
+                    if (equalsIgnoreCase(b, ts, tl, CLOSE_TOKEN)) {
+                        close = true;
+                    } else if (equalsIgnoreCase(b, ts, tl, KEEP_ALIVE_TOKEN)) {
+                        keepAlive = true;
+                    } else {
+                        addNamed(ts, tl);
                     }
                 }
-            } else if (nameIs(b, ls, nameLen, UPGRADE_NAME)) {
+            } else if (equalsIgnoreCase(b, ls, nameLen, UPGRADE_NAME)) {
                 kind = UPGRADE_LINE;
                 upgradeLine = li;
             } else {
                 for (int h = 0, n = HOP_BY_HOP.size(); h < n; h++) {
-                    if (nameIs(b, ls, nameLen, HOP_BY_HOP.get(h))) {
+                    if (equalsIgnoreCase(b, ls, nameLen, HOP_BY_HOP.get(h))) {
                         kind = DROP;
                         break;
                     }
@@ -699,6 +680,36 @@ final class ResponseFramer {
             }
         }
         o.writeBytes(CRLF);
+    }
+
+    /**
+     * Splits a comma-separated list in b[from, to) into {@link #tokens} (start, length pairs,
+     * optional whitespace trimmed, empty elements skipped); returns how many.
+     */
+    private int splitList(byte[] b, int from, int to) {
+        int n = 0;
+        for (int ts = from; ts <= to; ) {
+            int comma = indexOf(b, ts, to, (byte) ',');
+            int te = comma < 0 ? to : comma;
+            int s0 = ts;
+            while (s0 < te && isOws(b[s0])) {
+                s0++;
+            }
+            int e0 = te;
+            while (e0 > s0 && isOws(b[e0 - 1])) {
+                e0--;
+            }
+            if (e0 > s0) {
+                if (n * 2 + 2 > tokens.length) {
+                    tokens = Arrays.copyOf(tokens, tokens.length * 2);
+                }
+                tokens[n * 2] = s0;
+                tokens[n * 2 + 1] = e0 - s0;
+                n++;
+            }
+            ts = te + 1;
+        }
+        return n;
     }
 
     private void addNamed(int start, int len) {
@@ -838,7 +849,8 @@ final class ResponseFramer {
         return true;
     }
 
-    private static boolean nameIs(byte[] b, int start, int len, AsciiString lower) {
+    /** Whether b[start, start + len) is {@code lower} in any case ({@code lower} is lower-case ASCII). */
+    private static boolean equalsIgnoreCase(byte[] b, int start, int len, AsciiString lower) {
         if (len != lower.length()) {
             return false;
         }
@@ -848,22 +860,6 @@ final class ResponseFramer {
                 c += 32;
             }
             if (c != lower.byteAt(i)) {
-                return false;
-            }
-        }
-        return true;
-    }
-
-    private static boolean equalsIgnoreCase(byte[] b, int start, int len, String lower) {
-        if (len != lower.length()) {
-            return false;
-        }
-        for (int i = 0; i < len; i++) {
-            int c = b[start + i];
-            if (c >= 'A' && c <= 'Z') {
-                c += 32;
-            }
-            if (c != lower.charAt(i)) {
                 return false;
             }
         }

@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 import dev.sluice.core.RevisionId;
 import dev.sluice.core.pod.PodState;
 import dev.sluice.core.throttle.RevisionThrottler;
+import dev.sluice.server.RawClient;
 import dev.sluice.server.TestPod;
 import dev.sluice.server.config.ConfigLoader;
 import dev.sluice.server.runtime.SluiceServer;
@@ -448,12 +449,6 @@ class ProxyTest {
     }
 
     private String rawExchange(String request) throws Exception {
-        try (Socket s = new Socket("127.0.0.1", sluice.proxyAddress().getPort())) {
-            s.setSoTimeout(10_000);
-            OutputStream out = s.getOutputStream();
-            out.write(request.getBytes(StandardCharsets.US_ASCII));
-            out.flush();
-            return new String(s.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
-        }
+        return RawClient.exchange(sluice.proxyAddress().getPort(), request);
     }
 }

@@ -5,17 +5,15 @@ import static org.awaitility.Awaitility.await;
 
 import dev.sluice.core.RevisionId;
 import dev.sluice.core.throttle.RevisionThrottler;
+import dev.sluice.server.RawClient;
 import dev.sluice.server.RawPod;
 import dev.sluice.server.RawPod.Reply;
 import dev.sluice.server.config.ConfigLoader;
 import dev.sluice.server.runtime.SluiceServer;
-import java.io.OutputStream;
-import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.function.Function;
 import org.junit.jupiter.api.AfterEach;
@@ -67,13 +65,7 @@ class ResponseFramingProxyTest {
 
     /** Sends raw bytes and reads until Sluice closes the connection (so the test also proves it closes). */
     private String raw(String request) throws Exception {
-        try (Socket s = new Socket("127.0.0.1", sluice.proxyAddress().getPort())) {
-            s.setSoTimeout(10_000);
-            OutputStream out = s.getOutputStream();
-            out.write(request.getBytes(StandardCharsets.US_ASCII));
-            out.flush();
-            return new String(s.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
-        }
+        return RawClient.exchange(sluice.proxyAddress().getPort(), request);
     }
 
     @Test
