@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Load comparison: Sluice against HAProxy and nginx (and the backends directly), side by side.
 #   bench/run.sh [rounds] [seconds]      (defaults: 3 rounds of 10 s per system and load)
+#   SLUICE_BENCH_ONLY=fast|slow bench/run.sh …   (one scenario only)
 # Installs what is missing (haproxy nginx wrk), starts every process it needs on loopback,
 # alternates the systems A B C … within each round, stops everything it started, and prints
 # medians and ratios. Bounded: every load run is wrk -d<seconds>, every wait has a limit.
@@ -26,14 +27,20 @@ results="$work/results"; : > "$results"
 record() { echo "$1 $2 $3 $(load "$4" "$3")" | tee -a "$results"; }   # system scenario conns url
 # As record, and how evenly the run spread over the four pods (bench/podshare.py: each pod's
 # share of the bytes its sockets received, taken from the kernel, the same for every system).
+# The second snapshot is taken 1 s before the run ends, while the load still runs: when wrk
+# exits, Sluice closes the pod connections of the requests still in flight (their work is
+# cancelled), and their byte counts would go with them.
 record_spread() { # system scenario conns url
   ss -tinH state established > "$work/ss0"
+  ( sleep "$((secs - 1))"; ss -tinH state established > "$work/ss1" ) & local snap=$!
   record "$@"
-  ss -tinH state established > "$work/ss1"
+  wait "$snap"
   echo "$1 $2 $3 $(python3 "$here/podshare.py" "$work/ss0" "$work/ss1" 18081 18082 18083 18084)" | tee -a "$work/spread"
 }
 
 # ---------------------------------------------------------------- scenario 1: fast backends
+only="${SLUICE_BENCH_ONLY:-fast slow}"   # e.g. SLUICE_BENCH_ONLY=slow bench/run.sh 3 10
+if [[ " $only " == *" fast "* ]]; then
 scenario=fast
 start nginx -c "$anchors/nginx-backends.conf" -p /tmp/sluice-anchors/; wait_port 18081; wait_port 18084
 for round in $(seq "$rounds"); do
@@ -52,8 +59,10 @@ for round in $(seq "$rounds"); do
   done
 done
 cleanup; pids=()
+fi
 
 # ---------------------------------------------------------------- scenario 2: slow backends, cc = 1
+if [[ " $only " == *" slow "* ]]; then
 scenario=slow
 for port in 18081 18082 18083 18084; do start python3 "$anchors/slow_backend.py" "$port"; done
 for port in 18081 18082 18083 18084; do wait_port "$port"; done
@@ -64,6 +73,7 @@ for round in $(seq "$rounds"); do
   record_spread sluice slow 32 http://127.0.0.1:18080/; stop_last
 done
 cleanup; pids=()
+fi
 
 # ---------------------------------------------------------------- summary
 echo
