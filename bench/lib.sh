@@ -21,6 +21,12 @@ command -v ss >/dev/null || need+=(iproute2)   # ss: the slow scenario's per-pod
 if [ ${#need[@]} -gt 0 ]; then apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${need[@]}"; fi
 "$root/sluice" validate "$here/sluice-fast.yaml" >/dev/null   # builds the jar if needed
 
+# SLUICE_BENCH_PIN=1 pins the system under test to CPU 0 and the load (wrk, the backends) to
+# CPU 1 (taskset), so neither waits for a core the other holds: each proxy gets exactly one
+# core, whatever threads it runs there. Unset, the scheduler places everything (the default).
+sut=(); load_side=()
+if [ -n "${SLUICE_BENCH_PIN:-}" ]; then sut=(taskset -c 0); load_side=(taskset -c 1); fi
+
 wait_port() { for _ in $(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/"$1") 2>/dev/null && return 0; sleep 0.1; done; echo "port $1 never opened" >&2; return 1; }
 start() { "$@" >>"$work/procs.log" 2>&1 & pids+=($!); }
 
@@ -34,7 +40,7 @@ stop_last() {
 
 # Starts Sluice, waits until its revision has pods, and warms the JIT (warm_up).
 start_sluice() { # config
-  SLUICE_LOG_LEVEL=WARN start "$root/sluice" run --config "$1" --io-threads "${SLUICE_IO_THREADS:-2}"
+  SLUICE_LOG_LEVEL=WARN start "${sut[@]}" "$root/sluice" run --config "$1" --io-threads "${SLUICE_IO_THREADS:-2}"
   wait_port 18080; wait_port 18089
   for _ in $(seq 100); do curl -s http://127.0.0.1:18089/v1/revisions | grep -q '"capacity" : 0' || break; sleep 0.1; done
   # A JVM is measured warm: one unrecorded run lets the JIT compile the request path. The slow
@@ -52,8 +58,8 @@ start_sluice() { # config
 # connections requests queue in Sluice (64 pod slots), and a warm-up at 64 never ran that path.
 warm_up() {
   local warm=5; [ "$scenario" = slow ] && warm=30
-  wrk -t1 -c"${warm_conns:-64}" -d"${SLUICE_WARMUP:-$warm}s" -H "Sluice-Revision: default/$scenario" http://127.0.0.1:18080/ >/dev/null 2>&1 || true
-  wrk -t1 -c"${warm_conns:-64}" -d3s -H "Sluice-Revision: default/$scenario" http://127.0.0.1:18080/ >/dev/null 2>&1 || true
+  "${load_side[@]}" wrk -t1 -c"${warm_conns:-64}" -d"${SLUICE_WARMUP:-$warm}s" -H "Sluice-Revision: default/$scenario" http://127.0.0.1:18080/ >/dev/null 2>&1 || true
+  "${load_side[@]}" wrk -t1 -c"${warm_conns:-64}" -d3s -H "Sluice-Revision: default/$scenario" http://127.0.0.1:18080/ >/dev/null 2>&1 || true
 }
 
 ticks() { local t=0 p; for p in "$@"; do [ -r "/proc/$p/stat" ] && t=$((t + $(awk '{print $14+$15}' "/proc/$p/stat"))); done; echo "$t"; }

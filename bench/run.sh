@@ -2,6 +2,7 @@
 # Load comparison: Sluice against HAProxy and nginx (and the backends directly), side by side.
 #   bench/run.sh [rounds] [seconds]      (defaults: 3 rounds of 10 s per system and load)
 #   SLUICE_BENCH_ONLY=fast|slow bench/run.sh …   (one scenario only)
+#   SLUICE_BENCH_PIN=1 bench/run.sh …            (system under test on CPU 0, load on CPU 1)
 # Installs what is missing (haproxy nginx wrk), starts every process it needs on loopback,
 # alternates the systems A B C … within each round, stops everything it started, and prints
 # medians and ratios. Bounded: every load run is wrk -d<seconds>, every wait has a limit.
@@ -12,7 +13,7 @@ rounds="${1:-3}"; secs="${2:-10}"
 
 # One wrk run -> "rps p50ms p99ms errors"
 load() { # url conns
-  wrk -t1 -c"$2" -d"${secs}s" --latency -H 'Sluice-Revision: default/'"$scenario" "$1" > "$work/wrk.out" 2>&1 || true
+  "${load_side[@]}" wrk -t1 -c"$2" -d"${secs}s" --latency -H 'Sluice-Revision: default/'"$scenario" "$1" > "$work/wrk.out" 2>&1 || true
   awk '
     function ms(v) { if (v ~ /us$/) return v/1000; if (v ~ /ms$/) return v+0; if (v ~ /s$/) return v*1000; return v }
     /Requests\/sec/ { rps=$2 }
@@ -42,13 +43,13 @@ record_spread() { # system scenario conns url
 only="${SLUICE_BENCH_ONLY:-fast slow}"   # e.g. SLUICE_BENCH_ONLY=slow bench/run.sh 3 10
 if [[ " $only " == *" fast "* ]]; then
 scenario=fast
-start nginx -c "$anchors/nginx-backends.conf" -p /tmp/sluice-anchors/; wait_port 18081; wait_port 18084
+start "${load_side[@]}" nginx -c "$anchors/nginx-backends.conf" -p /tmp/sluice-anchors/; wait_port 18081; wait_port 18084
 for round in $(seq "$rounds"); do
   for conns in 64 256; do
     record direct fast "$conns" http://127.0.0.1:18081/
-    start haproxy -f "$anchors/haproxy-roundrobin.cfg"; wait_port 18090
+    start "${sut[@]}" haproxy -f "$anchors/haproxy-roundrobin.cfg"; wait_port 18090
     record haproxy fast "$conns" http://127.0.0.1:18090/; stop_last
-    start nginx -c "$anchors/nginx-proxy.conf" -p /tmp/sluice-anchors/; wait_port 18092
+    start "${sut[@]}" nginx -c "$anchors/nginx-proxy.conf" -p /tmp/sluice-anchors/; wait_port 18092
     record nginx fast "$conns" http://127.0.0.1:18092/; stop_last
     # One I/O thread, as HAProxy's nbthread 1 (like for like), and one per core (the default).
     # Warmed at the connection count it is measured at (lib.sh, warm_up).
@@ -64,10 +65,10 @@ fi
 # ---------------------------------------------------------------- scenario 2: slow backends, cc = 1
 if [[ " $only " == *" slow "* ]]; then
 scenario=slow
-for port in 18081 18082 18083 18084; do start python3 "$anchors/slow_backend.py" "$port"; done
+for port in 18081 18082 18083 18084; do start "${load_side[@]}" python3 "$anchors/slow_backend.py" "$port"; done
 for port in 18081 18082 18083 18084; do wait_port "$port"; done
 for round in $(seq "$rounds"); do
-  start haproxy -f "$anchors/haproxy-slow.cfg"; wait_port 18093
+  start "${sut[@]}" haproxy -f "$anchors/haproxy-slow.cfg"; wait_port 18093
   record_spread haproxy slow 32 http://127.0.0.1:18093/; stop_last
   SLUICE_IO_THREADS=1 start_sluice "$here/sluice-slow.yaml"
   record_spread sluice slow 32 http://127.0.0.1:18080/; stop_last
