@@ -211,15 +211,9 @@ final class ResponseFramer {
                     }
                 }
                 case LENGTH -> {
-                    int n = (int) Math.min(remaining, src.readableBytes());
-                    emit(src, src.readerIndex(), n, alloc, sink);
-                    src.skipBytes(n);
-                    remaining -= n;
-                    if (remaining > 0) {
-                        flushOut(sink);
-                        return;
+                    if (counted(src, alloc, sink)) {
+                        end(src, sink);
                     }
-                    end(src, sink);
                     return;
                 }
                 case CHUNK_SIZE -> {
@@ -249,12 +243,7 @@ final class ResponseFramer {
                     }
                 }
                 case CHUNK_DATA -> {
-                    int n = (int) Math.min(remaining, src.readableBytes());
-                    emit(src, src.readerIndex(), n, alloc, sink);
-                    src.skipBytes(n);
-                    remaining -= n;
-                    if (remaining > 0) {
-                        flushOut(sink);
+                    if (!counted(src, alloc, sink)) {
                         return;
                     }
                     state = State.CHUNK_END;
@@ -314,6 +303,22 @@ final class ResponseFramer {
                 }
             }
         }
+    }
+
+    /**
+     * Passes on up to {@link #remaining} body bytes (a Content-Length body or one chunk's data):
+     * true once all have passed, false (output flushed) when more must be read.
+     */
+    private boolean counted(ByteBuf src, ByteBufAllocator alloc, Sink sink) {
+        int n = (int) Math.min(remaining, src.readableBytes());
+        emit(src, src.readerIndex(), n, alloc, sink);
+        src.skipBytes(n);
+        remaining -= n;
+        if (remaining > 0) {
+            flushOut(sink);
+            return false;
+        }
+        return true;
     }
 
     /** The response is complete: the connection is reusable only if nothing else came with it. */
