@@ -16,9 +16,7 @@ jvm_opts+=" -Dio.netty.allocator.type=pooled -Dio.netty.leakDetection.level=disa
 start_jar() { # jar io-threads extra-args
   # shellcheck disable=SC2086
   SLUICE_LOG_LEVEL=WARN start "$java" $jvm_opts -jar "$1" run --config "$here/sluice-fast.yaml" --io-threads "$2" $3
-  wait_port 18080; wait_port 18089
-  for _ in $(seq 100); do curl -s http://127.0.0.1:18089/v1/revisions | grep -q '"capacity" : 0' || break; sleep 0.1; done
-  warm_up
+  sluice_ready
 }
 
 scenario=fast

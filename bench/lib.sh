@@ -41,6 +41,11 @@ stop_last() {
 # Starts Sluice, waits until its revision has pods, and warms the JIT (warm_up).
 start_sluice() { # config
   SLUICE_LOG_LEVEL=WARN start "${sut[@]}" "$root/sluice" run --config "$1" --io-threads "${SLUICE_IO_THREADS:-2}"
+  sluice_ready
+}
+
+# Waits until the Sluice just started listens and its revision has pods, then warms it up.
+sluice_ready() {
   wait_port 18080; wait_port 18089
   for _ in $(seq 100); do curl -s http://127.0.0.1:18089/v1/revisions | grep -q '"capacity" : 0' || break; sleep 0.1; done
   # A JVM is measured warm: one unrecorded run lets the JIT compile the request path. The slow
