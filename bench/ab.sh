@@ -20,11 +20,9 @@ start_jar() { # jar io-threads extra-args
 }
 
 scenario=fast
-start nginx -c "$anchors/nginx-backends.conf" -p /tmp/sluice-anchors/; wait_port 18081; wait_port 18084
+start_fast_backends
 for round in $(seq "$rounds"); do
-  start haproxy -f "$anchors/haproxy-roundrobin.cfg"; wait_port 18090
-  measure haproxy "${pids[-1]}" http://127.0.0.1:18090/
-  stop_last
+  measure_haproxy
   for v in A B; do
     j="JAR_$v"; t="T_$v"; o="OPTS_$v"
     start_jar "${!j}" "${!t:-2}" "${!o:-}"

@@ -11,11 +11,9 @@ rounds="${1:-3}"; secs="${2:-8}"; conns="${3:-64}"
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 scenario=fast
-start nginx -c "$anchors/nginx-backends.conf" -p /tmp/sluice-anchors/; wait_port 18081; wait_port 18084
+start_fast_backends
 for round in $(seq "$rounds"); do
-  start haproxy -f "$anchors/haproxy-roundrobin.cfg"; wait_port 18090
-  measure haproxy "${pids[-1]}" http://127.0.0.1:18090/
-  stop_last
+  measure_haproxy
   start_sluice "$here/sluice-fast.yaml"
   measure sluice "$(pgrep -f 'sluice.jar run' | head -n 1)" http://127.0.0.1:18080/
   stop_last

@@ -71,6 +71,18 @@ ticks() { local t=0 p; for p in "$@"; do [ -r "/proc/$p/stat" ] && t=$((t + $(aw
 uticks() { awk '{print $14}' "/proc/$1/stat"; }
 hz="$(getconf CLK_TCK)"
 
+# The fast scenario's four nginx backends, for the scripts that measure with measure().
+start_fast_backends() {
+  start nginx -c "$anchors/nginx-backends.conf" -p /tmp/sluice-anchors/; wait_port 18081; wait_port 18084
+}
+
+# One measure() of HAProxy (round robin, as the anchor), started and stopped around it.
+measure_haproxy() {
+  start haproxy -f "$anchors/haproxy-roundrobin.cfg"; wait_port 18090
+  measure haproxy "${pids[-1]}" http://127.0.0.1:18090/
+  stop_last
+}
+
 # CPU time per request of one process during a wrk run (utime + stime from /proc/<pid>/stat,
 # all threads, divided by the requests wrk completed), with the backends' and wrk's, and the
 # run's percentiles (bench/percentiles.lua). Reads $secs and $conns.
