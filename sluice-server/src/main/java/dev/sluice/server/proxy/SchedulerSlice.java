@@ -1,12 +1,6 @@
 package dev.sluice.server.proxy;
 
-import java.lang.invoke.MethodHandle;
-import java.lang.reflect.Array;
-import java.lang.reflect.Method;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.util.Locale;
-import java.util.Optional;
 
 /**
  * A shorter Linux scheduler slice for the calling thread (EEVDF custom slice, Linux 6.12+).
@@ -17,15 +11,13 @@ import java.util.Optional;
  * slice lets the I/O thread's wake-ups pre-empt (docs/benchmarks.md, "scheduler slice").
  *
  * <p>How: {@code sched_getattr}/{@code sched_setattr} on thread 0 (the caller), keeping its policy
- * and nice value, then read back to confirm the kernel took it. The calls go through the Foreign
- * Function API (JDK 22+) by reflection, so the jar still compiles for and runs on JDK 17, where
- * this reports why it did nothing. It never throws: a slice is a latency tuning, not a
- * condition for serving.
+ * and nice value, then read back to confirm the kernel took it. The calls go through
+ * {@link LinuxSyscall} (JDK 22+); on JDK 17 this reports why it did nothing. It never throws: a
+ * slice is a latency tuning, not a condition for serving.
  *
  * <h2>Implementation notes</h2>
- * The downcall handle is built once, lazily, in {@link Native}'s class initialisation (the
- * JVM's class-init lock makes that thread-safe); each call allocates its own 48-byte buffer in
- * a confined arena, so calls from several threads share nothing mutable.
+ * Stateless: each call works on its own 48-byte native buffer ({@link LinuxSyscall#withMemory}),
+ * so calls from several threads share nothing mutable.
  */
 public final class SchedulerSlice {
 
@@ -108,92 +100,12 @@ public final class SchedulerSlice {
         }
     }
 
-    /** The Foreign Function API reached by reflection; {@link #UNAVAILABLE} says why not. */
+    /** sched_getattr/sched_setattr on the calling thread (id 0). */
     private static final class Native {
-        static final String UNAVAILABLE;
-        private static final MethodHandle SYSCALL;
-        private static final long NR_SETATTR;
-        private static final long NR_GETATTR;
-        private static final Method OF_CONFINED;
-        private static final Method ALLOCATE;
-        private static final Method ADDRESS;
-        private static final Method AS_BYTE_BUFFER;
-
-        static {
-            String why = null;
-            MethodHandle syscall = null;
-            long set = -1;
-            long get = -1;
-            Method ofConfined = null;
-            Method allocate = null;
-            Method address = null;
-            Method asByteBuffer = null;
-            String arch = System.getProperty("os.arch", "");
-            if (!System.getProperty("os.name", "").toLowerCase(Locale.ROOT).contains("linux")) {
-                why = "scheduler slices are a Linux feature";
-            } else if (arch.equals("amd64") || arch.equals("x86_64")) {
-                set = 314;
-                get = 315;
-            } else if (arch.equals("aarch64")) {
-                set = 274;
-                get = 275;
-            } else {
-                why = "no sched_setattr number known for " + arch;
-            }
-            if (why == null && Runtime.version().feature() < 22) {
-                why = "needs JDK 22 or newer (Foreign Function API); this is JDK " + Runtime.version().feature();
-            }
-            if (why == null) {
-                try {
-                    Class<?> linkerC = Class.forName("java.lang.foreign.Linker");
-                    Class<?> optionC = Class.forName("java.lang.foreign.Linker$Option");
-                    Class<?> lookupC = Class.forName("java.lang.foreign.SymbolLookup");
-                    Class<?> layoutC = Class.forName("java.lang.foreign.MemoryLayout");
-                    Class<?> valueLayoutC = Class.forName("java.lang.foreign.ValueLayout");
-                    Class<?> descriptorC = Class.forName("java.lang.foreign.FunctionDescriptor");
-                    Class<?> segmentC = Class.forName("java.lang.foreign.MemorySegment");
-                    Class<?> arenaC = Class.forName("java.lang.foreign.Arena");
-                    Object linker = linkerC.getMethod("nativeLinker").invoke(null);
-                    Object lookup = linkerC.getMethod("defaultLookup").invoke(linker);
-                    Optional<?> symbol = (Optional<?>) lookupC.getMethod("find", String.class).invoke(lookup, "syscall");
-                    if (symbol.isEmpty()) {
-                        throw new IllegalStateException("libc has no syscall symbol");
-                    }
-                    // long syscall(long number, ...): the four arguments passed as variadic longs.
-                    Object jLong = valueLayoutC.getField("JAVA_LONG").get(null);
-                    Object args = Array.newInstance(layoutC, 5);
-                    for (int i = 0; i < 5; i++) {
-                        Array.set(args, i, jLong);
-                    }
-                    Object descriptor = descriptorC.getMethod("of", layoutC, args.getClass()).invoke(null, jLong, args);
-                    Object options = Array.newInstance(optionC, 1);
-                    Array.set(options, 0, optionC.getMethod("firstVariadicArg", int.class).invoke(null, 1));
-                    syscall = (MethodHandle) linkerC.getMethod("downcallHandle", segmentC, descriptorC, options.getClass())
-                            .invoke(linker, symbol.get(), descriptor, options);
-                    ofConfined = arenaC.getMethod("ofConfined");
-                    allocate = arenaC.getMethod("allocate", long.class, long.class);
-                    address = segmentC.getMethod("address");
-                    asByteBuffer = segmentC.getMethod("asByteBuffer");
-                } catch (ReflectiveOperationException | RuntimeException | LinkageError e) {
-                    Throwable c = e.getCause() != null ? e.getCause() : e;
-                    why = "the Foreign Function API refused the call: " + c;
-                }
-            }
-            UNAVAILABLE = why;
-            SYSCALL = syscall;
-            NR_SETATTR = set;
-            NR_GETATTR = get;
-            OF_CONFINED = ofConfined;
-            ALLOCATE = allocate;
-            ADDRESS = address;
-            AS_BYTE_BUFFER = asByteBuffer;
-        }
+        static final String UNAVAILABLE = LinuxSyscall.UNAVAILABLE;
 
         static String apply(long nanos) throws Throwable {
-            try (AutoCloseable arena = (AutoCloseable) OF_CONFINED.invoke(null)) {
-                Object segment = ALLOCATE.invoke(arena, (long) ATTR_SIZE, 8L);
-                long addr = (long) ADDRESS.invoke(segment);
-                ByteBuffer attr = ((ByteBuffer) AS_BYTE_BUFFER.invoke(segment)).order(ByteOrder.nativeOrder());
+            return LinuxSyscall.withMemory(ATTR_SIZE, (addr, attr) -> {
                 if (getattr(addr) != 0) {
                     return "sched_getattr failed";
                 }
@@ -203,28 +115,22 @@ public final class SchedulerSlice {
                 }
                 // Keep policy, nice and priority as read; set only the slice.
                 attr.putInt(0, ATTR_SIZE).putLong(8, 0L).putLong(24, nanos).putLong(32, 0L).putLong(40, 0L);
-                long r = (long) SYSCALL.invokeWithArguments(NR_SETATTR, 0L, addr, 0L, 0L);
-                if (r != 0) {
+                if (LinuxSyscall.call(LinuxSyscall.SCHED_SETATTR, 0L, addr, 0L, 0L) != 0) {
                     return "sched_setattr was refused (a seccomp profile or a missing permission)";
                 }
                 if (getattr(addr) != 0 || attr.getLong(24) != nanos) {
                     return "the kernel kept its own slice (custom slices need Linux 6.12 or newer)";
                 }
                 return null;
-            }
+            });
         }
 
         static long currentSlice() throws Throwable {
-            try (AutoCloseable arena = (AutoCloseable) OF_CONFINED.invoke(null)) {
-                Object segment = ALLOCATE.invoke(arena, (long) ATTR_SIZE, 8L);
-                long addr = (long) ADDRESS.invoke(segment);
-                ByteBuffer attr = ((ByteBuffer) AS_BYTE_BUFFER.invoke(segment)).order(ByteOrder.nativeOrder());
-                return getattr(addr) == 0 ? attr.getLong(24) : -1;
-            }
+            return LinuxSyscall.withMemory(ATTR_SIZE, (addr, attr) -> getattr(addr) == 0 ? attr.getLong(24) : -1L);
         }
 
         private static long getattr(long addr) throws Throwable {
-            return (long) SYSCALL.invokeWithArguments(NR_GETATTR, 0L, addr, (long) ATTR_SIZE, 0L);
+            return LinuxSyscall.call(LinuxSyscall.SCHED_GETATTR, 0L, addr, ATTR_SIZE, 0L);
         }
     }
 }
