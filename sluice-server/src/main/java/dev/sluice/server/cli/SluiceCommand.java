@@ -4,6 +4,7 @@ import dev.sluice.server.config.ConfigException;
 import dev.sluice.server.config.ConfigLoader;
 import dev.sluice.server.config.ListenAddress;
 import dev.sluice.server.config.SluiceConfig;
+import dev.sluice.server.proxy.JitThreadNice;
 import dev.sluice.server.proxy.SchedulerSlice;
 import dev.sluice.server.proxy.Transport;
 import dev.sluice.server.runtime.ConfigWatcher;
@@ -14,6 +15,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -24,6 +27,8 @@ import picocli.CommandLine.Parameters;
         description = "An activator for serverless HTTP workloads: holds requests until a pod has a free slot.",
         subcommands = {SluiceCommand.Run.class, SluiceCommand.Demo.class, SluiceCommand.Validate.class})
 public final class SluiceCommand implements Callable<Integer> {
+
+    private static final Logger LOG = LoggerFactory.getLogger(SluiceCommand.class);
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -83,6 +88,11 @@ public final class SluiceCommand implements Callable<Integer> {
                         + " default; needs Linux 6.12+ and JDK 22+; env SLUICE_IO_SLICE)")
         String ioSlice;
 
+        @Option(names = "--jit-nice", defaultValue = "${env:SLUICE_JIT_NICE:-10}",
+                description = "nice value for the JVM's JIT compiler threads, so recompiles yield the cores to the"
+                        + " I/O threads (1..19, or 0 to leave them; needs Linux and JDK 22+; env SLUICE_JIT_NICE)")
+        String jitNice;
+
         @CommandLine.Spec
         CommandLine.Model.CommandSpec spec;
 
@@ -122,6 +132,13 @@ public final class SluiceCommand implements Callable<Integer> {
                 err.println("sluice: invalid option --io-slice: " + e.getMessage());
                 return 2;
             }
+            int nice;
+            try {
+                nice = JitThreadNice.parse(jitNice);
+            } catch (IllegalArgumentException e) {
+                err.println("sluice: invalid option --jit-nice: " + e.getMessage());
+                return 2;
+            }
             int threads = ioThreads > 0 ? ioThreads : Runtime.getRuntime().availableProcessors();
             SluiceServer server;
             try {
@@ -129,6 +146,14 @@ public final class SluiceCommand implements Callable<Integer> {
             } catch (StartupException e) {
                 err.println("sluice: " + e.getMessage());
                 return 1;
+            }
+            if (nice > 0) {
+                JitThreadNice.Outcome jit = JitThreadNice.apply(nice);
+                if (jit.notSet() == null) {
+                    LOG.info("JIT compiler threads run at nice {} ({} threads)", nice, jit.threads());
+                } else {
+                    LOG.info("JIT compiler threads keep their priority ({} of them set): {}", jit.threads(), jit.notSet());
+                }
             }
             // SIGTERM / SIGINT start a graceful shutdown and end with status 0 (a JVM ended by
             // the signal itself would report 143); anything else ending the JVM still runs it.
