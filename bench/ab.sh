@@ -3,7 +3,8 @@
 # per round HAProxy, A, B (alternated), each with requests/s, p50/p99 and CPU time per request.
 #   JAR_A=/tmp/old.jar JAR_B=/tmp/new.jar bench/ab.sh [rounds] [seconds] [conns]
 # Optional: T_A / T_B (I/O threads, default 2), OPTS_A / OPTS_B (more `sluice run` arguments,
-# e.g. "--io-slice 0"), JAVA (default: the newest JDK under /usr/lib/jvm).
+# e.g. "--io-slice 0"), JVM_A / JVM_B (JVM flags in place of the launcher's defaults, e.g.
+# "-XX:+UseZGC -Xmx512m"), WARM_A / WARM_B (seconds of the first warm-up run), JAVA (default: the newest JDK under /usr/lib/jvm).
 # Loopback only; stops everything it started.
 set -euo pipefail
 rounds="${1:-3}"; secs="${2:-8}"; conns="${3:-64}"
@@ -13,9 +14,9 @@ java="${JAVA:-$(ls -d /usr/lib/jvm/*/bin/java | sort -V | tail -1)}"
 jvm_opts="-XX:+UseG1GC -XX:MaxGCPauseMillis=20 -Xms512m -Xmx512m -XX:+ExitOnOutOfMemoryError"
 jvm_opts+=" -Dio.netty.allocator.type=pooled -Dio.netty.leakDetection.level=disabled --enable-native-access=ALL-UNNAMED"
 
-start_jar() { # jar io-threads extra-args
+start_jar() { # jar io-threads extra-args jvm-flags
   # shellcheck disable=SC2086
-  SLUICE_LOG_LEVEL=WARN start "$java" $jvm_opts -jar "$1" run --config "$here/sluice-fast.yaml" --io-threads "$2" $3
+  SLUICE_LOG_LEVEL=WARN start "$java" ${4:-$jvm_opts} -jar "$1" run --config "$here/sluice-fast.yaml" --io-threads "$2" $3
   sluice_ready
 }
 
@@ -24,8 +25,8 @@ start_fast_backends
 for round in $(seq "$rounds"); do
   measure_haproxy
   for v in A B; do
-    j="JAR_$v"; t="T_$v"; o="OPTS_$v"
-    start_jar "${!j}" "${!t:-2}" "${!o:-}"
+    j="JAR_$v"; t="T_$v"; o="OPTS_$v"; f="JVM_$v"
+    w="WARM_$v"; SLUICE_WARMUP="${!w:-${SLUICE_WARMUP:-}}" start_jar "${!j}" "${!t:-2}" "${!o:-}" "${!f:-}"
     measure "$v" "${pids[-1]}" http://127.0.0.1:18080/
     stop_last
   done

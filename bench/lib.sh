@@ -97,6 +97,8 @@ measure() { # name pid url
   wait $w || true
   rps="$(awk '/Requests\/sec/ {print $2}' "$work/wrk.out")"
   pct="$(grep -o 'p50=[0-9.]*ms.*p99=[0-9.]*ms' "$work/wrk.out" | sed 's/p90.*p98=[0-9.]*ms //')"
+  # SLUICE_BENCH_TAIL=1: every percentile wrk's script printed, up to the maximum.
+  [ -n "${SLUICE_BENCH_TAIL:-}" ] && pct="$(grep -o 'p50=.*max=[0-9.]*ms' "$work/wrk.out")"
   python3 - "$name" "$rps" "$hz" "$span" "$p0" "$p1" "$u0" "$u1" "$n0" "$n1" "$w0" "$w1" "$pct" <<'PY'
 import sys
 name, rps, hz, span = sys.argv[1], float(sys.argv[2]), float(sys.argv[3]), float(sys.argv[4])
