@@ -15,6 +15,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
+import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
@@ -96,6 +97,16 @@ public final class SluiceCommand implements Callable<Integer> {
         @CommandLine.Spec
         CommandLine.Model.CommandSpec spec;
 
+        /** One option's value parsed, or null once what was wrong with it is printed. */
+        private static <T> T option(PrintWriter err, String name, String value, Function<String, T> parser) {
+            try {
+                return parser.apply(value);
+            } catch (IllegalArgumentException e) {
+                err.println("sluice: invalid option " + name + ": " + e.getMessage());
+                return null;
+            }
+        }
+
         /** Flags and environment variables win over the file. */
         SluiceConfig withOverrides(SluiceConfig c) {
             return new SluiceConfig(
@@ -118,25 +129,10 @@ public final class SluiceCommand implements Callable<Integer> {
                 err.println("sluice: invalid option: " + e.getMessage());
                 return 2;
             }
-            Transport chosen;
-            try {
-                chosen = Transport.named(transport);
-            } catch (IllegalArgumentException e) {
-                err.println("sluice: invalid option --transport: " + e.getMessage());
-                return 2;
-            }
-            long sliceNanos;
-            try {
-                sliceNanos = SchedulerSlice.parse(ioSlice);
-            } catch (IllegalArgumentException e) {
-                err.println("sluice: invalid option --io-slice: " + e.getMessage());
-                return 2;
-            }
-            int nice;
-            try {
-                nice = JitThreadNice.parse(jitNice);
-            } catch (IllegalArgumentException e) {
-                err.println("sluice: invalid option --jit-nice: " + e.getMessage());
+            Transport chosen = option(err, "--transport", transport, Transport::named);
+            Long sliceNanos = option(err, "--io-slice", ioSlice, SchedulerSlice::parse);
+            Integer nice = option(err, "--jit-nice", jitNice, JitThreadNice::parse);
+            if (chosen == null || sliceNanos == null || nice == null) {
                 return 2;
             }
             int threads = ioThreads > 0 ? ioThreads : Runtime.getRuntime().availableProcessors();
