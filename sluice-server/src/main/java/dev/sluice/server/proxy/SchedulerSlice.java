@@ -78,33 +78,10 @@ public final class SchedulerSlice {
         if (nanos < MIN_NANOS || nanos > MAX_NANOS) {
             return "slice " + nanos + " ns is outside 100us..100ms";
         }
-        if (Native.UNAVAILABLE != null) {
-            return Native.UNAVAILABLE;
+        if (LinuxSyscall.UNAVAILABLE != null) {
+            return LinuxSyscall.UNAVAILABLE;
         }
         try {
-            return Native.apply(nanos);
-        } catch (Throwable t) {
-            return "the call failed: " + t;
-        }
-    }
-
-    /** The current thread's slice as the kernel reports it, or -1 where it cannot be read. */
-    public static long currentSliceNanos() {
-        if (Native.UNAVAILABLE != null) {
-            return -1;
-        }
-        try {
-            return Native.currentSlice();
-        } catch (Throwable t) {
-            return -1;
-        }
-    }
-
-    /** sched_getattr/sched_setattr on the calling thread (id 0). */
-    private static final class Native {
-        static final String UNAVAILABLE = LinuxSyscall.UNAVAILABLE;
-
-        static String apply(long nanos) throws Throwable {
             return LinuxSyscall.withMemory(ATTR_SIZE, (addr, attr) -> {
                 if (getattr(addr) != 0) {
                     return "sched_getattr failed";
@@ -123,14 +100,25 @@ public final class SchedulerSlice {
                 }
                 return null;
             });
+        } catch (Throwable t) {
+            return "the call failed: " + t;
         }
+    }
 
-        static long currentSlice() throws Throwable {
+    /** The current thread's slice as the kernel reports it, or -1 where it cannot be read. */
+    public static long currentSliceNanos() {
+        if (LinuxSyscall.UNAVAILABLE != null) {
+            return -1;
+        }
+        try {
             return LinuxSyscall.withMemory(ATTR_SIZE, (addr, attr) -> getattr(addr) == 0 ? attr.getLong(24) : -1L);
+        } catch (Throwable t) {
+            return -1;
         }
+    }
 
-        private static long getattr(long addr) throws Throwable {
-            return LinuxSyscall.call(LinuxSyscall.SCHED_GETATTR, 0L, addr, ATTR_SIZE, 0L);
-        }
+    /** sched_getattr on the calling thread (id 0) into the buffer at {@code addr}. */
+    private static long getattr(long addr) throws Throwable {
+        return LinuxSyscall.call(LinuxSyscall.SCHED_GETATTR, 0L, addr, ATTR_SIZE, 0L);
     }
 }
