@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# A/B of two Sluice builds (or two settings of one) on the fast scenario, HAProxy beside them:
+# A/B of two Sluice builds (or two settings of one), HAProxy beside them, on the fast scenario
+# (SCENARIO=slow: the slow one, 32 connections by default):
 # per round HAProxy, A, B (alternated), each with requests/s, p50/p99 and CPU time per request.
 #   JAR_A=/tmp/old.jar JAR_B=/tmp/new.jar bench/ab.sh [rounds] [seconds] [conns]
 # Optional: T_A / T_B (I/O threads, default 2), OPTS_A / OPTS_B (more `sluice run` arguments,
@@ -7,7 +8,8 @@
 # "-XX:+UseZGC -Xmx512m"), WARM_A / WARM_B (seconds of the first warm-up run), JAVA (default: the newest JDK under /usr/lib/jvm).
 # Loopback only; stops everything it started.
 set -euo pipefail
-rounds="${1:-3}"; secs="${2:-8}"; conns="${3:-64}"
+scenario="${SCENARIO:-fast}"
+rounds="${1:-3}"; secs="${2:-8}"; conns="${3:-64}"; [ "$scenario" = slow ] && conns="${3:-32}"
 # shellcheck source=lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 java="${JAVA:-$(ls -d /usr/lib/jvm/*/bin/java | sort -V | tail -1)}"
@@ -16,15 +18,14 @@ jvm_opts+=" -Dio.netty.allocator.type=pooled -Dio.netty.leakDetection.level=disa
 
 start_jar() { # jar io-threads extra-args jvm-flags
   # shellcheck disable=SC2086
-  SLUICE_LOG_LEVEL=WARN start "$java" ${4:-$jvm_opts} -jar "$1" run --config "$here/sluice-fast.yaml" --io-threads "$2" $3
+  SLUICE_LOG_LEVEL=WARN start "$java" ${4:-$jvm_opts} -jar "$1" run --config "$here/sluice-$scenario.yaml" --io-threads "$2" $3
   sluice_ready
 }
 
-scenario=fast
 # Warm up at the measured connection count: at 256, requests queue in Sluice, a path a c64
 # warm-up never runs (lib.sh, warm_up).
 warm_conns="$conns"
-start_fast_backends
+if [ "$scenario" = slow ]; then start_slow_backends; else start_fast_backends; fi
 for round in $(seq "$rounds"); do
   measure_haproxy
   for v in A B; do

@@ -67,6 +67,13 @@ warm_up() {
   "${load_side[@]}" wrk -t1 -c"${warm_conns:-64}" -d3s -H "Sluice-Revision: default/$scenario" http://127.0.0.1:18080/ >/dev/null 2>&1 || true
 }
 
+# CPU nanoseconds the JIT's compiler threads (C1, C2) of a JVM have used (/proc/<pid>/task/*/
+# schedstat); 0 for a process that has none.
+jit_ns() {
+  local t n=0; for t in /proc/"$1"/task/*; do
+    case "$(cat "$t/comm" 2>/dev/null)" in "C1 Compi"*|"C2 Compi"*) n=$((n + $(cut -d' ' -f1 "$t/schedstat" 2>/dev/null || echo 0)));; esac
+  done; echo "$n"
+}
 ticks() { local t=0 p; for p in "$@"; do [ -r "/proc/$p/stat" ] && t=$((t + $(awk '{print $14+$15}' "/proc/$p/stat"))); done; echo "$t"; }
 uticks() { awk '{print $14}' "/proc/$1/stat"; }
 hz="$(getconf CLK_TCK)"
@@ -76,37 +83,50 @@ start_fast_backends() {
   start nginx -c "$anchors/nginx-backends.conf" -p /tmp/sluice-anchors/; wait_port 18081; wait_port 18084
 }
 
+# The slow scenario's four slow_backend.py pods (20 ms, one request at a time each); their pids
+# go to backend_pids, whose CPU measure() then counts.
+start_slow_backends() {
+  local port; backend_pids=""
+  for port in 18081 18082 18083 18084; do start "${load_side[@]}" python3 "$anchors/slow_backend.py" "$port"; backend_pids+="${pids[-1]} "; done
+  for port in 18081 18082 18083 18084; do wait_port "$port"; done
+}
+
 # One measure() of HAProxy (round robin, as the anchor), started and stopped around it.
 measure_haproxy() {
-  start haproxy -f "$anchors/haproxy-roundrobin.cfg"; wait_port 18090
-  measure haproxy "${pids[-1]}" http://127.0.0.1:18090/
+  local cfg=haproxy-roundrobin.cfg port=18090
+  [ "$scenario" = slow ] && { cfg=haproxy-slow.cfg; port=18093; }
+  start haproxy -f "$anchors/$cfg"; wait_port "$port"
+  measure haproxy "${pids[-1]}" "http://127.0.0.1:$port/"
   stop_last
 }
 
 # CPU time per request of one process during a wrk run (utime + stime from /proc/<pid>/stat,
 # all threads, divided by the requests wrk completed), with the backends' and wrk's, and the
-# run's percentiles (bench/percentiles.lua). Reads $secs and $conns.
+# run's percentiles (bench/percentiles.lua). Reads $secs, $conns, $scenario and, for the
+# slow scenario, $backend_pids.
 measure() { # name pid url
-  local name=$1 pp=$2 url=$3 ngw p0 n0 u0 p1 n1 u1 w w0 w1 rps span
-  ngw="$(pgrep -f 'nginx: worker' | tr '\n' ' ')"
+  local name=$1 pp=$2 url=$3 ngw p0 n0 u0 p1 n1 u1 w w0 w1 rps span j0 jit
+  ngw="${backend_pids:-$(pgrep -f 'nginx: worker' | tr '\n' ' ')}"
   span=$((secs - 1))
-  p0=$(ticks "$pp"); n0=$(ticks $ngw); u0=$(uticks "$pp")
-  wrk -t1 -c"$conns" -d"${secs}s" -s "$here/percentiles.lua" -H 'Sluice-Revision: default/fast' "$url" > "$work/wrk.out" 2>&1 &
+  p0=$(ticks "$pp"); n0=$(ticks $ngw); u0=$(uticks "$pp"); j0=$(jit_ns "$pp")
+  wrk -t1 -c"$conns" -d"${secs}s" -s "$here/percentiles.lua" -H "Sluice-Revision: default/$scenario" "$url" > "$work/wrk.out" 2>&1 &
   w=$!; sleep 0.2; w0=$(ticks $w)
   sleep "$span"; w1=$(ticks $w); p1=$(ticks "$pp"); n1=$(ticks $ngw); u1=$(uticks "$pp")
   wait $w || true
+  jit=$(( ($(jit_ns "$pp") - j0) / 1000000 ))
   rps="$(awk '/Requests\/sec/ {print $2}' "$work/wrk.out")"
   pct="$(grep -o 'p50=[0-9.]*ms.*p99=[0-9.]*ms' "$work/wrk.out" | sed 's/p90.*p98=[0-9.]*ms //')"
   # SLUICE_BENCH_TAIL=1: every percentile wrk's script printed, up to the maximum.
   [ -n "${SLUICE_BENCH_TAIL:-}" ] && pct="$(grep -o 'p50=.*max=[0-9.]*ms' "$work/wrk.out")"
-  python3 - "$name" "$rps" "$hz" "$span" "$p0" "$p1" "$u0" "$u1" "$n0" "$n1" "$w0" "$w1" "$pct" <<'PY'
+  python3 - "$name" "$rps" "$hz" "$span" "$p0" "$p1" "$u0" "$u1" "$n0" "$n1" "$w0" "$w1" "$pct" "$jit" <<'PY'
 import sys
 name, rps, hz, span = sys.argv[1], float(sys.argv[2]), float(sys.argv[3]), float(sys.argv[4])
 p0, p1, u0, u1, n0, n1, w0, w1 = map(float, sys.argv[5:13])
-pct = sys.argv[13]
+pct, jit = sys.argv[13], int(sys.argv[14])
 cpu = lambda a, b: (b - a) / hz / span            # CPU seconds per second
 us = lambda a, b: cpu(a, b) / rps * 1e6           # microseconds per request
 print(f"{name:8} {rps:9.0f} req/s | proxy {cpu(p0,p1)*100:4.0f}% CPU, {us(p0,p1):5.1f} us/req "
-      f"(user {us(u0,u1):4.1f}, system {us(p0,p1)-us(u0,u1):4.1f}) | backends {us(n0,n1):4.1f} us/req | wrk {us(w0,w1):4.1f} us/req | {pct}")
+      f"(user {us(u0,u1):4.1f}, system {us(p0,p1)-us(u0,u1):4.1f}) | backends {us(n0,n1):4.1f} us/req | wrk {us(w0,w1):4.1f} us/req | {pct}"
+      + (f" | JIT {jit} ms" if name != "haproxy" else ""))
 PY
 }
