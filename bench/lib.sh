@@ -49,8 +49,9 @@ sluice_ready() {
   wait_port 18080; wait_port 18089
   for _ in $(seq 100); do curl -s http://127.0.0.1:18089/v1/revisions | grep -q '"capacity" : 0' || break; sleep 0.1; done
   # A JVM is measured warm: one unrecorded run lets the JIT compile the request path. The slow
-  # scenario serves ~196 requests/s, so it needs longer: after 5-10 s there, C2 still used
-  # 100-145 ms of CPU per second during the measured run, and the pods' 20 ms answers came late.
+  # scenario serves ~196 requests/s, so it needs longer: C2 waits for thousands of calls of a
+  # method, which take tens of seconds there. After a 30 s warm-up the JIT threads still used
+  # 160-400 ms of CPU in the measured 10 s (sixth session, docs/benchmarks.md); after 60 s, 39.
   warm_up
 }
 
@@ -62,7 +63,7 @@ sluice_ready() {
 # Both at the connection count that will be measured (warm_conns, default 64): at 256
 # connections requests queue in Sluice (64 pod slots), and a warm-up at 64 never ran that path.
 warm_up() {
-  local warm=5; [ "$scenario" = slow ] && warm=30
+  local warm=5; [ "$scenario" = slow ] && warm=60
   "${load_side[@]}" wrk -t1 -c"${warm_conns:-64}" -d"${SLUICE_WARMUP:-$warm}s" -H "Sluice-Revision: default/$scenario" http://127.0.0.1:18080/ >/dev/null 2>&1 || true
   "${load_side[@]}" wrk -t1 -c"${warm_conns:-64}" -d3s -H "Sluice-Revision: default/$scenario" http://127.0.0.1:18080/ >/dev/null 2>&1 || true
 }
