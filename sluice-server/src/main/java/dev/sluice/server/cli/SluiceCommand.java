@@ -89,9 +89,10 @@ public final class SluiceCommand implements Callable<Integer> {
                         + " default; needs Linux 6.12+ and JDK 22+; env SLUICE_IO_SLICE)")
         String ioSlice;
 
-        @Option(names = "--jit-nice", defaultValue = "${env:SLUICE_JIT_NICE:-10}",
+        @Option(names = "--jit-nice", defaultValue = "${env:SLUICE_JIT_NICE:-auto}",
                 description = "nice value for the JVM's JIT compiler threads, so recompiles yield the cores to the"
-                        + " I/O threads (1..19, or 0 to leave them; needs Linux and JDK 22+; env SLUICE_JIT_NICE)")
+                        + " I/O threads (1..19, 0 to leave them, or auto: 10 while the I/O threads leave a core"
+                        + " free, else 0; needs Linux and JDK 22+; env SLUICE_JIT_NICE)")
         String jitNice;
 
         @CommandLine.Spec
@@ -135,7 +136,8 @@ public final class SluiceCommand implements Callable<Integer> {
             if (chosen == null || sliceNanos == null || nice == null) {
                 return 2;
             }
-            int threads = ioThreads > 0 ? ioThreads : Runtime.getRuntime().availableProcessors();
+            int cores = Runtime.getRuntime().availableProcessors();
+            int threads = ioThreads > 0 ? ioThreads : cores;
             SluiceServer server;
             try {
                 server = SluiceServer.start(c, System.getenv(SluiceServer.TOKEN_ENV), threads, chosen, sliceNanos);
@@ -143,10 +145,16 @@ public final class SluiceCommand implements Callable<Integer> {
                 err.println("sluice: " + e.getMessage());
                 return 1;
             }
-            if (nice > 0) {
-                JitThreadNice.Outcome jit = JitThreadNice.apply(nice);
+            int niceValue = JitThreadNice.resolve(nice, threads, cores);
+            if (nice == JitThreadNice.AUTO && niceValue == 0) {
+                LOG.info("JIT compiler threads keep their priority: {} I/O threads on {} cores leave none free, and"
+                        + " reniced the JIT would not finish compiling under load (--jit-nice N sets it anyway)",
+                        threads, cores);
+            }
+            if (niceValue > 0) {
+                JitThreadNice.Outcome jit = JitThreadNice.apply(niceValue);
                 if (jit.notSet() == null) {
-                    LOG.info("JIT compiler threads run at nice {} ({} threads)", nice, jit.threads());
+                    LOG.info("JIT compiler threads run at nice {} ({} threads)", niceValue, jit.threads());
                 } else {
                     LOG.info("JIT compiler threads keep their priority ({} of them set): {}", jit.threads(), jit.notSet());
                 }

@@ -34,6 +34,12 @@ public final class JitThreadNice {
     /** The nice values accepted: 0 leaves the threads as they are; 19 is Linux's lowest priority. */
     public static final int MAX = 19;
 
+    /** What {@code auto} parses to; {@link #resolve} turns it into a nice value. */
+    public static final int AUTO = -1;
+
+    /** The nice value {@code auto} gives while the I/O threads leave a core free. */
+    public static final int AUTO_NICE = 10;
+
     private static final long PRIO_PROCESS = 0;
 
     /** What {@link #apply} did: the threads set, and why not, for those that were not (null: all were). */
@@ -44,24 +50,42 @@ public final class JitThreadNice {
     }
 
     /**
-     * Parses a nice value for the compiler threads.
+     * Parses a nice value for the compiler threads: a whole number 0..19, or {@code auto}
+     * ({@link #AUTO}, resolved by {@link #resolve}).
      *
      * @throws IllegalArgumentException saying what was wrong
      */
     public static int parse(String text) {
         String t = text == null ? "" : text.trim();
+        if (t.equalsIgnoreCase("auto")) {
+            return AUTO;
+        }
         int n;
         try {
             n = Integer.parseInt(t);
         } catch (NumberFormatException e) {
-            throw new IllegalArgumentException("'" + text + "' is not a nice value: expected a whole number from 0"
-                    + " (leave the JIT threads as they are) to " + MAX);
+            throw new IllegalArgumentException("'" + text + "' is not a nice value: expected auto or a whole number"
+                    + " from 0 (leave the JIT threads as they are) to " + MAX);
         }
         if (n < 0 || n > MAX) {
             throw new IllegalArgumentException("nice " + n + " is outside 0.." + MAX + " (the JIT threads can only be"
                     + " given a lower priority, never a higher one)");
         }
         return n;
+    }
+
+    /**
+     * The nice value to use: {@code parsed} itself, or for {@link #AUTO} {@link #AUTO_NICE} while
+     * the I/O threads leave at least one core free, else 0. With every core running an I/O thread
+     * under load, a reniced compiler gets almost no CPU and the JIT does not finish compiling:
+     * with 2 I/O threads on 2 cores it still used 2.9-3.9 s of CPU in a 10 s run after the
+     * warm-up, at nice 0 37-206 ms (docs/benchmarks.md, "Sixth session", fix 4).
+     */
+    public static int resolve(int parsed, int ioThreads, int cores) {
+        if (parsed != AUTO) {
+            return parsed;
+        }
+        return ioThreads < cores ? AUTO_NICE : 0;
     }
 
     /** Gives every JIT compiler thread of this JVM the nice value {@code nice} (1..19). */

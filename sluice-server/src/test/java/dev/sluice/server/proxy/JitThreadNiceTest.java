@@ -19,11 +19,24 @@ class JitThreadNiceTest {
         assertThatThrownBy(() -> JitThreadNice.parse("20")).hasMessage("nice 20 is outside 0..19 (the JIT threads"
                 + " can only be given a lower priority, never a higher one)");
         assertThatThrownBy(() -> JitThreadNice.parse("-1")).hasMessageContaining("nice -1 is outside 0..19");
-        assertThatThrownBy(() -> JitThreadNice.parse("low")).hasMessageStartingWith("'low' is not a nice value");
+        assertThatThrownBy(() -> JitThreadNice.parse("low")).hasMessageStartingWith("'low' is not a nice value: expected"
+                + " auto or a whole number");
+        assertThat(JitThreadNice.parse(" Auto ")).isEqualTo(JitThreadNice.AUTO);
         assertThatThrownBy(() -> JitThreadNice.parse(null)).hasMessageContaining("is not a nice value");
     }
 
     /** HotSpot's compiler threads are picked by their name in comm; every other thread is left alone. */
+    @Test
+    void autoLowersTheJitOnlyWhileTheIoThreadsLeaveACoreFree() {
+        assertThat(JitThreadNice.resolve(JitThreadNice.AUTO, 1, 2)).isEqualTo(JitThreadNice.AUTO_NICE);
+        assertThat(JitThreadNice.resolve(JitThreadNice.AUTO, 2, 2)).isZero();
+        assertThat(JitThreadNice.resolve(JitThreadNice.AUTO, 4, 2)).isZero();
+        assertThat(JitThreadNice.resolve(JitThreadNice.AUTO, 15, 16)).isEqualTo(JitThreadNice.AUTO_NICE);
+        // An explicit value is taken as given, whatever the threads.
+        assertThat(JitThreadNice.resolve(7, 2, 2)).isEqualTo(7);
+        assertThat(JitThreadNice.resolve(0, 1, 2)).isZero();
+    }
+
     @Test
     void findsTheCompilerThreadsByName(@TempDir Path tasks) throws Exception {
         thread(tasks, "101", "C2 CompilerThre");
