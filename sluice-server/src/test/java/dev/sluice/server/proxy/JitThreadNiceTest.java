@@ -25,7 +25,6 @@ class JitThreadNiceTest {
         assertThatThrownBy(() -> JitThreadNice.parse(null)).hasMessageContaining("is not a nice value");
     }
 
-    /** HotSpot's compiler threads are picked by their name in comm; every other thread is left alone. */
     @Test
     void autoLowersTheJitOnlyWhileTheIoThreadsLeaveACoreFree() {
         assertThat(JitThreadNice.resolve(JitThreadNice.AUTO, 1, 2)).isEqualTo(JitThreadNice.AUTO_NICE);
@@ -37,6 +36,7 @@ class JitThreadNiceTest {
         assertThat(JitThreadNice.resolve(0, 1, 2)).isZero();
     }
 
+    /** HotSpot's compiler threads are picked by their name in comm; every other thread is left alone. */
     @Test
     void findsTheCompilerThreadsByName(@TempDir Path tasks) throws Exception {
         thread(tasks, "101", "C2 CompilerThre");
