@@ -13,8 +13,8 @@ rounds="${1:-3}"; secs="${2:-8}"; conns="${3:-64}"; [ "$scenario" = slow ] && co
 # shellcheck source=lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 java="${JAVA:-$(ls -d /usr/lib/jvm/*/bin/java | sort -V | tail -1)}"
-jvm_opts="-XX:+UseG1GC -XX:MaxGCPauseMillis=20 -Xms512m -Xmx512m -XX:+ExitOnOutOfMemoryError -XX:PerMethodTrapLimit=0 -XX:-UseTypeSpeculation"
-jvm_opts+=" -Dio.netty.allocator.type=pooled -Dio.netty.leakDetection.level=disabled --enable-native-access=ALL-UNNAMED"
+# The launcher's default flags (it runs the jar copies directly, not through ./sluice).
+jvm_opts="$(sed -e 's/#.*//' "$root/sluice-jvm.options" | tr -s ' \n' '  ') --enable-native-access=ALL-UNNAMED"
 
 start_jar() { # jar io-threads extra-args jvm-flags
   # shellcheck disable=SC2086
