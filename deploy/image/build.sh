@@ -15,7 +15,11 @@ BASE=target/sluice-base.tar
 mkdir -p target
 python3 deploy/image/base-image.py "${JDK%/}" "$BASE"
 mvn -B -ntp -q -pl sluice-server -am install -DskipTests -Djcstress.skip=true
-mvn -B -ntp -q -pl sluice-server jib:buildTar -Dsluice.image.base="tar://$PWD/$BASE" -Djib.console=plain
+# --sun-misc-unsafe-memory-access exists from Java 23 (and is needed from 25); an older
+# runtime refuses it, so it gets a flag that changes nothing there instead.
+MAJOR=$("${JDK%/}/bin/java" -XshowSettings:properties -version 2>&1 | awk -F= '/java.specification.version/{gsub(/ /,"",$2);print $2}')
+UNSAFE=--sun-misc-unsafe-memory-access=allow; [ "${MAJOR%%.*}" -ge 24 ] || UNSAFE=-Dio.netty.noUnsafe=false
+mvn -B -ntp -q -pl sluice-server jib:buildTar -Dsluice.image.base="tar://$PWD/$BASE" -Dsluice.image.unsafe="$UNSAFE" -Djib.console=plain
 IMAGE=sluice-server/target/sluice-image.tar
 echo "image: $IMAGE ($(du -h "$IMAGE" | cut -f1))"
 

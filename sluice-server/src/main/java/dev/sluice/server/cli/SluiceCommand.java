@@ -145,6 +145,13 @@ public final class SluiceCommand implements Callable<Integer> {
                 err.println("sluice: " + e.getMessage());
                 return 1;
             }
+            if (!io.netty.util.internal.PlatformDependent.hasUnsafe()) {
+                // Netty 4.2 turns Unsafe off by default on Java 25+; its buffers then cost ~10% more
+                // CPU per request (docs/benchmarks.md, "Seventh session").
+                LOG.warn("Netty runs without sun.misc.Unsafe ({}): ~10% more CPU per request; on Java 24+"
+                        + " start the JVM with --sun-misc-unsafe-memory-access=allow (the launcher and the image do)",
+                        io.netty.util.internal.PlatformDependent.getUnsafeUnavailabilityCause().getMessage());
+            }
             int niceValue = JitThreadNice.resolve(nice, threads, cores);
             if (nice == JitThreadNice.AUTO && niceValue == 0) {
                 LOG.info("JIT compiler threads keep their priority: {} I/O threads on {} cores leave none free, and"
