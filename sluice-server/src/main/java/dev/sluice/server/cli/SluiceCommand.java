@@ -10,6 +10,7 @@ import dev.sluice.server.proxy.Transport;
 import dev.sluice.server.runtime.ConfigWatcher;
 import dev.sluice.server.runtime.SluiceServer;
 import dev.sluice.server.runtime.StartupException;
+import io.netty.util.internal.PlatformDependent;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -145,12 +146,12 @@ public final class SluiceCommand implements Callable<Integer> {
                 err.println("sluice: " + e.getMessage());
                 return 1;
             }
-            if (!io.netty.util.internal.PlatformDependent.hasUnsafe()) {
+            if (!PlatformDependent.hasUnsafe()) {
                 // Netty 4.2 turns Unsafe off by default on Java 25+; its buffers then cost ~10% more
                 // CPU per request (docs/benchmarks.md, "Seventh session").
                 LOG.warn("Netty runs without sun.misc.Unsafe ({}): ~10% more CPU per request; on Java 24+"
                         + " start the JVM with --sun-misc-unsafe-memory-access=allow (the launcher and the image do)",
-                        io.netty.util.internal.PlatformDependent.getUnsafeUnavailabilityCause().getMessage());
+                        String.valueOf(PlatformDependent.getUnsafeUnavailabilityCause()));
             }
             int niceValue = JitThreadNice.resolve(nice, threads, cores);
             if (nice == JitThreadNice.AUTO && niceValue == 0) {
