@@ -106,7 +106,7 @@ measure_haproxy() {
 # run's percentiles (bench/percentiles.lua). Reads $secs, $conns, $scenario and, for the
 # slow scenario, $backend_pids.
 measure() { # name pid url
-  local name=$1 pp=$2 url=$3 ngw p0 n0 u0 p1 n1 u1 w w0 w1 rps span j0 jit
+  local name=$1 pp=$2 url=$3 ngw p0 n0 u0 p1 n1 u1 w w0 w1 rps span j0 jit errs
   ngw="${backend_pids:-$(pgrep -f 'nginx: worker' | tr '\n' ' ')}"
   span=$((secs - 1))
   p0=$(ticks "$pp"); n0=$(ticks $ngw); u0=$(uticks "$pp"); j0=$(jit_ns "$pp")
@@ -119,15 +119,17 @@ measure() { # name pid url
   pct="$(grep -o 'p50=[0-9.]*ms.*p99=[0-9.]*ms' "$work/wrk.out" | sed 's/p90.*p98=[0-9.]*ms //')"
   # SLUICE_BENCH_TAIL=1: every percentile wrk's script printed, up to the maximum.
   [ -n "${SLUICE_BENCH_TAIL:-}" ] && pct="$(grep -o 'p50=.*max=[0-9.]*ms' "$work/wrk.out")"
-  python3 - "$name" "$rps" "$hz" "$span" "$p0" "$p1" "$u0" "$u1" "$n0" "$n1" "$w0" "$w1" "$pct" "$jit" <<'PY'
+  # Failed requests as run.sh counts them: non-2xx answers and wrk's socket errors.
+  errs="$(awk '/Non-2xx/ {e+=$NF} /Socket errors/ {gsub(",",""); e+=$4+$6+$8+$10} END {print e+0}' "$work/wrk.out")"
+  python3 - "$name" "$rps" "$hz" "$span" "$p0" "$p1" "$u0" "$u1" "$n0" "$n1" "$w0" "$w1" "$pct" "$jit" "$errs" <<'PY'
 import sys
 name, rps, hz, span = sys.argv[1], float(sys.argv[2]), float(sys.argv[3]), float(sys.argv[4])
 p0, p1, u0, u1, n0, n1, w0, w1 = map(float, sys.argv[5:13])
-pct, jit = sys.argv[13], int(sys.argv[14])
+pct, jit, errs = sys.argv[13], int(sys.argv[14]), int(sys.argv[15])
 cpu = lambda a, b: (b - a) / hz / span            # CPU seconds per second
 us = lambda a, b: cpu(a, b) / rps * 1e6           # microseconds per request
 print(f"{name:8} {rps:9.0f} req/s | proxy {cpu(p0,p1)*100:4.0f}% CPU, {us(p0,p1):5.1f} us/req "
       f"(user {us(u0,u1):4.1f}, system {us(p0,p1)-us(u0,u1):4.1f}) | backends {us(n0,n1):4.1f} us/req | wrk {us(w0,w1):4.1f} us/req | {pct}"
-      + (f" | JIT {jit} ms" if name != "haproxy" else ""))
+      + (f" | JIT {jit} ms" if name != "haproxy" else "") + f" | errors {errs}")
 PY
 }
