@@ -13,12 +13,10 @@ rounds="${1:-3}"; secs="${2:-8}"; conns="${3:-64}"; [ "$scenario" = slow ] && co
 # shellcheck source=lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 java="${JAVA:-$(ls -d /usr/lib/jvm/*/bin/java | sort -V | tail -1)}"
-# The launcher's default flags (it runs the jar copies directly, not through ./sluice), with
-# the two it adds by JDK version (see ./sluice).
-jvm_opts="$(sed -e 's/#.*//' "$root/sluice-jvm.options" | tr -s ' \n' '  ')"
-major="$("$java" -XshowSettings:properties -version 2>&1 | awk -F'= ' '/java.specification.version/ {print $2; exit}')"
-[ "${major%%.*}" -ge 22 ] && jvm_opts+=" --enable-native-access=ALL-UNNAMED"
-[ "${major%%.*}" -ge 24 ] && jvm_opts+=" --sun-misc-unsafe-memory-access=allow"
+# The launcher's flags (it runs the jar copies directly, not through ./sluice).
+# shellcheck source=../sluice-jvm.sh
+. "$root/sluice-jvm.sh"
+jvm_opts="$(sluice_default_flags) $(version_flags "$(java_major "$java")")"
 
 start_jar() { # jar io-threads extra-args jvm-flags
   # shellcheck disable=SC2086

@@ -75,6 +75,8 @@ jit_ns() {
     case "$(cat "$t/comm" 2>/dev/null)" in "C1 Compi"*|"C2 Compi"*) n=$((n + $(cut -d' ' -f1 "$t/schedstat" 2>/dev/null || echo 0)));; esac
   done; echo "$n"
 }
+# Failed requests in a wrk output file: non-2xx answers and socket errors.
+wrk_errors() { awk '/Non-2xx/ {e+=$NF} /Socket errors/ {gsub(",",""); e+=$4+$6+$8+$10} END {print e+0}' "$1"; }
 ticks() { local t=0 p; for p in "$@"; do [ -r "/proc/$p/stat" ] && t=$((t + $(awk '{print $14+$15}' "/proc/$p/stat"))); done; echo "$t"; }
 uticks() { awk '{print $14}' "/proc/$1/stat"; }
 hz="$(getconf CLK_TCK)"
@@ -119,8 +121,7 @@ measure() { # name pid url
   pct="$(grep -o 'p50=[0-9.]*ms.*p99=[0-9.]*ms' "$work/wrk.out" | sed 's/p90.*p98=[0-9.]*ms //')"
   # SLUICE_BENCH_TAIL=1: every percentile wrk's script printed, up to the maximum.
   [ -n "${SLUICE_BENCH_TAIL:-}" ] && pct="$(grep -o 'p50=.*max=[0-9.]*ms' "$work/wrk.out")"
-  # Failed requests as run.sh counts them: non-2xx answers and wrk's socket errors.
-  errs="$(awk '/Non-2xx/ {e+=$NF} /Socket errors/ {gsub(",",""); e+=$4+$6+$8+$10} END {print e+0}' "$work/wrk.out")"
+  errs="$(wrk_errors "$work/wrk.out")"
   python3 - "$name" "$rps" "$hz" "$span" "$p0" "$p1" "$u0" "$u1" "$n0" "$n1" "$w0" "$w1" "$pct" "$jit" "$errs" <<'PY'
 import sys
 name, rps, hz, span = sys.argv[1], float(sys.argv[2]), float(sys.argv[3]), float(sys.argv[4])

@@ -14,13 +14,11 @@ rounds="${1:-3}"; secs="${2:-10}"
 # One wrk run -> "rps p50ms p99ms errors"
 load() { # url conns
   "${load_side[@]}" wrk -t1 -c"$2" -d"${secs}s" --latency -H 'Sluice-Revision: default/'"$scenario" "$1" > "$work/wrk.out" 2>&1 || true
-  awk '
+  echo "$(awk '
     function ms(v) { if (v ~ /us$/) return v/1000; if (v ~ /ms$/) return v+0; if (v ~ /s$/) return v*1000; return v }
     /Requests\/sec/ { rps=$2 }
     /^ +50%/ { p50=ms($2) } /^ +99%/ { p99=ms($2) }
-    /Non-2xx/ { err+=$NF }
-    /Socket errors/ { gsub(",",""); err+=$4+$6+$8+$10 }
-    END { printf "%.0f %.3f %.3f %d\n", rps, p50, p99, err+0 }' "$work/wrk.out"
+    END { printf "%.0f %.3f %.3f", rps, p50, p99 }' "$work/wrk.out") $(wrk_errors "$work/wrk.out")"
 }
 
 

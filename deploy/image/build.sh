@@ -8,17 +8,16 @@
 # With registry access, skip 1: mvn -pl sluice-server jib:buildTar (base eclipse-temurin:25-jre).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+root="$PWD"; . ./sluice-jvm.sh   # java_major, unsafe_flag
 JDK=$(ls -d /usr/lib/jvm/*/ 2>/dev/null | while read -r d; do
-        [ -x "$d/bin/jlink" ] && echo "$("$d/bin/java" -XshowSettings:properties -version 2>&1 \
-          | awk -F= '/java.specification.version/{gsub(/ /,"",$2);print $2}') $d"; done | sort -n | tail -1 | cut -d' ' -f2)
+        [ -x "$d/bin/jlink" ] && echo "$(java_major "$d/bin/java") $d"; done | sort -n | tail -1 | cut -d' ' -f2)
 BASE=target/sluice-base.tar
 mkdir -p target
 python3 deploy/image/base-image.py "${JDK%/}" "$BASE"
 mvn -B -ntp -q -pl sluice-server -am install -DskipTests -Djcstress.skip=true
-# --sun-misc-unsafe-memory-access exists from Java 23 (and is needed from 25); an older
-# runtime refuses it, so it gets a flag that changes nothing there instead.
-MAJOR=$("${JDK%/}/bin/java" -XshowSettings:properties -version 2>&1 | awk -F= '/java.specification.version/{gsub(/ /,"",$2);print $2}')
-UNSAFE=--sun-misc-unsafe-memory-access=allow; [ "${MAJOR%%.*}" -ge 24 ] || UNSAFE=-Dio.netty.noUnsafe=false
+# The image's runtime gets unsafe_flag; one older than 24 gets a flag that changes nothing
+# there instead (jib's jvmFlag cannot be empty).
+UNSAFE="$(unsafe_flag "$(java_major "${JDK%/}/bin/java")")"; UNSAFE="${UNSAFE:--Dio.netty.noUnsafe=false}"
 mvn -B -ntp -q -pl sluice-server jib:buildTar -Dsluice.image.base="tar://$PWD/$BASE" -Dsluice.image.unsafe="$UNSAFE" -Djib.console=plain
 IMAGE=sluice-server/target/sluice-image.tar
 echo "image: $IMAGE ($(du -h "$IMAGE" | cut -f1))"
