@@ -4,8 +4,6 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.util.AsciiString;
 import java.nio.charset.StandardCharsets;
-import java.util.Arrays;
-import java.util.List;
 
 /**
  * Turns the bytes a pod sends on one connection into the bytes its client gets, parsing only
@@ -90,14 +88,11 @@ final class ResponseFramer {
     private static final AsciiString CHUNKED = AsciiString.cached("chunked");
     private static final AsciiString CLOSE_TOKEN = AsciiString.cached("close");
     private static final AsciiString KEEP_ALIVE_TOKEN = AsciiString.cached("keep-alive");
-    private static final List<AsciiString> HOP_BY_HOP = ForwardingHeaders.HOP_BY_HOP;
 
-    // Line kinds (pass 1), by which pass 2 keeps or drops each header line.
-    private static final int KEEP = 0;
-    private static final int DROP = 1;
-    private static final int LENGTH_LINE = 2;
-    private static final int CODING_LINE = 3;
-    private static final int UPGRADE_LINE = 4;
+    // Line kinds beyond HeadLines' KEEP and DROP (pass 1), by which pass 2 writes or skips each header line.
+    private static final int LENGTH_LINE = HeadLines.FIRST_FREE;
+    private static final int CODING_LINE = HeadLines.FIRST_FREE + 1;
+    private static final int UPGRADE_LINE = HeadLines.FIRST_FREE + 2;
 
     private State state = State.IDLE;
     private boolean headRequest;
@@ -114,16 +109,7 @@ final class ResponseFramer {
     private ByteBuf pending;
     private ByteBuf out;
 
-    /** Per header line: start, colon, end (exclusive, before CR LF), kind. Reused across responses. */
-    private int[] lines = new int[4 * 16];
-    private int lineCount;
-    /** Header names listed in Connection: start and length pairs. */
-    private int[] named = new int[8];
-    private int namedCount;
-    /** One header's list elements (start, length pairs), see {@link #splitList}. */
-    private int[] tokens = new int[8];
-    /** The head being parsed, copied out of the read buffer. */
-    private byte[] scratch = new byte[512];
+    private final HeadLines head = new HeadLines();
 
     /**
      * Expects the response to a request that is being sent: resets the state and says what
@@ -225,7 +211,7 @@ final class ResponseFramer {
                         stash(src, alloc, sink);
                         return;
                     }
-                    long size = chunkSize(src, src.readerIndex(), lf);
+                    long size = HeadLines.chunkSize(src, src.readerIndex(), lf);
                     if (size < 0) {
                         malformed(sink, "invalid chunk size");
                         return;
@@ -249,22 +235,17 @@ final class ResponseFramer {
                     state = State.CHUNK_END;
                 }
                 case CHUNK_END -> {
-                    int r = src.readerIndex();
-                    int avail = src.readableBytes();
-                    int len;
-                    if (avail >= 1 && src.getByte(r) == '\n') {
-                        len = 1;
-                    } else if (avail >= 2 && src.getByte(r) == '\r' && src.getByte(r + 1) == '\n') {
-                        len = 2;
-                    } else if (avail < 2 && (avail == 0 || src.getByte(r) == '\r')) {
+                    int len = HeadLines.chunkEnd(src);
+                    if (len == 0) {
                         stash(src, alloc, sink);
                         return;
-                    } else {
+                    }
+                    if (len < 0) {
                         malformed(sink, "chunk data not followed by CRLF");
                         return;
                     }
                     if (!dechunk) {
-                        emit(src, r, len, alloc, sink);
+                        emit(src, src.readerIndex(), len, alloc, sink);
                     }
                     src.skipBytes(len);
                     state = State.CHUNK_SIZE;
@@ -386,78 +367,23 @@ final class ResponseFramer {
 
     // ------------------------------------------------------------------ the head
 
-    /**
-     * Finds the head's end and records its lines. Returns the index after the empty line that
-     * ends it, -1 if more bytes are needed, -2 if it was reported malformed.
-     */
+    /** Finds the head's end: the index after its empty line, -1 if more bytes are needed, -2 if malformed (reported). */
     private int scanHead(ByteBuf b, Sink sink) {
-        int w = b.writerIndex();
-        // Tolerate empty lines before the status line (robustness, as Netty's decoder did).
-        int start = b.readerIndex();
-        while (start < w && (b.getByte(start) == '\r' || b.getByte(start) == '\n')) {
-            start++;
+        int end = head.scan(b, MAX_HEAD, MAX_STATUS_LINE, "response", "status line");
+        if (end == -2) {
+            malformed(sink, head.error());
         }
-        b.readerIndex(start);
-        lineCount = 0;
-        int limit = Math.min(w, start + MAX_HEAD);
-        int pos = start;
-        while (true) {
-            int lf = pos < limit ? b.indexOf(pos, limit, (byte) '\n') : -1;
-            if (lf < 0) {
-                if (w - start >= MAX_HEAD) {
-                    malformed(sink, "response head over " + MAX_HEAD + " bytes");
-                    return -2;
-                }
-                if (lineCount == 0 && w - start > MAX_STATUS_LINE) {
-                    malformed(sink, "status line over " + MAX_STATUS_LINE + " bytes");
-                    return -2;
-                }
-                return -1;
-            }
-            int end = lf > pos && b.getByte(lf - 1) == '\r' ? lf - 1 : lf;
-            if (end == pos) {
-                return lf + 1;
-            }
-            if (lineCount == 0 && end - pos > MAX_STATUS_LINE) {
-                malformed(sink, "status line over " + MAX_STATUS_LINE + " bytes");
-                return -2;
-            }
-            addLine(pos, end);
-            pos = lf + 1;
-        }
-    }
-
-    private void addLine(int start, int end) {
-        int i = lineCount * 4;
-        if (i + 4 > lines.length) {
-            lines = Arrays.copyOf(lines, lines.length * 2);
-        }
-        lines[i] = start;
-        lines[i + 1] = -1;
-        lines[i + 2] = end;
-        lines[i + 3] = KEEP;
-        lineCount++;
+        return end;
     }
 
     /** Parses a complete head ending at {@code end}; false when the loop must stop. */
     private boolean head(ByteBuf in, int end, ByteBufAllocator alloc, Sink sink) {
-        // Parse a copy: per-byte access to a ByteBuf checks bounds and the reference count on
-        // every call (most of the framer's time before this copy); one getBytes does not.
-        int base = in.readerIndex();
-        int headLen = end - base;
-        if (scratch.length < headLen) {
-            scratch = new byte[Math.max(headLen, scratch.length * 2)];
-        }
-        byte[] b = scratch;
-        in.getBytes(base, b, 0, headLen);
-        for (int li = 0; li < lineCount; li++) {
-            lines[li * 4] -= base;
-            lines[li * 4 + 2] -= base;
-        }
-        int s = lines[0];
-        int e = lines[2];
+        int headLen = head.copy(in, end);
+        byte[] b = head.bytes();
+        int s = head.start(0);
+        int e = head.end(0);
         // "HTTP/1.x NNN[ reason]"
-        if (e - s < 12 || !startsWith(b, s, "HTTP/1.") || (b[s + 7] != '0' && b[s + 7] != '1')
+        if (e - s < 12 || !HeadLines.startsWith(b, s, "HTTP/1.") || (b[s + 7] != '0' && b[s + 7] != '1')
                 || b[s + 8] != ' ' || (e - s > 12 && b[s + 12] != ' ')) {
             malformed(sink, "not an HTTP/1.x status line");
             return false;
@@ -476,8 +402,12 @@ final class ResponseFramer {
             malformed(sink, "status code " + status + " is outside 100-599");
             return false;
         }
-        if (!validText(b, s + 12, e)) {
+        if (!HeadLines.validText(b, s + 12, e)) {
             malformed(sink, "control character in the reason phrase");
+            return false;
+        }
+        if (!head.checkHeaders()) {
+            malformed(sink, head.error());
             return false;
         }
 
@@ -489,93 +419,44 @@ final class ResponseFramer {
         boolean close = false;
         boolean keepAlive = false;
         int upgradeLine = -1;
-        namedCount = 0;
-        for (int li = 1; li < lineCount; li++) {
-            int ls = lines[li * 4];
-            int le = lines[li * 4 + 2];
-            byte first = b[ls];
-            if (first == ' ' || first == '\t') {
-                malformed(sink, "obsolete line folding in the headers");
-                return false;
-            }
-            int colon = indexOf(b, ls, le, (byte) ':');
-            if (colon <= ls) {
-                malformed(sink, colon < 0 ? "a header line without a colon" : "a header with an empty name");
-                return false;
-            }
-            for (int i = ls; i < colon; i++) {
-                if (!isTokenChar(b[i])) {
-                    malformed(sink, "header name with a character that is not allowed (whitespace before the colon?)");
-                    return false;
-                }
-            }
-            int vs = colon + 1;
-            int ve = le;
-            while (vs < ve && isOws(b[vs])) {
-                vs++;
-            }
-            while (ve > vs && isOws(b[ve - 1])) {
-                ve--;
-            }
-            if (!validText(b, vs, ve)) {
-                malformed(sink, "control character in a header value");
-                return false;
-            }
-            lines[li * 4 + 1] = colon;
-            int nameLen = colon - ls;
-            int kind = KEEP;
-            if (equalsIgnoreCase(b, ls, nameLen, CONTENT_LENGTH)) {
-                long v = contentLength(b, vs, ve);
+        for (int li = 1, n = head.count(); li < n; li++) {
+            int kind = HeadLines.KEEP;
+            if (head.nameIs(li, CONTENT_LENGTH)) {
+                long v = head.contentLength(li);
                 if (v == -1 || v == -2 || length >= 0 && v != length) {
                     malformed(sink, v == -1 ? "Content-Length is not a number" : "Content-Length values disagree");
                     return false;
                 }
                 length = v;
                 kind = LENGTH_LINE;
-            } else if (equalsIgnoreCase(b, ls, nameLen, TRANSFER_ENCODING)) {
+            } else if (head.nameIs(li, TRANSFER_ENCODING)) {
                 coding = true;
                 kind = CODING_LINE;
                 // The last coding of the last Transfer-Encoding line decides the framing.
-                for (int t = 0, n = splitList(b, vs, ve); t < n; t++) {
-                    chunkedLast = equalsIgnoreCase(b, tokens[t * 2], tokens[t * 2 + 1], CHUNKED);
+                for (int t = 0, nt = head.splitList(li); t < nt; t++) {
+                    chunkedLast = head.tokenIs(t, CHUNKED);
                     onlyChunked &= chunkedLast;
                 }
-            } else if (equalsIgnoreCase(b, ls, nameLen, CONNECTION)) {
-                kind = DROP;
-                for (int t = 0, n = splitList(b, vs, ve); t < n; t++) {
-                    int ts = tokens[t * 2];
-                    int tl = tokens[t * 2 + 1];
-                    if (equalsIgnoreCase(b, ts, tl, CLOSE_TOKEN)) {
+            } else if (head.nameIs(li, CONNECTION)) {
+                kind = HeadLines.DROP;
+                for (int t = 0, nt = head.splitList(li); t < nt; t++) {
+                    if (head.tokenIs(t, CLOSE_TOKEN)) {
                         close = true;
-                    } else if (equalsIgnoreCase(b, ts, tl, KEEP_ALIVE_TOKEN)) {
+                    } else if (head.tokenIs(t, KEEP_ALIVE_TOKEN)) {
                         keepAlive = true;
                     } else {
-                        addNamed(ts, tl);
+                        head.addNamed(t);
                     }
                 }
-            } else if (equalsIgnoreCase(b, ls, nameLen, UPGRADE_NAME)) {
+            } else if (head.nameIs(li, UPGRADE_NAME)) {
                 kind = UPGRADE_LINE;
                 upgradeLine = li;
-            } else {
-                for (int h = 0, n = HOP_BY_HOP.size(); h < n; h++) {
-                    if (equalsIgnoreCase(b, ls, nameLen, HOP_BY_HOP.get(h))) {
-                        kind = DROP;
-                        break;
-                    }
-                }
+            } else if (head.isHopByHop(li)) {
+                kind = HeadLines.DROP;
             }
-            lines[li * 4 + 3] = kind;
+            head.kind(li, kind);
         }
-        for (int k = 0; k < namedCount; k++) {
-            int ns = named[k * 2];
-            int nl = named[k * 2 + 1];
-            for (int li = 1; li < lineCount; li++) {
-                if (lines[li * 4 + 3] == KEEP && lines[li * 4 + 1] - lines[li * 4] == nl
-                        && regionEqualsIgnoreCase(b, lines[li * 4], ns, nl)) {
-                    lines[li * 4 + 3] = DROP;
-                }
-            }
-        }
+        head.dropNamed();
 
         boolean informational = status < 200;
         dechunk = false;
@@ -585,7 +466,7 @@ final class ResponseFramer {
                 malformed(sink, "101 Switching Protocols to a request that asked for no upgrade");
                 return false;
             }
-            writeHead(b, headLen, alloc, HeadEnd.UPGRADE, upgradeLine, 0);
+            writeHead(headLen, alloc, HeadEnd.UPGRADE, upgradeLine, 0);
             in.readerIndex(end);
             flushOut(sink);
             state = State.TUNNEL;
@@ -594,7 +475,7 @@ final class ResponseFramer {
         }
         if (informational) {
             if (clientHttp11) { // RFC 9110 §15.2: no 1xx to an HTTP/1.0 client
-                writeHead(b, headLen, alloc, HeadEnd.AS_IS, -1, 0);
+                writeHead(headLen, alloc, HeadEnd.AS_IS, -1, 0);
             }
             in.readerIndex(end);
             return true; // the final response follows
@@ -626,7 +507,7 @@ final class ResponseFramer {
             return false; // the sink gave up on the exchange meanwhile
         }
         int inline = next == State.LENGTH ? (int) Math.min(Math.min(remaining, COPY_MAX), in.writerIndex() - end) : 0;
-        writeHead(b, headLen, alloc, clientMustClose ? HeadEnd.CLOSE : http11 ? HeadEnd.AS_IS : HeadEnd.KEEP_ALIVE, -1,
+        writeHead(headLen, alloc, clientMustClose ? HeadEnd.CLOSE : http11 ? HeadEnd.AS_IS : HeadEnd.KEEP_ALIVE, -1,
                 inline);
         in.readerIndex(end);
         if (next == State.IDLE) {
@@ -646,34 +527,28 @@ final class ResponseFramer {
      * tunnel needs them (the pod's Upgrade value, else the one asked for). {@code room}: body
      * bytes that will follow in the same buffer.
      */
-    private void writeHead(byte[] b, int headLen, ByteBufAllocator alloc, HeadEnd how, int upgradeLine, int room) {
+    private void writeHead(int headLen, ByteBufAllocator alloc, HeadEnd how, int upgradeLine, int room) {
+        byte[] b = head.bytes();
         ByteBuf o = out;
         if (o == null) {
             o = alloc.buffer(headLen + 64 + room);
             out = o;
         }
-        o.writeBytes(b, lines[0], lines[2] - lines[0]).writeBytes(CRLF);
-        for (int li = 1; li < lineCount; li++) {
-            int k = lines[li * 4 + 3];
-            if (k == DROP || k == UPGRADE_LINE || k == LENGTH_LINE && dropLengthLine || k == CODING_LINE && dechunk) {
+        o.writeBytes(b, head.start(0), head.end(0) - head.start(0)).writeBytes(CRLF);
+        for (int li = 1, n = head.count(); li < n; li++) {
+            int k = head.kind(li);
+            if (k == HeadLines.DROP || k == UPGRADE_LINE || k == LENGTH_LINE && dropLengthLine
+                    || k == CODING_LINE && dechunk) {
                 continue;
             }
-            int ls = lines[li * 4];
-            o.writeBytes(b, ls, lines[li * 4 + 2] - ls).writeBytes(CRLF);
+            int ls = head.start(li);
+            o.writeBytes(b, ls, head.end(li) - ls).writeBytes(CRLF);
         }
         switch (how) {
             case UPGRADE -> {
                 o.writeBytes(UPGRADE);
                 if (upgradeLine >= 0) {
-                    int vs = lines[upgradeLine * 4 + 1] + 1;
-                    int ve = lines[upgradeLine * 4 + 2];
-                    while (vs < ve && isOws(b[vs])) {
-                        vs++;
-                    }
-                    while (ve > vs && isOws(b[ve - 1])) {
-                        ve--;
-                    }
-                    o.writeBytes(b, vs, ve - vs);
+                    o.writeBytes(b, head.valueStart(upgradeLine), head.valueEnd(upgradeLine) - head.valueStart(upgradeLine));
                 } else {
                     o.writeBytes(upgradeAsked);
                 }
@@ -687,204 +562,14 @@ final class ResponseFramer {
         o.writeBytes(CRLF);
     }
 
-    /**
-     * Splits a comma-separated list in b[from, to) into {@link #tokens} (start, length pairs,
-     * optional whitespace trimmed, empty elements skipped); returns how many.
-     */
-    private int splitList(byte[] b, int from, int to) {
-        int n = 0;
-        for (int ts = from; ts <= to; ) {
-            int comma = indexOf(b, ts, to, (byte) ',');
-            int te = comma < 0 ? to : comma;
-            int s0 = ts;
-            while (s0 < te && isOws(b[s0])) {
-                s0++;
-            }
-            int e0 = te;
-            while (e0 > s0 && isOws(b[e0 - 1])) {
-                e0--;
-            }
-            if (e0 > s0) {
-                if (n * 2 + 2 > tokens.length) {
-                    tokens = Arrays.copyOf(tokens, tokens.length * 2);
-                }
-                tokens[n * 2] = s0;
-                tokens[n * 2 + 1] = e0 - s0;
-                n++;
-            }
-            ts = te + 1;
-        }
-        return n;
-    }
-
-    private void addNamed(int start, int len) {
-        if (namedCount * 2 + 2 > named.length) {
-            named = Arrays.copyOf(named, named.length * 2);
-        }
-        named[namedCount * 2] = start;
-        named[namedCount * 2 + 1] = len;
-        namedCount++;
-    }
-
     // ------------------------------------------------------------------ chunks
 
     /** The LF ending the line at the reader index, -1 if not here yet, -2 if over {@code max} (reported). */
     private int findLine(ByteBuf b, int max, String what, Sink sink) {
-        int r = b.readerIndex();
-        int w = b.writerIndex();
-        int lf = b.indexOf(r, Math.min(w, r + Math.max(max, 0)), (byte) '\n');
-        if (lf < 0 && w - r >= max) {
+        int lf = HeadLines.findLine(b, max);
+        if (lf == -2) {
             malformed(sink, what + " over its limit");
-            return -2;
         }
         return lf;
-    }
-
-    /** chunk-size [ chunk-ext ] CRLF: the size, or -1 if it is not hexadecimal or too large. */
-    private static long chunkSize(ByteBuf b, int start, int lf) {
-        long size = 0;
-        int digits = 0;
-        int i = start;
-        for (; i < lf; i++) {
-            int c = b.getByte(i);
-            int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10
-                    : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
-            if (d < 0) {
-                break;
-            }
-            if (++digits > 15) {
-                return -1;
-            }
-            size = size * 16 + d;
-        }
-        if (digits == 0) {
-            return -1;
-        }
-        // What follows the digits: optional whitespace, then an extension, or the line's end.
-        while (i < lf && isOws(b.getByte(i))) {
-            i++;
-        }
-        if (i < lf && b.getByte(i) != ';' && !(b.getByte(i) == '\r' && i == lf - 1)) {
-            return -1;
-        }
-        for (; i < lf; i++) {
-            byte c = b.getByte(i);
-            if (c == '\r' && i != lf - 1 || c == 0) {
-                return -1;
-            }
-        }
-        return size;
-    }
-
-    // ------------------------------------------------------------------ bytes
-
-    /** "42", or a list of identical values "42, 42" (RFC 9110 §8.6); -1 not a number, -2 values differ. */
-    private static long contentLength(byte[] b, int vs, int ve) {
-        long value = -1;
-        long cur = -1;
-        int digits = 0;
-        for (int i = vs; i <= ve; i++) {
-            int c = i == ve ? ',' : b[i];
-            if (c >= '0' && c <= '9') {
-                if (++digits > 18) {
-                    return -1;
-                }
-                cur = (cur < 0 ? 0 : cur * 10) + (c - '0');
-            } else if (c == ',') {
-                if (cur < 0) {
-                    return -1;
-                }
-                if (value >= 0 && value != cur) {
-                    return -2;
-                }
-                value = cur;
-                cur = -1;
-                digits = 0;
-            } else if (c != ' ' && c != '\t' || cur >= 0 && i + 1 < ve && isDigit(b[i + 1])) {
-                return -1;
-            }
-        }
-        return value;
-    }
-
-    private static int indexOf(byte[] b, int from, int to, byte value) {
-        for (int i = from; i < to; i++) {
-            if (b[i] == value) {
-                return i;
-            }
-        }
-        return -1;
-    }
-
-    private static boolean isDigit(byte c) {
-        return c >= '0' && c <= '9';
-    }
-
-    private static boolean isOws(byte c) {
-        return c == ' ' || c == '\t';
-    }
-
-    /** field-value and reason-phrase bytes: HTAB, SP, VCHAR, obs-text. */
-    private static boolean validText(byte[] b, int from, int to) {
-        for (int i = from; i < to; i++) {
-            int c = b[i] & 0xff;
-            if (c < 0x20 && c != '\t' || c == 0x7f) {
-                return false;
-            }
-        }
-        return true;
-    }
-
-    private static boolean isTokenChar(byte c) {
-        if (c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9') {
-            return true;
-        }
-        return switch (c) {
-            case '!', '#', '$', '%', '&', '\'', '*', '+', '-', '.', '^', '_', '`', '|', '~' -> true;
-            default -> false;
-        };
-    }
-
-    private static boolean startsWith(byte[] b, int at, String s) {
-        for (int i = 0; i < s.length(); i++) {
-            if (b[at + i] != s.charAt(i)) {
-                return false;
-            }
-        }
-        return true;
-    }
-
-    /** Whether b[start, start + len) is {@code lower} in any case ({@code lower} is lower-case ASCII). */
-    private static boolean equalsIgnoreCase(byte[] b, int start, int len, AsciiString lower) {
-        if (len != lower.length()) {
-            return false;
-        }
-        for (int i = 0; i < len; i++) {
-            int c = b[start + i];
-            if (c >= 'A' && c <= 'Z') {
-                c += 32;
-            }
-            if (c != lower.byteAt(i)) {
-                return false;
-            }
-        }
-        return true;
-    }
-
-    private static boolean regionEqualsIgnoreCase(byte[] b, int a, int c, int len) {
-        for (int i = 0; i < len; i++) {
-            int x = b[a + i];
-            int y = b[c + i];
-            if (x >= 'A' && x <= 'Z') {
-                x += 32;
-            }
-            if (y >= 'A' && y <= 'Z') {
-                y += 32;
-            }
-            if (x != y) {
-                return false;
-            }
-        }
-        return true;
     }
 }

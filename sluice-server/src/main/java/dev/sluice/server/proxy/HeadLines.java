@@ -1,0 +1,478 @@
+package dev.sluice.server.proxy;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.util.AsciiString;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * The lines of one HTTP/1.x head, a request's or a response's, found in the read buffer and
+ * parsed on a copy: where each line starts and ends, each header's colon and trimmed value, and
+ * whether the header lines are well formed (RFC 9112 §5). Both framers ({@link RequestFramer},
+ * {@link ResponseFramer}) use it, and its byte-level helpers, so the two directions accept and
+ * refuse the same header syntax.
+ *
+ * <h2>Implementation notes</h2>
+ * One per framer, so per connection, and used only on that connection's event loop: no
+ * synchronisation. The arrays are reused across messages and grow only for a head with more
+ * lines than any before. The head is parsed on a copy ({@link #copy}): per-byte access to a
+ * {@code ByteBuf} checks bounds and the reference count on every call (most of the response
+ * framer's time before the copy); one {@code getBytes} does not.
+ */
+final class HeadLines {
+
+    /** Line kinds a framer gives header lines; each framer adds its own from {@link #FIRST_FREE}. */
+    static final int KEEP = 0;
+    static final int DROP = 1;
+    static final int FIRST_FREE = 2;
+
+    private static final int START = 0;
+    private static final int COLON = 1;
+    private static final int END = 2;
+    private static final int KIND = 3;
+    private static final int VALUE_START = 4;
+    private static final int VALUE_END = 5;
+    private static final int WIDTH = 6;
+
+    private static final List<AsciiString> HOP_BY_HOP = ForwardingHeaders.HOP_BY_HOP;
+
+    /** Per line: start, colon, end (exclusive, before CR LF), kind, value start, value end. */
+    private int[] lines = new int[WIDTH * 16];
+    private int count;
+    /** Header names a Connection header listed: start and length pairs. */
+    private int[] named = new int[8];
+    private int namedCount;
+    /** One list's elements (start, length pairs), see {@link #splitList}. */
+    private int[] tokens = new int[8];
+    /** The head, copied out of the read buffer. */
+    private byte[] b = new byte[512];
+    private String error;
+    private boolean firstLineTooLong;
+
+    /** The copied head's bytes (valid after {@link #copy}). */
+    byte[] bytes() {
+        return b;
+    }
+
+    /** Lines found, the first (request or status) line included. */
+    int count() {
+        return count;
+    }
+
+    int start(int line) {
+        return lines[line * WIDTH + START];
+    }
+
+    int end(int line) {
+        return lines[line * WIDTH + END];
+    }
+
+    int colon(int line) {
+        return lines[line * WIDTH + COLON];
+    }
+
+    int nameLength(int line) {
+        return colon(line) - start(line);
+    }
+
+    int valueStart(int line) {
+        return lines[line * WIDTH + VALUE_START];
+    }
+
+    int valueEnd(int line) {
+        return lines[line * WIDTH + VALUE_END];
+    }
+
+    int kind(int line) {
+        return lines[line * WIDTH + KIND];
+    }
+
+    void kind(int line, int kind) {
+        lines[line * WIDTH + KIND] = kind;
+    }
+
+    /** Why {@link #scan} or {@link #checkHeaders} refused the head. */
+    String error() {
+        return error;
+    }
+
+    /**
+     * Finds the end of the head that starts at {@code buf}'s reader index (after any empty
+     * lines, which are skipped, RFC 9112 §2.2) and records its lines. Returns the index after
+     * the empty line that ends it; -1 if more bytes are needed; -2 if the head, or its first
+     * line, is over its limit ({@link #error} says which: {@code what} names the message,
+     * {@code firstLine} its first line).
+     */
+    int scan(ByteBuf buf, int maxHead, int maxFirstLine, String what, String firstLine) {
+        int w = buf.writerIndex();
+        int start = buf.readerIndex();
+        while (start < w && (buf.getByte(start) == '\r' || buf.getByte(start) == '\n')) {
+            start++;
+        }
+        buf.readerIndex(start);
+        count = 0;
+        int limit = Math.min(w, start + maxHead);
+        int pos = start;
+        while (true) {
+            int lf = pos < limit ? buf.indexOf(pos, limit, (byte) '\n') : -1;
+            if (lf < 0) {
+                if (w - start >= maxHead) {
+                    return tooLong(what + " head over " + maxHead + " bytes", false);
+                }
+                if (count == 0 && w - start > maxFirstLine) {
+                    return tooLong(firstLine + " over " + maxFirstLine + " bytes", true);
+                }
+                return -1;
+            }
+            int end = lf > pos && buf.getByte(lf - 1) == '\r' ? lf - 1 : lf;
+            if (end == pos && count > 0) {
+                return lf + 1;
+            }
+            if (count == 0 && end - pos > maxFirstLine) {
+                return tooLong(firstLine + " over " + maxFirstLine + " bytes", true);
+            }
+            add(pos, end);
+            pos = lf + 1;
+        }
+    }
+
+    /** True if {@link #scan}'s last -2 was for the first line (not the whole head). */
+    boolean firstLineTooLong() {
+        return firstLineTooLong;
+    }
+
+    private int tooLong(String why, boolean firstLine) {
+        error = why;
+        firstLineTooLong = firstLine;
+        return -2;
+    }
+
+    private void add(int start, int end) {
+        int i = count * WIDTH;
+        if (i + WIDTH > lines.length) {
+            lines = Arrays.copyOf(lines, lines.length * 2);
+        }
+        lines[i + START] = start;
+        lines[i + COLON] = -1;
+        lines[i + END] = end;
+        lines[i + KIND] = KEEP;
+        count++;
+    }
+
+    /**
+     * Copies the head from {@code in}'s reader index to {@code end} into {@link #bytes()}, the
+     * line positions with it; returns its length.
+     */
+    int copy(ByteBuf in, int end) {
+        int base = in.readerIndex();
+        int len = end - base;
+        if (b.length < len) {
+            b = new byte[Math.max(len, b.length * 2)];
+        }
+        in.getBytes(base, b, 0, len);
+        for (int li = 0; li < count; li++) {
+            lines[li * WIDTH + START] -= base;
+            lines[li * WIDTH + END] -= base;
+        }
+        return len;
+    }
+
+    /**
+     * Checks every header line (all but the first) and finds its colon and its value, optional
+     * whitespace trimmed. Returns false, with {@link #error}, for obsolete line folding, a
+     * line without a colon, an empty name, a name that is not a token (which covers whitespace
+     * before the colon) or a control character in a value.
+     */
+    boolean checkHeaders() {
+        namedCount = 0;
+        for (int li = 1; li < count; li++) {
+            int ls = start(li);
+            int le = end(li);
+            if (b[ls] == ' ' || b[ls] == '\t') {
+                return refuse("obsolete line folding in the headers");
+            }
+            int colon = indexOf(b, ls, le, (byte) ':');
+            if (colon <= ls) {
+                return refuse(colon < 0 ? "a header line without a colon" : "a header with an empty name");
+            }
+            for (int i = ls; i < colon; i++) {
+                if (!isTokenChar(b[i])) {
+                    return refuse("header name with a character that is not allowed (whitespace before the colon?)");
+                }
+            }
+            int vs = colon + 1;
+            int ve = le;
+            while (vs < ve && isOws(b[vs])) {
+                vs++;
+            }
+            while (ve > vs && isOws(b[ve - 1])) {
+                ve--;
+            }
+            if (!validText(b, vs, ve)) {
+                return refuse("control character in a header value");
+            }
+            int i = li * WIDTH;
+            lines[i + COLON] = colon;
+            lines[i + VALUE_START] = vs;
+            lines[i + VALUE_END] = ve;
+        }
+        return true;
+    }
+
+    private boolean refuse(String why) {
+        error = why;
+        return false;
+    }
+
+    /** Whether header line {@code line}'s name is {@code lower} (lower-case ASCII) in any case. */
+    boolean nameIs(int line, AsciiString lower) {
+        return equalsIgnoreCase(b, start(line), nameLength(line), lower);
+    }
+
+    /** Whether header line {@code line} is one of the fixed hop-by-hop headers. */
+    boolean isHopByHop(int line) {
+        for (int h = 0, n = HOP_BY_HOP.size(); h < n; h++) {
+            if (nameIs(line, HOP_BY_HOP.get(h))) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * Splits header line {@code line}'s value, a comma-separated list, into {@link #token}
+     * pairs (optional whitespace trimmed, empty elements skipped); returns how many.
+     */
+    int splitList(int line) {
+        int from = valueStart(line);
+        int to = valueEnd(line);
+        int n = 0;
+        for (int ts = from; ts <= to; ) {
+            int comma = indexOf(b, ts, to, (byte) ',');
+            int te = comma < 0 ? to : comma;
+            int s0 = ts;
+            while (s0 < te && isOws(b[s0])) {
+                s0++;
+            }
+            int e0 = te;
+            while (e0 > s0 && isOws(b[e0 - 1])) {
+                e0--;
+            }
+            if (e0 > s0) {
+                if (n * 2 + 2 > tokens.length) {
+                    tokens = Arrays.copyOf(tokens, tokens.length * 2);
+                }
+                tokens[n * 2] = s0;
+                tokens[n * 2 + 1] = e0 - s0;
+                n++;
+            }
+            ts = te + 1;
+        }
+        return n;
+    }
+
+    /** Whether list element {@code t} of the last {@link #splitList} is {@code lower} in any case. */
+    boolean tokenIs(int t, AsciiString lower) {
+        return equalsIgnoreCase(b, tokens[t * 2], tokens[t * 2 + 1], lower);
+    }
+
+    /** Remembers list element {@code t} of the last {@link #splitList} as a header name Connection listed. */
+    void addNamed(int t) {
+        if (namedCount * 2 + 2 > named.length) {
+            named = Arrays.copyOf(named, named.length * 2);
+        }
+        named[namedCount * 2] = tokens[t * 2];
+        named[namedCount * 2 + 1] = tokens[t * 2 + 1];
+        namedCount++;
+    }
+
+    /** Marks the {@link #KEEP} lines whose name a Connection header listed as {@link #DROP}. */
+    void dropNamed() {
+        for (int k = 0; k < namedCount; k++) {
+            int ns = named[k * 2];
+            int nl = named[k * 2 + 1];
+            for (int li = 1; li < count; li++) {
+                if (kind(li) == KEEP && nameLength(li) == nl && regionEqualsIgnoreCase(b, start(li), ns, nl)) {
+                    kind(li, DROP);
+                }
+            }
+        }
+    }
+
+    /** Header line {@code line}'s Content-Length: the value, -1 if it is not a number, -2 if a list's values differ. */
+    long contentLength(int line) {
+        return contentLength(b, valueStart(line), valueEnd(line));
+    }
+
+    // ------------------------------------------------------------------ bytes
+
+    /** "42", or a list of identical values "42, 42" (RFC 9110 §8.6); -1 not a number, -2 values differ. */
+    static long contentLength(byte[] b, int vs, int ve) {
+        long value = -1;
+        long cur = -1;
+        int digits = 0;
+        for (int i = vs; i <= ve; i++) {
+            int c = i == ve ? ',' : b[i];
+            if (c >= '0' && c <= '9') {
+                if (++digits > 18) {
+                    return -1;
+                }
+                cur = (cur < 0 ? 0 : cur * 10) + (c - '0');
+            } else if (c == ',') {
+                if (cur < 0) {
+                    return -1;
+                }
+                if (value >= 0 && value != cur) {
+                    return -2;
+                }
+                value = cur;
+                cur = -1;
+                digits = 0;
+            } else if (c != ' ' && c != '\t' || cur >= 0 && i + 1 < ve && isDigit(b[i + 1])) {
+                return -1;
+            }
+        }
+        return value;
+    }
+
+    /** The LF ending the line at {@code buf}'s reader index, -1 if not here yet, -2 if none within {@code max} bytes. */
+    static int findLine(ByteBuf buf, int max) {
+        int r = buf.readerIndex();
+        int w = buf.writerIndex();
+        int lf = buf.indexOf(r, Math.min(w, r + Math.max(max, 0)), (byte) '\n');
+        return lf < 0 && w - r >= max ? -2 : lf;
+    }
+
+    /** chunk-size [ chunk-ext ] CRLF, the line from {@code start} to its LF: the size, or -1 if it is not hexadecimal or too large. */
+    static long chunkSize(ByteBuf buf, int start, int lf) {
+        long size = 0;
+        int digits = 0;
+        int i = start;
+        for (; i < lf; i++) {
+            int c = buf.getByte(i);
+            int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                    : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+            if (d < 0) {
+                break;
+            }
+            if (++digits > 15) {
+                return -1;
+            }
+            size = size * 16 + d;
+        }
+        if (digits == 0) {
+            return -1;
+        }
+        // What follows the digits: optional whitespace, then an extension, or the line's end.
+        while (i < lf && isOws(buf.getByte(i))) {
+            i++;
+        }
+        if (i < lf && buf.getByte(i) != ';' && !(buf.getByte(i) == '\r' && i == lf - 1)) {
+            return -1;
+        }
+        for (; i < lf; i++) {
+            byte c = buf.getByte(i);
+            if (c == '\r' && i != lf - 1 || c == 0) {
+                return -1;
+            }
+        }
+        return size;
+    }
+
+    /**
+     * The end of a chunk's data at {@code buf}'s reader index: the length of its CRLF (or bare
+     * LF), 0 if more bytes are needed, -1 if something else is there.
+     */
+    static int chunkEnd(ByteBuf buf) {
+        int r = buf.readerIndex();
+        int avail = buf.readableBytes();
+        if (avail >= 1 && buf.getByte(r) == '\n') {
+            return 1;
+        }
+        if (avail >= 2 && buf.getByte(r) == '\r' && buf.getByte(r + 1) == '\n') {
+            return 2;
+        }
+        return avail < 2 && (avail == 0 || buf.getByte(r) == '\r') ? 0 : -1;
+    }
+
+    static int indexOf(byte[] b, int from, int to, byte value) {
+        for (int i = from; i < to; i++) {
+            if (b[i] == value) {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    static boolean isDigit(byte c) {
+        return c >= '0' && c <= '9';
+    }
+
+    static boolean isOws(byte c) {
+        return c == ' ' || c == '\t';
+    }
+
+    /** field-value and reason-phrase bytes: HTAB, SP, VCHAR, obs-text. */
+    static boolean validText(byte[] b, int from, int to) {
+        for (int i = from; i < to; i++) {
+            int c = b[i] & 0xff;
+            if (c < 0x20 && c != '\t' || c == 0x7f) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    static boolean isTokenChar(byte c) {
+        if (c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9') {
+            return true;
+        }
+        return switch (c) {
+            case '!', '#', '$', '%', '&', '\'', '*', '+', '-', '.', '^', '_', '`', '|', '~' -> true;
+            default -> false;
+        };
+    }
+
+    static boolean startsWith(byte[] b, int at, String s) {
+        for (int i = 0; i < s.length(); i++) {
+            if (b[at + i] != s.charAt(i)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Whether b[start, start + len) is {@code lower} in any case ({@code lower} is lower-case ASCII). */
+    static boolean equalsIgnoreCase(byte[] b, int start, int len, AsciiString lower) {
+        if (len != lower.length()) {
+            return false;
+        }
+        for (int i = 0; i < len; i++) {
+            int c = b[start + i];
+            if (c >= 'A' && c <= 'Z') {
+                c += 32;
+            }
+            if (c != lower.byteAt(i)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    static boolean regionEqualsIgnoreCase(byte[] b, int a, int c, int len) {
+        for (int i = 0; i < len; i++) {
+            int x = b[a + i];
+            int y = b[c + i];
+            if (x >= 'A' && x <= 'Z') {
+                x += 32;
+            }
+            if (y >= 'A' && y <= 'Z') {
+                y += 32;
+            }
+            if (x != y) {
+                return false;
+            }
+        }
+        return true;
+    }
+}
