@@ -34,6 +34,7 @@ public final class TestPod implements AutoCloseable {
     private final Map<String, String> lastHeaders = new ConcurrentHashMap<>();
     private final List<String> paths = new CopyOnWriteArrayList<>();
     private volatile long lastBodyLength;
+    private volatile String lastBody = "";
     private final String name;
     private final String host;
     private volatile Semaphore chunkGate;
@@ -118,6 +119,11 @@ public final class TestPod implements AutoCloseable {
         return paths;
     }
 
+    /** The last request's body (its first 64 KiB), as ISO-8859-1 text. */
+    public String lastBody() {
+        return lastBody;
+    }
+
     /** How many body bytes the last request carried. */
     public long lastBodyLength() {
         return lastBodyLength;
@@ -134,7 +140,9 @@ public final class TestPod implements AutoCloseable {
         int now = inFlight.incrementAndGet();
         boolean counted = true;
         try {
-            lastBodyLength = ex.getRequestBody().transferTo(OutputStream.nullOutputStream());
+            byte[] head = ex.getRequestBody().readNBytes(64 << 10);
+            lastBody = new String(head, StandardCharsets.ISO_8859_1);
+            lastBodyLength = head.length + ex.getRequestBody().transferTo(OutputStream.nullOutputStream());
             lastHeaders.clear();
             ex.getRequestHeaders().forEach((k, v) -> lastHeaders.put(k.toLowerCase(), String.join(",", v)));
             if (limit > 0 && now > limit) {

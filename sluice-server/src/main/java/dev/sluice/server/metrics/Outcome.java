@@ -14,6 +14,8 @@ public enum Outcome {
     REVISION_CLOSED("revision-closed"),
     REVISION_UNAVAILABLE("revision-unavailable"),
     SHUTTING_DOWN("shutting-down"),
+    /** The request's body broke its own framing (a bad chunk) after the request was admitted: 400. */
+    MALFORMED_REQUEST("malformed-request"),
     /** The client went away before the answer. */
     CLIENT_CLOSED("client-closed");
 

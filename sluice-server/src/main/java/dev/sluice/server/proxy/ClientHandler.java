@@ -1,15 +1,11 @@
 package dev.sluice.server.proxy;
 
+import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.handler.codec.http.HttpContent;
-import io.netty.handler.codec.http.HttpMethod;
-import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponseStatus;
-import io.netty.handler.codec.http.HttpUtil;
-import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.ReferenceCountUtil;
 import java.util.ArrayDeque;
 
@@ -30,9 +26,7 @@ final class ClientHandler extends ChannelInboundHandlerAdapter {
     private final ProxyContext px;
     private ChannelHandlerContext ctx;
     private Exchange current;
-    private boolean discarding;
     private final ArrayDeque<Object> backlog = new ArrayDeque<>(2);
-    private ForwardingHeaders.ForClient forwarded;
 
     ClientHandler(ProxyContext px) {
         this.px = px;
@@ -46,9 +40,9 @@ final class ClientHandler extends ChannelInboundHandlerAdapter {
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         if (current != null) {
-            if (current.isTunnel() && msg instanceof io.netty.buffer.ByteBuf b) {
+            if (current.isTunnel() && msg instanceof ByteBuf b) {
                 current.onClientBytes(b);
-            } else if (msg instanceof HttpContent c && !current.requestComplete() && backlog.isEmpty()) {
+            } else if (msg instanceof RequestBody c && !current.requestComplete() && backlog.isEmpty()) {
                 current.onClientContent(c);
             } else {
                 // A pipelined request (or more): hold it and stop reading until this one ends.
@@ -61,56 +55,42 @@ final class ClientHandler extends ChannelInboundHandlerAdapter {
     }
 
     private void dispatch(Object msg) {
-        if (msg instanceof HttpRequest req) {
-            if (req.decoderResult().isFailure()) {
-                ReferenceCountUtil.release(msg);
-                ctx.channel().writeAndFlush(Answers.of(HttpResponseStatus.BAD_REQUEST, null,
-                        "malformed HTTP request: " + req.decoderResult().cause().getMessage() + "\n", false))
+        if (msg instanceof RequestHead req) {
+            if (req.refused()) {
+                req.release();
+                ctx.channel().writeAndFlush(Answers.of(HttpResponseStatus.valueOf(req.errorStatus), null,
+                        "malformed HTTP request: " + req.error + "\n", false))
                         .addListener(ChannelFutureListener.CLOSE);
                 return;
             }
-            Route route = px.routes().find(req.headers());
+            Route route = px.routes().find(req.revision, req.knativeNamespace, req.knativeRevision, req.host);
             if (route == null) {
-                discarding = !(req instanceof LastHttpContent);
-                boolean keep = HttpUtil.isKeepAlive(req);
-                ctx.channel().writeAndFlush(Answers.of(HttpResponseStatus.NOT_FOUND, null,
-                        px.routes().explainMiss(req.headers()), keep, HttpMethod.HEAD.equals(req.method())));
-                ReferenceCountUtil.release(msg);
-                if (!keep) {
+                ctx.channel().writeAndFlush(Answers.of(HttpResponseStatus.NOT_FOUND, null, px.routes().explainMiss(
+                        req.revision, req.knativeNamespace, req.knativeRevision, req.host), req.keepAlive, req.headMethod));
+                req.release();
+                if (!req.keepAlive) {
                     ctx.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
                 }
                 return;
             }
-            if (HttpUtil.isTransferEncodingChunked(req) || HttpUtil.getContentLength(req, 0L) > 0) {
+            if (req.hasBody) {
                 // A body follows: read no more of it until a pod can take it.
                 ctx.channel().config().setAutoRead(false);
             }
             Exchange e = new Exchange(this, ctx, px, route, req);
             current = e;
             e.start();
-            if (msg instanceof HttpContent c && current == e) {
-                e.onClientContent(c);
-            }
             return;
         }
-        if (msg instanceof HttpContent c) {
-            if (discarding && c instanceof LastHttpContent) {
-                discarding = false;
+        if (msg instanceof RequestBody c) {
+            // The body of a request answered without a pod (404): read and dropped.
+            c.release();
+            if (c.error != null) {
+                ctx.close();
             }
-            ReferenceCountUtil.release(c);
             return;
         }
         ReferenceCountUtil.release(msg);
-    }
-
-    /** This connection's forwarding headers, built on first use. */
-    ForwardingHeaders.ForClient forwarded() {
-        ForwardingHeaders.ForClient f = forwarded;
-        if (f == null) {
-            f = new ForwardingHeaders.ForClient(ctx.channel().remoteAddress());
-            forwarded = f;
-        }
-        return f;
     }
 
     /** The exchange answered; serve the next request or close. Called on the event loop. */
@@ -128,7 +108,7 @@ final class ClientHandler extends ChannelInboundHandlerAdapter {
             Object next = backlog.peek();
             if (current == null) {
                 dispatch(backlog.poll());
-            } else if (next instanceof HttpContent c && !current.requestComplete()) {
+            } else if (next instanceof RequestBody c && !current.requestComplete()) {
                 backlog.poll();
                 current.onClientContent(c);
             } else {

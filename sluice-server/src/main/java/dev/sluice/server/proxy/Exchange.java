@@ -10,17 +10,8 @@ import dev.sluice.server.metrics.Outcome;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.handler.codec.http.DefaultFullHttpRequest;
-import io.netty.handler.codec.http.HttpContent;
 import io.netty.buffer.ByteBuf;
-import io.netty.handler.codec.http.HttpHeaderNames;
-import io.netty.handler.codec.http.HttpHeaderValues;
-import io.netty.handler.codec.http.HttpMethod;
-import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponseStatus;
-import io.netty.handler.codec.http.HttpUtil;
-import io.netty.handler.codec.http.LastHttpContent;
-import io.netty.util.ReferenceCountUtil;
 import java.util.ArrayList;
 import java.util.List;
 import org.slf4j.Logger;
@@ -38,12 +29,15 @@ import org.slf4j.LoggerFactory;
  * client cancel, timeout or lease comes first. The pod lease is released exactly once, in
  * {@link #releasePod()}. Back-pressure: the client's auto-read is off while the request waits
  * and follows the upstream's writability while the body streams; the upstream's auto-read
- * follows the client's writability while the response streams. The response is not decoded:
- * the upstream handler's {@link ResponseFramer} hands over the bytes the client gets, which go
- * out with {@code ctx.write} (below the client's response encoder); Sluice's own answers go
- * through {@code ctx.channel().write} and the encoder. A request whose body arrived
+ * follows the client's writability while the response streams. Neither direction is decoded:
+ * the request's head arrives rewritten for the pod ({@link RequestFramer}) and goes out as it
+ * is, and so does its body; the upstream handler's {@link ResponseFramer} hands over the
+ * bytes the client gets, which go out with {@code ctx.write} (below the client's response
+ * encoder); Sluice's own answers go through {@code ctx.channel().write} and the encoder. A
+ * request whose body arrived
  * whole before the pod was reached keeps a copy of it until the response starts, so a pooled
- * connection that turns out to be stale is retried once on a fresh one.
+ * connection that turns out to be stale is retried once on a fresh one. The head's bytes are
+ * held until the exchange ends, and released in {@link #end}, which runs exactly once.
  */
 final class Exchange implements LeaseListener, Deadlines.Expiring, ResponseFramer.Sink {
 
@@ -57,12 +51,13 @@ final class Exchange implements LeaseListener, Deadlines.Expiring, ResponseFrame
     private final ChannelHandlerContext ctx;
     private final ProxyContext px;
     private final Route route;
-    private final HttpRequest request;
+    private final RequestHead request;
     private final boolean clientKeepAlive;
     private final long startNanos;
     private final long queueDeadlineNanos;
 
-    private List<HttpContent> early = new ArrayList<>(2);
+    /** Body bytes that came before the pod was reached. */
+    private final List<ByteBuf> early = new ArrayList<>(2);
     private boolean requestComplete;
     private Pending pending = Pending.NONE;
     private PodTracker pod;
@@ -73,7 +68,6 @@ final class Exchange implements LeaseListener, Deadlines.Expiring, ResponseFrame
     private boolean canReplay;
     private boolean staleRetried;
     private boolean connectRetried;
-    private boolean headersPrepared;
     private boolean responseStarted;
     /** The response's framing ends only at close, or the client asked for close: close it after. */
     private boolean clientMustClose;
@@ -90,15 +84,15 @@ final class Exchange implements LeaseListener, Deadlines.Expiring, ResponseFrame
     private Deadlines.Deadline queueTimer;
     private Deadlines.Deadline responseStartTimer;
 
-    Exchange(ClientHandler client, ChannelHandlerContext ctx, ProxyContext px, Route route, HttpRequest request) {
+    Exchange(ClientHandler client, ChannelHandlerContext ctx, ProxyContext px, Route route, RequestHead request) {
         this.client = client;
         this.ctx = ctx;
         this.px = px;
         this.route = route;
         this.request = request;
-        this.clientKeepAlive = HttpUtil.isKeepAlive(request);
-        this.upgrade = request.headers().containsValue(HttpHeaderNames.CONNECTION, HttpHeaderValues.UPGRADE, true)
-                ? request.headers().get(HttpHeaderNames.UPGRADE) : null;
+        this.clientKeepAlive = request.keepAlive;
+        this.upgrade = request.upgrade;
+        this.requestComplete = !request.hasBody;
         this.startNanos = px.clock.nanoTime();
         this.queueDeadlineNanos = startNanos + route.config().queueTimeout().toNanos();
     }
@@ -228,32 +222,14 @@ final class Exchange implements LeaseListener, Deadlines.Expiring, ResponseFrame
 
     private void attach(Channel ch) {
         upstream = ch;
-        ch.pipeline().get(UpstreamHandler.class).bind(this, HttpMethod.HEAD.equals(request.method()), clientKeepAlive,
-                request.protocolVersion().majorVersion() > 1 || request.protocolVersion().minorVersion() >= 1, upgrade);
-        if (!headersPrepared) {
-            headersPrepared = true;
-            String host = request.headers().get(HttpHeaderNames.HOST);
-            ForwardingHeaders.stripHopByHop(request.headers());
-            client.forwarded().addTo(request.headers(), host);
-            HttpUtil.setKeepAlive(request, true);
-            if (upgrade != null) {
-                request.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.UPGRADE)
-                        .set(HttpHeaderNames.UPGRADE, upgrade);
-            }
-        }
+        ch.pipeline().get(UpstreamHandler.class).bind(this, request.headMethod, clientKeepAlive, request.http11, upgrade);
         canReplay = requestComplete;
-        List<HttpContent> body = early;
-        if (requestComplete && body.size() == 1 && body.get(0) instanceof LastHttpContent l
-                && !(l instanceof HttpRequest)) {
-            // The whole request in one message: the encoder writes head and body in one buffer.
-            ch.write(new DefaultFullHttpRequest(request.protocolVersion(), request.method(), request.uri(),
-                    l.content().retainedDuplicate(), request.headers(), l.trailingHeaders()), ch.voidPromise());
-        } else {
-            ch.write(request, ch.voidPromise());
-            // Indexed loops: an iterator here was the largest allocation per request.
-            for (int i = 0, n = body.size(); i < n; i++) {
-                ch.write(canReplay ? body.get(i).retainedDuplicate() : body.get(i), ch.voidPromise());
-            }
+        // The head stays the exchange's (released in end()): a stale pooled connection is retried with it.
+        ch.write(request.content().retainedDuplicate(), ch.voidPromise());
+        List<ByteBuf> body = early;
+        // Indexed loops: an iterator here was the largest allocation per request.
+        for (int i = 0, n = body.size(); i < n; i++) {
+            ch.write(canReplay ? body.get(i).retainedDuplicate() : body.get(i), ch.voidPromise());
         }
         if (!canReplay) {
             body.clear();
@@ -274,20 +250,27 @@ final class Exchange implements LeaseListener, Deadlines.Expiring, ResponseFrame
 
     // ------------------------------------------------------------------ client → pod
 
-    void onClientContent(HttpContent c) {
+    void onClientContent(RequestBody c) {
         if (done) {
-            ReferenceCountUtil.release(c);
+            c.release();
             return;
         }
-        boolean last = c instanceof LastHttpContent;
+        if (c.error != null) {
+            c.release();
+            fail(HttpResponseStatus.BAD_REQUEST, Outcome.MALFORMED_REQUEST, "malformed HTTP request body: " + c.error
+                    + "\n");
+            return;
+        }
+        boolean last = c.last;
         if (last) {
             requestComplete = true;
         }
+        ByteBuf bytes = c.content();
         if (upstream == null) {
-            early.add(c);
+            early.add(bytes);
             return;
         }
-        upstream.write(c, upstream.voidPromise());
+        upstream.write(bytes, upstream.voidPromise());
         if (last) {
             upstream.flush();
             startResponseStartTimer();
@@ -383,7 +366,6 @@ final class Exchange implements LeaseListener, Deadlines.Expiring, ResponseFrame
         releaseEarly();
         ctx.flush();
         switchingToUpstream = new ArrayList<>(1);
-        upstream.pipeline().remove("encoder");
         ctx.pipeline().remove("encoder");
         ctx.pipeline().remove("decoder"); // leftover client bytes land in switchingToUpstream
         List<ByteBuf> toUpstream = switchingToUpstream;
@@ -536,7 +518,7 @@ final class Exchange implements LeaseListener, Deadlines.Expiring, ResponseFrame
         abortUpstream();
         if (answered) {
             boolean keep = clientKeepAlive && requestComplete;
-            ctx.channel().writeAndFlush(Answers.of(st, outcome, body, keep, HttpMethod.HEAD.equals(request.method())));
+            ctx.channel().writeAndFlush(Answers.of(st, outcome, body, keep, request.headMethod));
             client.exchangeDone(this, keep);
         } else {
             ctx.close();
@@ -555,6 +537,7 @@ final class Exchange implements LeaseListener, Deadlines.Expiring, ResponseFrame
             pending.cancel(); // if it returns false, the lease arriving later is released in leased()
             pending = Pending.NONE;
         }
+        request.release();
         route.metrics().completed(outcome, code, px.clock.nanoTime() - startNanos);
         px.ended();
     }
@@ -578,10 +561,10 @@ final class Exchange implements LeaseListener, Deadlines.Expiring, ResponseFrame
     }
 
     private void releaseEarly() {
-        List<HttpContent> e = early;
+        List<ByteBuf> e = early;
         if (!e.isEmpty()) {
-            for (HttpContent c : e) {
-                ReferenceCountUtil.release(c);
+            for (int i = 0, n = e.size(); i < n; i++) {
+                e.get(i).release();
             }
             e.clear();
         }

@@ -6,7 +6,6 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.WriteBufferWaterMark;
-import io.netty.handler.codec.http.HttpRequestDecoder;
 import io.netty.handler.codec.http.HttpResponseEncoder;
 import java.net.InetSocketAddress;
 
@@ -30,11 +29,12 @@ public final class ProxyServer {
                 .childHandler(new ChannelInitializer<>() {
                     @Override
                     protected void initChannel(Channel ch) {
-                        // The encoder sits after the proxy handler: Sluice's own answers are
-                        // written with channel.write (from the tail, through the encoder), a
-                        // pod's response bytes with the handler's ctx.write, which starts below
-                        // the encoder and so passes them through untouched (ResponseFramer).
-                        ch.pipeline().addLast("decoder", new HttpRequestDecoder(AsciiValuedHeaders.decoderConfig()));
+                        // Requests are framed, not decoded (RequestFramer). The encoder sits after
+                        // the proxy handler: Sluice's own answers are written with channel.write
+                        // (from the tail, through the encoder), a pod's response bytes with the
+                        // handler's ctx.write, which starts below the encoder and so passes them
+                        // through untouched (ResponseFramer).
+                        ch.pipeline().addLast("decoder", new RequestFramer());
                         ch.pipeline().addLast("proxy", new ClientHandler(px));
                         ch.pipeline().addLast("encoder", new HttpResponseEncoder());
                     }

@@ -378,7 +378,7 @@ final class ResponseFramer {
 
     /** Parses a complete head ending at {@code end}; false when the loop must stop. */
     private boolean head(ByteBuf in, int end, ByteBufAllocator alloc, Sink sink) {
-        int headLen = head.copy(in, end);
+        int headLen = head.headLength();
         byte[] b = head.bytes();
         int s = head.start(0);
         int e = head.end(0);

@@ -1,6 +1,5 @@
 package dev.sluice.server.proxy;
 
-import io.netty.handler.codec.http.HttpHeaders;
 import java.util.HashMap;
 import java.util.Locale;
 import java.util.Map;
@@ -39,34 +38,29 @@ public final class Routes {
         return byName.values();
     }
 
-    /** The route for a request's headers, or null. */
-    public Route find(HttpHeaders headers) {
-        String named = headers.get(SLUICE_REVISION);
-        if (named != null) {
-            return byName.get(named.trim());
+    /**
+     * The route for a request, from its {@code Sluice-Revision}, {@code Knative-Serving-*} and
+     * {@code Host} values (each null when the request has none), or null.
+     */
+    public Route find(String revision, String knativeNamespace, String knativeRevision, String host) {
+        if (revision != null) {
+            return byName.get(revision.trim());
         }
-        String ns = headers.get(KNATIVE_NAMESPACE);
-        String rev = headers.get(KNATIVE_REVISION);
-        if (ns != null && rev != null) {
-            return byName.get(ns.trim() + '/' + rev.trim());
+        if (knativeNamespace != null && knativeRevision != null) {
+            return byName.get(knativeNamespace.trim() + '/' + knativeRevision.trim());
         }
-        String host = headers.get("Host");
         return host == null ? null : byHost.get(hostOnly(host));
     }
 
     /** Why {@link #find} found nothing, for the 404 body. */
-    public String explainMiss(HttpHeaders headers) {
-        String named = headers.get(SLUICE_REVISION);
-        if (named != null) {
-            return "no revision '" + named.trim() + "' (from header " + SLUICE_REVISION + ": namespace/name)\n";
+    public String explainMiss(String revision, String knativeNamespace, String knativeRevision, String host) {
+        if (revision != null) {
+            return "no revision '" + revision.trim() + "' (from header " + SLUICE_REVISION + ": namespace/name)\n";
         }
-        String ns = headers.get(KNATIVE_NAMESPACE);
-        String rev = headers.get(KNATIVE_REVISION);
-        if (ns != null && rev != null) {
-            return "no revision '" + ns.trim() + '/' + rev.trim() + "' (from headers " + KNATIVE_NAMESPACE + " and "
-                    + KNATIVE_REVISION + ")\n";
+        if (knativeNamespace != null && knativeRevision != null) {
+            return "no revision '" + knativeNamespace.trim() + '/' + knativeRevision.trim() + "' (from headers "
+                    + KNATIVE_NAMESPACE + " and " + KNATIVE_REVISION + ")\n";
         }
-        String host = headers.get("Host");
         return "no revision for this request: send header " + SLUICE_REVISION + ": namespace/name, or headers "
                 + KNATIVE_NAMESPACE + " and " + KNATIVE_REVISION + ", or a Host configured for a revision"
                 + (host == null ? " (the request has no Host)" : " (Host '" + hostOnly(host) + "' is not configured)")

@@ -6,7 +6,6 @@ import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
-import io.netty.handler.codec.http.HttpRequestEncoder;
 import java.net.InetSocketAddress;
 import java.util.ArrayDeque;
 import java.util.HashMap;
@@ -41,8 +40,7 @@ final class UpstreamPool {
                 .handler(new ChannelInitializer<>() {
                     @Override
                     protected void initChannel(Channel ch) {
-                        // Requests are encoded by Netty; responses are framed, not decoded.
-                        ch.pipeline().addLast("encoder", new HttpRequestEncoder());
+                        // Requests go out as RequestFramer wrote them; responses are framed, not decoded.
                         ch.pipeline().addLast("upstream", new UpstreamHandler());
                     }
                 });

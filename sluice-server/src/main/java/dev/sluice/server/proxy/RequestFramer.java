@@ -1,0 +1,543 @@
+package dev.sluice.server.proxy;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.util.AsciiString;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+
+/**
+ * Turns the bytes a client sends into requests for the exchange: one {@link RequestHead} per
+ * request, its head already rewritten for the pod, then its body as {@link RequestBody} parts,
+ * the bytes as they came (a chunked body keeps its chunks). It parses only what routing,
+ * framing and the hop-by-hop rewrite need: the request line, the headers' names,
+ * {@code Host}, {@code Content-Length}, {@code Transfer-Encoding}, {@code Connection},
+ * {@code Upgrade}, the forwarding headers, the routing headers and chunk sizes. Nothing is
+ * decoded into a header map and encoded again: this replaced Netty's request decoder on the
+ * client side and its request encoder on the pod side ({@code RequestPathBenchmark}).
+ *
+ * <p>What it does to a request (RFC 9110 §7.6.1, RFC 9112):
+ * <ul>
+ * <li>hop-by-hop headers ({@link ForwardingHeaders#HOP_BY_HOP} and those the {@code Connection}
+ *     header names, except the framing headers and {@code Host}) are removed;
+ *     {@code X-Forwarded-For} and {@code Forwarded} get the client appended, every earlier
+ *     value kept; an HTTP/1.0 request gets {@code Connection: keep-alive} (the pod connection
+ *     is pooled) and an upgrade {@code Connection: upgrade} with its {@code Upgrade};</li>
+ * <li>refused, with the status a client can act on, and the connection closed after the
+ *     answer: a request line that is not {@code method SP target SP HTTP/1.x} (400; another
+ *     version: 505), over {@link #MAX_REQUEST_LINE} bytes (414), a head over {@link #MAX_HEAD}
+ *     bytes (431), header lines {@link HeadLines#checkHeaders} refuses, more than one
+ *     {@code Host}, Content-Length values that are not digits or disagree, both
+ *     Content-Length and Transfer-Encoding, Transfer-Encoding in HTTP/1.0 (all 400; the last
+ *     two are how requests are smuggled past a proxy), and a Transfer-Encoding whose last
+ *     coding is not chunked, whose length cannot be known (501);</li>
+ * <li>a chunked body whose framing breaks (a bad chunk size, chunk data not followed by CRLF,
+ *     a chunk-size line over {@link #MAX_CHUNK_LINE} or trailers over {@link #MAX_TRAILERS}
+ *     bytes) ends in {@link RequestBody#malformed}, and nothing more is read.</li>
+ * </ul>
+ *
+ * <h2>Implementation notes</h2>
+ * One framer per client connection, in its pipeline where the decoder was, so only its event
+ * loop runs it: no synchronisation. It owns each read buffer it is given and passes on
+ * retained slices of it; a head, a chunk-size line or a trailer split across reads is kept in
+ * {@code pending} (a copy) and parsed again from its start when more arrives. The routing
+ * values become strings only when they differ from the connection's previous request's (a
+ * client sends the same ones on every request). Removed from the pipeline (an upgrade became a
+ * tunnel), it hands what it kept on as plain bytes.
+ */
+final class RequestFramer extends ChannelInboundHandlerAdapter {
+
+    /** Netty's default limits, which the decoder this replaced applied. */
+    static final int MAX_REQUEST_LINE = 4096;
+    static final int MAX_HEAD = 4096 + 8192;
+    static final int MAX_CHUNK_LINE = 4096;
+    static final int MAX_TRAILERS = 8192;
+
+    private enum State { HEAD, LENGTH, CHUNK_SIZE, CHUNK_DATA, CHUNK_END, TRAILERS, BROKEN }
+
+    private static final byte[] CRLF = {'\r', '\n'};
+    private static final byte[] LIST_SEPARATOR = {',', ' '};
+    private static final byte[] XFF_LINE = "x-forwarded-for: ".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] FORWARDED_LINE = "forwarded: ".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] HOST_PARAMETER = ";host=\"".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] KEEP_ALIVE = "connection: keep-alive\r\n".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] UPGRADE = "connection: upgrade\r\nupgrade: ".getBytes(StandardCharsets.US_ASCII);
+    private static final AsciiString CONTENT_LENGTH = AsciiString.cached("content-length");
+    private static final AsciiString TRANSFER_ENCODING = AsciiString.cached("transfer-encoding");
+    private static final AsciiString CONNECTION = AsciiString.cached("connection");
+    private static final AsciiString UPGRADE_NAME = AsciiString.cached("upgrade");
+    private static final AsciiString HOST = AsciiString.cached("host");
+    private static final AsciiString X_FORWARDED_FOR = AsciiString.cached("x-forwarded-for");
+    private static final AsciiString FORWARDED = AsciiString.cached("forwarded");
+    private static final AsciiString SLUICE_REVISION = AsciiString.cached("sluice-revision");
+    private static final AsciiString KNATIVE_NAMESPACE = AsciiString.cached("knative-serving-namespace");
+    private static final AsciiString KNATIVE_REVISION = AsciiString.cached("knative-serving-revision");
+    private static final AsciiString CHUNKED = AsciiString.cached("chunked");
+    private static final AsciiString CLOSE_TOKEN = AsciiString.cached("close");
+    private static final AsciiString KEEP_ALIVE_TOKEN = AsciiString.cached("keep-alive");
+    private static final AsciiString UPGRADE_TOKEN = AsciiString.cached("upgrade");
+
+    // Line kinds beyond HeadLines' KEEP and DROP. The framing headers and Host have their own
+    // so that a Connection header naming them cannot drop them (HeadLines.dropNamed drops
+    // only KEEP lines): the pod must frame the body as Sluice did.
+    private static final int FRAMING_LINE = HeadLines.FIRST_FREE;
+    private static final int HOST_LINE = HeadLines.FIRST_FREE + 1;
+    private static final int XFF = HeadLines.FIRST_FREE + 2;
+    private static final int FORWARDED_KIND = HeadLines.FIRST_FREE + 3;
+
+    private final HeadLines head = new HeadLines();
+    private State state = State.HEAD;
+    private long remaining;
+    private int trailerBytes;
+    private ByteBuf pending;
+    /** The pod's head being assembled ({@link #writeHead}), and how much of it is written. */
+    private byte[] wire = new byte[512];
+    private int written;
+    private ForwardingHeaders.ForClient client;
+    private final LastValue revision = new LastValue();
+    private final LastValue knativeNamespace = new LastValue();
+    private final LastValue knativeRevision = new LastValue();
+    private final LastValue host = new LastValue();
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (!(msg instanceof ByteBuf in)) {
+            ctx.fireChannelRead(msg);
+            return;
+        }
+        if (state == State.BROKEN) {
+            in.release();
+            return;
+        }
+        ByteBuf src = in;
+        if (pending != null) {
+            src = pending;
+            pending = null;
+            src.writeBytes(in);
+            in.release();
+        }
+        try {
+            run(ctx, src);
+        } finally {
+            src.release();
+        }
+    }
+
+    @Override
+    public void handlerRemoved(ChannelHandlerContext ctx) {
+        ByteBuf p = pending;
+        pending = null;
+        if (p != null && p.isReadable()) {
+            ctx.fireChannelRead(p); // a tunnel's first bytes
+        } else if (p != null) {
+            p.release();
+        }
+        state = State.BROKEN;
+    }
+
+    private void run(ChannelHandlerContext ctx, ByteBuf src) {
+        while (true) {
+            if (ctx.isRemoved()) {
+                // Removed while its messages were handled: the rest is a tunnel's.
+                if (src.isReadable()) {
+                    ctx.fireChannelRead(src.readRetainedSlice(src.readableBytes()));
+                }
+                return;
+            }
+            switch (state) {
+                case HEAD -> {
+                    if (!src.isReadable()) {
+                        return;
+                    }
+                    int end = head.scan(src, MAX_HEAD, MAX_REQUEST_LINE, "request", "request line");
+                    if (end == -2) {
+                        refuse(ctx, head.firstLineTooLong() ? 414 : 431, head.error());
+                        return;
+                    }
+                    if (end == -1) {
+                        stash(ctx, src);
+                        return;
+                    }
+                    RequestHead h = parseHead(ctx);
+                    if (h.refused()) {
+                        ctx.fireChannelRead(h);
+                        return;
+                    }
+                    src.readerIndex(end);
+                    ctx.fireChannelRead(h);
+                }
+                case LENGTH -> {
+                    int n = (int) Math.min(remaining, src.readableBytes());
+                    if (n == 0) {
+                        return;
+                    }
+                    remaining -= n;
+                    boolean last = remaining == 0;
+                    if (last) {
+                        state = State.HEAD;
+                    }
+                    ctx.fireChannelRead(new RequestBody(src.readRetainedSlice(n), last));
+                    if (!last) {
+                        return;
+                    }
+                }
+                case BROKEN -> {
+                    return;
+                }
+                default -> {
+                    if (!chunked(ctx, src)) {
+                        return;
+                    }
+                }
+            }
+        }
+    }
+
+    /** A refused head: nothing more is read on this connection. */
+    private void refuse(ChannelHandlerContext ctx, int status, String why) {
+        state = State.BROKEN;
+        ctx.fireChannelRead(RequestHead.refused(status, why));
+    }
+
+    private void stash(ChannelHandlerContext ctx, ByteBuf src) {
+        int n = src.readableBytes();
+        if (n > 0) {
+            pending = ctx.alloc().buffer(Math.max(256, n * 2));
+            pending.writeBytes(src);
+        }
+    }
+
+    // ------------------------------------------------------------------ the head
+
+    private RequestHead parseHead(ChannelHandlerContext ctx) {
+        int headLen = head.headLength();
+        byte[] b = head.bytes();
+        int s = head.start(0);
+        int e = head.end(0);
+        // request-line = method SP request-target SP HTTP-version (RFC 9112 §3)
+        int sp1 = HeadLines.indexOf(b, s, e, (byte) ' ');
+        int sp2 = sp1 < 0 ? -1 : HeadLines.indexOf(b, sp1 + 1, e, (byte) ' ');
+        if (sp1 <= s || sp2 <= sp1 + 1) {
+            return refused(400, "not a request line (method SP target SP HTTP-version)");
+        }
+        for (int i = s; i < sp1; i++) {
+            if (!HeadLines.isTokenChar(b[i])) {
+                return refused(400, "a request method with a character that is not allowed");
+            }
+        }
+        for (int i = sp1 + 1; i < sp2; i++) {
+            int c = b[i] & 0xff;
+            if (c <= 0x20 || c == 0x7f) {
+                return refused(400, "a control character in the request target");
+            }
+        }
+        int v = sp2 + 1;
+        if (e - v != 8 || !HeadLines.startsWith(b, v, "HTTP/") || !HeadLines.isDigit(b[v + 5]) || b[v + 6] != '.'
+                || !HeadLines.isDigit(b[v + 7])) {
+            return refused(400, "not an HTTP version at the end of the request line");
+        }
+        if (b[v + 5] != '1' || b[v + 7] > '1') {
+            return refused(505, "HTTP/" + (char) b[v + 5] + "." + (char) b[v + 7]
+                    + " is not supported (HTTP/1.0 and HTTP/1.1 are)");
+        }
+        boolean http11 = b[v + 7] == '1';
+        boolean headMethod = sp1 - s == 4 && HeadLines.startsWith(b, s, "HEAD");
+        if (!head.checkHeaders()) {
+            return refused(400, head.error());
+        }
+
+        long length = -1;
+        boolean coding = false;
+        boolean chunkedLast = false;
+        boolean close = false;
+        boolean keepAliveToken = false;
+        boolean upgradeToken = false;
+        int upgradeLine = -1;
+        int hostLine = -1;
+        int revisionLine = -1;
+        int namespaceLine = -1;
+        int knativeRevisionLine = -1;
+        for (int li = 1, n = head.count(); li < n; li++) {
+            int kind = HeadLines.KEEP;
+            if (head.nameIs(li, HOST)) {
+                if (hostLine >= 0) {
+                    return refused(400, "more than one Host header");
+                }
+                hostLine = li;
+                kind = HOST_LINE;
+            } else if (head.nameIs(li, SLUICE_REVISION)) {
+                revisionLine = revisionLine < 0 ? li : revisionLine;
+            } else if (head.nameIs(li, CONTENT_LENGTH)) {
+                long cl = head.contentLength(li);
+                if (cl == -1 || cl == -2 || length >= 0 && cl != length) {
+                    return refused(400, cl == -1 ? "Content-Length is not a number" : "Content-Length values disagree");
+                }
+                length = cl;
+                kind = FRAMING_LINE;
+            } else if (head.nameIs(li, TRANSFER_ENCODING)) {
+                coding = true;
+                kind = FRAMING_LINE;
+                for (int t = 0, nt = head.splitList(li); t < nt; t++) {
+                    chunkedLast = head.tokenIs(t, CHUNKED);
+                }
+            } else if (head.nameIs(li, CONNECTION)) {
+                kind = HeadLines.DROP;
+                for (int t = 0, nt = head.splitList(li); t < nt; t++) {
+                    if (head.tokenIs(t, CLOSE_TOKEN)) {
+                        close = true;
+                    } else if (head.tokenIs(t, KEEP_ALIVE_TOKEN)) {
+                        keepAliveToken = true;
+                    } else {
+                        upgradeToken |= head.tokenIs(t, UPGRADE_TOKEN);
+                        head.addNamed(t);
+                    }
+                }
+            } else if (head.nameIs(li, UPGRADE_NAME)) {
+                kind = HeadLines.DROP;
+                upgradeLine = upgradeLine < 0 ? li : upgradeLine;
+            } else if (head.nameIs(li, X_FORWARDED_FOR)) {
+                kind = XFF;
+            } else if (head.nameIs(li, FORWARDED)) {
+                kind = FORWARDED_KIND;
+            } else if (head.nameIs(li, KNATIVE_NAMESPACE)) {
+                namespaceLine = namespaceLine < 0 ? li : namespaceLine;
+            } else if (head.nameIs(li, KNATIVE_REVISION)) {
+                knativeRevisionLine = knativeRevisionLine < 0 ? li : knativeRevisionLine;
+            } else if (head.isHopByHop(li)) {
+                kind = HeadLines.DROP;
+            }
+            head.kind(li, kind);
+        }
+        head.dropNamed();
+
+        // The body's length (RFC 9112 §6): refuse what a pod behind Sluice could read otherwise.
+        if (coding) {
+            if (!http11) {
+                return refused(400, "Transfer-Encoding in an HTTP/1.0 request");
+            }
+            if (length >= 0) {
+                return refused(400, "both Content-Length and Transfer-Encoding");
+            }
+            if (!chunkedLast) {
+                return refused(501, "a Transfer-Encoding whose last coding is not chunked (the body's length cannot be known)");
+            }
+            state = State.CHUNK_SIZE;
+        } else if (length > 0) {
+            state = State.LENGTH;
+            remaining = length;
+        }
+        boolean keepAlive = http11 ? !close : keepAliveToken && !close;
+        String upgrade = upgradeToken && upgradeLine >= 0 ? value(upgradeLine) : null;
+        ByteBuf wire = writeHead(ctx, headLen, http11, upgradeLine, upgrade != null, hostLine);
+        return new RequestHead(wire, cached(revision, revisionLine), cached(knativeNamespace, namespaceLine),
+                cached(knativeRevision, knativeRevisionLine), cached(host, hostLine), headMethod, http11, keepAlive,
+                state != State.HEAD, upgrade);
+    }
+
+    private RequestHead refused(int status, String why) {
+        state = State.BROKEN;
+        return RequestHead.refused(status, why);
+    }
+
+    private String value(int line) {
+        return new String(head.bytes(), head.valueStart(line), head.valueEnd(line) - head.valueStart(line),
+                StandardCharsets.ISO_8859_1);
+    }
+
+    private String cached(LastValue last, int line) {
+        return line < 0 ? null : last.of(head.bytes(), head.valueStart(line), head.valueEnd(line));
+    }
+
+    /**
+     * The head for the pod: the request line, the kept headers, X-Forwarded-For and Forwarded
+     * with this client appended, the pod-side Connection header, the empty line. Assembled in
+     * an array and copied into the buffer once: a dozen small writes to a {@code ByteBuf},
+     * each with its bounds and reference-count checks, cost more than the parse.
+     */
+    private ByteBuf writeHead(ChannelHandlerContext ctx, int headLen, boolean http11, int upgradeLine,
+            boolean upgrade, int hostLine) {
+        ForwardingHeaders.ForClient c = client;
+        if (c == null) {
+            c = new ForwardingHeaders.ForClient(ctx.channel().remoteAddress());
+            client = c;
+        }
+        byte[] b = head.bytes();
+        int need = headLen + 96 + c.forElement().length + c.ip().length
+                + (hostLine < 0 ? 0 : 2 * (head.valueEnd(hostLine) - head.valueStart(hostLine)));
+        if (wire.length < need) {
+            wire = new byte[Math.max(need, wire.length * 2)];
+        }
+        written = 0;
+        put(b, head.start(0), head.end(0));
+        put(CRLF);
+        int n = head.count();
+        for (int li = 1; li < n; li++) {
+            int k = head.kind(li);
+            if (k == HeadLines.KEEP || k == FRAMING_LINE || k == HOST_LINE) {
+                put(b, head.start(li), head.end(li));
+                put(CRLF);
+            }
+        }
+        put(XFF_LINE);
+        putEarlierValues(XFF);
+        put(c.ip());
+        put(CRLF);
+        put(FORWARDED_LINE);
+        putEarlierValues(FORWARDED_KIND);
+        put(c.forElement());
+        if (hostLine >= 0) {
+            put(HOST_PARAMETER);
+            for (int i = head.valueStart(hostLine), to = head.valueEnd(hostLine); i < to; i++) {
+                if (b[i] == '"' || b[i] == '\\') {
+                    wire[written++] = '\\'; // a quoted-string's quoted-pair (RFC 7239 §4)
+                }
+                wire[written++] = b[i];
+            }
+            wire[written++] = '"';
+        }
+        put(CRLF);
+        if (upgrade) {
+            put(UPGRADE);
+            put(b, head.valueStart(upgradeLine), head.valueEnd(upgradeLine));
+            put(CRLF);
+        } else if (!http11) {
+            put(KEEP_ALIVE);
+        }
+        put(CRLF);
+        return ctx.alloc().buffer(written).writeBytes(wire, 0, written);
+    }
+
+    /** The values of the lines of {@code kind} (earlier hops' forwarding headers), each followed by ", ". */
+    private void putEarlierValues(int kind) {
+        for (int li = 1, n = head.count(); li < n; li++) {
+            if (head.kind(li) == kind && head.valueEnd(li) > head.valueStart(li)) {
+                put(head.bytes(), head.valueStart(li), head.valueEnd(li));
+                put(LIST_SEPARATOR);
+            }
+        }
+    }
+
+    private void put(byte[] from) {
+        put(from, 0, from.length);
+    }
+
+    private void put(byte[] from, int start, int end) {
+        int len = end - start;
+        if (written + len > wire.length) {
+            wire = Arrays.copyOf(wire, Math.max(written + len, wire.length * 2));
+        }
+        System.arraycopy(from, start, wire, written, len);
+        written += len;
+    }
+
+    // ------------------------------------------------------------------ a chunked body
+
+    /**
+     * Passes a chunked body on as it came, checking its framing; true when the body ended in
+     * {@code src} (the framer then reads the next head), false when more bytes are needed or
+     * the body was malformed.
+     */
+    private boolean chunked(ChannelHandlerContext ctx, ByteBuf src) {
+        int from = src.readerIndex();
+        while (true) {
+            switch (state) {
+                case CHUNK_SIZE -> {
+                    int lf = HeadLines.findLine(src, MAX_CHUNK_LINE);
+                    if (lf == -2) {
+                        return malformedBody(ctx, src, "chunk-size line over " + MAX_CHUNK_LINE + " bytes");
+                    }
+                    if (lf < 0) {
+                        return partial(ctx, src, from, true);
+                    }
+                    long size = HeadLines.chunkSize(src, src.readerIndex(), lf);
+                    if (size < 0) {
+                        return malformedBody(ctx, src, "invalid chunk size");
+                    }
+                    src.readerIndex(lf + 1);
+                    if (size == 0) {
+                        trailerBytes = 0;
+                        state = State.TRAILERS;
+                    } else {
+                        remaining = size;
+                        state = State.CHUNK_DATA;
+                    }
+                }
+                case CHUNK_DATA -> {
+                    int n = (int) Math.min(remaining, src.readableBytes());
+                    src.skipBytes(n);
+                    remaining -= n;
+                    if (remaining > 0) {
+                        return partial(ctx, src, from, false);
+                    }
+                    state = State.CHUNK_END;
+                }
+                case CHUNK_END -> {
+                    int len = HeadLines.chunkEnd(src);
+                    if (len == 0) {
+                        return partial(ctx, src, from, true);
+                    }
+                    if (len < 0) {
+                        return malformedBody(ctx, src, "chunk data not followed by CRLF");
+                    }
+                    src.skipBytes(len);
+                    state = State.CHUNK_SIZE;
+                }
+                default -> { // TRAILERS
+                    int lf = HeadLines.findLine(src, MAX_TRAILERS - trailerBytes);
+                    if (lf == -2) {
+                        return malformedBody(ctx, src, "trailer section over " + MAX_TRAILERS + " bytes");
+                    }
+                    if (lf < 0) {
+                        return partial(ctx, src, from, true);
+                    }
+                    int r = src.readerIndex();
+                    int lineLen = lf + 1 - r;
+                    boolean empty = lineLen == 1 || lineLen == 2 && src.getByte(r) == '\r';
+                    src.readerIndex(lf + 1);
+                    trailerBytes += lineLen;
+                    if (empty) {
+                        state = State.HEAD;
+                        ctx.fireChannelRead(new RequestBody(src.retainedSlice(from, src.readerIndex() - from), true));
+                        return true;
+                    }
+                }
+            }
+        }
+    }
+
+    /** More bytes are needed: passes on the body bytes read so far; {@code keepRest}: an unfinished line waits in pending. */
+    private boolean partial(ChannelHandlerContext ctx, ByteBuf src, int from, boolean keepRest) {
+        int r = src.readerIndex();
+        if (r > from) {
+            ctx.fireChannelRead(new RequestBody(src.retainedSlice(from, r - from), false));
+        }
+        if (keepRest) {
+            stash(ctx, src);
+            src.skipBytes(src.readableBytes());
+        }
+        return false;
+    }
+
+    private boolean malformedBody(ChannelHandlerContext ctx, ByteBuf src, String why) {
+        state = State.BROKEN;
+        src.skipBytes(src.readableBytes());
+        ctx.fireChannelRead(RequestBody.malformed(why));
+        return false;
+    }
+
+    /** A header value as a string, made anew only when it differs from the one before. */
+    private static final class LastValue {
+        private byte[] bytes = new byte[0];
+        private String string;
+
+        String of(byte[] b, int from, int to) {
+            if (string != null && Arrays.equals(bytes, 0, bytes.length, b, from, to)) {
+                return string;
+            }
+            bytes = Arrays.copyOfRange(b, from, to);
+            string = new String(bytes, StandardCharsets.ISO_8859_1);
+            return string;
+        }
+    }
+}

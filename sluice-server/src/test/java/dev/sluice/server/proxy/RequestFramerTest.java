@@ -1,0 +1,255 @@
+package dev.sluice.server.proxy;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.embedded.EmbeddedChannel;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The request framer's conformance: the head it writes for the pod (hop-by-hop headers
+ * removed, forwarding headers appended, RFC 9110 §7.6.1), body framing (RFC 9112 §6), and the
+ * requests it refuses, with which status. Every wire case is fed whole, split at every byte,
+ * and byte by byte: what comes out must not depend on how the reads fall. Every buffer it
+ * passes on is released by the test, and every input buffer must end up released.
+ */
+class RequestFramerTest {
+
+    private static final String GET = "GET /a?b=c HTTP/1.1\r\nHost: model.test\r\nSluice-Revision: default/model\r\n\r\n";
+
+    /** What came out of the framer, with consecutive body parts joined: one line per event. */
+    private static List<String> transcript(List<Object> messages) {
+        List<String> out = new ArrayList<>();
+        StringBuilder body = null;
+        for (Object m : messages) {
+            if (m instanceof RequestBody b) {
+                if (body == null) {
+                    body = new StringBuilder();
+                }
+                if (b.error != null) {
+                    // What went before is moot (the exchange fails), and depends on how reads fell.
+                    out.add("malformed body: " + b.error);
+                    body = null;
+                } else {
+                    body.append(b.content().toString(StandardCharsets.ISO_8859_1));
+                    if (b.last) {
+                        out.add("body: " + body);
+                        body = null;
+                    }
+                }
+            } else if (m instanceof RequestHead h) {
+                if (body != null) {
+                    out.add("body (unfinished): " + body);
+                    body = null;
+                }
+                out.add(h.refused() ? "refused " + h.errorStatus + ": " + h.error : "head " + describe(h) + "\n"
+                        + h.content().toString(StandardCharsets.ISO_8859_1));
+            } else {
+                out.add("bytes: " + ((ByteBuf) m).toString(StandardCharsets.ISO_8859_1));
+            }
+        }
+        if (body != null) {
+            out.add("body (so far): " + body);
+        }
+        return out;
+    }
+
+    private static String describe(RequestHead h) {
+        return "rev=" + h.revision + " ns=" + h.knativeNamespace + " kr=" + h.knativeRevision + " host=" + h.host
+                + (h.headMethod ? " HEAD" : "") + (h.http11 ? " 1.1" : " 1.0") + (h.keepAlive ? " keep" : " close")
+                + (h.hasBody ? " body" : "") + (h.upgrade == null ? "" : " upgrade=" + h.upgrade);
+    }
+
+    /** Feeds {@code wire} in the given pieces; returns the messages (released) as a transcript. */
+    private static List<String> feed(List<String> pieces) {
+        EmbeddedChannel ch = new EmbeddedChannel(new RequestFramer());
+        List<ByteBuf> inputs = new ArrayList<>();
+        for (String p : pieces) {
+            ByteBuf in = Unpooled.directBuffer(p.length()).writeBytes(p.getBytes(StandardCharsets.ISO_8859_1));
+            inputs.add(in);
+            ch.writeInbound(in);
+        }
+        List<Object> msgs = new ArrayList<>();
+        for (Object m = ch.readInbound(); m != null; m = ch.readInbound()) {
+            msgs.add(m);
+        }
+        List<String> t = transcript(msgs);
+        msgs.forEach(m -> ((io.netty.util.ReferenceCounted) m).release());
+        ch.finishAndReleaseAll();
+        assertThat(inputs).as("every read buffer released").allMatch(b -> b.refCnt() == 0);
+        return t;
+    }
+
+    /** The transcript of {@code wire}, checked to be the same however the reads fall. */
+    private static List<String> frame(String wire) {
+        List<String> whole = feed(List.of(wire));
+        for (int i = 1; i < wire.length(); i++) {
+            assertThat(feed(List.of(wire.substring(0, i), wire.substring(i)))).as("split at %d", i).isEqualTo(whole);
+        }
+        List<String> bytes = new ArrayList<>();
+        for (char c : wire.toCharArray()) {
+            bytes.add(String.valueOf(c));
+        }
+        assertThat(feed(bytes)).as("byte by byte").isEqualTo(whole);
+        return whole;
+    }
+
+    @Test
+    void aPlainGetIsRewrittenForThePod() {
+        assertThat(frame(GET)).containsExactly("head rev=default/model ns=null kr=null host=model.test 1.1 keep\n"
+                + "GET /a?b=c HTTP/1.1\r\nHost: model.test\r\nSluice-Revision: default/model\r\n"
+                + "x-forwarded-for: unknown\r\nforwarded: for=unknown;proto=http;host=\"model.test\"\r\n\r\n");
+    }
+
+    @Test
+    void hopByHopHeadersGoAndEarlierForwardingValuesStay() {
+        List<String> t = frame("POST / HTTP/1.1\r\nHost: h\r\nConnection: keep-alive, X-Secret, Content-Length, Host\r\n"
+                + "X-Secret: s\r\nKeep-Alive: 5\r\nTE: trailers\r\nTrailer: x\r\nProxy-Connection: y\r\n"
+                + "X-Forwarded-For: 10.0.0.1\r\nx-forwarded-for: 10.0.0.2, 10.0.0.3\r\nForwarded: for=10.0.0.1\r\n"
+                + "Content-Length: 2\r\nX-Kept: yes\r\n\r\nhi");
+        assertThat(t).containsExactly("head rev=null ns=null kr=null host=h 1.1 keep body\n"
+                + "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 2\r\nX-Kept: yes\r\n"
+                + "x-forwarded-for: 10.0.0.1, 10.0.0.2, 10.0.0.3, unknown\r\n"
+                + "forwarded: for=10.0.0.1, for=unknown;proto=http;host=\"h\"\r\n\r\n", "body: hi");
+    }
+
+    @Test
+    void http10KeepsAliveOnlyWhenAskedAndThePodConnectionIsKeptAlive() {
+        assertThat(frame("GET / HTTP/1.0\r\nConnection: Keep-Alive\r\n\r\n")).containsExactly(
+                "head rev=null ns=null kr=null host=null 1.0 keep\nGET / HTTP/1.0\r\n"
+                        + "x-forwarded-for: unknown\r\nforwarded: for=unknown;proto=http\r\nconnection: keep-alive\r\n\r\n");
+        assertThat(frame("GET / HTTP/1.0\r\n\r\n").get(0)).startsWith("head rev=null ns=null kr=null host=null 1.0 close\n");
+        assertThat(frame("GET / HTTP/1.1\r\nConnection: close\r\n\r\n").get(0)).contains(" 1.1 close\n");
+    }
+
+    @Test
+    void routingHeadersAreReadAndForwarded() {
+        List<String> t = frame("HEAD / HTTP/1.1\r\nHost: x:80\r\nKnative-Serving-Namespace:  ns \r\n"
+                + "knative-serving-revision: r\r\n\r\n");
+        assertThat(t.get(0)).startsWith("head rev=null ns=ns kr=r host=x:80 HEAD 1.1 keep\n")
+                .contains("Knative-Serving-Namespace:  ns \r\n");
+    }
+
+    @Test
+    void aLengthBodyIsPassedOnAndAPipelinedRequestFollows() {
+        String second = "GET /2 HTTP/1.1\r\nHost: h\r\n\r\n";
+        List<String> t = frame("PUT /1 HTTP/1.1\r\nHost: h\r\nContent-Length: 11\r\n\r\nhello world" + second);
+        assertThat(t).hasSize(3);
+        assertThat(t.get(0)).startsWith("head rev=null ns=null kr=null host=h 1.1 keep body\nPUT /1 HTTP/1.1\r\n");
+        assertThat(t.get(1)).isEqualTo("body: hello world");
+        assertThat(t.get(2)).startsWith("head rev=null ns=null kr=null host=h 1.1 keep\nGET /2 HTTP/1.1\r\n");
+    }
+
+    @Test
+    void aChunkedBodyPassesAsItCameTrailersIncluded() {
+        String body = "5;ext=1\r\nhello\r\n6\r\n world\r\n0\r\nX-Trailer: t\r\n\r\n";
+        List<String> t = frame("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n" + body + GET);
+        assertThat(t).hasSize(3);
+        assertThat(t.get(0)).contains("body\n").contains("Transfer-Encoding: chunked\r\n");
+        assertThat(t.get(1)).isEqualTo("body: " + body);
+        assertThat(t.get(2)).startsWith("head rev=default/model");
+    }
+
+    @Test
+    void anUpgradeKeepsItsHeadersForThePod() {
+        List<String> t = frame("GET /ws HTTP/1.1\r\nHost: h\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n"
+                + "Sec-WebSocket-Key: k\r\n\r\n");
+        assertThat(t).containsExactly("head rev=null ns=null kr=null host=h 1.1 keep upgrade=websocket\n"
+                + "GET /ws HTTP/1.1\r\nHost: h\r\nSec-WebSocket-Key: k\r\nx-forwarded-for: unknown\r\n"
+                + "forwarded: for=unknown;proto=http;host=\"h\"\r\nconnection: upgrade\r\nupgrade: websocket\r\n\r\n");
+        assertThat(frame("GET / HTTP/1.1\r\nUpgrade: websocket\r\n\r\n").get(0))
+                .as("Upgrade without Connection: upgrade is not an upgrade").doesNotContain("upgrade");
+    }
+
+    @Test
+    void emptyLinesBeforeARequestAreSkipped() {
+        assertThat(frame("\r\n\r\n" + GET)).hasSize(1);
+    }
+
+    @Test
+    void malformedHeadsAreRefusedWithTheirStatusAndNothingMoreIsRead() {
+        String[][] cases = {
+            {"GET /\r\n\r\n", "400", "not a request line"},
+            {"GET  / HTTP/1.1\r\n\r\n", "400", "not a request line"},
+            {"G(T / HTTP/1.1\r\n\r\n", "400", "request method"},
+            {"GET /a\u0001 HTTP/1.1\r\n\r\n", "400", "control character in the request target"},
+            {"GET / HTTX/1.1\r\n\r\n", "400", "not an HTTP version"},
+            {"GET / HTTP/2.0\r\n\r\n", "505", "HTTP/2.0 is not supported"},
+            {"GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", "400", "more than one Host"},
+            {"GET / HTTP/1.1\r\nContent-Length: 1x\r\n\r\n", "400", "Content-Length is not a number"},
+            {"GET / HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n", "400", "Content-Length values disagree"},
+            {"POST / HTTP/1.1\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n", "400",
+                "both Content-Length and Transfer-Encoding"},
+            {"POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n", "400", "Transfer-Encoding in an HTTP/1.0 request"},
+            {"POST / HTTP/1.1\r\nTransfer-Encoding: chunked, gzip\r\n\r\n", "501", "last coding is not chunked"},
+            {"GET / HTTP/1.1\r\nX-A: 1\r\n folded\r\n\r\n", "400", "obsolete line folding"},
+            {"GET / HTTP/1.1\r\nX-A : 1\r\n\r\n", "400", "whitespace before the colon"},
+            {"GET / HTTP/1.1\r\nX-A: \u0000\r\n\r\n", "400", "control character in a header value"},
+        };
+        for (String[] c : cases) {
+            List<String> t = frame(c[0] + GET);
+            assertThat(t).as(c[0]).hasSize(1);
+            assertThat(t.get(0)).as(c[0]).startsWith("refused " + c[1] + ": ").contains(c[2]);
+        }
+    }
+
+    @Test
+    void overLongHeadsAre414And431() {
+        List<String> line = feed(List.of("GET /" + "a".repeat(RequestFramer.MAX_REQUEST_LINE) + " HTTP/1.1\r\n\r\n"));
+        assertThat(line).containsExactly("refused 414: request line over 4096 bytes");
+        List<String> head = feed(List.of("GET / HTTP/1.1\r\n" + "X-A: b\r\n".repeat(2000)));
+        assertThat(head).containsExactly("refused 431: request head over " + RequestFramer.MAX_HEAD + " bytes");
+    }
+
+    @Test
+    void aBrokenChunkEndsTheBodyAsMalformed() {
+        String head = "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n";
+        assertThat(frame(head + "zz\r\nhello\r\n0\r\n\r\n" + GET)).hasSize(2).last()
+                .isEqualTo("malformed body: invalid chunk size");
+        assertThat(frame(head + "5\r\nhelloXX0\r\n\r\n" + GET)).last().isEqualTo("malformed body: chunk data not followed by CRLF");
+        List<String> t = feed(List.of(head + "5\r\nhello\r\n", "1".repeat(RequestFramer.MAX_CHUNK_LINE + 1)));
+        assertThat(t).hasSize(2).last().isEqualTo("malformed body: chunk-size line over 4096 bytes");
+    }
+
+    @Test
+    void routingValuesAreTheSameStringsWhileTheyRepeat() {
+        EmbeddedChannel ch = new EmbeddedChannel(new RequestFramer());
+        ch.writeInbound(Unpooled.copiedBuffer(GET + GET + GET.replace("default/model", "default/other"),
+                StandardCharsets.ISO_8859_1));
+        RequestHead a = ch.readInbound();
+        RequestHead b = ch.readInbound();
+        RequestHead c = ch.readInbound();
+        assertThat(b.revision).isSameAs(a.revision).isEqualTo("default/model");
+        assertThat(b.host).isSameAs(a.host);
+        assertThat(c.revision).isEqualTo("default/other");
+        a.release();
+        b.release();
+        c.release();
+        assertThat(ch.finishAndReleaseAll()).isFalse();
+    }
+
+    @Test
+    void removedItHandsOnWhatItKept() {
+        List<Object> after = new ArrayList<>();
+        EmbeddedChannel ch = new EmbeddedChannel(new RequestFramer(), new ChannelInboundHandlerAdapter() {
+            @Override
+            public void channelRead(ChannelHandlerContext ctx, Object msg) {
+                after.add(msg);
+            }
+        });
+        ch.writeInbound(Unpooled.copiedBuffer("GET /ws HTTP/1.1\r\nConnection: upgrade\r\nUpgrade: x\r\n\r\nGET partial",
+                StandardCharsets.ISO_8859_1));
+        assertThat(after).hasSize(1);
+        ch.pipeline().removeFirst();
+        assertThat(after).hasSize(2);
+        assertThat(((ByteBuf) after.get(1)).toString(StandardCharsets.ISO_8859_1)).isEqualTo("GET partial");
+        after.forEach(m -> ((io.netty.util.ReferenceCounted) m).release());
+        ch.finishAndReleaseAll();
+    }
+}
