@@ -104,7 +104,7 @@ public class ResponsePathBenchmark {
         };
         byte[] bytes = text.getBytes(StandardCharsets.ISO_8859_1);
         wire = ALLOC.directBuffer(bytes.length).writeBytes(bytes);
-        decoder = new EmbeddedChannel(new HttpResponseDecoder(AsciiValuedHeaders.decoderConfig()));
+        decoder = new EmbeddedChannel(new HttpResponseDecoder(NettyHeadPath.decoderConfig()));
         encoder = new EmbeddedChannel(new HttpResponseEncoder());
         framer = new ResponseFramer();
         sink = new BlackholeSink();
@@ -122,7 +122,7 @@ public class ResponsePathBenchmark {
     public void nettyDecodeEncode(Blackhole bh) {
         decoder.writeInbound(wire.retainedDuplicate());
         HttpResponse head = decoder.readInbound();
-        ForwardingHeaders.stripHopByHop(head.headers());
+        NettyHeadPath.stripHopByHop(head.headers());
         HttpUtil.setKeepAlive(head, true);
         Object part = decoder.readInbound();
         if (part instanceof LastHttpContent last && !(part instanceof HttpResponse)) {
