@@ -41,7 +41,8 @@ import java.util.Arrays;
  * One framer per client connection, in its pipeline where the decoder was, so only its event
  * loop runs it: no synchronisation. It owns each read buffer it is given and passes on
  * retained slices of it; a head, a chunk-size line or a trailer split across reads is kept in
- * {@code pending} (a copy) and parsed again from its start when more arrives. The routing
+ * {@code pending} (a copy) and parsed again from its start when more arrives, on the event
+ * loop's shared {@link HeadLines}, borrowed for each parse. The routing
  * values become strings only when they differ from the connection's previous request's (a
  * client sends the same ones on every request). Removed from the pipeline (an upgrade became a
  * tunnel), it hands what it kept on as plain bytes.
@@ -86,14 +87,14 @@ final class RequestFramer extends ChannelInboundHandlerAdapter {
     private static final int XFF = HeadLines.FIRST_FREE + 2;
     private static final int FORWARDED_KIND = HeadLines.FIRST_FREE + 3;
 
-    private final HeadLines head = new HeadLines();
+    /** This thread's head parser while a head is parsed ({@link HeadLines#borrow}), else null. */
+    private HeadLines head;
     private State state = State.HEAD;
     private long remaining;
     private int trailerBytes;
     private ByteBuf pending;
-    /** The pod's head being assembled ({@link #writeHead}), and how much of it is written. */
-    private byte[] wire = new byte[512];
-    private int written;
+    /** The read being framed, when it is {@code pending} with the new bytes appended (the framer's own buffer). */
+    private ByteBuf accumulated;
     private ForwardingHeaders.ForClient client;
     private final LastValue revision = new LastValue();
     private final LastValue knativeNamespace = new LastValue();
@@ -116,10 +117,12 @@ final class RequestFramer extends ChannelInboundHandlerAdapter {
             pending = null;
             src.writeBytes(in);
             in.release();
+            accumulated = src;
         }
         try {
             run(ctx, src);
         } finally {
+            accumulated = null;
             src.release();
         }
     }
@@ -150,22 +153,28 @@ final class RequestFramer extends ChannelInboundHandlerAdapter {
                     if (!src.isReadable()) {
                         return;
                     }
-                    int end = head.scan(src, MAX_HEAD, MAX_REQUEST_LINE, "request", "request line");
-                    if (end == -2) {
-                        refuse(ctx, head.firstLineTooLong() ? 414 : 431, head.error());
-                        return;
+                    RequestHead h;
+                    head = HeadLines.borrow();
+                    try {
+                        int end = head.scan(src, MAX_HEAD, MAX_REQUEST_LINE, "request", "request line");
+                        if (end == -1) {
+                            stash(ctx, src);
+                            return;
+                        }
+                        if (end == -2) {
+                            h = refused(head.firstLineTooLong() ? 414 : 431, head.error());
+                        } else {
+                            h = parseHead(ctx);
+                            src.readerIndex(end);
+                        }
+                    } finally {
+                        head.giveBack();
+                        head = null;
                     }
-                    if (end == -1) {
-                        stash(ctx, src);
-                        return;
-                    }
-                    RequestHead h = parseHead(ctx);
-                    if (h.refused()) {
-                        ctx.fireChannelRead(h);
-                        return;
-                    }
-                    src.readerIndex(end);
                     ctx.fireChannelRead(h);
+                    if (h.refused()) {
+                        return; // nothing more is read on this connection
+                    }
                 }
                 case LENGTH -> {
                     int n = (int) Math.min(remaining, src.readableBytes());
@@ -194,18 +203,19 @@ final class RequestFramer extends ChannelInboundHandlerAdapter {
         }
     }
 
-    /** A refused head: nothing more is read on this connection. */
-    private void refuse(ChannelHandlerContext ctx, int status, String why) {
-        state = State.BROKEN;
-        ctx.fireChannelRead(RequestHead.refused(status, why));
-    }
-
     private void stash(ChannelHandlerContext ctx, ByteBuf src) {
         int n = src.readableBytes();
-        if (n > 0) {
-            pending = ctx.alloc().buffer(Math.max(256, n * 2));
-            pending.writeBytes(src);
+        if (n == 0) {
+            return;
         }
+        if (src == accumulated && src.refCnt() == 1) {
+            // Still unfinished, and no body slice of it is out: keep growing the same buffer, so
+            // a head that trickles in byte by byte is not copied anew on every read.
+            pending = src.discardReadBytes().retain();
+            return;
+        }
+        pending = ctx.alloc().buffer(Math.max(256, n * 2));
+        pending.writeBytes(src);
     }
 
     // ------------------------------------------------------------------ the head
@@ -351,9 +361,7 @@ final class RequestFramer extends ChannelInboundHandlerAdapter {
 
     /**
      * The head for the pod: the request line, the kept headers, X-Forwarded-For and Forwarded
-     * with this client appended, the pod-side Connection header, the empty line. Assembled in
-     * an array and copied into the buffer once: a dozen small writes to a {@code ByteBuf},
-     * each with its bounds and reference-count checks, cost more than the parse.
+     * with this client appended, the pod-side Connection header, the empty line.
      */
     private ByteBuf writeHead(ChannelHandlerContext ctx, int headLen, boolean http11, int upgradeLine,
             boolean upgrade, int hostLine) {
@@ -362,73 +370,57 @@ final class RequestFramer extends ChannelInboundHandlerAdapter {
             c = new ForwardingHeaders.ForClient(ctx.channel().remoteAddress());
             client = c;
         }
-        byte[] b = head.bytes();
-        int need = headLen + 96 + c.forElement().length + c.ip().length
-                + (hostLine < 0 ? 0 : 2 * (head.valueEnd(hostLine) - head.valueStart(hostLine)));
-        if (wire.length < need) {
-            wire = new byte[Math.max(need, wire.length * 2)];
-        }
-        written = 0;
-        put(b, head.start(0), head.end(0));
-        put(CRLF);
-        int n = head.count();
-        for (int li = 1; li < n; li++) {
-            int k = head.kind(li);
+        HeadLines h = head;
+        byte[] b = h.bytes();
+        h.startOut(headLen + 96 + c.forElement().length + c.ip().length
+                + (hostLine < 0 ? 0 : 2 * (h.valueEnd(hostLine) - h.valueStart(hostLine))));
+        h.put(b, h.start(0), h.end(0));
+        h.put(CRLF);
+        for (int li = 1, n = h.count(); li < n; li++) {
+            int k = h.kind(li);
             if (k == HeadLines.KEEP || k == FRAMING_LINE || k == HOST_LINE) {
-                put(b, head.start(li), head.end(li));
-                put(CRLF);
+                h.put(b, h.start(li), h.end(li));
+                h.put(CRLF);
             }
         }
-        put(XFF_LINE);
+        h.put(XFF_LINE);
         putEarlierValues(XFF);
-        put(c.ip());
-        put(CRLF);
-        put(FORWARDED_LINE);
+        h.put(c.ip());
+        h.put(CRLF);
+        h.put(FORWARDED_LINE);
         putEarlierValues(FORWARDED_KIND);
-        put(c.forElement());
+        h.put(c.forElement());
         if (hostLine >= 0) {
-            put(HOST_PARAMETER);
-            for (int i = head.valueStart(hostLine), to = head.valueEnd(hostLine); i < to; i++) {
+            h.put(HOST_PARAMETER);
+            for (int i = h.valueStart(hostLine), to = h.valueEnd(hostLine); i < to; i++) {
                 if (b[i] == '"' || b[i] == '\\') {
-                    wire[written++] = '\\'; // a quoted-string's quoted-pair (RFC 7239 §4)
+                    h.put((byte) '\\'); // a quoted-string's quoted-pair (RFC 7239 §4)
                 }
-                wire[written++] = b[i];
+                h.put(b[i]);
             }
-            wire[written++] = '"';
+            h.put((byte) '"');
         }
-        put(CRLF);
+        h.put(CRLF);
         if (upgrade) {
-            put(UPGRADE);
-            put(b, head.valueStart(upgradeLine), head.valueEnd(upgradeLine));
-            put(CRLF);
+            h.put(UPGRADE);
+            h.put(b, h.valueStart(upgradeLine), h.valueEnd(upgradeLine));
+            h.put(CRLF);
         } else if (!http11) {
-            put(KEEP_ALIVE);
+            h.put(KEEP_ALIVE);
         }
-        put(CRLF);
-        return ctx.alloc().buffer(written).writeBytes(wire, 0, written);
+        h.put(CRLF);
+        return h.outTo(ctx.alloc());
     }
 
     /** The values of the lines of {@code kind} (earlier hops' forwarding headers), each followed by ", ". */
     private void putEarlierValues(int kind) {
-        for (int li = 1, n = head.count(); li < n; li++) {
-            if (head.kind(li) == kind && head.valueEnd(li) > head.valueStart(li)) {
-                put(head.bytes(), head.valueStart(li), head.valueEnd(li));
-                put(LIST_SEPARATOR);
+        HeadLines h = head;
+        for (int li = 1, n = h.count(); li < n; li++) {
+            if (h.kind(li) == kind && h.valueEnd(li) > h.valueStart(li)) {
+                h.put(h.bytes(), h.valueStart(li), h.valueEnd(li));
+                h.put(LIST_SEPARATOR);
             }
         }
-    }
-
-    private void put(byte[] from) {
-        put(from, 0, from.length);
-    }
-
-    private void put(byte[] from, int start, int end) {
-        int len = end - start;
-        if (written + len > wire.length) {
-            wire = Arrays.copyOf(wire, Math.max(written + len, wire.length * 2));
-        }
-        System.arraycopy(from, start, wire, written, len);
-        written += len;
     }
 
     // ------------------------------------------------------------------ a chunked body
@@ -513,8 +505,7 @@ final class RequestFramer extends ChannelInboundHandlerAdapter {
             ctx.fireChannelRead(new RequestBody(src.retainedSlice(from, r - from), false));
         }
         if (keepRest) {
-            stash(ctx, src);
-            src.skipBytes(src.readableBytes());
+            stash(ctx, src); // may keep src itself: leave its reader index where it is
         }
         return false;
     }

@@ -109,7 +109,8 @@ final class ResponseFramer {
     private ByteBuf pending;
     private ByteBuf out;
 
-    private final HeadLines head = new HeadLines();
+    /** This thread's head parser while a head is parsed ({@link HeadLines#borrow}), else null. */
+    private HeadLines head;
 
     /**
      * Expects the response to a request that is being sent: resets the state and says what
@@ -184,16 +185,22 @@ final class ResponseFramer {
                         flushOut(sink);
                         return;
                     }
-                    int end = scanHead(src, sink);
-                    if (end == -2) {
-                        return; // malformed, reported
-                    }
-                    if (end < 0) {
-                        stash(src, alloc, sink);
-                        return;
-                    }
-                    if (!head(src, end, alloc, sink)) {
-                        return;
+                    head = HeadLines.borrow();
+                    try {
+                        int end = scanHead(src, sink);
+                        if (end == -2) {
+                            return; // malformed, reported
+                        }
+                        if (end < 0) {
+                            stash(src, alloc, sink);
+                            return;
+                        }
+                        if (!head(src, end, alloc, sink)) {
+                            return;
+                        }
+                    } finally {
+                        head.giveBack();
+                        head = null;
                     }
                 }
                 case LENGTH -> {
