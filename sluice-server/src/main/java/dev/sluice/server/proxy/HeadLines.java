@@ -4,6 +4,7 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.util.AsciiString;
 import io.netty.util.concurrent.FastThreadLocal;
+import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.List;
 
@@ -32,6 +33,18 @@ final class HeadLines {
     static final int KEEP = 0;
     static final int DROP = 1;
     static final int FIRST_FREE = 2;
+
+    // The wire's words both framers look for or write.
+    static final byte[] CRLF = {'\r', '\n'};
+    static final byte[] KEEP_ALIVE = "connection: keep-alive\r\n".getBytes(StandardCharsets.US_ASCII);
+    static final byte[] UPGRADE = "connection: upgrade\r\nupgrade: ".getBytes(StandardCharsets.US_ASCII);
+    static final AsciiString CONTENT_LENGTH = AsciiString.cached("content-length");
+    static final AsciiString TRANSFER_ENCODING = AsciiString.cached("transfer-encoding");
+    static final AsciiString CONNECTION = AsciiString.cached("connection");
+    static final AsciiString UPGRADE_NAME = AsciiString.cached("upgrade");
+    static final AsciiString CHUNKED = AsciiString.cached("chunked");
+    static final AsciiString CLOSE_TOKEN = AsciiString.cached("close");
+    static final AsciiString KEEP_ALIVE_TOKEN = AsciiString.cached("keep-alive");
 
     private static final int START = 0;
     private static final int COLON = 1;

@@ -57,26 +57,16 @@ final class RequestFramer extends ChannelInboundHandlerAdapter {
 
     private enum State { HEAD, LENGTH, CHUNK_SIZE, CHUNK_DATA, CHUNK_END, TRAILERS, BROKEN }
 
-    private static final byte[] CRLF = {'\r', '\n'};
     private static final byte[] LIST_SEPARATOR = {',', ' '};
     private static final byte[] XFF_LINE = "x-forwarded-for: ".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] FORWARDED_LINE = "forwarded: ".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] HOST_PARAMETER = ";host=\"".getBytes(StandardCharsets.US_ASCII);
-    private static final byte[] KEEP_ALIVE = "connection: keep-alive\r\n".getBytes(StandardCharsets.US_ASCII);
-    private static final byte[] UPGRADE = "connection: upgrade\r\nupgrade: ".getBytes(StandardCharsets.US_ASCII);
-    private static final AsciiString CONTENT_LENGTH = AsciiString.cached("content-length");
-    private static final AsciiString TRANSFER_ENCODING = AsciiString.cached("transfer-encoding");
-    private static final AsciiString CONNECTION = AsciiString.cached("connection");
-    private static final AsciiString UPGRADE_NAME = AsciiString.cached("upgrade");
     private static final AsciiString HOST = AsciiString.cached("host");
     private static final AsciiString X_FORWARDED_FOR = AsciiString.cached("x-forwarded-for");
     private static final AsciiString FORWARDED = AsciiString.cached("forwarded");
     private static final AsciiString SLUICE_REVISION = AsciiString.cached("sluice-revision");
     private static final AsciiString KNATIVE_NAMESPACE = AsciiString.cached("knative-serving-namespace");
     private static final AsciiString KNATIVE_REVISION = AsciiString.cached("knative-serving-revision");
-    private static final AsciiString CHUNKED = AsciiString.cached("chunked");
-    private static final AsciiString CLOSE_TOKEN = AsciiString.cached("close");
-    private static final AsciiString KEEP_ALIVE_TOKEN = AsciiString.cached("keep-alive");
     private static final AsciiString UPGRADE_TOKEN = AsciiString.cached("upgrade");
 
     // Line kinds beyond HeadLines' KEEP and DROP. The framing headers and Host have their own
@@ -278,32 +268,32 @@ final class RequestFramer extends ChannelInboundHandlerAdapter {
                 kind = HOST_LINE;
             } else if (head.nameIs(li, SLUICE_REVISION)) {
                 revisionLine = revisionLine < 0 ? li : revisionLine;
-            } else if (head.nameIs(li, CONTENT_LENGTH)) {
+            } else if (head.nameIs(li, HeadLines.CONTENT_LENGTH)) {
                 long cl = head.contentLength(li);
                 if (cl == -1 || cl == -2 || length >= 0 && cl != length) {
                     return refused(400, cl == -1 ? "Content-Length is not a number" : "Content-Length values disagree");
                 }
                 length = cl;
                 kind = FRAMING_LINE;
-            } else if (head.nameIs(li, TRANSFER_ENCODING)) {
+            } else if (head.nameIs(li, HeadLines.TRANSFER_ENCODING)) {
                 coding = true;
                 kind = FRAMING_LINE;
                 for (int t = 0, nt = head.splitList(li); t < nt; t++) {
-                    chunkedLast = head.tokenIs(t, CHUNKED);
+                    chunkedLast = head.tokenIs(t, HeadLines.CHUNKED);
                 }
-            } else if (head.nameIs(li, CONNECTION)) {
+            } else if (head.nameIs(li, HeadLines.CONNECTION)) {
                 kind = HeadLines.DROP;
                 for (int t = 0, nt = head.splitList(li); t < nt; t++) {
-                    if (head.tokenIs(t, CLOSE_TOKEN)) {
+                    if (head.tokenIs(t, HeadLines.CLOSE_TOKEN)) {
                         close = true;
-                    } else if (head.tokenIs(t, KEEP_ALIVE_TOKEN)) {
+                    } else if (head.tokenIs(t, HeadLines.KEEP_ALIVE_TOKEN)) {
                         keepAliveToken = true;
                     } else {
                         upgradeToken |= head.tokenIs(t, UPGRADE_TOKEN);
                         head.addNamed(t);
                     }
                 }
-            } else if (head.nameIs(li, UPGRADE_NAME)) {
+            } else if (head.nameIs(li, HeadLines.UPGRADE_NAME)) {
                 kind = HeadLines.DROP;
                 upgradeLine = upgradeLine < 0 ? li : upgradeLine;
             } else if (head.nameIs(li, X_FORWARDED_FOR)) {
@@ -375,18 +365,18 @@ final class RequestFramer extends ChannelInboundHandlerAdapter {
         h.startOut(headLen + 96 + c.forElement().length + c.ip().length
                 + (hostLine < 0 ? 0 : 2 * (h.valueEnd(hostLine) - h.valueStart(hostLine))));
         h.put(b, h.start(0), h.end(0));
-        h.put(CRLF);
+        h.put(HeadLines.CRLF);
         for (int li = 1, n = h.count(); li < n; li++) {
             int k = h.kind(li);
             if (k == HeadLines.KEEP || k == FRAMING_LINE || k == HOST_LINE) {
                 h.put(b, h.start(li), h.end(li));
-                h.put(CRLF);
+                h.put(HeadLines.CRLF);
             }
         }
         h.put(XFF_LINE);
         putEarlierValues(XFF);
         h.put(c.ip());
-        h.put(CRLF);
+        h.put(HeadLines.CRLF);
         h.put(FORWARDED_LINE);
         putEarlierValues(FORWARDED_KIND);
         h.put(c.forElement());
@@ -400,15 +390,15 @@ final class RequestFramer extends ChannelInboundHandlerAdapter {
             }
             h.put((byte) '"');
         }
-        h.put(CRLF);
+        h.put(HeadLines.CRLF);
         if (upgrade) {
-            h.put(UPGRADE);
+            h.put(HeadLines.UPGRADE);
             h.put(b, h.valueStart(upgradeLine), h.valueEnd(upgradeLine));
-            h.put(CRLF);
+            h.put(HeadLines.CRLF);
         } else if (!http11) {
-            h.put(KEEP_ALIVE);
+            h.put(HeadLines.KEEP_ALIVE);
         }
-        h.put(CRLF);
+        h.put(HeadLines.CRLF);
         return h.outTo(ctx.alloc());
     }
 

@@ -77,17 +77,7 @@ final class ResponseFramer {
 
     private enum State { IDLE, HEAD, LENGTH, CHUNK_SIZE, CHUNK_DATA, CHUNK_END, TRAILERS, UNTIL_CLOSE, TUNNEL, BROKEN }
 
-    private static final byte[] CRLF = {'\r', '\n'};
     private static final byte[] CLOSE = "connection: close\r\n".getBytes(StandardCharsets.US_ASCII);
-    private static final byte[] KEEP_ALIVE = "connection: keep-alive\r\n".getBytes(StandardCharsets.US_ASCII);
-    private static final byte[] UPGRADE = "connection: upgrade\r\nupgrade: ".getBytes(StandardCharsets.US_ASCII);
-    private static final AsciiString CONTENT_LENGTH = AsciiString.cached("content-length");
-    private static final AsciiString TRANSFER_ENCODING = AsciiString.cached("transfer-encoding");
-    private static final AsciiString CONNECTION = AsciiString.cached("connection");
-    private static final AsciiString UPGRADE_NAME = AsciiString.cached("upgrade");
-    private static final AsciiString CHUNKED = AsciiString.cached("chunked");
-    private static final AsciiString CLOSE_TOKEN = AsciiString.cached("close");
-    private static final AsciiString KEEP_ALIVE_TOKEN = AsciiString.cached("keep-alive");
 
     // Line kinds beyond HeadLines' KEEP and DROP (pass 1), by which pass 2 writes or skips each header line.
     private static final int LENGTH_LINE = HeadLines.FIRST_FREE;
@@ -428,7 +418,7 @@ final class ResponseFramer {
         int upgradeLine = -1;
         for (int li = 1, n = head.count(); li < n; li++) {
             int kind = HeadLines.KEEP;
-            if (head.nameIs(li, CONTENT_LENGTH)) {
+            if (head.nameIs(li, HeadLines.CONTENT_LENGTH)) {
                 long v = head.contentLength(li);
                 if (v == -1 || v == -2 || length >= 0 && v != length) {
                     malformed(sink, v == -1 ? "Content-Length is not a number" : "Content-Length values disagree");
@@ -436,26 +426,26 @@ final class ResponseFramer {
                 }
                 length = v;
                 kind = LENGTH_LINE;
-            } else if (head.nameIs(li, TRANSFER_ENCODING)) {
+            } else if (head.nameIs(li, HeadLines.TRANSFER_ENCODING)) {
                 coding = true;
                 kind = CODING_LINE;
                 // The last coding of the last Transfer-Encoding line decides the framing.
                 for (int t = 0, nt = head.splitList(li); t < nt; t++) {
-                    chunkedLast = head.tokenIs(t, CHUNKED);
+                    chunkedLast = head.tokenIs(t, HeadLines.CHUNKED);
                     onlyChunked &= chunkedLast;
                 }
-            } else if (head.nameIs(li, CONNECTION)) {
+            } else if (head.nameIs(li, HeadLines.CONNECTION)) {
                 kind = HeadLines.DROP;
                 for (int t = 0, nt = head.splitList(li); t < nt; t++) {
-                    if (head.tokenIs(t, CLOSE_TOKEN)) {
+                    if (head.tokenIs(t, HeadLines.CLOSE_TOKEN)) {
                         close = true;
-                    } else if (head.tokenIs(t, KEEP_ALIVE_TOKEN)) {
+                    } else if (head.tokenIs(t, HeadLines.KEEP_ALIVE_TOKEN)) {
                         keepAlive = true;
                     } else {
                         head.addNamed(t);
                     }
                 }
-            } else if (head.nameIs(li, UPGRADE_NAME)) {
+            } else if (head.nameIs(li, HeadLines.UPGRADE_NAME)) {
                 kind = UPGRADE_LINE;
                 upgradeLine = li;
             } else if (head.isHopByHop(li)) {
@@ -541,7 +531,7 @@ final class ResponseFramer {
             o = alloc.buffer(headLen + 64 + room);
             out = o;
         }
-        o.writeBytes(b, head.start(0), head.end(0) - head.start(0)).writeBytes(CRLF);
+        o.writeBytes(b, head.start(0), head.end(0) - head.start(0)).writeBytes(HeadLines.CRLF);
         for (int li = 1, n = head.count(); li < n; li++) {
             int k = head.kind(li);
             if (k == HeadLines.DROP || k == UPGRADE_LINE || k == LENGTH_LINE && dropLengthLine
@@ -549,24 +539,24 @@ final class ResponseFramer {
                 continue;
             }
             int ls = head.start(li);
-            o.writeBytes(b, ls, head.end(li) - ls).writeBytes(CRLF);
+            o.writeBytes(b, ls, head.end(li) - ls).writeBytes(HeadLines.CRLF);
         }
         switch (how) {
             case UPGRADE -> {
-                o.writeBytes(UPGRADE);
+                o.writeBytes(HeadLines.UPGRADE);
                 if (upgradeLine >= 0) {
                     o.writeBytes(b, head.valueStart(upgradeLine), head.valueEnd(upgradeLine) - head.valueStart(upgradeLine));
                 } else {
                     o.writeBytes(upgradeAsked);
                 }
-                o.writeBytes(CRLF);
+                o.writeBytes(HeadLines.CRLF);
             }
             case CLOSE -> o.writeBytes(CLOSE);
-            case KEEP_ALIVE -> o.writeBytes(KEEP_ALIVE);
+            case KEEP_ALIVE -> o.writeBytes(HeadLines.KEEP_ALIVE);
             default -> {
             }
         }
-        o.writeBytes(CRLF);
+        o.writeBytes(HeadLines.CRLF);
     }
 
     // ------------------------------------------------------------------ chunks
