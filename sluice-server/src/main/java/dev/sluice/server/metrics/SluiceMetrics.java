@@ -8,6 +8,7 @@ import io.prometheus.metrics.core.metrics.CounterWithCallback;
 import dev.sluice.core.pod.PodState;
 import dev.sluice.core.pod.PodTracker;
 import dev.sluice.core.throttle.RevisionThrottler;
+import io.prometheus.metrics.core.datapoints.CounterDataPoint;
 import io.prometheus.metrics.core.metrics.Counter;
 import io.prometheus.metrics.core.metrics.GaugeWithCallback;
 import io.prometheus.metrics.core.metrics.Histogram;
@@ -18,6 +19,7 @@ import java.io.IOException;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Supplier;
 
 /**
@@ -38,6 +40,10 @@ public final class SluiceMetrics implements ControlMetrics {
     private final PrometheusTextFormatWriter writer = PrometheusTextFormatWriter.create();
     private final Counter requests;
     private final Counter rejections;
+    private final Counter refused;
+    /** refused's data points by status code, made on first use (a handful of codes ever). */
+    private final ConcurrentHashMap<Integer, CounterDataPoint> refusedByCode =
+            new ConcurrentHashMap<>();
     private final Histogram queueWait;
     private final Histogram duration;
     private final Histogram inboxWait;
@@ -65,6 +71,9 @@ public final class SluiceMetrics implements ControlMetrics {
         rejections = Counter.builder().withoutExemplars().name("sluice_rejections_total")
                 .help("Requests Sluice answered itself instead of proxying, by reason")
                 .labelNames("revision", "reason").register(registry);
+        refused = Counter.builder().withoutExemplars().name("sluice_refused_requests_total")
+                .help("Requests refused before routing because their head could not be framed safely, by the status answered")
+                .labelNames("code").register(registry);
         queueWait = Histogram.builder().withoutExemplars().name("sluice_queue_wait_seconds")
                 .help("Time requests waited for a pod").unit(io.prometheus.metrics.model.snapshots.Unit.SECONDS)
                 .labelNames("revision").classicUpperBounds(LATENCY_BUCKETS).classicOnly().register(registry);
@@ -140,6 +149,11 @@ public final class SluiceMetrics implements ControlMetrics {
     public RequestMetrics forRevision(RevisionId id) {
         String rev = id.toString();
         return new RequestMetrics(rev, requests, rejections, queueWait.labelValues(rev), duration.labelValues(rev));
+    }
+
+    /** A request was refused before it had a revision (a malformed head), answered with {@code code}. */
+    public void refused(int code) {
+        refusedByCode.computeIfAbsent(code, c -> refused.labelValues(Integer.toString(c))).inc();
     }
 
     /** The text exposition format, for {@code /metrics}. */

@@ -58,6 +58,7 @@ final class ClientHandler extends ChannelInboundHandlerAdapter {
         if (msg instanceof RequestHead req) {
             if (req.refused()) {
                 req.release();
+                px.refused.accept(req.errorStatus);
                 ctx.channel().writeAndFlush(Answers.of(HttpResponseStatus.valueOf(req.errorStatus), null,
                         "malformed HTTP request: " + req.error + "\n", false))
                         .addListener(ChannelFutureListener.CLOSE);

@@ -6,6 +6,7 @@ import io.netty.channel.Channel;
 import io.netty.channel.EventLoop;
 import io.netty.util.concurrent.FastThreadLocal;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.function.IntConsumer;
 
 /** What every client connection of the proxy shares. */
 public final class ProxyContext {
@@ -18,12 +19,15 @@ public final class ProxyContext {
     private final LongAdder inFlight = new LongAdder();
     final StateManager control;
     final NanoClock clock;
+    /** Told the status of each request refused before routing (a malformed head). */
+    final IntConsumer refused;
     private volatile Routes routes = Routes.empty();
 
     public ProxyContext(StateManager control, NanoClock clock, Class<? extends Channel> upstreamChannelClass,
-            int connectTimeoutMillis) {
+            int connectTimeoutMillis, IntConsumer refused) {
         this.control = control;
         this.clock = clock;
+        this.refused = refused;
         this.upstreamChannelClass = upstreamChannelClass;
         this.connectTimeoutMillis = connectTimeoutMillis;
     }

@@ -3,6 +3,9 @@
  * each request from a client connection, identifies its revision
  * ({@link dev.sluice.server.proxy.Routes}), asks the revision's throttler for a pod without
  * blocking, and streams the request and response through a keep-alive connection from
- * {@link dev.sluice.server.proxy.UpstreamPool} (one pool per event loop, so no locks).
+ * {@link dev.sluice.server.proxy.UpstreamPool} (one pool per event loop, so no locks). Neither
+ * direction is decoded into header maps: {@link dev.sluice.server.proxy.RequestFramer} and
+ * {@link dev.sluice.server.proxy.ResponseFramer} parse what framing, routing and the hop-by-hop
+ * rewrite need and pass the rest of the bytes through.
  */
 package dev.sluice.server.proxy;

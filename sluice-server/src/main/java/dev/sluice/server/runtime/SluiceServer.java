@@ -106,7 +106,8 @@ public final class SluiceServer implements AutoCloseable {
                 () -> discovery == null ? List.<WatchStatus>of() : discovery.status());
         this.control = new StateManager(2, NanoClock.system(),
                 new HttpReadinessCheck(Duration.ofSeconds(1), readinessPaths::get), metrics);
-        this.proxyContext = new ProxyContext(control, NanoClock.system(), transport.clientChannel(), 5_000);
+        this.proxyContext = new ProxyContext(control, NanoClock.system(), transport.clientChannel(), 5_000,
+                metrics::refused);
     }
 
     /**

@@ -11,6 +11,10 @@ import dev.sluice.server.config.ConfigLoader;
 import dev.sluice.server.runtime.SluiceServer;
 import java.io.OutputStream;
 import java.net.Socket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import org.junit.jupiter.api.AfterEach;
@@ -100,6 +104,13 @@ class RequestFramingProxyTest {
                     .contains("malformed HTTP request: ").contains(c[2]).doesNotContain("HTTP/1.1 200");
         }
         assertThat(pod.arrived()).as("nothing malformed reached the pod").isZero();
+        String metrics = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+                URI.create("http://127.0.0.1:" + sluice.controlAddress().getPort() + "/metrics")).build(),
+                HttpResponse.BodyHandlers.ofString()).body();
+        assertThat(metrics).as("each refusal counted by its status").contains(
+                "sluice_refused_requests_total{code=\"400\"} 1", "sluice_refused_requests_total{code=\"505\"} 1",
+                "sluice_refused_requests_total{code=\"501\"} 1", "sluice_refused_requests_total{code=\"414\"} 1",
+                "sluice_refused_requests_total{code=\"431\"} 1");
     }
 
     @Test
