@@ -43,8 +43,8 @@ final class HeadLines {
     static final AsciiString CONNECTION = AsciiString.cached("connection");
     static final AsciiString UPGRADE_NAME = AsciiString.cached("upgrade");
     static final AsciiString CHUNKED = AsciiString.cached("chunked");
-    static final AsciiString CLOSE_TOKEN = AsciiString.cached("close");
-    static final AsciiString KEEP_ALIVE_TOKEN = AsciiString.cached("keep-alive");
+    private static final AsciiString CLOSE_TOKEN = AsciiString.cached("close");
+    private static final AsciiString KEEP_ALIVE_TOKEN = AsciiString.cached("keep-alive");
 
     private static final int START = 0;
     private static final int COLON = 1;
@@ -344,8 +344,35 @@ final class HeadLines {
         return equalsIgnoreCase(b, tokens[t * 2], tokens[t * 2 + 1], lower);
     }
 
+    /** {@link #connectionOptions}' flags. */
+    static final int CONNECTION_CLOSE = 1;
+    static final int CONNECTION_KEEP_ALIVE = 2;
+    static final int CONNECTION_UPGRADE = 4;
+
+    /**
+     * Reads a Connection header line: which of close, keep-alive and upgrade it lists (as
+     * {@link #CONNECTION_CLOSE} and the other flags), and every option but close and
+     * keep-alive is remembered as a header name to drop ({@link #dropNamed}).
+     */
+    int connectionOptions(int line) {
+        int flags = 0;
+        for (int t = 0, n = splitList(line); t < n; t++) {
+            if (tokenIs(t, CLOSE_TOKEN)) {
+                flags |= CONNECTION_CLOSE;
+            } else if (tokenIs(t, KEEP_ALIVE_TOKEN)) {
+                flags |= CONNECTION_KEEP_ALIVE;
+            } else {
+                if (tokenIs(t, UPGRADE_NAME)) {
+                    flags |= CONNECTION_UPGRADE;
+                }
+                addNamed(t);
+            }
+        }
+        return flags;
+    }
+
     /** Remembers list element {@code t} of the last {@link #splitList} as a header name Connection listed. */
-    void addNamed(int t) {
+    private void addNamed(int t) {
         if (namedCount * 2 + 2 > named.length) {
             named = Arrays.copyOf(named, named.length * 2);
         }

@@ -33,7 +33,7 @@ import java.util.Arrays;
  *     two are how requests are smuggled past a proxy), and a Transfer-Encoding whose last
  *     coding is not chunked, whose length cannot be known (501);</li>
  * <li>a chunked body whose framing breaks (a bad chunk size, chunk data not followed by CRLF,
- *     a chunk-size line over {@link #MAX_CHUNK_LINE} or trailers over {@link #MAX_TRAILERS}
+ *     a chunk-size line over {@link ChunkedBody#MAX_CHUNK_LINE} or trailers over {@link ChunkedBody#MAX_TRAILERS}
  *     bytes) ends in {@link RequestBody#malformed}, and nothing more is read.</li>
  * </ul>
  *
@@ -52,10 +52,8 @@ final class RequestFramer extends ChannelInboundHandlerAdapter {
     /** Netty's default limits, which the decoder this replaced applied. */
     static final int MAX_REQUEST_LINE = 4096;
     static final int MAX_HEAD = 4096 + 8192;
-    static final int MAX_CHUNK_LINE = 4096;
-    static final int MAX_TRAILERS = 8192;
 
-    private enum State { HEAD, LENGTH, CHUNK_SIZE, CHUNK_DATA, CHUNK_END, TRAILERS, BROKEN }
+    private enum State { HEAD, LENGTH, CHUNKED, BROKEN }
 
     private static final byte[] LIST_SEPARATOR = {',', ' '};
     private static final byte[] XFF_LINE = "x-forwarded-for: ".getBytes(StandardCharsets.US_ASCII);
@@ -67,7 +65,6 @@ final class RequestFramer extends ChannelInboundHandlerAdapter {
     private static final AsciiString SLUICE_REVISION = AsciiString.cached("sluice-revision");
     private static final AsciiString KNATIVE_NAMESPACE = AsciiString.cached("knative-serving-namespace");
     private static final AsciiString KNATIVE_REVISION = AsciiString.cached("knative-serving-revision");
-    private static final AsciiString UPGRADE_TOKEN = AsciiString.cached("upgrade");
 
     // Line kinds beyond HeadLines' KEEP and DROP. The framing headers and Host have their own
     // so that a Connection header naming them cannot drop them (HeadLines.dropNamed drops
@@ -81,7 +78,8 @@ final class RequestFramer extends ChannelInboundHandlerAdapter {
     private HeadLines head;
     private State state = State.HEAD;
     private long remaining;
-    private int trailerBytes;
+    private final ChunkedBody chunks = new ChunkedBody("chunk-size line over " + ChunkedBody.MAX_CHUNK_LINE
+            + " bytes", "trailer section over " + ChunkedBody.MAX_TRAILERS + " bytes");
     private ByteBuf pending;
     /** The read being framed, when it is {@code pending} with the new bytes appended (the framer's own buffer). */
     private ByteBuf accumulated;
@@ -283,16 +281,10 @@ final class RequestFramer extends ChannelInboundHandlerAdapter {
                 }
             } else if (head.nameIs(li, HeadLines.CONNECTION)) {
                 kind = HeadLines.DROP;
-                for (int t = 0, nt = head.splitList(li); t < nt; t++) {
-                    if (head.tokenIs(t, HeadLines.CLOSE_TOKEN)) {
-                        close = true;
-                    } else if (head.tokenIs(t, HeadLines.KEEP_ALIVE_TOKEN)) {
-                        keepAliveToken = true;
-                    } else {
-                        upgradeToken |= head.tokenIs(t, UPGRADE_TOKEN);
-                        head.addNamed(t);
-                    }
-                }
+                int options = head.connectionOptions(li);
+                close |= (options & HeadLines.CONNECTION_CLOSE) != 0;
+                keepAliveToken |= (options & HeadLines.CONNECTION_KEEP_ALIVE) != 0;
+                upgradeToken |= (options & HeadLines.CONNECTION_UPGRADE) != 0;
             } else if (head.nameIs(li, HeadLines.UPGRADE_NAME)) {
                 kind = HeadLines.DROP;
                 upgradeLine = upgradeLine < 0 ? li : upgradeLine;
@@ -322,7 +314,8 @@ final class RequestFramer extends ChannelInboundHandlerAdapter {
             if (!chunkedLast) {
                 return refused(501, "a Transfer-Encoding whose last coding is not chunked (the body's length cannot be known)");
             }
-            state = State.CHUNK_SIZE;
+            state = State.CHUNKED;
+            chunks.start();
         } else if (length > 0) {
             state = State.LENGTH;
             remaining = length;
@@ -423,80 +416,29 @@ final class RequestFramer extends ChannelInboundHandlerAdapter {
     private boolean chunked(ChannelHandlerContext ctx, ByteBuf src) {
         int from = src.readerIndex();
         while (true) {
-            switch (state) {
-                case CHUNK_SIZE -> {
-                    int lf = HeadLines.findLine(src, MAX_CHUNK_LINE);
-                    if (lf == -2) {
-                        return malformedBody(ctx, src, "chunk-size line over " + MAX_CHUNK_LINE + " bytes");
-                    }
-                    if (lf < 0) {
-                        return partial(ctx, src, from, true);
-                    }
-                    long size = HeadLines.chunkSize(src, src.readerIndex(), lf);
-                    if (size < 0) {
-                        return malformedBody(ctx, src, "invalid chunk size");
-                    }
-                    src.readerIndex(lf + 1);
-                    if (size == 0) {
-                        trailerBytes = 0;
-                        state = State.TRAILERS;
-                    } else {
-                        remaining = size;
-                        state = State.CHUNK_DATA;
-                    }
-                }
-                case CHUNK_DATA -> {
-                    int n = (int) Math.min(remaining, src.readableBytes());
-                    src.skipBytes(n);
-                    remaining -= n;
-                    if (remaining > 0) {
-                        return partial(ctx, src, from, false);
-                    }
-                    state = State.CHUNK_END;
-                }
-                case CHUNK_END -> {
-                    int len = HeadLines.chunkEnd(src);
-                    if (len == 0) {
-                        return partial(ctx, src, from, true);
-                    }
-                    if (len < 0) {
-                        return malformedBody(ctx, src, "chunk data not followed by CRLF");
-                    }
-                    src.skipBytes(len);
-                    state = State.CHUNK_SIZE;
-                }
-                default -> { // TRAILERS
-                    int lf = HeadLines.findLine(src, MAX_TRAILERS - trailerBytes);
-                    if (lf == -2) {
-                        return malformedBody(ctx, src, "trailer section over " + MAX_TRAILERS + " bytes");
-                    }
-                    if (lf < 0) {
-                        return partial(ctx, src, from, true);
-                    }
-                    int r = src.readerIndex();
-                    int lineLen = lf + 1 - r;
-                    boolean empty = lineLen == 1 || lineLen == 2 && src.getByte(r) == '\r';
-                    src.readerIndex(lf + 1);
-                    trailerBytes += lineLen;
-                    if (empty) {
-                        state = State.HEAD;
-                        ctx.fireChannelRead(new RequestBody(src.retainedSlice(from, src.readerIndex() - from), true));
-                        return true;
-                    }
-                }
+            int kind = chunks.next(src);
+            if (kind == ChunkedBody.MORE) {
+                return partial(ctx, src, from);
+            }
+            if (kind == ChunkedBody.MALFORMED) {
+                return malformedBody(ctx, src, chunks.error());
+            }
+            src.skipBytes(chunks.length());
+            if (kind == ChunkedBody.LAST) {
+                state = State.HEAD;
+                ctx.fireChannelRead(new RequestBody(src.retainedSlice(from, src.readerIndex() - from), true));
+                return true;
             }
         }
     }
 
-    /** More bytes are needed: passes on the body bytes read so far; {@code keepRest}: an unfinished line waits in pending. */
-    private boolean partial(ChannelHandlerContext ctx, ByteBuf src, int from, boolean keepRest) {
+    /** More bytes are needed: passes on the body bytes read so far; an unfinished line waits in pending. */
+    private boolean partial(ChannelHandlerContext ctx, ByteBuf src, int from) {
         int r = src.readerIndex();
         if (r > from) {
             ctx.fireChannelRead(new RequestBody(src.retainedSlice(from, r - from), false));
         }
-        if (keepRest) {
-            stash(ctx, src); // may keep src itself: leave its reader index where it is
-        }
+        stash(ctx, src); // may keep src itself: leave its reader index where it is
         return false;
     }
 

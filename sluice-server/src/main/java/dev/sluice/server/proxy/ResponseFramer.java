@@ -51,8 +51,6 @@ final class ResponseFramer {
     /** Netty's default limits, which the decoder this replaced applied. */
     static final int MAX_STATUS_LINE = 4096;
     static final int MAX_HEAD = 4096 + 8192;
-    static final int MAX_CHUNK_LINE = 4096;
-    static final int MAX_TRAILERS = 8192;
     /** Body parts up to this size are copied into the outgoing buffer; larger ones are sliced. */
     static final int COPY_MAX = 4096;
     private static final int OUT_MAX = 16 * 1024;
@@ -75,7 +73,7 @@ final class ResponseFramer {
         void malformed(String why);
     }
 
-    private enum State { IDLE, HEAD, LENGTH, CHUNK_SIZE, CHUNK_DATA, CHUNK_END, TRAILERS, UNTIL_CLOSE, TUNNEL, BROKEN }
+    private enum State { IDLE, HEAD, LENGTH, CHUNKED, UNTIL_CLOSE, TUNNEL, BROKEN }
 
     private static final byte[] CLOSE = "connection: close\r\n".getBytes(StandardCharsets.US_ASCII);
 
@@ -95,7 +93,7 @@ final class ResponseFramer {
     private boolean dechunk;
     private boolean dropLengthLine;
     private long remaining;
-    private int trailerBytes;
+    private final ChunkedBody chunks = new ChunkedBody("chunk-size line over its limit", "trailer section over its limit");
     private ByteBuf pending;
     private ByteBuf out;
 
@@ -199,72 +197,22 @@ final class ResponseFramer {
                     }
                     return;
                 }
-                case CHUNK_SIZE -> {
-                    int lf = findLine(src, MAX_CHUNK_LINE, "chunk-size line", sink);
-                    if (lf == -2) {
-                        return;
-                    }
-                    if (lf < 0) {
+                case CHUNKED -> {
+                    int kind = chunks.next(src);
+                    if (kind == ChunkedBody.MORE) {
                         stash(src, alloc, sink);
                         return;
                     }
-                    long size = HeadLines.chunkSize(src, src.readerIndex(), lf);
-                    if (size < 0) {
-                        malformed(sink, "invalid chunk size");
+                    if (kind == ChunkedBody.MALFORMED) {
+                        malformed(sink, chunks.error());
                         return;
                     }
-                    if (!dechunk) {
-                        emit(src, src.readerIndex(), lf + 1 - src.readerIndex(), alloc, sink);
-                    }
-                    src.readerIndex(lf + 1);
-                    if (size == 0) {
-                        trailerBytes = 0;
-                        state = State.TRAILERS;
-                    } else {
-                        remaining = size;
-                        state = State.CHUNK_DATA;
-                    }
-                }
-                case CHUNK_DATA -> {
-                    if (!counted(src, alloc, sink)) {
-                        return;
-                    }
-                    state = State.CHUNK_END;
-                }
-                case CHUNK_END -> {
-                    int len = HeadLines.chunkEnd(src);
-                    if (len == 0) {
-                        stash(src, alloc, sink);
-                        return;
-                    }
-                    if (len < 0) {
-                        malformed(sink, "chunk data not followed by CRLF");
-                        return;
-                    }
-                    if (!dechunk) {
+                    int len = chunks.length();
+                    if (kind == ChunkedBody.DATA || !dechunk) {
                         emit(src, src.readerIndex(), len, alloc, sink);
                     }
                     src.skipBytes(len);
-                    state = State.CHUNK_SIZE;
-                }
-                case TRAILERS -> {
-                    int lf = findLine(src, MAX_TRAILERS - trailerBytes, "trailer section", sink);
-                    if (lf == -2) {
-                        return;
-                    }
-                    if (lf < 0) {
-                        stash(src, alloc, sink);
-                        return;
-                    }
-                    int r = src.readerIndex();
-                    int lineLen = lf + 1 - r;
-                    boolean empty = lineLen == 1 || lineLen == 2 && src.getByte(r) == '\r';
-                    if (!dechunk) {
-                        emit(src, r, lineLen, alloc, sink);
-                    }
-                    src.readerIndex(lf + 1);
-                    trailerBytes += lineLen;
-                    if (empty) {
+                    if (kind == ChunkedBody.LAST) {
                         end(src, sink);
                         return;
                     }
@@ -284,7 +232,7 @@ final class ResponseFramer {
     }
 
     /**
-     * Passes on up to {@link #remaining} body bytes (a Content-Length body or one chunk's data):
+     * Passes on up to {@link #remaining} body bytes of a Content-Length body:
      * true once all have passed, false (output flushed) when more must be read.
      */
     private boolean counted(ByteBuf src, ByteBufAllocator alloc, Sink sink) {
@@ -436,15 +384,9 @@ final class ResponseFramer {
                 }
             } else if (head.nameIs(li, HeadLines.CONNECTION)) {
                 kind = HeadLines.DROP;
-                for (int t = 0, nt = head.splitList(li); t < nt; t++) {
-                    if (head.tokenIs(t, HeadLines.CLOSE_TOKEN)) {
-                        close = true;
-                    } else if (head.tokenIs(t, HeadLines.KEEP_ALIVE_TOKEN)) {
-                        keepAlive = true;
-                    } else {
-                        head.addNamed(t);
-                    }
-                }
+                int options = head.connectionOptions(li);
+                close |= (options & HeadLines.CONNECTION_CLOSE) != 0;
+                keepAlive |= (options & HeadLines.CONNECTION_KEEP_ALIVE) != 0;
             } else if (head.nameIs(li, HeadLines.UPGRADE_NAME)) {
                 kind = UPGRADE_LINE;
                 upgradeLine = li;
@@ -482,7 +424,8 @@ final class ResponseFramer {
         if (headRequest || status == 204 || status == 304) {
             next = State.IDLE;
         } else if (coding) {
-            next = chunkedLast ? State.CHUNK_SIZE : State.UNTIL_CLOSE;
+            next = chunkedLast ? State.CHUNKED : State.UNTIL_CLOSE;
+            chunks.start();
             if (length >= 0) {
                 // Both framings (RFC 9112 §6.1): the length goes, and so does the connection.
                 dropLengthLine = true;
@@ -557,16 +500,5 @@ final class ResponseFramer {
             }
         }
         o.writeBytes(HeadLines.CRLF);
-    }
-
-    // ------------------------------------------------------------------ chunks
-
-    /** The LF ending the line at the reader index, -1 if not here yet, -2 if over {@code max} (reported). */
-    private int findLine(ByteBuf b, int max, String what, Sink sink) {
-        int lf = HeadLines.findLine(b, max);
-        if (lf == -2) {
-            malformed(sink, what + " over its limit");
-        }
-        return lf;
     }
 }

@@ -213,7 +213,7 @@ class RequestFramerTest {
         assertThat(frame(head + "zz\r\nhello\r\n0\r\n\r\n" + GET)).hasSize(2).last()
                 .isEqualTo("malformed body: invalid chunk size");
         assertThat(frame(head + "5\r\nhelloXX0\r\n\r\n" + GET)).last().isEqualTo("malformed body: chunk data not followed by CRLF");
-        List<String> t = feed(List.of(head + "5\r\nhello\r\n", "1".repeat(RequestFramer.MAX_CHUNK_LINE + 1)));
+        List<String> t = feed(List.of(head + "5\r\nhello\r\n", "1".repeat(ChunkedBody.MAX_CHUNK_LINE + 1)));
         assertThat(t).hasSize(2).last().isEqualTo("malformed body: chunk-size line over 4096 bytes");
     }
 
