@@ -15,6 +15,7 @@ start_fast_backends
 for round in $(seq "$rounds"); do
   measure_haproxy
   start_sluice "$here/sluice-fast.yaml"
-  measure sluice "$(pgrep -f 'sluice.jar run' | head -n 1)" http://127.0.0.1:18080/
+  # The launcher execs the JVM, so the pid start() recorded is Sluice's own.
+  measure sluice "${pids[-1]}" http://127.0.0.1:18080/
   stop_last
 done

@@ -6,10 +6,20 @@ anchors="${SLUICE_ANCHORS:-$root/../shared/anchors}"
 work="$(mktemp -d /tmp/sluice-bench.XXXX)"; mkdir -p /tmp/sluice-anchors
 pids=()
 
+# True when $1 is a process this script started (the pid files under /tmp/sluice-anchors may
+# name a process someone else started: it is never signalled).
+ours() { local p; for p in "${pids[@]}"; do [ "$p" = "$1" ] && return 0; done; return 1; }
+
 cleanup() {
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  # nginx (daemon off) does not always end on a plain TERM from a script: stop it by its pid file.
-  for f in /tmp/sluice-anchors/*.pid; do [ -f "$f" ] && { kill -QUIT "$(cat "$f" 2>/dev/null)" 2>/dev/null || true; }; rm -f "$f"; done
+  # nginx (daemon off) does not always end on a plain TERM from a script: QUIT it through its
+  # pid file, when that names a process this script started.
+  local f q
+  for f in /tmp/sluice-anchors/*.pid; do
+    [ -f "$f" ] || continue
+    q="$(cat "$f" 2>/dev/null)"
+    ours "$q" && { kill -QUIT "$q" 2>/dev/null || true; rm -f "$f"; }
+  done
   sleep 0.5
   for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done
   wait 2>/dev/null || true
@@ -81,10 +91,15 @@ ticks() { local t=0 p; for p in "$@"; do [ -r "/proc/$p/stat" ] && t=$((t + $(aw
 uticks() { awk '{print $14}' "/proc/$1/stat"; }
 hz="$(getconf CLK_TCK)"
 
-# The fast scenario's four nginx backends, for the scripts that measure with measure().
+# The fast scenario's four nginx backends, for the scripts that measure with measure(); their
+# master's pid goes to nginx_master.
 start_fast_backends() {
-  start nginx -c "$anchors/nginx-backends.conf" -p /tmp/sluice-anchors/; wait_port 18081; wait_port 18084
+  start nginx -c "$anchors/nginx-backends.conf" -p /tmp/sluice-anchors/; nginx_master="${pids[-1]}"
+  wait_port 18081; wait_port 18084
 }
+
+# The worker processes of the nginx this script started: the children of its master, by pid.
+nginx_workers() { [ -n "${nginx_master:-}" ] && pgrep -P "$nginx_master" | tr '\n' ' '; true; }
 
 # The slow scenario's four slow_backend.py pods (20 ms, one request at a time each); their pids
 # go to backend_pids, whose CPU measure() then counts.
@@ -109,7 +124,7 @@ measure_haproxy() {
 # slow scenario, $backend_pids.
 measure() { # name pid url
   local name=$1 pp=$2 url=$3 ngw p0 n0 u0 p1 n1 u1 w w0 w1 rps span j0 jit errs
-  ngw="${backend_pids:-$(pgrep -f 'nginx: worker' | tr '\n' ' ')}"
+  ngw="${backend_pids:-$(nginx_workers)}"
   span=$((secs - 1))
   p0=$(ticks "$pp"); n0=$(ticks $ngw); u0=$(uticks "$pp"); j0=$(jit_ns "$pp")
   wrk -t1 -c"$conns" -d"${secs}s" -s "$here/percentiles.lua" -H "Sluice-Revision: default/$scenario" "$url" > "$work/wrk.out" 2>&1 &

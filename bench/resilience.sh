@@ -11,7 +11,6 @@ report() { curl -s -o /dev/null -w '%{http_code}' -d "{\"revision\":\"$1\",\"pod
 wrk_summary() { awk 'function ms(v){ if (v ~ /us$/) return v/1000; if (v ~ /ms$/) return v+0; if (v ~ /s$/) return v*1000; return v }
   /Requests\/sec/{r=$2} /^ +99%/{p=ms($2)} /Non-2xx/{e+=$NF} /Socket errors/{gsub(",",""); e+=$4+$6+$8+$10}
   END{printf "req/s=%.0f p99_ms=%.2f errors=%d\n", r, p, e+0}' "$1"; }
-sluice_pid() { pgrep -f "sluice.jar run --config $1" | head -n 1; }
 jcmd_of() { echo "$(dirname "$(readlink -f "/proc/$1/exe")")/jcmd"; }
 heap_used_mb() { local j; j="$(jcmd_of "$1")"; "$j" "$1" GC.run >/dev/null; "$j" "$1" GC.heap_info | awk 'match($0, /used [0-9]+K/) { print substr($0, RSTART+5, RLENGTH-6)/1024; exit }'; }
 rss_mb() { awk '/VmRSS/ { print $2/1024 }' "/proc/$1/status"; }
@@ -56,7 +55,7 @@ echo "== scenario 5: memory (resident set and heap after a full GC)"
 start nginx -c "$anchors/nginx-backends.conf" -p /tmp/sluice-anchors/; wait_port 18084
 SLUICE_LOG_LEVEL=WARN start "$root/sluice" run --config "$here/sluice-fast.yaml" --io-threads 2; sp=${pids[-1]}; wait_port 18089
 for _ in $(seq 100); do curl -s http://127.0.0.1:18089/v1/revisions | grep -q '"capacity" : 64' && break; sleep 0.1; done
-jp="$(sluice_pid "$here/sluice-fast.yaml")"
+jp="$sp"   # the launcher execs the JVM: the pid start() recorded is Sluice's own
 echo "idle: rss_mb=$(rss_mb "$jp") heap_used_mb=$(heap_used_mb "$jp")"
 wrk -t1 -c256 -d"${secs}s" -H 'Sluice-Revision: default/fast' http://127.0.0.1:18080/ > /dev/null 2>&1 & w=$!
 sleep $((secs / 2)); echo "under scenario-1 load (c256): rss_mb=$(rss_mb "$jp")"; wait "$w"
@@ -64,7 +63,7 @@ stop_pid "$sp"; unset 'pids[-1]'
 start python3 "$anchors/slow_backend.py" 18085 600; wait_port 18085
 SLUICE_LOG_LEVEL=WARN start "$root/sluice" run --config "$here/sluice-hold.yaml" --io-threads 2; sp=${pids[-1]}; wait_port 18089; wait_port 18080
 for _ in $(seq 100); do curl -s http://127.0.0.1:18089/v1/revisions | grep -q '"capacity" : 1' && break; sleep 0.1; done
-jp="$(sluice_pid "$here/sluice-hold.yaml")"
+jp="$sp"
 idle_heap=$(heap_used_mb "$jp"); idle_rss=$(rss_mb "$jp")
 mkfifo "$work/hold.in"
 python3 "$here/burst.py" 18080 10001 --revision default/hold --hold < "$work/hold.in" > "$work/hold.out" 2>&1 & h=$!

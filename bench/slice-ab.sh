@@ -4,7 +4,7 @@
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 scenario=fast
-start nginx -c "$anchors/nginx-backends.conf" -p /tmp/sluice-anchors/; wait_port 18081; wait_port 18084
+start_fast_backends
 for round in 1 2; do for c in 64 256; do
  start haproxy -f "$anchors/haproxy-roundrobin.cfg"; wait_port 18090
  echo "c$c haproxy $(wrk -t1 -c$c -d8s -s $here/percentiles.lua http://127.0.0.1:18090/ | tail -1)"; stop_last
