@@ -54,12 +54,22 @@ public final class SluiceCommand implements Callable<Integer> {
             return ConfigLoader.load(file);
         }
         Path local = Path.of("sluice.yaml");
-        return Files.exists(local) ? ConfigLoader.load(local) : ConfigLoader.parse("(built-in defaults)", "");
+        return Files.exists(local) ? ConfigLoader.load(local) : ConfigLoader.defaults();
+    }
+
+    /** Every problem of a refused configuration, one line each: file, field, reason. */
+    static void printProblems(PrintWriter err, ConfigException e) {
+        for (ConfigException p : e.problems()) {
+            err.println("sluice: invalid configuration: " + p.getMessage());
+        }
     }
 
     /** {@code sluice run}: serve until SIGTERM, then shut down gracefully. */
     @Command(name = "run", mixinStandardHelpOptions = true, description = "Run Sluice.")
     static final class Run implements Callable<Integer> {
+        /** {@code sluice run}'s exit status after a graceful shutdown that cut requests in flight. */
+        static final int EXIT_REQUESTS_CUT = 3;
+
         @Option(names = {"-c", "--config"}, defaultValue = "${env:SLUICE_CONFIG}",
                 description = "sluice.yaml (env SLUICE_CONFIG; default ./sluice.yaml if present)")
         Path config;
@@ -114,7 +124,8 @@ public final class SluiceCommand implements Callable<Integer> {
             return new SluiceConfig(
                     proxyListen == null ? c.proxyListen() : ListenAddress.parse(proxyListen),
                     controlListen == null ? c.controlListen() : ListenAddress.parse(controlListen),
-                    tokenFile == null ? c.controlTokenFile() : tokenFile, c.drainPeriod(), c.gracePeriod(),
+                    tokenFile == null ? c.controlTokenFile() : tokenFile, c.allowedPodNetworks(), c.drainPeriod(),
+                    c.gracePeriod(),
                     c.kubernetes(), c.revisions());
         }
 
@@ -125,7 +136,7 @@ public final class SluiceCommand implements Callable<Integer> {
             try {
                 c = withOverrides(loadOrDefault(config));
             } catch (ConfigException e) {
-                err.println("sluice: invalid configuration: " + e.getMessage());
+                printProblems(err, e);
                 return 2;
             } catch (IllegalArgumentException e) {
                 err.println("sluice: invalid option: " + e.getMessage());
@@ -257,7 +268,7 @@ public final class SluiceCommand implements Callable<Integer> {
                 spec.commandLine().getOut().println(file + ": valid (" + c.revisions().size() + " revision(s))");
                 return 0;
             } catch (ConfigException e) {
-                spec.commandLine().getErr().println("sluice: invalid configuration: " + e.getMessage());
+                printProblems(spec.commandLine().getErr(), e);
                 return 2;
             }
         }

@@ -222,6 +222,12 @@ public final class SluiceServer implements AutoCloseable {
         if (config.controlTokenFile() != null) {
             try {
                 t = Files.readString(config.controlTokenFile()).trim();
+            } catch (java.nio.file.NoSuchFileException e) {
+                throw new StartupException("cannot read control.tokenFile " + config.controlTokenFile()
+                        + ": no such file");
+            } catch (java.nio.file.AccessDeniedException e) {
+                throw new StartupException("cannot read control.tokenFile " + config.controlTokenFile()
+                        + ": permission denied");
             } catch (IOException e) {
                 throw new StartupException("cannot read control.tokenFile " + config.controlTokenFile() + ": "
                         + e.getMessage());
@@ -336,7 +342,7 @@ public final class SluiceServer implements AutoCloseable {
         proxyContext.routes().all().forEach(r -> running.put(r.config().id(), r.config()));
         List<RevisionConfig> kept = fileRevisions.stream().map(r -> running.getOrDefault(r.id(), r)).toList();
         this.config = new SluiceConfig(current.proxyListen(), current.controlListen(), current.controlTokenFile(),
-                next.drainPeriod(), next.gracePeriod(), current.kubernetes(), kept);
+                current.allowedPodNetworks(), next.drainPeriod(), next.gracePeriod(), current.kubernetes(), kept);
         LOG.info("configuration applied: {} revision(s){}", throttlers.size(),
                 needsRestart.isEmpty() ? "" : "; kept until a restart: " + String.join("; ", needsRestart));
         return needsRestart;

@@ -42,7 +42,7 @@ class SluiceCommandTest {
     @Test
     void badOptionsAreRefused(@TempDir Path dir) throws Exception {
         Path ok = dir.resolve("ok.yaml");
-        Files.writeString(ok, "");
+        Files.writeString(ok, "revisions: []\n");
         assertThat(run("run", "--config", ok.toString(), "--proxy-listen", "nowhere")).isEqualTo(2);
         assertThat(err.toString()).contains("invalid option").contains("not host:port");
         assertThat(run("run", "--config", ok.toString(), "--transport", "dpdk")).isEqualTo(2);
