@@ -17,6 +17,7 @@ import dev.sluice.server.config.RevisionConfig;
 import dev.sluice.server.config.SluiceConfig;
 import dev.sluice.server.control.ControlServer;
 import dev.sluice.server.control.HttpReadinessCheck;
+import dev.sluice.server.control.PodAddressRule;
 import dev.sluice.server.control.StaticTokenAuthenticator;
 import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.ConfigBuilder;
@@ -165,17 +166,19 @@ public final class SluiceServer implements AutoCloseable {
                 s.catalog = new RevisionCatalog(s.kube, k8s.namespace(), s::onCatalog);
                 s.catalog.start();
             }
-            s.proxy = ProxyServer.start(config.proxyListen().toSocketAddress(), s.boss, s.workers, transport,
-                    s.proxyContext);
-            s.controlApi = ControlServer.start(config.controlListen().toSocketAddress(), s.controlGroup, transport,
-                    new ControlServer.Backend(s.control, s.proxyContext::routes, s.metrics, s::readiness, auth));
+            s.proxy = listen(config.proxyListen(), "listen.proxy", () -> ProxyServer.start(
+                    config.proxyListen().toSocketAddress(), s.boss, s.workers, transport, s.proxyContext));
+            PodAddressRule addresses = new PodAddressRule(s::ownAddresses, config.allowedPodNetworks());
+            s.controlApi = listen(config.controlListen(), "listen.control", () -> ControlServer.start(
+                    config.controlListen().toSocketAddress(), s.controlGroup, transport, new ControlServer.Backend(
+                            s.control, s.proxyContext::routes, s.metrics, s::readiness, auth, addresses)));
             s.ticker = s.controlGroup.next().scheduleAtFixedRate(s::tick, 1, 1, TimeUnit.SECONDS);
             s.ready = true;
+        } catch (StartupException e) {
+            s.closeNow();
+            throw e;
         } catch (Exception e) {
             s.closeNow();
-            if (e instanceof BindException || e.getCause() instanceof BindException) {
-                throw new StartupException("cannot listen: " + e.getMessage() + " (is another process using the port?)", e);
-            }
             if (e instanceof InterruptedException) {
                 Thread.currentThread().interrupt();
             }
@@ -197,6 +200,61 @@ public final class SluiceServer implements AutoCloseable {
             }
         }
         return s;
+    }
+
+    private interface Bind<T> {
+        T bind() throws Exception;
+    }
+
+    /**
+     * Binds one listen socket; a failure says which address, which setting and the OS reason,
+     * not the transport's {@code bind(..) failed with error(-98)}.
+     */
+    private static <T> T listen(dev.sluice.server.config.ListenAddress address, String field, Bind<T> bind)
+            throws Exception {
+        try {
+            return bind.bind();
+        } catch (InterruptedException e) {
+            throw e;
+        } catch (Exception e) {
+            String reason = bindFailure(e);
+            if (reason == null) {
+                throw e;
+            }
+            throw new StartupException("cannot listen on " + address + " (" + field + "): " + reason, e);
+        }
+    }
+
+    /** The OS reason a bind failed, in words, or null when the failure was not a bind. */
+    static String bindFailure(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            String m = String.valueOf(t.getMessage()).toLowerCase(java.util.Locale.ROOT);
+            if (m.contains("address already in use") || m.contains("error(-98)")) {
+                return "address already in use";
+            }
+            if (m.contains("permission denied") || m.contains("error(-13)")) {
+                return "permission denied (ports below 1024 need privileges)";
+            }
+            if (m.contains("cannot assign requested address") || m.contains("error(-99)")) {
+                return "cannot assign requested address (not an address of this machine)";
+            }
+            if (t instanceof BindException || m.contains("bind(")) {
+                return t.getMessage();
+            }
+        }
+        return null;
+    }
+
+    /** Sluice's own bound sockets: never a pod's address. */
+    private List<java.net.InetSocketAddress> ownAddresses() {
+        List<java.net.InetSocketAddress> own = new ArrayList<>(2);
+        if (proxy != null) {
+            own.add(proxy.address());
+        }
+        if (controlApi != null) {
+            own.add(controlApi.address());
+        }
+        return own;
     }
 
     /** Sets the slice on every I/O thread; null if all took it, else the first reason one did not. */
