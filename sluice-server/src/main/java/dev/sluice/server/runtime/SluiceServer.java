@@ -387,6 +387,11 @@ public final class SluiceServer implements AutoCloseable {
             needsRestart.add("control.tokenFile");
         }
         List<RevisionConfig> fileRevisions = next.revisions();
+        if (fileRevisions.isEmpty() && !current.revisions().isEmpty()) {
+            // Legal ('revisions: []'), but rarely meant: every request for them will get 404.
+            LOG.warn("the new configuration has no revisions: removing all {} revision(s) of the file",
+                    current.revisions().size());
+        }
         if (!java.util.Objects.equals(next.kubernetes(), current.kubernetes())) {
             needsRestart.add("the kubernetes section");
         }
