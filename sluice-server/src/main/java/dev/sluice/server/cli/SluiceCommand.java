@@ -65,7 +65,16 @@ public final class SluiceCommand implements Callable<Integer> {
     }
 
     /** {@code sluice run}: serve until SIGTERM, then shut down gracefully. */
-    @Command(name = "run", mixinStandardHelpOptions = true, description = "Run Sluice.")
+    @Command(name = "run", mixinStandardHelpOptions = true, description = {"Run Sluice.",
+        "On SIGTERM or SIGINT: /readyz fails and the proxy serves on for shutdown.drainPeriod; then it stops"
+            + " accepting, answers requests still waiting for a pod at once (503 shutting-down, Retry-After), and"
+            + " gives those on a pod shutdown.gracePeriod to finish."},
+            exitCodeListHeading = "%nExit codes:%n",
+            exitCodeList = {
+                "0:stopped, and every request on a pod at the signal finished",
+                "1:could not start (a port in use, an unreadable token file, ...)",
+                "2:invalid configuration or option",
+                "3:stopped when the grace period ran out, with requests still on a pod (they were cut)"})
     static final class Run implements Callable<Integer> {
         /** {@code sluice run}'s exit status after a graceful shutdown that cut requests in flight. */
         static final int EXIT_REQUESTS_CUT = 3;
@@ -178,8 +187,9 @@ public final class SluiceCommand implements Callable<Integer> {
                     LOG.info("JIT compiler threads keep their priority ({} of them set): {}", jit.threads(), jit.notSet());
                 }
             }
-            // SIGTERM / SIGINT start a graceful shutdown and end with status 0 (a JVM ended by
-            // the signal itself would report 143); anything else ending the JVM still runs it.
+            // SIGTERM / SIGINT start a graceful shutdown and end with status 0, or 3 if the grace
+            // period cut requests (a JVM ended by the signal itself would report 143); anything
+            // else ending the JVM still runs it.
             Path watched = config != null ? config : Files.exists(Path.of("sluice.yaml")) ? Path.of("sluice.yaml") : null;
             ConfigWatcher watcher = null;
             if (watched != null) {
@@ -209,7 +219,7 @@ public final class SluiceCommand implements Callable<Integer> {
                 watcher.close();
             }
             int left = server.shutdown();
-            return left == 0 ? 0 : 1;
+            return left == 0 ? 0 : EXIT_REQUESTS_CUT;
         }
     }
 

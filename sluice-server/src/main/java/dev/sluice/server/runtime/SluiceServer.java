@@ -62,7 +62,9 @@ import org.slf4j.LoggerFactory;
  * API, and the control path's two writer threads. The control path's {@code tick()} runs
  * every second on the control loop. Shutdown order: {@code /readyz} fails at once; the proxy
  * keeps serving for the drain period (so load balancers stop sending); then it stops
- * accepting; in-flight requests get the grace period; then the control path closes (any
+ * accepting and answers requests still waiting for a pod at once (503 {@code shutting-down}:
+ * with no pod free by now, waiting on would only cut them at the end of the grace period);
+ * requests on a pod get the grace period; then the control path closes (any
  * request still waiting is answered 503 {@code shutting-down}) and the loops stop.
  *
  * <p>On Kubernetes: a fabric8 client (JDK HTTP), one EndpointSlice watch per revision that names
@@ -520,8 +522,9 @@ public final class SluiceServer implements AutoCloseable {
     }
 
     /**
-     * Graceful shutdown: readiness off, serve for {@code drain}, stop accepting, wait up to
-     * {@code grace} for in-flight requests, then stop. Blocks until done.
+     * Graceful shutdown: readiness off, serve for {@code drain}, stop accepting and answer the
+     * requests that are only waiting for a pod (503 {@code shutting-down}), wait up to
+     * {@code grace} for the requests on a pod, then stop. Blocks until done.
      *
      * @return requests still in flight when the grace period ended (0 = nothing dropped)
      */
@@ -533,6 +536,17 @@ public final class SluiceServer implements AutoCloseable {
         LOG.info("shutting down: /readyz fails; serving for {} ms more", drain.toMillis());
         sleep(drain);
         proxy.stopAccepting();
+        // A request still waiting for a pod now would only wait out the grace period and be cut
+        // at its end: answer it at once (503 shutting-down, Retry-After), and any request that
+        // arrives on a connection still open. Requests on a pod keep their leases and finish.
+        int waiting = 0;
+        for (RevisionThrottler th : throttlers.values()) {
+            waiting += th.queued();
+            th.close(dev.sluice.core.throttle.Rejection.SHUTTING_DOWN);
+        }
+        if (waiting > 0) {
+            LOG.info("answered {} request(s) still waiting for a pod: shutting down", waiting);
+        }
         long deadline = System.nanoTime() + grace.toNanos();
         while (proxyContext.inFlight() > 0 && System.nanoTime() < deadline) {
             sleep(Duration.ofMillis(20));

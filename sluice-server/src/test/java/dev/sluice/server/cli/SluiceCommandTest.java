@@ -86,4 +86,10 @@ class SluiceCommandTest {
                     + " (listen.proxy): address already in use" + System.lineSeparator());
         }
     }
+
+    @Test
+    void runHelpDocumentsTheExitCodes() {
+        assertThat(run("run", "--help")).isZero();
+        assertThat(out.toString()).contains("Exit codes:").contains("0  ").contains("3  ");
+    }
 }
