@@ -239,4 +239,13 @@ class ControlApiTest {
         await().atMost(Duration.ofSeconds(10)).until(() -> throttler().capacity() == 4);
         assertThat(throttler().table().find("192.0.2.7:8080")).isNull();
     }
+
+    @Test
+    void anUnknownRevisionIsA404WithItsReason() throws Exception {
+        HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:"
+                + sluice.proxyAddress().getPort() + "/")).header("Sluice-Revision", "default/nope").build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(r.statusCode()).isEqualTo(404);
+        assertThat(r.headers().firstValue("Sluice-Reason")).hasValue("unknown-revision");
+    }
 }
