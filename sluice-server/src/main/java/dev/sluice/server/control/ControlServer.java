@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.sluice.core.RevisionId;
 import dev.sluice.core.control.EventSource;
 import dev.sluice.core.control.PodAuthenticator;
+import dev.sluice.core.control.PodCheck;
 import dev.sluice.core.control.PodAuthenticator.Verdict;
 import dev.sluice.core.control.PodEvent;
 import dev.sluice.core.control.StateManager;
@@ -297,12 +298,35 @@ public final class ControlServer {
                 o.put("queued", th.queued());
                 o.put("active", th.active());
                 ArrayNode pods = o.putArray("pods");
+                java.util.Map<String, PodCheck> checks = new java.util.LinkedHashMap<>();
+                for (PodCheck c : backend.control().checks(r.config().id())) {
+                    checks.put(c.address(), c);
+                }
                 for (PodTracker t : th.table().trackers()) {
-                    pods.addObject().put("podId", t.podId()).put("address", t.address())
+                    ObjectNode p = pods.addObject().put("podId", t.podId()).put("address", t.address())
                             .put("state", t.state().wireName()).put("inFlight", t.inFlight());
+                    PodCheck c = checks.get(t.address());
+                    if (c != null && c.podId().equals(t.podId()) && !c.validating()) {
+                        checks.remove(t.address());
+                        lastCheck(p, c);
+                    }
+                }
+                // Pods that claim to be ready but have no slot until a readiness check passes.
+                for (PodCheck c : checks.values()) {
+                    if (c.validating()) {
+                        lastCheck(pods.addObject().put("podId", c.podId()).put("address", c.address())
+                                .put("state", "validating").put("inFlight", 0), c);
+                    }
                 }
             }
             return list;
+        }
+
+        private static void lastCheck(ObjectNode pod, PodCheck c) {
+            ObjectNode check = pod.putObject("lastCheck").put("result", c.last().wireName());
+            if (c.error() != null) {
+                check.put("error", c.error()).put("failuresInARow", c.failures());
+            }
         }
 
         private static FullHttpResponse text(HttpResponseStatus st, String body) {

@@ -248,4 +248,55 @@ class ControlApiTest {
         assertThat(r.statusCode()).isEqualTo(404);
         assertThat(r.headers().firstValue("Sluice-Reason")).hasValue("unknown-revision");
     }
+
+    @Test
+    void podsThatFailTheirReadinessCheckAreShownAndNamedInTheQueueTimeout() throws Exception {
+        int closed;
+        try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            closed = s.getLocalPort();
+        }
+        com.sun.net.httpserver.HttpServer sick = com.sun.net.httpserver.HttpServer.create(
+                new java.net.InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), 0), 0);
+        sick.createContext("/", ex -> {
+            ex.sendResponseHeaders(503, -1);
+            ex.close();
+        });
+        sick.start();
+        try {
+            sluice.close();
+            String dead = "127.0.0.1:" + closed;
+            String sickAddress = "127.0.0.1:" + sick.getAddress().getPort();
+            sluice = sluice("127.0.0.1", "", ", {name: dead, containerConcurrency: 1, timeouts: {queue: 1s},"
+                    + " readinessPath: /ready, pods: ['" + dead + "', {address: '" + sickAddress + "', id: sick}]}");
+            await().atMost(Duration.ofSeconds(10)).until(() -> get("/v1/revisions").body().contains("connection refused")
+                    && get("/v1/revisions").body().contains("answered 503"));
+            com.fasterxml.jackson.databind.JsonNode views = new com.fasterxml.jackson.databind.ObjectMapper()
+                    .readTree(get("/v1/revisions").body());
+            com.fasterxml.jackson.databind.JsonNode pods = null;
+            for (com.fasterxml.jackson.databind.JsonNode r : views) {
+                if (r.get("revision").asText().equals("default/dead")) {
+                    pods = r.get("pods");
+                }
+            }
+            assertThat(pods).hasSize(2);
+            java.util.Map<String, String> seen = new java.util.TreeMap<>();
+            for (com.fasterxml.jackson.databind.JsonNode p : pods) {
+                seen.put(p.get("podId").asText(), p.get("address").asText() + " " + p.get("state").asText() + " "
+                        + p.get("lastCheck").get("result").asText() + ": " + p.get("lastCheck").get("error").asText());
+            }
+            assertThat(seen).containsExactly(
+                    java.util.Map.entry(dead, dead + " validating failed: connection refused"),
+                    java.util.Map.entry("sick", sickAddress + " validating failed: GET /ready answered 503"));
+
+            HttpResponse<String> timedOut = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:"
+                    + sluice.proxyAddress().getPort() + "/")).header("Sluice-Revision", "default/dead").build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertThat(timedOut.statusCode()).isEqualTo(503);
+            assertThat(timedOut.headers().firstValue("Sluice-Reason")).hasValue("queue-timeout");
+            assertThat(timedOut.body()).startsWith("no pod of revision default/dead is ready: 2 validating, last error: ")
+                    .endsWith(" (waited 1s)\n");
+        } finally {
+            sick.stop(0);
+        }
+    }
 }
