@@ -82,8 +82,8 @@ public final class ConfigLoader {
             throw new ConfigException(name, "", EMPTY);
         }
         Reader reader = new Reader(name);
-        SluiceConfig c = reader.config(root);
-        reader.finish();
+        SluiceConfig c = reader.part(() -> reader.config(root)); // a section that is not a mapping stops here,
+        reader.finish();                                          // after the problems found before it
         return c;
     }
 
@@ -155,7 +155,7 @@ public final class ConfigLoader {
         }
         try {
             Reader reader = new Reader(file);
-            RevisionConfig c = reader.revision(node, "");
+            RevisionConfig c = reader.part(() -> reader.revision(node, ""));
             reader.finish();
             return c;
         } catch (ConfigException all) {

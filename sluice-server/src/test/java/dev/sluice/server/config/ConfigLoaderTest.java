@@ -270,6 +270,10 @@ class ConfigLoaderTest {
                 "revisions[1].queueDepth", "revisions[1].pods[0]");
         assertThat(e.getMessage().lines()).hasSize(9).allMatch(l -> l.startsWith("sluice.yaml: "));
         assertThat(e.field()).isEqualTo("listen.proxy");
+
+        ConfigException stopped = failure("colour: red\nlisten: 8080\nrevisions: []\n");
+        assertThat(stopped.problems()).as("what was found before a section that cannot be read at all")
+                .extracting(ConfigException::field).containsExactly("colour", "listen");
     }
 
     @Test
