@@ -38,6 +38,13 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * event has superseded is dropped. Identity: an event whose pod id differs from the tracker's
  * at that address is IP reuse — the old tracker drains, its id is retired (a late event
  * carrying it is ignored and can never make it READY), and the new pod is validated as new.
+ *
+ * <p>Operators' view: {@link #lastChecks} keeps each address's last readiness check (its
+ * reason, failures in a row, when a failure was last logged: at most once per
+ * {@link #FAILED_CHECK_LOG_NANOS} per pod, on the injected clock). After a batch that may have
+ * changed it, the writer publishes {@link #checks}, an immutable list in a volatile field:
+ * readers on other threads (the control API, a request timing out) see a whole snapshot, never
+ * the writer's maps.
  */
 final class RevisionWriter {
 
@@ -73,6 +80,19 @@ final class RevisionWriter {
     static final long MAX_RETRY_NANOS = 30_000_000_000L;
 
     private final Map<String, Retry> retries = new HashMap<>();
+
+    /** The last check of an address; {@code loggedAtNanos} is meaningful once {@code logged}. */
+    private record LastCheck(String podId, boolean passed, String error, int failures, boolean logged,
+            long loggedAtNanos) {
+    }
+
+    /** A failed check is logged at most this often per pod (a pod down for hours is one line per 30 s). */
+    static final long FAILED_CHECK_LOG_NANOS = 30_000_000_000L;
+
+    private final Map<String, LastCheck> lastChecks = new HashMap<>();
+    private boolean checksChanged;
+    /** Every pod in validation and every checked pod still known; written by the writer after a batch. */
+    volatile List<PodCheck> checks = List.of();
     /** Addresses taken out of rotation by passive health, re-probed until they pass. */
     private final Map<String, String> unreachable = new HashMap<>();
     private final Set<String> retiredIds = new LinkedHashSet<>();
@@ -109,6 +129,7 @@ final class RevisionWriter {
 
     /** A pod's state from the pod itself or from discovery (create or change). */
     void mutatePod(PodEvent e) {
+        checksChanged = true;
         leaving.clear();
         Change c = apply(e.source(), e.podId(), e.address(), e.state(), clock.nanoTime());
         if (c != Change.UNCHANGED && c != Change.IGNORED) {
@@ -119,6 +140,7 @@ final class RevisionWriter {
 
     /** The pod at {@code address} is gone: it drains, and is removed when idle. */
     void removePod(String address) {
+        checksChanged = true;
         validating.remove(address);
         retries.remove(address);
         podReports.remove(address);
@@ -139,6 +161,7 @@ final class RevisionWriter {
      */
     RecalculationSummary recalculate(List<Endpoint> snapshot) {
         long now = clock.nanoTime();
+        checksChanged = true;
         lastSnapshot = List.copyOf(snapshot);
         leaving.clear();
         int added = 0;
@@ -202,6 +225,7 @@ final class RevisionWriter {
             }
         }
         if (changedAny) {
+            checksChanged = true;
             updateCapacity();
         }
         if (!retries.isEmpty()) {
@@ -241,7 +265,8 @@ final class RevisionWriter {
     }
 
     /** The result of a probe of a pod that passive health took out of rotation. */
-    void recoveryProbeDone(String podId, String address, boolean passed) {
+    void recoveryProbeDone(String podId, String address, String failure) {
+        boolean passed = failure == null;
         metrics.readinessValidation(id, passed);
         PodTracker t = table.find(address);
         if (!podId.equals(unreachable.get(address)) || t == null || !t.podId().equals(podId)
@@ -249,6 +274,7 @@ final class RevisionWriter {
             unreachable.remove(address, podId);
             return;
         }
+        recordCheck(podId, address, failure);
         if (passed) {
             unreachable.remove(address);
             Report own = podReports.get(address);
@@ -268,18 +294,20 @@ final class RevisionWriter {
             return; // retried by the next sweep
         }
         result.whenComplete((ok, err) -> {
-            boolean passed = err == null && Boolean.TRUE.equals(ok);
-            owner.post(this, "recovery-probe-done", w -> w.recoveryProbeDone(podId, address, passed));
+            String failure = failure(ok, err);
+            owner.post(this, "recovery-probe-done", w -> w.recoveryProbeDone(podId, address, failure));
         });
     }
 
     /** The result of a readiness check started by {@link #validate}. */
-    void validationDone(String podId, String address, boolean passed) {
+    void validationDone(String podId, String address, String failure) {
         if (!podId.equals(validating.get(address))) {
             return; // superseded by a newer event for this address
         }
+        boolean passed = failure == null;
         validating.remove(address);
         metrics.readinessValidation(id, passed);
+        recordCheck(podId, address, failure);
         if (!passed) {
             Retry before = retries.get(address);
             int attempts = before != null && before.podId().equals(podId) ? before.attempts() + 1 : 1;
@@ -330,6 +358,7 @@ final class RevisionWriter {
      */
     void close(Rejection reason) {
         closed = true;
+        checksChanged = true;
         throttler.close(reason);
         validating.clear();
         retries.clear();
@@ -490,18 +519,86 @@ final class RevisionWriter {
 
     private void validate(String podId, String address) {
         validating.put(address, podId);
+        checksChanged = true;
         CompletionStage<Boolean> result;
         try {
             result = readiness.check(id, podId, address);
         } catch (RuntimeException e) {
             LOG.log(System.Logger.Level.WARNING, id + ": readiness check for " + podId + " at " + address + " threw", e);
-            owner.post(this, "validation-done", w -> w.validationDone(podId, address, false));
+            String failure = "the readiness check threw " + e;
+            owner.post(this, "validation-done", w -> w.validationDone(podId, address, failure));
             return;
         }
         result.whenComplete((ok, err) -> {
-            boolean passed = err == null && Boolean.TRUE.equals(ok);
-            owner.post(this, "validation-done", w -> w.validationDone(podId, address, passed));
+            String failure = failure(ok, err);
+            owner.post(this, "validation-done", w -> w.validationDone(podId, address, failure));
         });
+    }
+
+    /** Null for a passed check, else why it failed, in words. */
+    private static String failure(Boolean ok, Throwable err) {
+        if (err == null) {
+            return Boolean.TRUE.equals(ok) ? null : "not ready";
+        }
+        Throwable t = err;
+        while ((t instanceof java.util.concurrent.CompletionException
+                || t instanceof java.util.concurrent.ExecutionException) && t.getCause() != null) {
+            t = t.getCause();
+        }
+        return t.getMessage() != null ? t.getMessage() : t.getClass().getSimpleName();
+    }
+
+    /** Remembers a check's result for operators, and logs a failure (rate-limited per pod). */
+    private void recordCheck(String podId, String address, String failure) {
+        long now = clock.nanoTime();
+        LastCheck before = lastChecks.get(address);
+        boolean same = before != null && before.podId().equals(podId);
+        boolean logged = same && before.logged();
+        long loggedAt = same ? before.loggedAtNanos() : 0;
+        if (failure == null) {
+            lastChecks.put(address, new LastCheck(podId, true, null, 0, logged, loggedAt));
+        } else {
+            int failures = same && !before.passed() ? before.failures() + 1 : 1;
+            if (!logged || now - loggedAt >= FAILED_CHECK_LOG_NANOS) {
+                LOG.log(System.Logger.Level.WARNING, id + ": readiness check of pod " + podId + " at " + address
+                        + " failed: " + failure + " (" + failures + " in a row; logged at most every "
+                        + FAILED_CHECK_LOG_NANOS / 1_000_000_000L + " s per pod)");
+                logged = true;
+                loggedAt = now;
+            }
+            lastChecks.put(address, new LastCheck(podId, false, failure, failures, logged, loggedAt));
+        }
+        checksChanged = true;
+    }
+
+    /**
+     * Publishes {@link #checks} if a batch may have changed it: pods in validation, and the last
+     * check of every address still validating, retried or tracked.
+     */
+    void publishChecks() {
+        if (!checksChanged) {
+            return;
+        }
+        checksChanged = false;
+        lastChecks.keySet().removeIf(a -> !validating.containsKey(a) && !retries.containsKey(a) && table.find(a) == null);
+        Set<String> addresses = new LinkedHashSet<>(validating.keySet());
+        addresses.addAll(retries.keySet());
+        addresses.addAll(lastChecks.keySet());
+        List<PodCheck> out = new ArrayList<>(addresses.size());
+        for (String a : addresses) {
+            String waitingFor = validating.get(a);
+            Retry retry = retries.get(a);
+            LastCheck last = lastChecks.get(a);
+            String podId = waitingFor != null ? waitingFor : retry != null ? retry.podId() : last.podId();
+            if (last != null && !last.podId().equals(podId)) {
+                last = null;
+            }
+            PodCheck.Result result = last == null ? PodCheck.Result.NONE
+                    : last.passed() ? PodCheck.Result.PASSED : PodCheck.Result.FAILED;
+            out.add(new PodCheck(podId, a, waitingFor != null || retry != null, result,
+                    last == null ? null : last.error(), last == null ? 0 : last.failures()));
+        }
+        checks = List.copyOf(out);
     }
 
     /** IP reuse: the old pod drains, and its identity may never come back. */

@@ -137,6 +137,16 @@ public final class StateManager implements AutoCloseable {
         return w == null ? null : w.throttler;
     }
 
+    /**
+     * The revision's pods as its readiness checks see them: pods waiting for a check to pass
+     * (which have no slot yet) and the last check of each known pod. A snapshot the writer
+     * publishes after each batch; empty for an unknown revision.
+     */
+    public List<PodCheck> checks(RevisionId id) {
+        RevisionWriter w = revisions.get(id);
+        return w == null ? List.of() : w.checks;
+    }
+
     public Set<RevisionId> revisions() {
         return Set.copyOf(revisions.keySet());
     }
@@ -348,6 +358,7 @@ public final class StateManager implements AutoCloseable {
                 try {
                     faultInjector.accept(t.operation);
                     Object result = t.body.apply(w);
+                    w.publishChecks(); // before the caller hears back, so it sees its own change
                     metrics.processed(w.id, t.operation, clock.nanoTime() - start);
                     t.done.complete(result);
                 } catch (RuntimeException e) {

@@ -36,6 +36,12 @@ final class ControlTestSupport {
             return pending.computeIfAbsent(podId + "@" + address, k -> new CompletableFuture<>());
         }
 
+        /** The check fails with a reason, as the HTTP check's refused connection does. */
+        void fail(String podId, String address, String reason) {
+            pending.computeIfAbsent(podId + "@" + address, k -> new CompletableFuture<>())
+                    .completeExceptionally(new ReadinessCheck.Failed(reason));
+        }
+
         void answer(String podId, String address, boolean ready) {
             pending.computeIfAbsent(podId + "@" + address, k -> new CompletableFuture<>()).complete(ready);
         }

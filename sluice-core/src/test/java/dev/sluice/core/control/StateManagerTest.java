@@ -533,4 +533,100 @@ class StateManagerTest {
             }
         };
     }
+
+    // ------------------------------------------------------------------ operators' view
+
+    @Test
+    void podsInValidationAndTheirLastCheckArePublishedForOperators() {
+        String address = "10.0.0.1:8080";
+        pod("a", address, PodState.READY);
+        flush();
+        assertThat(manager.checks(REV)).containsExactly(new PodCheck("a", address, true, PodCheck.Result.NONE, null, 0));
+        readiness.fail("a", address, "connection refused");
+        await().atMost(Duration.ofSeconds(10)).until(() -> manager.checks(REV).get(0).last() == PodCheck.Result.FAILED);
+        assertThat(manager.checks(REV)).containsExactly(
+                new PodCheck("a", address, true, PodCheck.Result.FAILED, "connection refused", 1));
+        assertThat(table.find(address)).as("still no slot").isNull();
+
+        readiness.pending.clear();
+        clock.advance(Duration.ofSeconds(1));
+        manager.tick();
+        await().atMost(Duration.ofSeconds(10)).until(() -> readiness.pending.containsKey("a@" + address));
+        readiness.answer("a", address, false);
+        await().atMost(Duration.ofSeconds(10)).until(() -> manager.checks(REV).get(0).failures() == 2);
+        assertThat(manager.checks(REV).get(0).error()).as("a plain 'false'").isEqualTo("not ready");
+
+        readiness.pending.clear();
+        clock.advance(Duration.ofSeconds(2));
+        manager.tick();
+        await().atMost(Duration.ofSeconds(10)).until(() -> readiness.pending.containsKey("a@" + address));
+        readiness.answer("a", address, true);
+        await().atMost(Duration.ofSeconds(10)).until(() -> table.find(address) != null);
+        flush();
+        assertThat(manager.checks(REV)).containsExactly(new PodCheck("a", address, false, PodCheck.Result.PASSED, null, 0));
+
+        pod("a", address, PodState.DRAINING);
+        flush();
+        assertThat(manager.checks(REV)).as("a pod that left is forgotten").isEmpty();
+        assertThat(manager.checks(new RevisionId("default", "unknown"))).isEmpty();
+    }
+
+    @Test
+    void aFailedCheckIsLoggedAtMostOnceEveryThirtySecondsPerPod() {
+        java.util.logging.Logger jul = java.util.logging.Logger.getLogger(RevisionWriter.class.getName());
+        List<String> warnings = new java.util.concurrent.CopyOnWriteArrayList<>();
+        java.util.logging.Handler handler = new java.util.logging.Handler() {
+            @Override
+            public void publish(java.util.logging.LogRecord r) {
+                if (r.getMessage().contains("readiness check of pod")) {
+                    warnings.add(r.getMessage());
+                }
+            }
+
+            @Override
+            public void flush() {
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+        jul.addHandler(handler);
+        try {
+            String address = "10.0.0.1:8080";
+            pod("a", address, PodState.READY);
+            pod("b", "10.0.0.2:8080", PodState.READY);
+            readiness.fail("a", address, "connection refused");
+            readiness.fail("b", "10.0.0.2:8080", "connection refused");
+            await().atMost(Duration.ofSeconds(10)).until(() -> metrics.validationsFailed.get() == 2);
+            assertThat(warnings).hasSize(2).anyMatch(w -> w.equals("default/model-00001: readiness check of pod a at"
+                    + " 10.0.0.1:8080 failed: connection refused (1 in a row; logged at most every 30 s per pod)"));
+
+            await(manager.removePod(REV, "10.0.0.2:8080")); // b had its own line; from here on, only a
+
+            // Retries within 30 s of the last line: counted, not logged.
+            int failed = 2;
+            for (int second : new int[] {1, 2, 4, 8}) {
+                readiness.pending.remove("a@" + address);
+                clock.advance(Duration.ofSeconds(second));
+                manager.tick();
+                await().atMost(Duration.ofSeconds(10)).until(() -> readiness.pending.containsKey("a@" + address));
+                readiness.fail("a", address, "connection refused");
+                int expected = ++failed;
+                await().atMost(Duration.ofSeconds(10)).until(() -> metrics.validationsFailed.get() == expected);
+            }
+            flush();
+            assertThat(warnings).hasSize(2);
+
+            readiness.pending.remove("a@" + address);
+            clock.advance(Duration.ofSeconds(16)); // 31 s after the first line
+            manager.tick();
+            await().atMost(Duration.ofSeconds(10)).until(() -> readiness.pending.containsKey("a@" + address));
+            readiness.fail("a", address, "connection refused");
+            await().atMost(Duration.ofSeconds(10)).until(() -> warnings.size() == 3);
+            assertThat(warnings.get(2)).contains("pod a at 10.0.0.1:8080 failed: connection refused (6 in a row;");
+        } finally {
+            jul.removeHandler(handler);
+        }
+    }
 }

@@ -54,12 +54,31 @@ public final class SluiceCommand implements Callable<Integer> {
             return ConfigLoader.load(file);
         }
         Path local = Path.of("sluice.yaml");
-        return Files.exists(local) ? ConfigLoader.load(local) : ConfigLoader.parse("(built-in defaults)", "");
+        return Files.exists(local) ? ConfigLoader.load(local) : ConfigLoader.defaults();
+    }
+
+    /** Every problem of a refused configuration, one line each: file, field, reason. */
+    static void printProblems(PrintWriter err, ConfigException e) {
+        for (ConfigException p : e.problems()) {
+            err.println("sluice: invalid configuration: " + p.getMessage());
+        }
     }
 
     /** {@code sluice run}: serve until SIGTERM, then shut down gracefully. */
-    @Command(name = "run", mixinStandardHelpOptions = true, description = "Run Sluice.")
+    @Command(name = "run", mixinStandardHelpOptions = true, description = {"Run Sluice.",
+        "On SIGTERM or SIGINT: /readyz fails and the proxy serves on for shutdown.drainPeriod; then it stops"
+            + " accepting, answers requests still waiting for a pod at once (503 shutting-down, Retry-After), and"
+            + " gives those on a pod shutdown.gracePeriod to finish."},
+            exitCodeListHeading = "%nExit codes:%n",
+            exitCodeList = {
+                "0:stopped, and every request on a pod at the signal finished",
+                "1:could not start (a port in use, an unreadable token file, ...)",
+                "2:invalid configuration or option",
+                "3:stopped when the grace period ran out, with requests still on a pod (they were cut)"})
     static final class Run implements Callable<Integer> {
+        /** {@code sluice run}'s exit status after a graceful shutdown that cut requests in flight. */
+        static final int EXIT_REQUESTS_CUT = 3;
+
         @Option(names = {"-c", "--config"}, defaultValue = "${env:SLUICE_CONFIG}",
                 description = "sluice.yaml (env SLUICE_CONFIG; default ./sluice.yaml if present)")
         Path config;
@@ -114,7 +133,8 @@ public final class SluiceCommand implements Callable<Integer> {
             return new SluiceConfig(
                     proxyListen == null ? c.proxyListen() : ListenAddress.parse(proxyListen),
                     controlListen == null ? c.controlListen() : ListenAddress.parse(controlListen),
-                    tokenFile == null ? c.controlTokenFile() : tokenFile, c.drainPeriod(), c.gracePeriod(),
+                    tokenFile == null ? c.controlTokenFile() : tokenFile, c.allowedPodNetworks(), c.drainPeriod(),
+                    c.gracePeriod(),
                     c.kubernetes(), c.revisions());
         }
 
@@ -125,7 +145,7 @@ public final class SluiceCommand implements Callable<Integer> {
             try {
                 c = withOverrides(loadOrDefault(config));
             } catch (ConfigException e) {
-                err.println("sluice: invalid configuration: " + e.getMessage());
+                printProblems(err, e);
                 return 2;
             } catch (IllegalArgumentException e) {
                 err.println("sluice: invalid option: " + e.getMessage());
@@ -167,8 +187,9 @@ public final class SluiceCommand implements Callable<Integer> {
                     LOG.info("JIT compiler threads keep their priority ({} of them set): {}", jit.threads(), jit.notSet());
                 }
             }
-            // SIGTERM / SIGINT start a graceful shutdown and end with status 0 (a JVM ended by
-            // the signal itself would report 143); anything else ending the JVM still runs it.
+            // SIGTERM / SIGINT start a graceful shutdown and end with status 0, or 3 if the grace
+            // period cut requests (a JVM ended by the signal itself would report 143); anything
+            // else ending the JVM still runs it.
             Path watched = config != null ? config : Files.exists(Path.of("sluice.yaml")) ? Path.of("sluice.yaml") : null;
             ConfigWatcher watcher = null;
             if (watched != null) {
@@ -198,7 +219,7 @@ public final class SluiceCommand implements Callable<Integer> {
                 watcher.close();
             }
             int left = server.shutdown();
-            return left == 0 ? 0 : 1;
+            return left == 0 ? 0 : EXIT_REQUESTS_CUT;
         }
     }
 
@@ -257,7 +278,7 @@ public final class SluiceCommand implements Callable<Integer> {
                 spec.commandLine().getOut().println(file + ": valid (" + c.revisions().size() + " revision(s))");
                 return 0;
             } catch (ConfigException e) {
-                spec.commandLine().getErr().println("sluice: invalid configuration: " + e.getMessage());
+                printProblems(spec.commandLine().getErr(), e);
                 return 2;
             }
         }

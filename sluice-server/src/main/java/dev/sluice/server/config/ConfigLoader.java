@@ -1,6 +1,7 @@
 package dev.sluice.server.config;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
 import dev.sluice.core.RevisionId;
@@ -12,6 +13,7 @@ import dev.sluice.kubernetes.RevisionCatalog;
 import dev.sluice.kubernetes.ServiceRef;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
+import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -28,6 +30,11 @@ import java.util.Set;
  * Reads and validates {@code sluice.yaml}. Every problem is reported as a
  * {@link ConfigException} naming the file, the field (e.g. {@code revisions[1].timeouts.queue})
  * and the reason; unknown fields are errors, so a typo never silently falls back to a default.
+ * A file is read whole before it is refused: every problem found is reported at once
+ * ({@link ConfigException#problems()}), in the order of the file. What {@code run} will need is
+ * checked here too, so {@code validate} passes only what {@code run} can start with: the token
+ * file must be readable and not empty, addresses and networks well formed. An empty file is an
+ * error ({@code revisions: []} says "no revisions" on purpose), and so is a key given twice.
  */
 public final class ConfigLoader {
 
@@ -38,7 +45,9 @@ public final class ConfigLoader {
     public static final Duration DEFAULT_QUEUE_TIMEOUT = Duration.ofSeconds(60);
     public static final Duration DEFAULT_REQUEST_TIMEOUT = Duration.ofSeconds(300);
 
-    private static final YAMLMapper YAML = new YAMLMapper();
+    /** A key given twice is refused with its line, not "the last one wins". */
+    private static final YAMLMapper YAML = YAMLMapper.builder()
+            .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION).build();
 
     private ConfigLoader() {
     }
@@ -58,6 +67,9 @@ public final class ConfigLoader {
 
     /** Parses YAML text; {@code name} is what errors call the file. */
     public static SluiceConfig parse(String name, String yaml) throws ConfigException {
+        if (yaml.isBlank()) {
+            throw new ConfigException(name, "", EMPTY);
+        }
         JsonNode root;
         try {
             root = YAML.readTree(yaml);
@@ -66,7 +78,25 @@ public final class ConfigLoader {
                     + ", column " + e.getLocation().getColumnNr();
             throw new ConfigException(name, "", "not valid YAML" + where + ": " + e.getOriginalMessage());
         }
-        return new Reader(name).config(root == null || root.isMissingNode() ? YAML.createObjectNode() : root);
+        if (root == null || root.isMissingNode() || root.isNull()) {
+            throw new ConfigException(name, "", EMPTY);
+        }
+        Reader reader = new Reader(name);
+        SluiceConfig c = reader.part(() -> reader.config(root)); // a section that is not a mapping stops here,
+        reader.finish();                                          // after the problems found before it
+        return c;
+    }
+
+    private static final String EMPTY = "the file is empty (no settings): write 'revisions: []' to run with no"
+            + " revisions on purpose";
+
+    /** The configuration without a file: every default, no revisions. */
+    public static SluiceConfig defaults() {
+        try {
+            return parse("(built-in defaults)", "revisions: []");
+        } catch (ConfigException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     /** Annotation (without {@code sluice.dev/}) → the field it sets, as {@code sluice.yaml} spells it. */
@@ -124,8 +154,12 @@ public final class ConfigLoader {
             ((ObjectNode) node.get("service")).put("port", d.service().port());
         }
         try {
-            return new Reader(file).revision(node, "");
-        } catch (ConfigException e) {
+            Reader reader = new Reader(file);
+            RevisionConfig c = reader.part(() -> reader.revision(node, ""));
+            reader.finish();
+            return c;
+        } catch (ConfigException all) {
+            ConfigException e = all.problems().get(0);
             String field = e.field().startsWith(".") ? e.field().substring(1) : e.field();
             for (Map.Entry<String, String> a : ANNOTATION_FIELDS.entrySet()) {
                 if (field.equals(a.getValue()) || field.startsWith(a.getValue() + "[")) {
@@ -140,6 +174,8 @@ public final class ConfigLoader {
     /** Walks the tree, remembering the path for error messages. */
     private static final class Reader {
         private final String file;
+        /** Problems found so far; a problem in one field does not stop the others being read. */
+        private final List<ConfigException> problems = new ArrayList<>();
 
         Reader(String file) {
             this.file = file;
@@ -149,39 +185,85 @@ public final class ConfigLoader {
             return new ConfigException(file, field, reason);
         }
 
+        /** Records a problem and goes on with {@code dflt} in the field's place. */
+        private <T> T invalid(String field, String reason, T dflt) {
+            problems.add(error(field, reason));
+            return dflt;
+        }
+
+        private interface Part<T> {
+            T read() throws ConfigException;
+        }
+
+        /** Reads a part whose problem makes the rest of it meaningless; null if it had one. */
+        private <T> T part(Part<T> part) {
+            try {
+                return part.read();
+            } catch (ConfigException e) {
+                problems.add(e);
+                return null;
+            }
+        }
+
+        /** @throws ConfigException with every problem found, if there was one */
+        void finish() throws ConfigException {
+            if (!problems.isEmpty()) {
+                throw new ConfigException(problems);
+            }
+        }
+
         SluiceConfig config(JsonNode root) throws ConfigException {
             object(root, "", Set.of("listen", "control", "shutdown", "kubernetes", "revisions"));
             JsonNode listen = optionalObject(root, "listen", "listen", Set.of("proxy", "control"));
             ListenAddress proxy = listen(listen, "listen.proxy", "proxy", DEFAULT_PROXY_LISTEN);
             ListenAddress control = listen(listen, "listen.control", "control", DEFAULT_CONTROL_LISTEN);
-            JsonNode controlNode = optionalObject(root, "control", "control", Set.of("tokenFile"));
+            JsonNode controlNode = optionalObject(root, "control", "control",
+                    Set.of("tokenFile", "allowedPodNetworks"));
             String tokenFile = string(controlNode, "control.tokenFile", "tokenFile", null);
+            if (tokenFile != null) {
+                tokenFile(tokenFile);
+            }
+            List<PodNetwork> networks = new ArrayList<>();
+            List<String> networkTexts = strings(controlNode, "control.allowedPodNetworks", "allowedPodNetworks");
+            for (int i = 0; i < networkTexts.size(); i++) {
+                String text = networkTexts.get(i);
+                String field = "control.allowedPodNetworks[" + i + "]";
+                PodNetwork n = part(() -> parsed(field, () -> PodNetwork.parse(text)));
+                if (n != null) {
+                    networks.add(n);
+                }
+            }
             JsonNode shutdown = optionalObject(root, "shutdown", "shutdown", Set.of("drainPeriod", "gracePeriod"));
             Duration drain = duration(shutdown, "shutdown.drainPeriod", "drainPeriod", DEFAULT_DRAIN_PERIOD, true);
             Duration grace = duration(shutdown, "shutdown.gracePeriod", "gracePeriod", DEFAULT_GRACE_PERIOD, true);
-            KubernetesConfig kubernetes = kubernetes(root.get("kubernetes"));
+            KubernetesConfig kubernetes = part(() -> kubernetes(root.get("kubernetes")));
 
             List<RevisionConfig> revisions = new ArrayList<>();
             JsonNode list = root.get("revisions");
             if (list != null && !list.isNull()) {
                 if (!list.isArray()) {
-                    throw error("revisions", "must be a list of revisions");
+                    invalid("revisions", "must be a list of revisions", null);
+                    list = YAML.createArrayNode();
                 }
                 Map<RevisionId, String> ids = new HashMap<>();
                 Map<String, String> hosts = new HashMap<>();
                 for (int i = 0; i < list.size(); i++) {
                     String at = "revisions[" + i + "]";
-                    RevisionConfig r = revision(list.get(i), at);
+                    JsonNode node = list.get(i);
+                    RevisionConfig r = part(() -> revision(node, at));
+                    if (r == null) {
+                        continue;
+                    }
                     revisions.add(r);
                     String before = ids.putIfAbsent(r.id(), at);
                     if (before != null) {
-                        throw error(at, "revision " + r.id() + " is already defined at " + before);
+                        invalid(at, "revision " + r.id() + " is already defined at " + before, null);
                     }
                     for (int h = 0; h < r.hosts().size(); h++) {
                         String other = hosts.putIfAbsent(r.hosts().get(h), at);
                         if (other != null) {
-                            throw error(at + ".hosts[" + h + "]", "host '" + r.hosts().get(h)
-                                    + "' is already routed to the revision at " + other);
+                            invalid(at + ".hosts[" + h + "]", "host '" + r.hosts().get(h)
+                                    + "' is already routed to the revision at " + other, null);
                         }
                     }
                 }
@@ -189,8 +271,33 @@ public final class ConfigLoader {
             if (kubernetes == null && revisions.stream().anyMatch(r -> r.service() != null)) {
                 kubernetes = KubernetesConfig.defaults();
             }
-            return new SluiceConfig(proxy, control, tokenFile == null ? null : Path.of(tokenFile), drain, grace,
-                    kubernetes, revisions);
+            return new SluiceConfig(proxy, control, tokenFile == null ? null : Path.of(tokenFile), networks, drain,
+                    grace, kubernetes, revisions);
+        }
+
+        /** {@code run} reads the token at start-up: a file it could not read fails here first. */
+        private void tokenFile(String path) {
+            Path p = Path.of(path);
+            String content;
+            try {
+                if (Files.isDirectory(p)) {
+                    invalid("control.tokenFile", "cannot read " + path + ": is a directory", null);
+                    return;
+                }
+                content = Files.readString(p);
+            } catch (NoSuchFileException e) {
+                invalid("control.tokenFile", "cannot read " + path + ": no such file", null);
+                return;
+            } catch (AccessDeniedException e) {
+                invalid("control.tokenFile", "cannot read " + path + ": permission denied", null);
+                return;
+            } catch (IOException e) {
+                invalid("control.tokenFile", "cannot read " + path + ": " + e.getMessage(), null);
+                return;
+            }
+            if (content.isBlank()) {
+                invalid("control.tokenFile", path + " is empty: it must hold the control API's bearer token", null);
+            }
         }
 
         KubernetesConfig kubernetes(JsonNode node) throws ConfigException {
@@ -232,7 +339,7 @@ public final class ConfigLoader {
             int queueDepth = integer(node, at + ".queueDepth", "queueDepth", 10_000, 0, 10_000_000);
             int overflow = integer(node, at + ".overflowStatus", "overflowStatus", 503, 429, 503);
             if (overflow != 503 && overflow != 429) {
-                throw error(at + ".overflowStatus", "must be 503 or 429, was " + overflow);
+                overflow = invalid(at + ".overflowStatus", "must be 503 or 429, was " + overflow, 503);
             }
             JsonNode timeouts = optionalObject(node, at + ".timeouts", "timeouts",
                     Set.of("queue", "total", "responseStart"));
@@ -241,13 +348,14 @@ public final class ConfigLoader {
                     ? DEFAULT_QUEUE_TIMEOUT : total, false);
             Duration responseStart = duration(timeouts, at + ".timeouts.responseStart", "responseStart", total, false);
             if (queue.compareTo(total) > 0) {
-                throw error(at + ".timeouts.queue", "(" + Durations.format(queue) + ") must not exceed timeouts.total ("
-                        + Durations.format(total) + "): a request cannot wait longer than it may live");
+                queue = invalid(at + ".timeouts.queue", "(" + Durations.format(queue)
+                        + ") must not exceed timeouts.total (" + Durations.format(total)
+                        + "): a request cannot wait longer than it may live", total);
             }
             int maxScale = integer(node, at + ".maxScale", "maxScale", 0, 0, 1_000_000);
             String readinessPath = string(node, at + ".readinessPath", "readinessPath", "/");
             if (!readinessPath.startsWith("/")) {
-                throw error(at + ".readinessPath", "must start with '/', was '" + readinessPath + "'");
+                readinessPath = invalid(at + ".readinessPath", "must start with '/', was '" + readinessPath + "'", "/");
             }
             Duration stale = duration(node, at + ".staleThreshold", "staleThreshold", Duration.ofMinutes(10), false);
             Duration drain = duration(node, at + ".drainTimeout", "drainTimeout", Duration.ofSeconds(300), false);
@@ -255,7 +363,7 @@ public final class ConfigLoader {
             List<Endpoint> pods = pods(node.get("pods"), at + ".pods");
             ServiceRef service = service(node.get("service"), at + ".service", namespace);
             if (service != null && !pods.isEmpty()) {
-                throw error(at + ".service", "a revision takes its pods from a service or from a pods list, not both");
+                invalid(at + ".service", "a revision takes its pods from a service or from a pods list, not both", null);
             }
             return new RevisionConfig(id, hosts, cc, policy, queueDepth, overflow, queue, total, responseStart,
                     maxScale, readinessPath, stale, drain, pods, service);
@@ -283,10 +391,33 @@ public final class ConfigLoader {
             if (!node.isArray()) {
                 throw error(at, "must be a list of pod addresses (host:port) or {address, id} entries");
             }
-            Set<String> seen = new java.util.HashSet<>();
+            Map<String, String> addresses = new HashMap<>();
+            Map<String, String> ids = new HashMap<>();
             for (int i = 0; i < node.size(); i++) {
-                JsonNode p = node.get(i);
                 String pat = at + "[" + i + "]";
+                JsonNode entry = node.get(i);
+                Endpoint e = part(() -> pod(entry, pat));
+                if (e == null) {
+                    continue;
+                }
+                String before = addresses.putIfAbsent(e.address(), pat);
+                if (before != null) {
+                    invalid(pat, "pod address " + e.address() + " is listed twice (also at " + before + ")", null);
+                    continue;
+                }
+                String sameId = ids.putIfAbsent(e.podId(), pat);
+                if (sameId != null) {
+                    invalid(pat + ".id", "pod id '" + e.podId() + "' is already used by " + sameId
+                            + ": each pod needs its own id", null);
+                    continue;
+                }
+                out.add(e);
+            }
+            return out;
+        }
+
+        Endpoint pod(JsonNode p, String pat) throws ConfigException {
+            {
                 String address;
                 String id;
                 if (p.isTextual()) {
@@ -304,12 +435,8 @@ public final class ConfigLoader {
                 }
                 String podId = id;
                 String addr = address;
-                out.add(parsed(pat, () -> new Endpoint(podId, addr, PodState.READY)));
-                if (!seen.add(address)) {
-                    throw error(pat, "pod address " + address + " is listed twice");
-                }
+                return parsed(pat, () -> new Endpoint(podId, addr, PodState.READY));
             }
-            return out;
         }
 
         // ---- field helpers
@@ -334,8 +461,8 @@ public final class ConfigLoader {
             while (names.hasNext()) {
                 String n = names.next();
                 if (!known.contains(n)) {
-                    throw error(at.isEmpty() ? n : at + "." + n, "unknown field (known here: "
-                            + String.join(", ", new java.util.TreeSet<>(known)) + ")");
+                    invalid(at.isEmpty() ? n : at + "." + n, "unknown field (known here: "
+                            + String.join(", ", new java.util.TreeSet<>(known)) + ")", null);
                 }
             }
         }
@@ -350,78 +477,87 @@ public final class ConfigLoader {
             return n;
         }
 
-        private String string(JsonNode parent, String at, String key, String dflt) throws ConfigException {
+        private String string(JsonNode parent, String at, String key, String dflt) {
             JsonNode n = parent.get(key);
             if (n == null || n.isNull()) {
                 return dflt;
             }
             if (!n.isValueNode() || n.isBoolean()) {
-                throw error(at, "must be a string");
+                return invalid(at, "must be a string", dflt);
             }
             return n.asText();
         }
 
-        private List<String> strings(JsonNode parent, String at, String key) throws ConfigException {
+        private List<String> strings(JsonNode parent, String at, String key) {
             JsonNode n = parent.get(key);
             List<String> out = new ArrayList<>();
             if (n == null || n.isNull()) {
                 return out;
             }
             if (!n.isArray()) {
-                throw error(at, "must be a list of strings");
+                return invalid(at, "must be a list of strings", out);
             }
             for (int i = 0; i < n.size(); i++) {
                 if (!n.get(i).isTextual() || n.get(i).asText().isBlank()) {
-                    throw error(at + "[" + i + "]", "must be a non-empty string");
+                    invalid(at + "[" + i + "]", "must be a non-empty string", null);
+                    continue;
                 }
                 out.add(n.get(i).asText().toLowerCase(java.util.Locale.ROOT));
             }
             return out;
         }
 
-        private boolean bool(JsonNode parent, String at, String key, boolean dflt) throws ConfigException {
+        private boolean bool(JsonNode parent, String at, String key, boolean dflt) {
             JsonNode n = parent.get(key);
             if (n == null || n.isNull()) {
                 return dflt;
             }
             if (!n.isBoolean()) {
-                throw error(at, "must be true or false, was '" + n.asText() + "'");
+                return invalid(at, "must be true or false, was '" + n.asText() + "'", dflt);
             }
             return n.booleanValue();
         }
 
-        private int integer(JsonNode parent, String at, String key, int dflt, int min, int max)
-                throws ConfigException {
+        private int integer(JsonNode parent, String at, String key, int dflt, int min, int max) {
             JsonNode n = parent.get(key);
             if (n == null || n.isNull()) {
                 return dflt;
             }
             if (!n.isIntegralNumber() || !n.canConvertToInt()) {
-                throw error(at, "must be a whole number, was '" + n.asText() + "'");
+                return invalid(at, "must be a whole number, was '" + n.asText() + "'", dflt);
             }
             int v = n.intValue();
             if (v < min || v > max) {
-                throw error(at, "must be between " + min + " and " + max + ", was " + v);
+                return invalid(at, "must be between " + min + " and " + max + ", was " + v, dflt);
             }
             return v;
         }
 
-        private Duration duration(JsonNode parent, String at, String key, Duration dflt, boolean zeroAllowed)
-                throws ConfigException {
+        private Duration duration(JsonNode parent, String at, String key, Duration dflt, boolean zeroAllowed) {
             JsonNode n = parent.get(key);
             if (n == null || n.isNull()) {
                 return dflt;
             }
-            Duration d = parsed(at, () -> Durations.parse(n.asText()));
+            Duration d;
+            try {
+                d = Durations.parse(n.asText());
+            } catch (IllegalArgumentException e) {
+                return invalid(at, e.getMessage(), dflt);
+            }
             if (d.isNegative() || (!zeroAllowed && d.isZero())) {
-                throw error(at, "must be " + (zeroAllowed ? "zero or more" : "positive") + ", was " + n.asText());
+                return invalid(at, "must be " + (zeroAllowed ? "zero or more" : "positive") + ", was " + n.asText(),
+                        dflt);
             }
             return d;
         }
 
-        private ListenAddress listen(JsonNode parent, String at, String key, String dflt) throws ConfigException {
+        private ListenAddress listen(JsonNode parent, String at, String key, String dflt) {
             String text = string(parent, at, key, dflt);
-            return parsed(at, () -> ListenAddress.parse(text));
+            try {
+                return ListenAddress.parse(text);
+            } catch (IllegalArgumentException e) {
+                return invalid(at, e.getMessage(), ListenAddress.parse(dflt));
+            }
         }
     }
 

@@ -7,6 +7,9 @@ import java.net.UnknownHostException;
 /** A {@code host:port} to listen on; port 0 picks a free port (for tests). */
 public record ListenAddress(String host, int port) {
 
+    private static final java.util.regex.Pattern HOST_NAME = java.util.regex.Pattern.compile(
+            "[A-Za-z0-9]([-A-Za-z0-9]{0,61}[A-Za-z0-9])?(\\.[A-Za-z0-9]([-A-Za-z0-9]{0,61}[A-Za-z0-9])?)*");
+
     /** @throws IllegalArgumentException saying what is wrong */
     public static ListenAddress parse(String text) {
         if (text == null || text.isBlank()) {
@@ -19,6 +22,10 @@ public record ListenAddress(String host, int port) {
         String host = text.substring(0, colon);
         if (host.startsWith("[") && host.endsWith("]")) {
             host = host.substring(1, host.length() - 1);
+        }
+        if (host.isEmpty() || (PodNetwork.literal(host) == null && !HOST_NAME.matcher(host).matches())) {
+            throw new IllegalArgumentException("'" + text + "' has an invalid host '" + host
+                    + "' (an IP address or a name; IPv6 addresses go in brackets: [::]:8080)");
         }
         int port;
         try {

@@ -10,14 +10,18 @@ import java.util.List;
  * @param controlTokenFile file holding the bearer token pods present to the control API, or
  *                         null (then the token may come from {@code SLUICE_CONTROL_TOKEN}; with
  *                         neither, the control API listens on loopback only)
+ * @param allowedPodNetworks where pods reported with the static token (or on a loopback-only
+ *                         control API) may be; empty = anywhere but Sluice's own listen addresses
  * @param drainPeriod      after SIGTERM: how long the proxy keeps serving while {@code /readyz} fails
  * @param gracePeriod      then: how long in-flight requests may take to finish
  * @param kubernetes       the Kubernetes section, or null when Sluice does not talk to a cluster
  */
 public record SluiceConfig(ListenAddress proxyListen, ListenAddress controlListen, Path controlTokenFile,
-        Duration drainPeriod, Duration gracePeriod, KubernetesConfig kubernetes, List<RevisionConfig> revisions) {
+        List<PodNetwork> allowedPodNetworks, Duration drainPeriod, Duration gracePeriod, KubernetesConfig kubernetes,
+        List<RevisionConfig> revisions) {
 
     public SluiceConfig {
+        allowedPodNetworks = List.copyOf(allowedPodNetworks);
         revisions = List.copyOf(revisions);
     }
 }

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.sluice.core.RevisionId;
 import dev.sluice.core.control.EventSource;
 import dev.sluice.core.control.PodAuthenticator;
+import dev.sluice.core.control.PodCheck;
 import dev.sluice.core.control.PodAuthenticator.Verdict;
 import dev.sluice.core.control.PodEvent;
 import dev.sluice.core.control.StateManager;
@@ -48,11 +49,15 @@ import java.util.function.Supplier;
  *       "address":"ip:port","state":"ready|not-ready|draining"}}, with
  *       {@code Authorization: Bearer <token>}: the control token, or on Kubernetes the pod's own
  *       projected ServiceAccount token. 200 once applied; 401 without a valid token, 403 when
- *       the token's pod is not the pod or address reported, 400 for a malformed report, 404 for
- *       an unknown revision, 503 when the token cannot be checked now — and then nothing
- *       changes.</li>
- *   <li>{@code GET /v1/revisions} — capacity, queued and active per revision, and each pod's
- *       state and in-flight count.</li>
+ *       the token's pod is not the pod or address reported, 400 for a malformed report (not JSON,
+ *       a field missing or unknown, a state other than those three — case-sensitive — or an
+ *       address that {@link PodAddressRule} refuses: Sluice's own, or outside
+ *       {@code control.allowedPodNetworks}), 404 for an unknown revision, 503 when the token
+ *       cannot be checked now — and then nothing changes.</li>
+ *   <li>{@code GET /v1/revisions} — capacity, queued and active per revision, and every pod
+ *       Sluice knows of: those with a slot (state, in-flight count) and those still waiting for
+ *       a readiness check to pass ({@code "state": "validating"}), each with its last check's
+ *       result and error.</li>
  *   <li>{@code GET /healthz} (alive), {@code GET /readyz} (fails once shutdown begins, and
  *       until every Kubernetes discovery has listed once; says when a watch is down and Sluice
  *       routes on its last known view),
@@ -75,9 +80,10 @@ public final class ControlServer {
      *
      * @param authenticator decides on pod reports; null = no credential needed (loopback only,
      *                      enforced at start-up)
+     * @param addresses     where a reported pod may be ({@link PodAddressRule})
      */
     public record Backend(StateManager control, Supplier<Routes> routes, SluiceMetrics metrics,
-            Supplier<Readiness> readiness, PodAuthenticator authenticator) {
+            Supplier<Readiness> readiness, PodAuthenticator authenticator, PodAddressRule addresses) {
     }
 
     /** {@code /readyz}: the verdict and the lines that explain it. */
@@ -169,19 +175,30 @@ public final class ControlServer {
                 return;
             }
             if (auth == null) {
-                apply(ctx, event, keep);
+                checkedApply(ctx, event, true, keep);
                 return;
             }
+            boolean staticToken = auth instanceof StaticTokenAuthenticator s && s.isControlToken(bearer);
             auth.authenticate(bearer, event).whenComplete((verdict, err) -> ctx.executor().execute(() -> {
                 Verdict v = err != null ? Verdict.unavailable("cannot check the token now: " + err.getMessage())
                         : verdict;
                 backend.metrics().podReport(v.outcome());
                 if (v.isAccepted()) {
-                    apply(ctx, event, keep);
+                    checkedApply(ctx, event, staticToken, keep);
                 } else {
                     refuse(ctx, keep, v);
                 }
             }));
+        }
+
+        /** Applies an authenticated report whose address passes {@link PodAddressRule}; else 400. */
+        private void checkedApply(ChannelHandlerContext ctx, PodEvent event, boolean staticToken, boolean keep) {
+            String refusal = backend.addresses().refusal(event.address(), staticToken);
+            if (refusal != null) {
+                send(ctx, text(HttpResponseStatus.BAD_REQUEST, refusal + "\n"), keep);
+                return;
+            }
+            apply(ctx, event, keep);
         }
 
         private void apply(ChannelHandlerContext ctx, PodEvent event, boolean keep) {
@@ -234,9 +251,29 @@ public final class ControlServer {
                 throw new IllegalArgumentException(
                         "body must be a JSON object: {\"revision\",\"podId\",\"address\",\"state\"}");
             }
+            java.util.Iterator<String> names = n.fieldNames();
+            while (names.hasNext()) {
+                String name = names.next();
+                if (!REPORT_FIELDS.contains(name)) {
+                    throw new IllegalArgumentException("unknown field '" + name + "' (known: "
+                            + String.join(", ", REPORT_FIELDS) + ")");
+                }
+            }
             RevisionId revision = RevisionId.parse(field(n, "revision"));
-            return PodEvent.of(EventSource.POD, revision, field(n, "podId"), field(n, "address"), field(n, "state"));
+            String state = field(n, "state");
+            if (!REPORTABLE_STATES.contains(state)) {
+                throw new IllegalArgumentException("state '" + state + "' cannot be reported: expected one of "
+                        + String.join(", ", REPORTABLE_STATES) + " (lower case)");
+            }
+            return PodEvent.of(EventSource.POD, revision, field(n, "podId"), field(n, "address"), state);
         }
+
+        /** What a report may contain; anything else is a typo that must not pass silently. */
+        private static final java.util.List<String> REPORT_FIELDS = java.util.List.of("address", "podId", "revision",
+                "state");
+        /** What a pod may say of itself, exactly as documented (the core also knows pending, for discovery). */
+        private static final java.util.List<String> REPORTABLE_STATES = java.util.List.of("ready", "not-ready",
+                "draining");
 
         private static String field(JsonNode n, String name) {
             JsonNode v = n.get(name);
@@ -261,12 +298,35 @@ public final class ControlServer {
                 o.put("queued", th.queued());
                 o.put("active", th.active());
                 ArrayNode pods = o.putArray("pods");
+                java.util.Map<String, PodCheck> checks = new java.util.LinkedHashMap<>();
+                for (PodCheck c : backend.control().checks(r.config().id())) {
+                    checks.put(c.address(), c);
+                }
                 for (PodTracker t : th.table().trackers()) {
-                    pods.addObject().put("podId", t.podId()).put("address", t.address())
+                    ObjectNode p = pods.addObject().put("podId", t.podId()).put("address", t.address())
                             .put("state", t.state().wireName()).put("inFlight", t.inFlight());
+                    PodCheck c = checks.get(t.address());
+                    if (c != null && c.podId().equals(t.podId()) && !c.validating()) {
+                        checks.remove(t.address());
+                        lastCheck(p, c);
+                    }
+                }
+                // Pods that claim to be ready but have no slot until a readiness check passes.
+                for (PodCheck c : checks.values()) {
+                    if (c.validating()) {
+                        lastCheck(pods.addObject().put("podId", c.podId()).put("address", c.address())
+                                .put("state", "validating").put("inFlight", 0), c);
+                    }
                 }
             }
             return list;
+        }
+
+        private static void lastCheck(ObjectNode pod, PodCheck c) {
+            ObjectNode check = pod.putObject("lastCheck").put("result", c.last().wireName());
+            if (c.error() != null) {
+                check.put("error", c.error()).put("failuresInARow", c.failures());
+            }
         }
 
         private static FullHttpResponse text(HttpResponseStatus st, String body) {

@@ -14,7 +14,8 @@ import java.util.function.Function;
 /**
  * Probes a pod with {@code GET http://address/readinessPath}: ready if it answers 2xx within
  * the timeout. Asynchronous (the JDK HTTP client); a refused connection, a timeout or any
- * other status is "not ready".
+ * other status is "not ready", and the stage fails with a {@link ReadinessCheck.Failed} that says
+ * which ({@code connection refused}, {@code GET /healthz answered 503}).
  */
 public final class HttpReadinessCheck implements ReadinessCheck {
 
@@ -36,10 +37,44 @@ public final class HttpReadinessCheck implements ReadinessCheck {
             req = HttpRequest.newBuilder(URI.create("http://" + address + (path == null ? "/" : path)))
                     .timeout(timeout).header("User-Agent", "sluice-readiness").GET().build();
         } catch (IllegalArgumentException e) {
-            return CompletableFuture.completedFuture(Boolean.FALSE);
+            return CompletableFuture.failedFuture(new Failed("not a URL: " + e.getMessage()));
         }
-        return client.sendAsync(req, HttpResponse.BodyHandlers.discarding())
-                .thenApply(r -> r.statusCode() >= 200 && r.statusCode() < 300)
-                .exceptionally(e -> Boolean.FALSE);
+        String what = "GET " + (path == null ? "/" : path);
+        return client.sendAsync(req, HttpResponse.BodyHandlers.discarding()).handle((r, e) -> {
+            if (e != null) {
+                throw new Failed(reason(e));
+            }
+            if (r.statusCode() < 200 || r.statusCode() >= 300) {
+                throw new Failed(what + " answered " + r.statusCode());
+            }
+            return Boolean.TRUE;
+        });
+    }
+
+    /** Why the probe got no answer, as an operator would say it (the JDK often gives no message). */
+    private String reason(Throwable e) {
+        Throwable t = e instanceof java.util.concurrent.CompletionException && e.getCause() != null ? e.getCause() : e;
+        if (t instanceof java.net.http.HttpConnectTimeoutException) {
+            return "no connection within " + timeout.toMillis() + " ms";
+        }
+        if (t instanceof java.net.http.HttpTimeoutException) {
+            return "no answer within " + timeout.toMillis() + " ms";
+        }
+        for (Throwable c = t; c != null; c = c.getCause()) {
+            if (c instanceof java.net.ConnectException) {
+                String m = c.getMessage();
+                return m == null || m.toLowerCase(java.util.Locale.ROOT).contains("refused") ? "connection refused"
+                        : "cannot connect: " + m;
+            }
+            if (c instanceof java.nio.channels.UnresolvedAddressException || c instanceof java.net.UnknownHostException) {
+                return "unknown host";
+            }
+        }
+        for (Throwable c = t; c != null; c = c.getCause()) {
+            if (c.getMessage() != null) {
+                return c.getMessage();
+            }
+        }
+        return t.getClass().getSimpleName();
     }
 }

@@ -25,9 +25,14 @@ public final class StaticTokenAuthenticator implements PodAuthenticator {
         this.fallback = fallback;
     }
 
+    /** Whether the bearer token is the static control token (not a pod's own). */
+    public boolean isControlToken(String bearerToken) {
+        return token != null && MessageDigest.isEqual(token, bearerToken.getBytes(StandardCharsets.UTF_8));
+    }
+
     @Override
     public CompletableFuture<Verdict> authenticate(String bearerToken, PodEvent report) {
-        if (token != null && MessageDigest.isEqual(token, bearerToken.getBytes(StandardCharsets.UTF_8))) {
+        if (isControlToken(bearerToken)) {
             return CompletableFuture.completedFuture(Verdict.accepted("the control token"));
         }
         if (fallback != null) {

@@ -22,7 +22,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * The demo's script: pods start PENDING and report READY after a warm-up; a third of the way
+ * The demo's script: pods start NOT_READY and report READY after a warm-up; a third of the way
  * in, the first pod reports DRAINING, finishes what it has and leaves; halfway, a new pod
  * joins. Clients send requests in a closed loop all the while. Every pod enforces its own
  * concurrency limit, so any request Sluice sent beyond it shows up as a violation.
@@ -124,7 +124,7 @@ public final class Demo {
     private void startPod(int index, Duration warmUp) throws Exception {
         SimulatedPod p = new SimulatedPod("pod-" + (index + 1), o.containerConcurrency(), o.latency());
         pods.add(p);
-        report(p, "pending");
+        report(p, "not-ready"); // warming up: known, not yet routable
         Thread t = new Thread(() -> {
             try {
                 Thread.sleep(warmUp.toMillis());

@@ -16,6 +16,8 @@ public enum Outcome {
     SHUTTING_DOWN("shutting-down"),
     /** The request's body broke its own framing (a bad chunk) after the request was admitted: 400. */
     MALFORMED_REQUEST("malformed-request"),
+    /** No revision matched the request (404): it never reached a revision, so no revision counts it. */
+    UNKNOWN_REVISION("unknown-revision"),
     /** The client went away before the answer. */
     CLIENT_CLOSED("client-closed");
 

@@ -1,5 +1,6 @@
 package dev.sluice.server.proxy;
 
+import dev.sluice.server.metrics.Outcome;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFutureListener;
@@ -66,7 +67,7 @@ final class ClientHandler extends ChannelInboundHandlerAdapter {
             }
             Route route = px.routes().find(req.revision, req.knativeNamespace, req.knativeRevision, req.host);
             if (route == null) {
-                ctx.channel().writeAndFlush(Answers.of(HttpResponseStatus.NOT_FOUND, null, px.routes().explainMiss(
+                ctx.channel().writeAndFlush(Answers.of(HttpResponseStatus.NOT_FOUND, Outcome.UNKNOWN_REVISION, px.routes().explainMiss(
                         req.revision, req.knativeNamespace, req.knativeRevision, req.host), req.keepAlive, req.headMethod));
                 req.release();
                 if (!req.keepAlive) {

@@ -170,8 +170,7 @@ final class Exchange implements LeaseListener, Deadlines.Expiring, ResponseFrame
         String why = switch (reason) {
             case QUEUE_FULL -> "the queue of revision " + config().id() + " is full (" + config().queueDepth()
                     + " requests waiting)";
-            case QUEUE_TIMEOUT -> "no pod of revision " + config().id() + " became free within "
-                    + Durations.format(config().queueTimeout());
+            case QUEUE_TIMEOUT -> RevisionStatus.queueTimeout(px.control, route);
             case REVISION_CLOSED -> "revision " + config().id() + " was removed";
             case REVISION_UNAVAILABLE -> "revision " + config().id() + " is unavailable: its control path failed";
             case SHUTTING_DOWN -> "Sluice is shutting down";

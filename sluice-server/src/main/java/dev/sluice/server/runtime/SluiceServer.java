@@ -17,6 +17,7 @@ import dev.sluice.server.config.RevisionConfig;
 import dev.sluice.server.config.SluiceConfig;
 import dev.sluice.server.control.ControlServer;
 import dev.sluice.server.control.HttpReadinessCheck;
+import dev.sluice.server.control.PodAddressRule;
 import dev.sluice.server.control.StaticTokenAuthenticator;
 import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.ConfigBuilder;
@@ -61,7 +62,9 @@ import org.slf4j.LoggerFactory;
  * API, and the control path's two writer threads. The control path's {@code tick()} runs
  * every second on the control loop. Shutdown order: {@code /readyz} fails at once; the proxy
  * keeps serving for the drain period (so load balancers stop sending); then it stops
- * accepting; in-flight requests get the grace period; then the control path closes (any
+ * accepting and answers requests still waiting for a pod at once (503 {@code shutting-down}:
+ * with no pod free by now, waiting on would only cut them at the end of the grace period);
+ * requests on a pod get the grace period; then the control path closes (any
  * request still waiting is answered 503 {@code shutting-down}) and the loops stop.
  *
  * <p>On Kubernetes: a fabric8 client (JDK HTTP), one EndpointSlice watch per revision that names
@@ -165,17 +168,19 @@ public final class SluiceServer implements AutoCloseable {
                 s.catalog = new RevisionCatalog(s.kube, k8s.namespace(), s::onCatalog);
                 s.catalog.start();
             }
-            s.proxy = ProxyServer.start(config.proxyListen().toSocketAddress(), s.boss, s.workers, transport,
-                    s.proxyContext);
-            s.controlApi = ControlServer.start(config.controlListen().toSocketAddress(), s.controlGroup, transport,
-                    new ControlServer.Backend(s.control, s.proxyContext::routes, s.metrics, s::readiness, auth));
+            s.proxy = listen(config.proxyListen(), "listen.proxy", () -> ProxyServer.start(
+                    config.proxyListen().toSocketAddress(), s.boss, s.workers, transport, s.proxyContext));
+            PodAddressRule addresses = new PodAddressRule(s::ownAddresses, config.allowedPodNetworks());
+            s.controlApi = listen(config.controlListen(), "listen.control", () -> ControlServer.start(
+                    config.controlListen().toSocketAddress(), s.controlGroup, transport, new ControlServer.Backend(
+                            s.control, s.proxyContext::routes, s.metrics, s::readiness, auth, addresses)));
             s.ticker = s.controlGroup.next().scheduleAtFixedRate(s::tick, 1, 1, TimeUnit.SECONDS);
             s.ready = true;
+        } catch (StartupException e) {
+            s.closeNow();
+            throw e;
         } catch (Exception e) {
             s.closeNow();
-            if (e instanceof BindException || e.getCause() instanceof BindException) {
-                throw new StartupException("cannot listen: " + e.getMessage() + " (is another process using the port?)", e);
-            }
             if (e instanceof InterruptedException) {
                 Thread.currentThread().interrupt();
             }
@@ -197,6 +202,61 @@ public final class SluiceServer implements AutoCloseable {
             }
         }
         return s;
+    }
+
+    private interface Bind<T> {
+        T bind() throws Exception;
+    }
+
+    /**
+     * Binds one listen socket; a failure says which address, which setting and the OS reason,
+     * not the transport's {@code bind(..) failed with error(-98)}.
+     */
+    private static <T> T listen(dev.sluice.server.config.ListenAddress address, String field, Bind<T> bind)
+            throws Exception {
+        try {
+            return bind.bind();
+        } catch (InterruptedException e) {
+            throw e;
+        } catch (Exception e) {
+            String reason = bindFailure(e);
+            if (reason == null) {
+                throw e;
+            }
+            throw new StartupException("cannot listen on " + address + " (" + field + "): " + reason, e);
+        }
+    }
+
+    /** The OS reason a bind failed, in words, or null when the failure was not a bind. */
+    static String bindFailure(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            String m = String.valueOf(t.getMessage()).toLowerCase(java.util.Locale.ROOT);
+            if (m.contains("address already in use") || m.contains("error(-98)")) {
+                return "address already in use";
+            }
+            if (m.contains("permission denied") || m.contains("error(-13)")) {
+                return "permission denied (ports below 1024 need privileges)";
+            }
+            if (m.contains("cannot assign requested address") || m.contains("error(-99)")) {
+                return "cannot assign requested address (not an address of this machine)";
+            }
+            if (t instanceof BindException || m.contains("bind(")) {
+                return t.getMessage();
+            }
+        }
+        return null;
+    }
+
+    /** Sluice's own bound sockets: never a pod's address. */
+    private List<java.net.InetSocketAddress> ownAddresses() {
+        List<java.net.InetSocketAddress> own = new ArrayList<>(2);
+        if (proxy != null) {
+            own.add(proxy.address());
+        }
+        if (controlApi != null) {
+            own.add(controlApi.address());
+        }
+        return own;
     }
 
     /** Sets the slice on every I/O thread; null if all took it, else the first reason one did not. */
@@ -222,6 +282,12 @@ public final class SluiceServer implements AutoCloseable {
         if (config.controlTokenFile() != null) {
             try {
                 t = Files.readString(config.controlTokenFile()).trim();
+            } catch (java.nio.file.NoSuchFileException e) {
+                throw new StartupException("cannot read control.tokenFile " + config.controlTokenFile()
+                        + ": no such file");
+            } catch (java.nio.file.AccessDeniedException e) {
+                throw new StartupException("cannot read control.tokenFile " + config.controlTokenFile()
+                        + ": permission denied");
             } catch (IOException e) {
                 throw new StartupException("cannot read control.tokenFile " + config.controlTokenFile() + ": "
                         + e.getMessage());
@@ -323,6 +389,11 @@ public final class SluiceServer implements AutoCloseable {
             needsRestart.add("control.tokenFile");
         }
         List<RevisionConfig> fileRevisions = next.revisions();
+        if (fileRevisions.isEmpty() && !current.revisions().isEmpty()) {
+            // Legal ('revisions: []'), but rarely meant: every request for them will get 404.
+            LOG.warn("the new configuration has no revisions: removing all {} revision(s) of the file",
+                    current.revisions().size());
+        }
         if (!java.util.Objects.equals(next.kubernetes(), current.kubernetes())) {
             needsRestart.add("the kubernetes section");
         }
@@ -336,7 +407,7 @@ public final class SluiceServer implements AutoCloseable {
         proxyContext.routes().all().forEach(r -> running.put(r.config().id(), r.config()));
         List<RevisionConfig> kept = fileRevisions.stream().map(r -> running.getOrDefault(r.id(), r)).toList();
         this.config = new SluiceConfig(current.proxyListen(), current.controlListen(), current.controlTokenFile(),
-                next.drainPeriod(), next.gracePeriod(), current.kubernetes(), kept);
+                current.allowedPodNetworks(), next.drainPeriod(), next.gracePeriod(), current.kubernetes(), kept);
         LOG.info("configuration applied: {} revision(s){}", throttlers.size(),
                 needsRestart.isEmpty() ? "" : "; kept until a restart: " + String.join("; ", needsRestart));
         return needsRestart;
@@ -451,8 +522,9 @@ public final class SluiceServer implements AutoCloseable {
     }
 
     /**
-     * Graceful shutdown: readiness off, serve for {@code drain}, stop accepting, wait up to
-     * {@code grace} for in-flight requests, then stop. Blocks until done.
+     * Graceful shutdown: readiness off, serve for {@code drain}, stop accepting and answer the
+     * requests that are only waiting for a pod (503 {@code shutting-down}), wait up to
+     * {@code grace} for the requests on a pod, then stop. Blocks until done.
      *
      * @return requests still in flight when the grace period ended (0 = nothing dropped)
      */
@@ -464,6 +536,17 @@ public final class SluiceServer implements AutoCloseable {
         LOG.info("shutting down: /readyz fails; serving for {} ms more", drain.toMillis());
         sleep(drain);
         proxy.stopAccepting();
+        // A request still waiting for a pod now would only wait out the grace period and be cut
+        // at its end: answer it at once (503 shutting-down, Retry-After), and any request that
+        // arrives on a connection still open. Requests on a pod keep their leases and finish.
+        int waiting = 0;
+        for (RevisionThrottler th : throttlers.values()) {
+            waiting += th.queued();
+            th.close(dev.sluice.core.throttle.Rejection.SHUTTING_DOWN);
+        }
+        if (waiting > 0) {
+            LOG.info("answered {} request(s) still waiting for a pod: shutting down", waiting);
+        }
         long deadline = System.nanoTime() + grace.toNanos();
         while (proxyContext.inFlight() > 0 && System.nanoTime() < deadline) {
             sleep(Duration.ofMillis(20));

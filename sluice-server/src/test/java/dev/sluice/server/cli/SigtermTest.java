@@ -19,7 +19,11 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The real `sluice run` in its own JVM: SIGTERM under load loses no accepted request and exits 0. */
+/**
+ * The real `sluice run` in its own JVM: SIGTERM under load loses no accepted request and exits
+ * 0; a request only waiting for a pod is answered when the drain period ends, not at the end of
+ * the grace period.
+ */
 class SigtermTest {
 
     private static int freePort() throws Exception {
@@ -76,6 +80,45 @@ class SigtermTest {
             } finally {
                 sluice.destroyForcibly();
             }
+        }
+    }
+
+    @Test
+    void sigtermAnswersQueuedRequestsWhenTheDrainEndsAndExitsZeroWithoutWaitingOutTheGrace(@TempDir Path dir)
+            throws Exception {
+        int proxyPort = freePort();
+        int controlPort = freePort();
+        HttpClient http = HttpClient.newHttpClient();
+        Path config = dir.resolve("sluice.yaml");
+        Files.writeString(config, "listen: {proxy: '127.0.0.1:" + proxyPort + "', control: '127.0.0.1:" + controlPort
+                + "'}\nshutdown: {drainPeriod: 1s, gracePeriod: 60s}\n"
+                + "revisions: [{name: nopod, containerConcurrency: 1}]\n");
+        String java = ProcessHandle.current().info().command().orElse("java");
+        Process sluice = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"),
+                SluiceCommand.class.getName(), "run", "--config", config.toString())
+                .redirectErrorStream(true).redirectOutput(dir.resolve("sluice.log").toFile()).start();
+        try {
+            URI views = URI.create("http://127.0.0.1:" + controlPort + "/v1/revisions");
+            await().atMost(Duration.ofSeconds(30)).ignoreExceptions().until(() -> http.send(
+                    HttpRequest.newBuilder(views).build(), HttpResponse.BodyHandlers.ofString()).statusCode() == 200);
+            CompletableFuture<HttpResponse<String>> queued = http.sendAsync(HttpRequest.newBuilder(
+                    URI.create("http://127.0.0.1:" + proxyPort + "/")).header("Sluice-Revision", "default/nopod").build(),
+                    HttpResponse.BodyHandlers.ofString());
+            await().atMost(Duration.ofSeconds(10)).until(() -> http.send(HttpRequest.newBuilder(views).build(),
+                    HttpResponse.BodyHandlers.ofString()).body().contains("\"queued\" : 1"));
+            long signalled = System.nanoTime();
+            sluice.destroy(); // SIGTERM
+            HttpResponse<String> answer = queued.get(20, TimeUnit.SECONDS);
+            long answeredAfter = System.nanoTime() - signalled;
+            assertThat(answer.statusCode()).isEqualTo(503);
+            assertThat(answer.headers().firstValue("Sluice-Reason")).hasValue("shutting-down");
+            assertThat(answer.headers().firstValue("Retry-After")).hasValue("1");
+            assertThat(Duration.ofNanos(answeredAfter)).as("answered when the 1 s drain ended, not after the 60 s grace")
+                    .isGreaterThanOrEqualTo(Duration.ofMillis(900)).isLessThan(Duration.ofSeconds(20));
+            assertThat(sluice.waitFor(20, TimeUnit.SECONDS)).as("exits well before the grace period ends").isTrue();
+            assertThat(sluice.exitValue()).as(Files.readString(dir.resolve("sluice.log"))).isZero();
+        } finally {
+            sluice.destroyForcibly();
         }
     }
 }

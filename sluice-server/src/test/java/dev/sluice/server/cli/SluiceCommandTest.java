@@ -42,7 +42,7 @@ class SluiceCommandTest {
     @Test
     void badOptionsAreRefused(@TempDir Path dir) throws Exception {
         Path ok = dir.resolve("ok.yaml");
-        Files.writeString(ok, "");
+        Files.writeString(ok, "revisions: []\n");
         assertThat(run("run", "--config", ok.toString(), "--proxy-listen", "nowhere")).isEqualTo(2);
         assertThat(err.toString()).contains("invalid option").contains("not host:port");
         assertThat(run("run", "--config", ok.toString(), "--transport", "dpdk")).isEqualTo(2);
@@ -58,5 +58,38 @@ class SluiceCommandTest {
     void noSubcommandPrintsUsage() {
         assertThat(run()).isEqualTo(2);
         assertThat(out.toString()).contains("Usage: sluice").contains("run").contains("validate");
+    }
+
+    @Test
+    void validateChecksWhatRunNeedsAndReportsEveryError(@TempDir Path dir) throws Exception {
+        Path bad = dir.resolve("sluice.yaml");
+        Path token = dir.resolve("nope-token");
+        Files.writeString(bad, "listen: {proxy: '0.0.0.0:80800'}\ncontrol: {tokenFile: '" + token + "'}\n"
+                + "revisions:\n  - {name: a, containerConcurrency: many}\n");
+        assertThat(run("validate", bad.toString())).isEqualTo(2);
+        String n = System.lineSeparator();
+        assertThat(err.toString()).isEqualTo(
+                "sluice: invalid configuration: " + bad + ": listen.proxy: '0.0.0.0:80800' has port 80800, outside 0-65535" + n
+                + "sluice: invalid configuration: " + bad + ": control.tokenFile: cannot read " + token + ": no such file" + n
+                + "sluice: invalid configuration: " + bad + ": revisions[0].containerConcurrency: must be a whole number,"
+                + " was 'many'" + n);
+    }
+
+    @Test
+    void aPortInUseSaysWhichAddressAndSetting(@TempDir Path dir) throws Exception {
+        try (java.net.ServerSocket taken = new java.net.ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress())) {
+            Path config = dir.resolve("sluice.yaml");
+            Files.writeString(config, "listen: {proxy: '127.0.0.1:" + taken.getLocalPort() + "', control: '127.0.0.1:0'}\n"
+                    + "revisions: []\n");
+            assertThat(run("run", "--config", config.toString())).isEqualTo(1);
+            assertThat(err.toString()).isEqualTo("sluice: cannot listen on 127.0.0.1:" + taken.getLocalPort()
+                    + " (listen.proxy): address already in use" + System.lineSeparator());
+        }
+    }
+
+    @Test
+    void runHelpDocumentsTheExitCodes() {
+        assertThat(run("run", "--help")).isZero();
+        assertThat(out.toString()).contains("Exit codes:").contains("0  ").contains("3  ");
     }
 }

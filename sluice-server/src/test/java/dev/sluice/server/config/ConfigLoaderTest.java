@@ -38,11 +38,22 @@ class ConfigLoaderTest {
     }
 
     @Test
-    void anEmptyFileMeansDefaults() throws Exception {
-        SluiceConfig c = ConfigLoader.parse("empty.yaml", "");
+    void anEmptyFileIsAnErrorAndAnEmptyRevisionListIsNot() throws Exception {
+        for (String empty : new String[] {"", "   \n\t\n", "# only a comment\n"}) {
+            ConfigException e = failure(empty);
+            assertThat(e.getMessage()).as("'%s'", empty).isEqualTo("sluice.yaml: the file is empty (no settings):"
+                    + " write 'revisions: []' to run with no revisions on purpose");
+        }
+        assertThat(ConfigLoader.parse("none.yaml", "revisions: []").revisions()).isEmpty();
+    }
+
+    @Test
+    void withoutAFileEverythingIsDefault() throws Exception {
+        SluiceConfig c = ConfigLoader.defaults();
         assertThat(c.proxyListen()).hasToString("0.0.0.0:8080");
         assertThat(c.controlListen()).hasToString("127.0.0.1:8081");
         assertThat(c.controlTokenFile()).isNull();
+        assertThat(c.allowedPodNetworks()).isEmpty();
         assertThat(c.revisions()).isEmpty();
         RevisionConfig r = ConfigLoader.parse("x", "revisions: [{name: a}]").revisions().get(0);
         assertThat(r.id()).isEqualTo(new RevisionId("default", "a"));
@@ -181,5 +192,95 @@ class ConfigLoaderTest {
                 () -> ConfigLoader.revision(new DiscoveredRevision(new RevisionId("team", "fn-1"), svc,
                         Map.of("requestTimeout", "1s", "queueTimeout", "5s"))));
         assertThat(timeout.field()).isEqualTo("sluice.dev/queueTimeout");
+    }
+
+    @Test
+    void aKeyGivenTwiceIsRefusedWithItsLine() {
+        ConfigException e = failure("revisions:\n  - name: a\n    containerConcurrency: 1\n    containerConcurrency: 4\n");
+        assertThat(e.getMessage()).startsWith("sluice.yaml: not valid YAML at line 4")
+                .contains("Duplicate field 'containerConcurrency'");
+        assertThat(failure("listen: {proxy: '127.0.0.1:1'}\nlisten: {control: '127.0.0.1:2'}\n").getMessage())
+                .contains("at line 2").contains("Duplicate field 'listen'");
+    }
+
+    @Test
+    void aPodIdOrAddressUsedTwiceInARevisionIsRefused() {
+        ConfigException e = failure("revisions: [{name: a, pods: [{address: '10.0.0.1:80', id: p},"
+                + " {address: '10.0.0.2:80', id: p}]}]");
+        assertThat(e.getMessage()).isEqualTo("sluice.yaml: revisions[0].pods[1].id: pod id 'p' is already used by"
+                + " revisions[0].pods[0]: each pod needs its own id");
+        assertThat(failure("revisions: [{name: a, pods: ['10.0.0.1:80', {address: '10.0.0.1:80', id: q}]}]")
+                .getMessage()).isEqualTo("sluice.yaml: revisions[0].pods[1]: pod address 10.0.0.1:80 is listed twice"
+                        + " (also at revisions[0].pods[0])");
+    }
+
+    @Test
+    void allowedPodNetworksAreCidrsOfEitherFamily() throws Exception {
+        SluiceConfig c = ConfigLoader.parse("n.yaml", "control: {allowedPodNetworks: ['10.0.0.0/8', 'fd00::/8',"
+                + " '192.168.1.7/32']}\nrevisions: []");
+        assertThat(c.allowedPodNetworks()).extracting(PodNetwork::toString)
+                .containsExactly("10.0.0.0/8", "fd00::/8", "192.168.1.7/32");
+        PodNetwork ten = c.allowedPodNetworks().get(0);
+        assertThat(ten.contains(PodNetwork.literal("10.200.3.4"))).isTrue();
+        assertThat(ten.contains(PodNetwork.literal("11.0.0.1"))).isFalse();
+        assertThat(ten.contains(PodNetwork.literal("::ffff:10.0.0.1"))).as("IPv4-mapped").isTrue();
+        assertThat(c.allowedPodNetworks().get(1).contains(PodNetwork.literal("[fd12::1]"))).isTrue();
+        assertThat(c.allowedPodNetworks().get(1).contains(PodNetwork.literal("10.0.0.1"))).isFalse();
+
+        ConfigException e = failure("control: {allowedPodNetworks: ['10.0.0.0', 'pods.local/8', '10.0.0.0/33',"
+                + " '10.1.0.0/8', 'fd00::/129']}\nrevisions: []");
+        assertThat(e.problems()).extracting(ConfigException::getMessage).containsExactly(
+                "sluice.yaml: control.allowedPodNetworks[0]: '10.0.0.0' is not a network in CIDR notation, e.g."
+                        + " 10.0.0.0/8 or fd00::/8",
+                "sluice.yaml: control.allowedPodNetworks[1]: 'pods.local/8' does not start with an IPv4 or IPv6 address",
+                "sluice.yaml: control.allowedPodNetworks[2]: '10.0.0.0/33' has prefix length 33, outside 0-32",
+                "sluice.yaml: control.allowedPodNetworks[3]: '10.1.0.0/8' has host bits set: a network's address"
+                        + " ends in zeros after its prefix",
+                "sluice.yaml: control.allowedPodNetworks[4]: 'fd00::/129' has prefix length 129, outside 0-128");
+    }
+
+    @Test
+    void theTokenFileMustBeReadableAtValidation(@TempDir Path dir) throws Exception {
+        Path missing = dir.resolve("nope-token");
+        ConfigException e = failure("control: {tokenFile: '" + missing + "'}\nrevisions: []");
+        assertThat(e.getMessage()).isEqualTo("sluice.yaml: control.tokenFile: cannot read " + missing
+                + ": no such file");
+        Path empty = Files.writeString(dir.resolve("empty-token"), " \n");
+        assertThat(failure("control: {tokenFile: '" + empty + "'}\nrevisions: []").getMessage())
+                .isEqualTo("sluice.yaml: control.tokenFile: " + empty + " is empty: it must hold the control API's"
+                        + " bearer token");
+        assertThat(failure("control: {tokenFile: '" + dir + "'}\nrevisions: []").getMessage())
+                .endsWith(": is a directory");
+        Path ok = Files.writeString(dir.resolve("token"), "t0ken\n");
+        assertThat(ConfigLoader.parse("t.yaml", "control: {tokenFile: '" + ok + "'}\nrevisions: []")
+                .controlTokenFile()).isEqualTo(ok);
+    }
+
+    @Test
+    void everyProblemIsReportedNotOnlyTheFirst(@TempDir Path dir) {
+        ConfigException e = failure("listen: {proxy: 'nowhere', control: '127.0.0.1:99999'}\n"
+                + "control: {tokenFile: '" + dir.resolve("nope") + "'}\n"
+                + "shutdown: {drainPeriod: soon}\n"
+                + "revisions:\n"
+                + "  - {name: a, containerConcurrency: many, policy: fastest}\n"
+                + "  - {name: b, queueDepth: -1, colour: red, pods: ['10.0.0.1', '10.0.0.2:80']}\n");
+        assertThat(e.problems()).extracting(ConfigException::field).containsExactly(
+                "listen.proxy", "listen.control", "control.tokenFile", "shutdown.drainPeriod",
+                "revisions[0].containerConcurrency", "revisions[0].policy", "revisions[1].colour",
+                "revisions[1].queueDepth", "revisions[1].pods[0]");
+        assertThat(e.getMessage().lines()).hasSize(9).allMatch(l -> l.startsWith("sluice.yaml: "));
+        assertThat(e.field()).isEqualTo("listen.proxy");
+
+        ConfigException stopped = failure("colour: red\nlisten: 8080\nrevisions: []\n");
+        assertThat(stopped.problems()).as("what was found before a section that cannot be read at all")
+                .extracting(ConfigException::field).containsExactly("colour", "listen");
+    }
+
+    @Test
+    void listenAddressesMustBeWellFormed() {
+        assertThat(failure("listen: {proxy: 'bad host!:8080'}\nrevisions: []").getMessage())
+                .isEqualTo("sluice.yaml: listen.proxy: 'bad host!:8080' has an invalid host 'bad host!' (an IP address"
+                        + " or a name; IPv6 addresses go in brackets: [::]:8080)");
+        assertThat(ListenAddress.parse("[::]:8080").host()).isEqualTo("::");
     }
 }

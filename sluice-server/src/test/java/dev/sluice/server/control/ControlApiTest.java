@@ -38,12 +38,27 @@ class ControlApiTest {
     @BeforeEach
     void start() throws Exception {
         pod = new TestPod("p1", 4);
+        sluice = sluice("127.0.0.1", "");
+    }
+
+    /** A Sluice with the static token, its proxy bound to {@code proxyHost}, more control settings. */
+    private SluiceServer sluice(String proxyHost, String controlExtra) throws Exception {
+        return sluice(proxyHost, controlExtra, "");
+    }
+
+    private SluiceServer sluice(String proxyHost, String controlExtra, String moreRevisions) throws Exception {
         Path tokenFile = dir.resolve("token");
         Files.writeString(tokenFile, TOKEN + "\n");
-        String yaml = "listen: {proxy: '127.0.0.1:0', control: '127.0.0.1:0'}\n"
-                + "control: {tokenFile: '" + tokenFile + "'}\n"
-                + "revisions: [{namespace: default, name: fn, containerConcurrency: 4, readinessPath: /healthz}]\n";
-        sluice = SluiceServer.start(ConfigLoader.parse("t.yaml", yaml), null, 1);
+        String yaml = "listen: {proxy: '" + proxyHost + ":0', control: '127.0.0.1:0'}\n"
+                + "control: {tokenFile: '" + tokenFile + "'" + controlExtra + "}\n"
+                + "revisions: [{namespace: default, name: fn, containerConcurrency: 4, readinessPath: /healthz}"
+                + moreRevisions + "]\n";
+        return SluiceServer.start(ConfigLoader.parse("t.yaml", yaml), null, 1);
+    }
+
+    private String report(String podId, String address, String state) {
+        return "{\"revision\":\"default/fn\",\"podId\":\"" + podId + "\",\"address\":\"" + address
+                + "\",\"state\":\"" + state + "\"}";
     }
 
     @AfterEach
@@ -116,7 +131,13 @@ class ControlApiTest {
             {"{not json", "not valid JSON"},
             {"[1,2]", "must be a JSON object"},
             {"{\"revision\":\"default/fn\",\"address\":\"" + addr + "\",\"state\":\"ready\"}", "field 'podId' is missing"},
-            {"{\"revision\":\"default/fn\",\"podId\":\"p1\",\"address\":\"" + addr + "\",\"state\":\"sleepy\"}", "unknown pod state 'sleepy'"},
+            {"{\"revision\":\"default/fn\",\"podId\":\"p1\",\"address\":\"" + addr + "\",\"state\":\"sleepy\"}",
+                "state 'sleepy' cannot be reported: expected one of ready, not-ready, draining"},
+            {report("p1", addr, "pending"), "state 'pending' cannot be reported: expected one of ready, not-ready, draining"},
+            {report("p1", addr, "Ready"), "state 'Ready' cannot be reported"},
+            {report("p1", addr, "recovering"), "state 'recovering' cannot be reported"},
+            {"{\"revision\":\"default/fn\",\"podId\":\"p1\",\"address\":\"" + addr + "\",\"state\":\"ready\","
+                + "\"sate\":\"draining\"}", "unknown field 'sate' (known: address, podId, revision, state)"},
             {"{\"revision\":\"default/fn\",\"podId\":\"p1\",\"address\":\"nowhere\",\"state\":\"ready\"}", "not host:port"},
             {"{\"revision\":\"default/fn\",\"podId\":\"p1\",\"address\":\"10.0.0.1:0\",\"state\":\"ready\"}", "outside 1-65535"},
             {"{\"revision\":\"fn\",\"podId\":\"p1\",\"address\":\"" + addr + "\",\"state\":\"ready\"}", "namespace/name"},
@@ -154,5 +175,128 @@ class ControlApiTest {
         assertThatThrownBy(() -> SluiceServer.start(ConfigLoader.parse("t.yaml", yaml), null, 1))
                 .isInstanceOf(StartupException.class)
                 .hasMessageContaining("refusing to start the control API on 0.0.0.0:0 without a token");
+    }
+
+    @Test
+    void pendingNoLongerTakesAReadyPodOutOfRotation() throws Exception {
+        assertThat(post(report("ready"), TOKEN).statusCode()).isEqualTo(200);
+        await().atMost(Duration.ofSeconds(10)).until(() -> throttler().capacity() == 4);
+        HttpResponse<String> r = post(report("pending"), TOKEN);
+        assertThat(r.statusCode()).isEqualTo(400);
+        assertThat(sluice.control().flush(REV)).succeedsWithin(Duration.ofSeconds(5));
+        assertThat(throttler().table().find(pod.address()).state()).isEqualTo(PodState.READY);
+        assertThat(throttler().capacity()).isEqualTo(4);
+    }
+
+    @Test
+    void sluicesOwnListenAddressesAreNeverPods() throws Exception {
+        int proxyPort = sluice.proxyAddress().getPort();
+        int controlPort = sluice.controlAddress().getPort();
+        for (String own : new String[] {"127.0.0.1:" + proxyPort, "127.0.0.1:" + controlPort,
+            "localhost:" + proxyPort, "0.0.0.0:" + controlPort}) {
+            HttpResponse<String> r = post(report("evil", own, "ready"), TOKEN);
+            assertThat(r.statusCode()).as(own).isEqualTo(400);
+            assertThat(r.body()).as(own).contains("is Sluice's own listen address");
+        }
+        assertThat(post(report("p1", "127.0.0.2:" + proxyPort, "not-ready"), TOKEN).statusCode())
+                .as("another loopback address: a different socket").isEqualTo(200);
+        assertThat(sluice.control().flush(REV)).succeedsWithin(Duration.ofSeconds(5));
+        assertThat(throttler().table().find("127.0.0.1:" + proxyPort)).isNull();
+    }
+
+    @Test
+    void aWildcardBindIsReachedThroughEveryLocalAddress() throws Exception {
+        sluice.close();
+        sluice = sluice("0.0.0.0", "");
+        int proxyPort = sluice.proxyAddress().getPort();
+        java.util.List<String> local = new java.util.ArrayList<>(java.util.List.of("127.0.0.1:" + proxyPort,
+                "127.9.9.9:" + proxyPort, "[::1]:" + proxyPort, "[::]:" + proxyPort));
+        java.net.NetworkInterface.networkInterfaces().flatMap(java.net.NetworkInterface::inetAddresses)
+                .filter(a -> a instanceof java.net.Inet4Address).findFirst()
+                .ifPresent(a -> local.add(a.getHostAddress() + ":" + proxyPort));
+        for (String own : local) {
+            HttpResponse<String> r = post(report("evil", own, "ready"), TOKEN);
+            assertThat(r.statusCode()).as(own).isEqualTo(400);
+            assertThat(r.body()).as(own).contains("is Sluice's own listen address");
+        }
+        assertThat(post(report("p1", "192.0.2.7:" + proxyPort, "not-ready"), TOKEN).statusCode())
+                .as("an address of another machine").isEqualTo(200);
+    }
+
+    @Test
+    void withAllowedPodNetworksAnAddressOutsideThemIsRefused() throws Exception {
+        sluice.close();
+        sluice = sluice("127.0.0.1", ", allowedPodNetworks: ['127.0.0.0/8', 'fd00::/8']");
+        HttpResponse<String> outside = post(report("p2", "192.0.2.7:8080", "ready"), TOKEN);
+        assertThat(outside.statusCode()).isEqualTo(400);
+        assertThat(outside.body()).contains("address 192.0.2.7:8080 is outside control.allowedPodNetworks"
+                + " [127.0.0.0/8, fd00::/8]");
+        HttpResponse<String> named = post(report("p2", "pod.example:8080", "ready"), TOKEN);
+        assertThat(named.statusCode()).isEqualTo(400);
+        assertThat(named.body()).contains("is a name, and control.allowedPodNetworks is set");
+        assertThat(post(report("p3", "[fd00::7]:8080", "not-ready"), TOKEN).statusCode()).isEqualTo(200);
+        assertThat(post(report("ready"), TOKEN).statusCode()).isEqualTo(200);
+        await().atMost(Duration.ofSeconds(10)).until(() -> throttler().capacity() == 4);
+        assertThat(throttler().table().find("192.0.2.7:8080")).isNull();
+    }
+
+    @Test
+    void anUnknownRevisionIsA404WithItsReason() throws Exception {
+        HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:"
+                + sluice.proxyAddress().getPort() + "/")).header("Sluice-Revision", "default/nope").build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(r.statusCode()).isEqualTo(404);
+        assertThat(r.headers().firstValue("Sluice-Reason")).hasValue("unknown-revision");
+    }
+
+    @Test
+    void podsThatFailTheirReadinessCheckAreShownAndNamedInTheQueueTimeout() throws Exception {
+        int closed;
+        try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            closed = s.getLocalPort();
+        }
+        com.sun.net.httpserver.HttpServer sick = com.sun.net.httpserver.HttpServer.create(
+                new java.net.InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), 0), 0);
+        sick.createContext("/", ex -> {
+            ex.sendResponseHeaders(503, -1);
+            ex.close();
+        });
+        sick.start();
+        try {
+            sluice.close();
+            String dead = "127.0.0.1:" + closed;
+            String sickAddress = "127.0.0.1:" + sick.getAddress().getPort();
+            sluice = sluice("127.0.0.1", "", ", {name: dead, containerConcurrency: 1, timeouts: {queue: 1s},"
+                    + " readinessPath: /ready, pods: ['" + dead + "', {address: '" + sickAddress + "', id: sick}]}");
+            await().atMost(Duration.ofSeconds(10)).until(() -> get("/v1/revisions").body().contains("connection refused")
+                    && get("/v1/revisions").body().contains("answered 503"));
+            com.fasterxml.jackson.databind.JsonNode views = new com.fasterxml.jackson.databind.ObjectMapper()
+                    .readTree(get("/v1/revisions").body());
+            com.fasterxml.jackson.databind.JsonNode pods = null;
+            for (com.fasterxml.jackson.databind.JsonNode r : views) {
+                if (r.get("revision").asText().equals("default/dead")) {
+                    pods = r.get("pods");
+                }
+            }
+            assertThat(pods).hasSize(2);
+            java.util.Map<String, String> seen = new java.util.TreeMap<>();
+            for (com.fasterxml.jackson.databind.JsonNode p : pods) {
+                seen.put(p.get("podId").asText(), p.get("address").asText() + " " + p.get("state").asText() + " "
+                        + p.get("lastCheck").get("result").asText() + ": " + p.get("lastCheck").get("error").asText());
+            }
+            assertThat(seen).containsExactly(
+                    java.util.Map.entry(dead, dead + " validating failed: connection refused"),
+                    java.util.Map.entry("sick", sickAddress + " validating failed: GET /ready answered 503"));
+
+            HttpResponse<String> timedOut = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:"
+                    + sluice.proxyAddress().getPort() + "/")).header("Sluice-Revision", "default/dead").build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertThat(timedOut.statusCode()).isEqualTo(503);
+            assertThat(timedOut.headers().firstValue("Sluice-Reason")).hasValue("queue-timeout");
+            assertThat(timedOut.body()).startsWith("no pod of revision default/dead is ready: 2 validating, last error: ")
+                    .endsWith(" (waited 1s)\n");
+        } finally {
+            sick.stop(0);
+        }
     }
 }

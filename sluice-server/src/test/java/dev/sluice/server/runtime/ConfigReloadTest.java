@@ -15,7 +15,10 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** A watched sluice.yaml: valid changes apply live, invalid ones are refused and change nothing. */
+/**
+ * A watched sluice.yaml on the real file system: valid changes apply live, invalid ones are
+ * refused and change nothing, and a ConfigMap updated the kubelet's way (a symlink swap) is seen.
+ */
 class ConfigReloadTest {
 
     private static final RevisionId A = new RevisionId("default", "a");
@@ -25,6 +28,12 @@ class ConfigReloadTest {
     Path dir;
     private TestPod p1;
     private TestPod p2;
+
+    @org.junit.jupiter.api.BeforeEach
+    void pods() throws Exception {
+        p1 = new TestPod("p1", 0);
+        p2 = new TestPod("p2", 0);
+    }
     private SluiceServer sluice;
     private ConfigWatcher watcher;
 
@@ -59,8 +68,6 @@ class ConfigReloadTest {
 
     @Test
     void validChangesApplyLiveAndInvalidOnesAreRefused() throws Exception {
-        p1 = new TestPod("p1", 0);
-        p2 = new TestPod("p2", 0);
         Path file = dir.resolve("sluice.yaml");
         Files.writeString(file, yaml(revision("a", 1, p1)));
         sluice = SluiceServer.start(ConfigLoader.load(file), null, 1);
@@ -91,12 +98,98 @@ class ConfigReloadTest {
 
     @Test
     void changesThatNeedARestartAreReportedAndKept() throws Exception {
-        p1 = new TestPod("p1", 0);
-        p2 = new TestPod("p2", 0);
         sluice = SluiceServer.start(ConfigLoader.parse("t", yaml("  - {name: a, queueDepth: 5}\n")), null, 1);
         assertThat(sluice.apply(ConfigLoader.parse("t", yaml("  - {name: a, queueDepth: 9, hosts: [a.test]}\n"))))
                 .containsExactly("default/a: policy, queueDepth, maxScale, staleThreshold and drainTimeout");
         assertThat(sluice.config().revisions().get(0).queueDepth()).isEqualTo(5);
         assertThat(sluice.config().revisions().get(0).hosts()).containsExactly("a.test");
+    }
+
+    /** Writes {@code yaml} as a new timestamped directory of a ConfigMap volume, not yet live. */
+    private static Path configMapVersion(Path volume, String stamp, String yaml) throws Exception {
+        Path version = Files.createDirectory(volume.resolve("..2026_12_01_" + stamp));
+        Files.writeString(version.resolve("sluice.yaml"), yaml);
+        return version;
+    }
+
+    /** Makes a version live as kubelet's atomic writer does: a ..data_tmp symlink renamed over ..data. */
+    private static void swapTo(Path volume, Path version) throws Exception {
+        Path tmp = Files.createSymbolicLink(volume.resolve("..data_tmp"), version.getFileName());
+        Files.move(tmp, volume.resolve("..data"), java.nio.file.StandardCopyOption.ATOMIC_MOVE,
+                java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+    }
+
+    @Test
+    void aConfigMapUpdatedByASymlinkSwapIsAppliedOnlyWhenItsContentChanged() throws Exception {
+        Path volume = Files.createDirectory(dir.resolve("config"));
+        Path first = configMapVersion(volume, "10_00_00.123", yaml(revision("a", 1, p1)));
+        Files.createSymbolicLink(volume.resolve("..data"), first.getFileName());
+        Path file = Files.createSymbolicLink(volume.resolve("sluice.yaml"), Path.of("..data/sluice.yaml"));
+        sluice = SluiceServer.start(ConfigLoader.load(file), null, 1);
+        java.util.List<dev.sluice.server.config.SluiceConfig> applied = new java.util.concurrent.CopyOnWriteArrayList<>();
+        watcher = new ConfigWatcher(file, c -> {
+            applied.add(c);
+            sluice.apply(c);
+        });
+
+        // The same content in a new version: read, not applied.
+        swapTo(volume, configMapVersion(volume, "10_05_00.456", yaml(revision("a", 1, p1))));
+        await().atMost(Duration.ofSeconds(10)).until(() -> watcher.reads() >= 1);
+        assertThat(applied).isEmpty();
+
+        // A real change: revision b added, through the symlinks.
+        int reads = watcher.reads();
+        swapTo(volume, configMapVersion(volume, "10_10_00.789", yaml(revision("a", 1, p1) + revision("b", 2, p2))));
+        await().atMost(Duration.ofSeconds(10)).until(() -> applied.size() == 1);
+        assertThat(watcher.reads()).isGreaterThan(reads);
+        assertThat(applied.get(0).revisions()).extracting(r -> r.id().name()).containsExactly("a", "b");
+        await().atMost(Duration.ofSeconds(10)).until(() -> sluice.throttlers().containsKey(B)
+                && ready(sluice.throttlers().get(B), p2));
+        assertThat(watcher.lastError()).isNull();
+
+        // Another file in the volume changes: the content is read again and nothing is applied.
+        int readsBefore = watcher.reads();
+        Files.writeString(volume.resolve("unrelated.txt"), "x");
+        await().atMost(Duration.ofSeconds(10)).until(() -> watcher.reads() > readsBefore);
+        assertThat(applied).hasSize(1);
+    }
+
+    @Test
+    void anEmptyFileOnReloadIsRefusedAndTheRunningRevisionsStay() throws Exception {
+        Path file = dir.resolve("sluice.yaml");
+        Files.writeString(file, yaml(revision("a", 1, p1)));
+        sluice = SluiceServer.start(ConfigLoader.load(file), null, 1);
+        watcher = new ConfigWatcher(file, sluice::apply);
+        for (String empty : new String[] {"", "  \n\n"}) {
+            int reads = watcher.reads();
+            Files.writeString(file, empty);
+            await().atMost(Duration.ofSeconds(10)).until(() -> watcher.reads() > reads && watcher.lastError() != null);
+            assertThat(watcher.lastError()).isEqualTo(file + ": the file is empty (no settings): write 'revisions: []'"
+                    + " to run with no revisions on purpose");
+            assertThat(sluice.throttlers()).containsKey(A);
+            Files.writeString(file, yaml(revision("a", 1, p1)));
+            await().atMost(Duration.ofSeconds(10)).until(() -> watcher.lastError() == null);
+        }
+    }
+
+    @Test
+    void removingEveryRevisionOnPurposeIsAppliedWithAWarningThatCountsThem() throws Exception {
+        ch.qos.logback.classic.Logger log = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(
+                SluiceServer.class);
+        ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> seen =
+                new ch.qos.logback.core.read.ListAppender<>();
+        seen.start();
+        log.addAppender(seen);
+        try {
+            sluice = SluiceServer.start(ConfigLoader.parse("t", yaml(revision("a", 1) + revision("b", 1))), null, 1);
+            sluice.apply(ConfigLoader.parse("t", "listen: {proxy: '127.0.0.1:0', control: '127.0.0.1:0'}\n"
+                    + "revisions: []\n"));
+            assertThat(sluice.throttlers()).isEmpty();
+            assertThat(seen.list).filteredOn(e -> e.getLevel() == ch.qos.logback.classic.Level.WARN)
+                    .extracting(ch.qos.logback.classic.spi.ILoggingEvent::getFormattedMessage)
+                    .containsExactly("the new configuration has no revisions: removing all 2 revision(s) of the file");
+        } finally {
+            log.detachAppender(seen);
+        }
     }
 }
