@@ -14,18 +14,20 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.ExecutionException;
 
 /**
- * The single writer of one revision: every change to its {@link PodTable} is one of the named
- * operations here, applied on the revision's worker thread.
+ * The rules of one revision's control path: every change to its {@link PodTable} is one of the
+ * operations here (see {@link Operation}), applied by the revision's single writer thread. It
+ * knows nothing about threads: work it starts elsewhere (a readiness check, a pod draining)
+ * reports back through the {@link Inbox} it is given, as another operation.
  *
  * <h2>Implementation notes</h2>
- * Only the worker that owns this revision calls the operation methods, one at a time, so the
- * fields below need no lock; other threads touch only {@link #inbox} (a lock-free MPSC queue)
- * and {@link #scheduled}, and read the throttler. Ordering rules kept by every operation:
+ * Only the worker that owns this revision calls the operation methods, one at a time (its
+ * {@link RevisionMailbox} guarantees it), so the fields below need no lock; other threads read
+ * only the throttler and the published {@link #checks}. Ordering rules kept by every operation:
  * trackers are published before capacity is raised ({@link #updateCapacity()} runs after
  * additions), and capacity is lowered before trackers are removed (pods leave rotation, then
  * capacity is updated, then idle ones are removed).
@@ -61,11 +63,8 @@ final class RevisionWriter {
     final RevisionSettings settings;
     final PodTable table;
     final RevisionThrottler throttler;
-    final ConcurrentLinkedQueue<StateManager.Task> inbox = new ConcurrentLinkedQueue<>();
-    final AtomicBoolean scheduled = new AtomicBoolean();
-    final int worker;
 
-    private final StateManager owner;
+    private final Inbox inbox;
     private final NanoClock clock;
     private final ReadinessCheck readiness;
     private final ControlMetrics metrics;
@@ -92,29 +91,21 @@ final class RevisionWriter {
     private final Map<String, LastCheck> lastChecks = new HashMap<>();
     private boolean checksChanged;
     /** Every pod in validation and every checked pod still known; written by the writer after a batch. */
-    volatile List<PodCheck> checks = List.of();
+    private volatile List<PodCheck> checks = List.of();
     /** Addresses taken out of rotation by passive health, re-probed until they pass. */
     private final Map<String, String> unreachable = new HashMap<>();
     private final Set<String> retiredIds = new LinkedHashSet<>();
     private List<Endpoint> lastSnapshot;
     private final List<PodTracker> leaving = new ArrayList<>();
 
-    // Failure state: written by the worker, read by tick() on other threads.
-    private volatile int consecutiveFailures;
-    private volatile long firstFailureNanos;
-    private volatile long retryAtNanos;
-    private volatile boolean failed;
-    private volatile boolean closed;
-
     /** containerConcurrency for new trackers; changed live by {@link #setContainerConcurrency}. */
     private int containerConcurrency;
 
-    RevisionWriter(RevisionId id, RevisionSettings settings, int worker, StateManager owner, NanoClock clock,
-            ReadinessCheck readiness, ControlMetrics metrics) {
+    RevisionWriter(RevisionId id, RevisionSettings settings, Inbox inbox, NanoClock clock, ReadinessCheck readiness,
+            ControlMetrics metrics) {
         this.id = id;
         this.settings = settings;
-        this.worker = worker;
-        this.owner = owner;
+        this.inbox = inbox;
         this.clock = clock;
         this.readiness = readiness;
         this.metrics = metrics;
@@ -122,7 +113,7 @@ final class RevisionWriter {
         this.table = new PodTable(settings.maxScale());
         this.throttler = new RevisionThrottler(table, settings.policy().create(), settings.containerConcurrency(),
                 settings.queueDepth(), clock);
-        table.onDrained(t -> owner.post(this, "drain-completed", w -> w.drainCompleted(t)));
+        table.onDrained(t -> inbox.post(Operation.DRAIN_COMPLETED, w -> w.drainCompleted(t)));
     }
 
     // ------------------------------------------------------------------ operations
@@ -295,7 +286,7 @@ final class RevisionWriter {
         }
         result.whenComplete((ok, err) -> {
             String failure = failure(ok, err);
-            owner.post(this, "recovery-probe-done", w -> w.recoveryProbeDone(podId, address, failure));
+            inbox.post(Operation.RECOVERY_PROBE_DONE, w -> w.recoveryProbeDone(podId, address, failure));
         });
     }
 
@@ -357,7 +348,6 @@ final class RevisionWriter {
      * every pod's slot is released (requests still running finish on their detached trackers).
      */
     void close(Rejection reason) {
-        closed = true;
         checksChanged = true;
         throttler.close(reason);
         validating.clear();
@@ -384,51 +374,6 @@ final class RevisionWriter {
         }
         updateCapacity();
         removeIdleLeavers();
-    }
-
-    // ------------------------------------------------------------------ failure state
-
-    boolean isBackingOff(long now) {
-        return failed && now - retryAtNanos < 0;
-    }
-
-    boolean needsRecovery() {
-        return failed;
-    }
-
-    boolean isClosed() {
-        return closed;
-    }
-
-    void failed(String operation, Throwable cause, long now, long initialBackoffNanos, long maxBackoffNanos) {
-        int n = consecutiveFailures + 1;
-        consecutiveFailures = n;
-        if (!failed) {
-            firstFailureNanos = now;
-        }
-        long backoff = initialBackoffNanos << Math.min(n - 1, 30);
-        if (backoff <= 0 || backoff > maxBackoffNanos) {
-            backoff = maxBackoffNanos;
-        }
-        retryAtNanos = now + backoff;
-        failed = true;
-        metrics.writerFailure(id, operation);
-        LOG.log(System.Logger.Level.ERROR, id + ": writer failed applying " + operation + " (failure #" + n
-                + "); backing off " + backoff / 1_000_000 + " ms, then reconciling", cause);
-    }
-
-    void recovered() {
-        failed = false;
-        consecutiveFailures = 0;
-    }
-
-    /** Whether the writer has been failing for longer than the recovery timeout. */
-    boolean recoveryOverdue(long now) {
-        return failed && now - firstFailureNanos >= settings.recoveryTimeout().toNanos();
-    }
-
-    int consecutiveFailures() {
-        return consecutiveFailures;
     }
 
     // ------------------------------------------------------------------ rules
@@ -526,12 +471,12 @@ final class RevisionWriter {
         } catch (RuntimeException e) {
             LOG.log(System.Logger.Level.WARNING, id + ": readiness check for " + podId + " at " + address + " threw", e);
             String failure = "the readiness check threw " + e;
-            owner.post(this, "validation-done", w -> w.validationDone(podId, address, failure));
+            inbox.post(Operation.VALIDATION_DONE, w -> w.validationDone(podId, address, failure));
             return;
         }
         result.whenComplete((ok, err) -> {
             String failure = failure(ok, err);
-            owner.post(this, "validation-done", w -> w.validationDone(podId, address, failure));
+            inbox.post(Operation.VALIDATION_DONE, w -> w.validationDone(podId, address, failure));
         });
     }
 
@@ -541,8 +486,7 @@ final class RevisionWriter {
             return Boolean.TRUE.equals(ok) ? null : "not ready";
         }
         Throwable t = err;
-        while ((t instanceof java.util.concurrent.CompletionException
-                || t instanceof java.util.concurrent.ExecutionException) && t.getCause() != null) {
+        while ((t instanceof CompletionException || t instanceof ExecutionException) && t.getCause() != null) {
             t = t.getCause();
         }
         return t.getMessage() != null ? t.getMessage() : t.getClass().getSimpleName();
@@ -569,6 +513,11 @@ final class RevisionWriter {
             lastChecks.put(address, new LastCheck(podId, false, failure, failures, logged, loggedAt));
         }
         checksChanged = true;
+    }
+
+    /** The last published view of the readiness checks; safe from any thread. */
+    List<PodCheck> checks() {
+        return checks;
     }
 
     /**
