@@ -27,7 +27,8 @@ import java.util.concurrent.ExecutionException;
  * <h2>Implementation notes</h2>
  * Only the worker that owns this revision calls the operation methods, one at a time (its
  * {@link RevisionMailbox} guarantees it), so the fields below need no lock; other threads read
- * only the throttler and the published {@link #checks}. Ordering rules kept by every operation:
+ * only the throttler and the snapshot {@link #checks()} (published through {@link ReadinessLedger},
+ * an immutable list in a volatile field). Ordering rules kept by every operation:
  * trackers are published before capacity is raised ({@link #updateCapacity()} runs after
  * additions), and capacity is lowered before trackers are removed (pods leave rotation, then
  * capacity is updated, then idle ones are removed).
@@ -35,18 +36,12 @@ import java.util.concurrent.ExecutionException;
  * <p>Authority: {@link #podReports} keeps each address's last report from the pod itself.
  * Discovery cannot make a pod routable again after the pod said DRAINING or NOT_READY; only
  * the pod's own READY can (or its return under a new identity). Validation: a pod unknown to
- * Sluice whose first event claims READY gets no tracker until its readiness check passes;
- * {@link #validating} remembers which identity each check is for, so a result that a newer
- * event has superseded is dropped. Identity: an event whose pod id differs from the tracker's
- * at that address is IP reuse — the old tracker drains, its id is retired (a late event
- * carrying it is ignored and can never make it READY), and the new pod is validated as new.
- *
- * <p>Operators' view: {@link #lastChecks} keeps each address's last readiness check (its
- * reason, failures in a row, when a failure was last logged: at most once per
- * {@link #FAILED_CHECK_LOG_NANOS} per pod, on the injected clock). After a batch that may have
- * changed it, the writer publishes {@link #checks}, an immutable list in a volatile field:
- * readers on other threads (the control API, a request timing out) see a whole snapshot, never
- * the writer's maps.
+ * Sluice whose first event claims READY gets no tracker until its readiness check passes; the
+ * {@link ReadinessLedger} remembers which identity each check is for, so a result that a newer
+ * event has superseded is dropped, and retries a failed check with backoff while the claim
+ * stands. Identity: an event whose pod id differs from the tracker's at that address is IP
+ * reuse — the old tracker drains, its id is retired (a late event carrying it is ignored and
+ * can never make it READY), and the new pod is validated as new.
  */
 final class RevisionWriter {
 
@@ -70,28 +65,7 @@ final class RevisionWriter {
     private final ControlMetrics metrics;
 
     private final Map<String, Report> podReports = new HashMap<>();
-    private final Map<String, String> validating = new HashMap<>();
-    /** A pod whose validation failed but that is still claimed ready: retried with backoff. */
-    private record Retry(String podId, int attempts, long dueNanos) {
-    }
-
-    static final long FIRST_RETRY_NANOS = 1_000_000_000L;
-    static final long MAX_RETRY_NANOS = 30_000_000_000L;
-
-    private final Map<String, Retry> retries = new HashMap<>();
-
-    /** The last check of an address; {@code loggedAtNanos} is meaningful once {@code logged}. */
-    private record LastCheck(String podId, boolean passed, String error, int failures, boolean logged,
-            long loggedAtNanos) {
-    }
-
-    /** A failed check is logged at most this often per pod (a pod down for hours is one line per 30 s). */
-    static final long FAILED_CHECK_LOG_NANOS = 30_000_000_000L;
-
-    private final Map<String, LastCheck> lastChecks = new HashMap<>();
-    private boolean checksChanged;
-    /** Every pod in validation and every checked pod still known; written by the writer after a batch. */
-    private volatile List<PodCheck> checks = List.of();
+    private final ReadinessLedger checks;
     /** Addresses taken out of rotation by passive health, re-probed until they pass. */
     private final Map<String, String> unreachable = new HashMap<>();
     private final Set<String> retiredIds = new LinkedHashSet<>();
@@ -110,6 +84,7 @@ final class RevisionWriter {
         this.readiness = readiness;
         this.metrics = metrics;
         this.containerConcurrency = settings.containerConcurrency();
+        this.checks = new ReadinessLedger(id);
         this.table = new PodTable(settings.maxScale());
         this.throttler = new RevisionThrottler(table, settings.policy().create(), settings.containerConcurrency(),
                 settings.queueDepth(), clock);
@@ -120,7 +95,7 @@ final class RevisionWriter {
 
     /** A pod's state from the pod itself or from discovery (create or change). */
     void mutatePod(PodEvent e) {
-        checksChanged = true;
+        checks.changed();
         leaving.clear();
         Change c = apply(e.source(), e.podId(), e.address(), e.state(), clock.nanoTime());
         if (c != Change.UNCHANGED && c != Change.IGNORED) {
@@ -131,9 +106,8 @@ final class RevisionWriter {
 
     /** The pod at {@code address} is gone: it drains, and is removed when idle. */
     void removePod(String address) {
-        checksChanged = true;
-        validating.remove(address);
-        retries.remove(address);
+        checks.changed();
+        checks.forget(address);
         podReports.remove(address);
         PodTracker t = table.find(address);
         if (t == null) {
@@ -152,7 +126,7 @@ final class RevisionWriter {
      */
     RecalculationSummary recalculate(List<Endpoint> snapshot) {
         long now = clock.nanoTime();
-        checksChanged = true;
+        checks.changed();
         lastSnapshot = List.copyOf(snapshot);
         leaving.clear();
         int added = 0;
@@ -179,8 +153,7 @@ final class RevisionWriter {
                 draining++;
             }
         }
-        validating.keySet().retainAll(seen);
-        retries.keySet().retainAll(seen);
+        checks.retainOnly(seen);
         updateCapacity();
         int removed = removeIdleLeavers();
         RecalculationSummary summary = new RecalculationSummary(added, validatingNow, draining, removed, changed,
@@ -216,16 +189,10 @@ final class RevisionWriter {
             }
         }
         if (changedAny) {
-            checksChanged = true;
+            checks.changed();
             updateCapacity();
         }
-        if (!retries.isEmpty()) {
-            for (Map.Entry<String, Retry> r : new ArrayList<>(retries.entrySet())) {
-                if (r.getValue().dueNanos() - now <= 0 && !validating.containsKey(r.getKey())) {
-                    validate(r.getValue().podId(), r.getKey());
-                }
-            }
-        }
+        checks.forEachDueRetry(now, this::validate);
         unreachable.keySet().removeIf(address -> table.find(address) == null);
         unreachable.forEach((address, podId) -> probeUnreachable(podId, address));
         throttler.expireOverdue();
@@ -265,7 +232,7 @@ final class RevisionWriter {
             unreachable.remove(address, podId);
             return;
         }
-        recordCheck(podId, address, failure);
+        checks.record(podId, address, failure, clock.nanoTime());
         if (passed) {
             unreachable.remove(address);
             Report own = podReports.get(address);
@@ -292,21 +259,18 @@ final class RevisionWriter {
 
     /** The result of a readiness check started by {@link #validate}. */
     void validationDone(String podId, String address, String failure) {
-        if (!podId.equals(validating.get(address))) {
+        if (!podId.equals(checks.validatingId(address))) {
             return; // superseded by a newer event for this address
         }
         boolean passed = failure == null;
-        validating.remove(address);
+        checks.stopValidating(address);
         metrics.readinessValidation(id, passed);
-        recordCheck(podId, address, failure);
+        checks.record(podId, address, failure, clock.nanoTime());
         if (!passed) {
-            Retry before = retries.get(address);
-            int attempts = before != null && before.podId().equals(podId) ? before.attempts() + 1 : 1;
-            long delay = Math.min(MAX_RETRY_NANOS, FIRST_RETRY_NANOS << Math.min(attempts - 1, 20));
-            retries.put(address, new Retry(podId, attempts, clock.nanoTime() + delay));
+            checks.scheduleRetry(podId, address, clock.nanoTime());
             return;
         }
-        retries.remove(address);
+        checks.cancelRetry(address);
         long now = clock.nanoTime();
         PodTracker existing = table.find(address);
         leaving.clear();
@@ -348,10 +312,9 @@ final class RevisionWriter {
      * every pod's slot is released (requests still running finish on their detached trackers).
      */
     void close(Rejection reason) {
-        checksChanged = true;
+        checks.changed();
         throttler.close(reason);
-        validating.clear();
-        retries.clear();
+        checks.clearPending();
         long now = clock.nanoTime();
         for (PodTracker t : table.trackers()) {
             if (t.state().canMoveTo(PodState.DRAINING)) {
@@ -382,13 +345,13 @@ final class RevisionWriter {
         if (retiredIds.contains(podId)) {
             return Change.IGNORED; // a stale identity never becomes READY
         }
-        Retry retry = retries.get(address);
-        if (retry != null) {
-            if (source == EventSource.DISCOVERY && state == PodState.READY && retry.podId().equals(podId)) {
+        String retrying = checks.retryingId(address);
+        if (retrying != null) {
+            if (source == EventSource.DISCOVERY && state == PodState.READY && retrying.equals(podId)) {
                 return Change.VALIDATING; // discovery repeating itself: the scheduled retry answers it
             }
             // A new claim (or the pod itself saying it is ready now): the old schedule no longer stands.
-            retries.remove(address);
+            checks.cancelRetry(address);
         }
         if (source == EventSource.POD) {
             podReports.put(address, new Report(podId, state));
@@ -444,27 +407,26 @@ final class RevisionWriter {
     private Change applyToUnknown(String podId, String address, PodState state, long now) {
         switch (state) {
             case READY -> {
-                if (podId.equals(validating.get(address))) {
+                if (podId.equals(checks.validatingId(address))) {
                     return Change.VALIDATING;
                 }
                 validate(podId, address);
                 return Change.VALIDATING;
             }
             case NOT_READY, PENDING -> {
-                validating.remove(address);
+                checks.stopValidating(address);
                 table.add(podId, address, state, containerConcurrency, now);
                 return Change.ADDED;
             }
             default -> {
-                validating.remove(address);
+                checks.stopValidating(address);
                 return Change.IGNORED; // draining a pod we never tracked: nothing to do
             }
         }
     }
 
     private void validate(String podId, String address) {
-        validating.put(address, podId);
-        checksChanged = true;
+        checks.startValidating(podId, address);
         CompletionStage<Boolean> result;
         try {
             result = readiness.check(id, podId, address);
@@ -492,62 +454,14 @@ final class RevisionWriter {
         return t.getMessage() != null ? t.getMessage() : t.getClass().getSimpleName();
     }
 
-    /** Remembers a check's result for operators, and logs a failure (rate-limited per pod). */
-    private void recordCheck(String podId, String address, String failure) {
-        long now = clock.nanoTime();
-        LastCheck before = lastChecks.get(address);
-        boolean same = before != null && before.podId().equals(podId);
-        boolean logged = same && before.logged();
-        long loggedAt = same ? before.loggedAtNanos() : 0;
-        if (failure == null) {
-            lastChecks.put(address, new LastCheck(podId, true, null, 0, logged, loggedAt));
-        } else {
-            int failures = same && !before.passed() ? before.failures() + 1 : 1;
-            if (!logged || now - loggedAt >= FAILED_CHECK_LOG_NANOS) {
-                LOG.log(System.Logger.Level.WARNING, id + ": readiness check of pod " + podId + " at " + address
-                        + " failed: " + failure + " (" + failures + " in a row; logged at most every "
-                        + FAILED_CHECK_LOG_NANOS / 1_000_000_000L + " s per pod)");
-                logged = true;
-                loggedAt = now;
-            }
-            lastChecks.put(address, new LastCheck(podId, false, failure, failures, logged, loggedAt));
-        }
-        checksChanged = true;
-    }
-
     /** The last published view of the readiness checks; safe from any thread. */
     List<PodCheck> checks() {
-        return checks;
+        return checks.checks();
     }
 
-    /**
-     * Publishes {@link #checks} if a batch may have changed it: pods in validation, and the last
-     * check of every address still validating, retried or tracked.
-     */
+    /** Publishes the readiness checks for operators if the batch may have changed them. */
     void publishChecks() {
-        if (!checksChanged) {
-            return;
-        }
-        checksChanged = false;
-        lastChecks.keySet().removeIf(a -> !validating.containsKey(a) && !retries.containsKey(a) && table.find(a) == null);
-        Set<String> addresses = new LinkedHashSet<>(validating.keySet());
-        addresses.addAll(retries.keySet());
-        addresses.addAll(lastChecks.keySet());
-        List<PodCheck> out = new ArrayList<>(addresses.size());
-        for (String a : addresses) {
-            String waitingFor = validating.get(a);
-            Retry retry = retries.get(a);
-            LastCheck last = lastChecks.get(a);
-            String podId = waitingFor != null ? waitingFor : retry != null ? retry.podId() : last.podId();
-            if (last != null && !last.podId().equals(podId)) {
-                last = null;
-            }
-            PodCheck.Result result = last == null ? PodCheck.Result.NONE
-                    : last.passed() ? PodCheck.Result.PASSED : PodCheck.Result.FAILED;
-            out.add(new PodCheck(podId, a, waitingFor != null || retry != null, result,
-                    last == null ? null : last.error(), last == null ? 0 : last.failures()));
-        }
-        checks = List.copyOf(out);
+        checks.publish(table);
     }
 
     /** IP reuse: the old pod drains, and its identity may never come back. */
