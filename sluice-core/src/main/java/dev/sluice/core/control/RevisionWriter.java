@@ -70,7 +70,7 @@ final class RevisionWriter {
     private final Map<String, String> unreachable = new HashMap<>();
     private final Set<String> retiredIds = new LinkedHashSet<>();
     private List<Endpoint> lastSnapshot;
-    private final List<PodTracker> leaving = new ArrayList<>();
+    private final TableEditor edits;
 
     /** containerConcurrency for new trackers; changed live by {@link #setContainerConcurrency}. */
     private int containerConcurrency;
@@ -86,6 +86,7 @@ final class RevisionWriter {
         this.containerConcurrency = settings.containerConcurrency();
         this.checks = new ReadinessLedger(id);
         this.table = new PodTable(settings.maxScale());
+        this.edits = new TableEditor(id, table, clock, metrics);
         this.throttler = new RevisionThrottler(table, settings.policy().create(), settings.containerConcurrency(),
                 settings.queueDepth(), clock);
         table.onDrained(t -> inbox.post(Operation.DRAIN_COMPLETED, w -> w.drainCompleted(t)));
@@ -96,11 +97,11 @@ final class RevisionWriter {
     /** A pod's state from the pod itself or from discovery (create or change). */
     void mutatePod(PodEvent e) {
         checks.changed();
-        leaving.clear();
+        edits.clearLeavers();
         Change c = apply(e.source(), e.podId(), e.address(), e.state(), clock.nanoTime());
         if (c != Change.UNCHANGED && c != Change.IGNORED) {
             updateCapacity();
-            removeIdleLeavers();
+            edits.removeIdleLeavers();
         }
     }
 
@@ -113,10 +114,10 @@ final class RevisionWriter {
         if (t == null) {
             return;
         }
-        leaving.clear();
-        startDrain(t, clock.nanoTime());
+        edits.clearLeavers();
+        edits.startDrain(t, clock.nanoTime());
         updateCapacity();
-        removeIdleLeavers();
+        edits.removeIdleLeavers();
     }
 
     /**
@@ -128,7 +129,7 @@ final class RevisionWriter {
         long now = clock.nanoTime();
         checks.changed();
         lastSnapshot = List.copyOf(snapshot);
-        leaving.clear();
+        edits.clearLeavers();
         int added = 0;
         int validatingNow = 0;
         int draining = 0;
@@ -149,13 +150,13 @@ final class RevisionWriter {
         }
         for (PodTracker t : table.trackers()) {
             if (!seen.contains(t.address()) && t.state() != PodState.DRAINING) {
-                startDrain(t, now);
+                edits.startDrain(t, now);
                 draining++;
             }
         }
         checks.retainOnly(seen);
         updateCapacity();
-        int removed = removeIdleLeavers();
+        int removed = edits.removeIdleLeavers();
         RecalculationSummary summary = new RecalculationSummary(added, validatingNow, draining, removed, changed,
                 unchanged);
         boolean quiet = added == 0 && validatingNow == 0 && draining == 0 && removed == 0 && changed == 0;
@@ -178,11 +179,11 @@ final class RevisionWriter {
             long age = now - t.lastStateChangeNanos();
             PodState s = t.state();
             if ((s == PodState.PENDING || s == PodState.NOT_READY) && age >= stale) {
-                changedAny |= remove(t, false, now);
+                changedAny |= edits.remove(t, false, now);
             } else if (s == PodState.DRAINING) {
                 if (t.inFlight() == 0) {
-                    changedAny |= remove(t, false, now);
-                } else if (age >= drain && remove(t, true, now)) {
+                    changedAny |= edits.remove(t, false, now);
+                } else if (age >= drain && edits.remove(t, true, now)) {
                     metrics.drainDeadlineExpired(id);
                     changedAny = true;
                 }
@@ -200,7 +201,7 @@ final class RevisionWriter {
 
     /** A draining tracker's last request ended (posted by the releasing thread). */
     void drainCompleted(PodTracker t) {
-        if (t.state() == PodState.DRAINING && t.inFlight() == 0 && remove(t, false, clock.nanoTime())) {
+        if (t.state() == PodState.DRAINING && t.inFlight() == 0 && edits.remove(t, false, clock.nanoTime())) {
             updateCapacity();
         }
     }
@@ -216,7 +217,7 @@ final class RevisionWriter {
             return;
         }
         long now = clock.nanoTime();
-        moveTo(t, PodState.NOT_READY, now);
+        edits.moveTo(t, PodState.NOT_READY, now);
         updateCapacity();
         unreachable.put(address, podId);
         probeUnreachable(podId, address);
@@ -237,7 +238,7 @@ final class RevisionWriter {
             unreachable.remove(address);
             Report own = podReports.get(address);
             if (own == null || !own.podId().equals(podId) || own.state() == PodState.READY) {
-                moveTo(t, PodState.RECOVERING, clock.nanoTime());
+                edits.moveTo(t, PodState.RECOVERING, clock.nanoTime());
                 updateCapacity();
             }
         }
@@ -273,9 +274,9 @@ final class RevisionWriter {
         checks.cancelRetry(address);
         long now = clock.nanoTime();
         PodTracker existing = table.find(address);
-        leaving.clear();
+        edits.clearLeavers();
         if (existing != null && existing.podId().equals(podId)) {
-            moveTo(existing, PodState.READY, now);
+            edits.moveTo(existing, PodState.READY, now);
         } else {
             if (existing != null && existing.state() != PodState.DRAINING) {
                 retire(existing, now);
@@ -284,7 +285,7 @@ final class RevisionWriter {
             metrics.stateTransition(id, PodState.PENDING, PodState.READY);
         }
         updateCapacity();
-        removeIdleLeavers();
+        edits.removeIdleLeavers();
     }
 
     /** A configuration change: every pod and the revision take the new containerConcurrency. */
@@ -318,9 +319,9 @@ final class RevisionWriter {
         long now = clock.nanoTime();
         for (PodTracker t : table.trackers()) {
             if (t.state().canMoveTo(PodState.DRAINING)) {
-                moveTo(t, PodState.DRAINING, now);
+                edits.moveTo(t, PodState.DRAINING, now);
             }
-            remove(t, true, now);
+            edits.remove(t, true, now);
         }
         updateCapacity();
     }
@@ -331,12 +332,12 @@ final class RevisionWriter {
             recalculate(lastSnapshot);
         }
         long now = clock.nanoTime();
-        leaving.clear();
+        edits.clearLeavers();
         for (Map.Entry<String, Report> r : new ArrayList<>(podReports.entrySet())) {
             apply(EventSource.POD, r.getValue().podId(), r.getKey(), r.getValue().state(), now);
         }
         updateCapacity();
-        removeIdleLeavers();
+        edits.removeIdleLeavers();
     }
 
     // ------------------------------------------------------------------ rules
@@ -383,21 +384,21 @@ final class RevisionWriter {
                 if (current.isRoutable()) {
                     return Change.UNCHANGED;
                 }
-                moveTo(t, PodState.READY, now);
+                edits.moveTo(t, PodState.READY, now);
                 return Change.CHANGED;
             }
             case NOT_READY, PENDING -> {
                 if (current == PodState.NOT_READY || !current.canMoveTo(PodState.NOT_READY)) {
                     return Change.UNCHANGED;
                 }
-                moveTo(t, PodState.NOT_READY, now);
+                edits.moveTo(t, PodState.NOT_READY, now);
                 return Change.CHANGED;
             }
             case DRAINING -> {
                 if (current == PodState.DRAINING) {
                     return Change.UNCHANGED;
                 }
-                startDrain(t, now);
+                edits.startDrain(t, now);
                 return Change.DRAINING;
             }
             default -> throw new IllegalArgumentException("state " + state + " cannot be applied");
@@ -475,49 +476,6 @@ final class RevisionWriter {
         if (own != null && own.podId().equals(old.podId())) {
             podReports.remove(old.address());
         }
-        startDrain(old, now);
-    }
-
-    private void startDrain(PodTracker t, long now) {
-        if (t.state() != PodState.DRAINING) {
-            if (!t.state().canMoveTo(PodState.DRAINING)) {
-                return;
-            }
-            moveTo(t, PodState.DRAINING, now);
-        }
-        leaving.add(t);
-    }
-
-    /** Removes the trackers that started leaving and are idle; run after capacity was lowered. */
-    private int removeIdleLeavers() {
-        int n = 0;
-        long now = clock.nanoTime();
-        for (PodTracker t : leaving) {
-            if (t.inFlight() == 0 && remove(t, false, now)) {
-                n++;
-            }
-        }
-        leaving.clear();
-        return n;
-    }
-
-    private void moveTo(PodTracker t, PodState target, long now) {
-        PodState from = t.state();
-        if (from != target) {
-            table.moveTo(t, target, now);
-            metrics.stateTransition(id, from, target);
-        }
-    }
-
-    private boolean remove(PodTracker t, boolean force, long now) {
-        PodState from = t.state();
-        if (from.isRoutable()) {
-            return false;
-        }
-        if (table.remove(t, force, now)) {
-            metrics.stateTransition(id, from, PodState.REMOVED);
-            return true;
-        }
-        return false;
+        edits.startDrain(old, now);
     }
 }
