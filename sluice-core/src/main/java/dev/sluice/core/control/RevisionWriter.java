@@ -71,6 +71,7 @@ final class RevisionWriter {
     private final Set<String> retiredIds = new LinkedHashSet<>();
     private List<Endpoint> lastSnapshot;
     private final TableEditor edits;
+    private final RecalculationLog recalculations;
 
     /** containerConcurrency for new trackers; changed live by {@link #setContainerConcurrency}. */
     private int containerConcurrency;
@@ -85,6 +86,7 @@ final class RevisionWriter {
         this.metrics = metrics;
         this.containerConcurrency = settings.containerConcurrency();
         this.checks = new ReadinessLedger(id);
+        this.recalculations = new RecalculationLog(id);
         this.table = new PodTable(settings.maxScale());
         this.edits = new TableEditor(id, table, clock, metrics);
         this.throttler = new RevisionThrottler(table, settings.policy().create(), settings.containerConcurrency(),
@@ -123,7 +125,8 @@ final class RevisionWriter {
     /**
      * Brings the table in line with a discovery snapshot: existing pods keep their trackers
      * (and in-flight counts), new ones are added (validated first if they claim READY),
-     * missing ones drain. Logs one summary line.
+     * missing ones drain. Logged through {@link RecalculationLog} (at DEBUG each, at INFO a
+     * rate-limited summary).
      */
     RecalculationSummary recalculate(List<Endpoint> snapshot) {
         long now = clock.nanoTime();
@@ -159,9 +162,7 @@ final class RevisionWriter {
         int removed = edits.removeIdleLeavers();
         RecalculationSummary summary = new RecalculationSummary(added, validatingNow, draining, removed, changed,
                 unchanged);
-        boolean quiet = added == 0 && validatingNow == 0 && draining == 0 && removed == 0 && changed == 0;
-        LOG.log(quiet ? System.Logger.Level.DEBUG : System.Logger.Level.INFO,
-                "{0}: recalculated from {1} endpoints: {2}", id, snapshot.size(), summary);
+        recalculations.recalculated(snapshot.size(), summary, now);
         return summary;
     }
 
@@ -197,6 +198,7 @@ final class RevisionWriter {
         unreachable.keySet().removeIf(address -> table.find(address) == null);
         unreachable.forEach((address, podId) -> probeUnreachable(podId, address));
         throttler.expireOverdue();
+        recalculations.summarizeIfDue(now);
     }
 
     /** A draining tracker's last request ended (posted by the releasing thread). */
