@@ -14,9 +14,6 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.CompletionException;
-import java.util.concurrent.CompletionStage;
-import java.util.concurrent.ExecutionException;
 
 /**
  * The rules of one revision's control path: every change to its {@link PodTable} is one of the
@@ -45,7 +42,6 @@ import java.util.concurrent.ExecutionException;
  */
 final class RevisionWriter {
 
-    private static final System.Logger LOG = System.getLogger(RevisionWriter.class.getName());
     private static final int MAX_RETIRED_IDS = 4096;
 
     private record Report(String podId, PodState state) {
@@ -59,9 +55,8 @@ final class RevisionWriter {
     final PodTable table;
     final RevisionThrottler throttler;
 
-    private final Inbox inbox;
     private final NanoClock clock;
-    private final ReadinessCheck readiness;
+    private final ReadinessProbes probes;
     private final ControlMetrics metrics;
 
     private final Map<String, Report> podReports = new HashMap<>();
@@ -80,9 +75,8 @@ final class RevisionWriter {
             ControlMetrics metrics) {
         this.id = id;
         this.settings = settings;
-        this.inbox = inbox;
         this.clock = clock;
-        this.readiness = readiness;
+        this.probes = new ReadinessProbes(id, readiness, inbox);
         this.metrics = metrics;
         this.containerConcurrency = settings.containerConcurrency();
         this.checks = new ReadinessLedger(id);
@@ -248,16 +242,7 @@ final class RevisionWriter {
     }
 
     private void probeUnreachable(String podId, String address) {
-        CompletionStage<Boolean> result;
-        try {
-            result = readiness.check(id, podId, address);
-        } catch (RuntimeException e) {
-            return; // retried by the next sweep
-        }
-        result.whenComplete((ok, err) -> {
-            String failure = failure(ok, err);
-            inbox.post(Operation.RECOVERY_PROBE_DONE, w -> w.recoveryProbeDone(podId, address, failure));
-        });
+        probes.probe(podId, address, Operation.RECOVERY_PROBE_DONE, RevisionWriter::recoveryProbeDone);
     }
 
     /** The result of a readiness check started by {@link #validate}. */
@@ -303,11 +288,7 @@ final class RevisionWriter {
 
     /** Reports the table's fragmentation and pods by state. */
     void updateMetrics() {
-        int[] byState = new int[PodState.values().length];
-        for (PodTracker t : table.trackers()) {
-            byState[t.state().ordinal()]++;
-        }
-        metrics.tableUpdated(id, table.fragmentationRatio(), byState);
+        edits.reportMetrics();
     }
 
     /**
@@ -430,31 +411,7 @@ final class RevisionWriter {
 
     private void validate(String podId, String address) {
         checks.startValidating(podId, address);
-        CompletionStage<Boolean> result;
-        try {
-            result = readiness.check(id, podId, address);
-        } catch (RuntimeException e) {
-            LOG.log(System.Logger.Level.WARNING, id + ": readiness check for " + podId + " at " + address + " threw", e);
-            String failure = "the readiness check threw " + e;
-            inbox.post(Operation.VALIDATION_DONE, w -> w.validationDone(podId, address, failure));
-            return;
-        }
-        result.whenComplete((ok, err) -> {
-            String failure = failure(ok, err);
-            inbox.post(Operation.VALIDATION_DONE, w -> w.validationDone(podId, address, failure));
-        });
-    }
-
-    /** Null for a passed check, else why it failed, in words. */
-    private static String failure(Boolean ok, Throwable err) {
-        if (err == null) {
-            return Boolean.TRUE.equals(ok) ? null : "not ready";
-        }
-        Throwable t = err;
-        while ((t instanceof CompletionException || t instanceof ExecutionException) && t.getCause() != null) {
-            t = t.getCause();
-        }
-        return t.getMessage() != null ? t.getMessage() : t.getClass().getSimpleName();
+        probes.validate(podId, address, Operation.VALIDATION_DONE, RevisionWriter::validationDone);
     }
 
     /** The last published view of the readiness checks; safe from any thread. */

@@ -85,4 +85,13 @@ final class TableEditor {
         }
         return false;
     }
+
+    /** Reports the table's fragmentation and its pods by state. */
+    void reportMetrics() {
+        int[] byState = new int[PodState.values().length];
+        for (PodTracker t : table.trackers()) {
+            byState[t.state().ordinal()]++;
+        }
+        metrics.tableUpdated(id, table.fragmentationRatio(), byState);
+    }
 }
