@@ -22,9 +22,11 @@ import java.util.function.Function;
  * worker's ready queue. The worker applies up to {@link #BATCH} operations, clears the flag,
  * and re-checks the inbox, so an operation that raced with the clear is never stranded. A
  * mailbox is on at most one ready queue at a time and always the same worker's, so the
- * writer's operations never run concurrently and its state needs no lock: the CAS that
- * schedules, the ready queue's put/take, and the flag's volatile clear order each batch after
- * the previous one.
+ * writer's operations never run concurrently and its state needs no lock. Ordering: an
+ * operation's fields are published by the inbox (an add happens-before the poll that returns
+ * it); the writer's state is only ever touched on the one worker thread, so program order
+ * covers it; and a batch's volatile clear of the flag happens-before the CAS that schedules
+ * the next batch, so no batch starts before the previous one has ended.
  *
  * <p><b>Failure recovery.</b> An exception while applying an operation is caught, counted,
  * and logged with the operation; the operation's future fails with it, and the mailbox stops

@@ -50,23 +50,24 @@ final class RevisionWriter {
     /** What one applied observation did to the table. */
     private enum Change { ADDED, VALIDATING, DRAINING, CHANGED, UNCHANGED, IGNORED }
 
-    final RevisionId id;
-    final RevisionSettings settings;
-    final PodTable table;
+    /** The data path's entry point; the writer raises and lowers its capacity. */
     final RevisionThrottler throttler;
 
+    private final RevisionId id;
+    private final RevisionSettings settings;
+    private final PodTable table;
     private final NanoClock clock;
-    private final ReadinessProbes probes;
     private final ControlMetrics metrics;
+    private final TableEditor edits;
+    private final ReadinessLedger checks;
+    private final ReadinessProbes probes;
+    private final RecalculationLog recalculations;
 
     private final Map<String, Report> podReports = new HashMap<>();
-    private final ReadinessLedger checks;
     /** Addresses taken out of rotation by passive health, re-probed until they pass. */
     private final Map<String, String> unreachable = new HashMap<>();
     private final Set<String> retiredIds = new LinkedHashSet<>();
     private List<Endpoint> lastSnapshot;
-    private final TableEditor edits;
-    private final RecalculationLog recalculations;
 
     /** containerConcurrency for new trackers; changed live by {@link #setContainerConcurrency}. */
     private int containerConcurrency;

@@ -9,12 +9,14 @@ import java.time.Duration;
  *
  * <h2>Implementation notes</h2>
  * Written only by the revision's worker thread (through {@link RevisionMailbox}, one batch at
- * a time). Read also by the thread calling {@link StateManager#tick()}
- * ({@link #recoveryOverdue}) and by a producer deciding whether to reschedule
- * ({@link #isBackingOff}), so every field is volatile; each read is of one field or tolerates
- * a torn view (a tick that sees {@code failed} but an older {@code firstFailureNanos} only
- * acts a tick later or earlier, and rejecting waiters is safe at any time). All times are
- * clock nanoseconds, compared by difference.
+ * a time), which also reads it before each batch. Read as well by the thread calling
+ * {@link StateManager#tick()} ({@link #recoveryOverdue}), so every field is volatile. That
+ * reader sees each field whole but not the set of them atomically, and needs no more:
+ * {@link #failed(Operation, Throwable, long)} writes {@code failed} last, so a reader that sees
+ * it set also sees the {@code firstFailureNanos} of that failure or of a newer one (the writer
+ * may have recovered and failed again in between), which at worst delays the rejection by a
+ * tick; rejecting waiters is safe at any time. All times are clock nanoseconds, compared by
+ * difference.
  */
 final class WriterRecovery {
 
