@@ -2,15 +2,14 @@ package dev.sluice.core.control;
 
 import dev.sluice.core.NanoClock;
 import dev.sluice.core.RevisionId;
+import dev.sluice.core.control.PodAuthority.Change;
 import dev.sluice.core.pod.PodState;
 import dev.sluice.core.pod.PodTable;
 import dev.sluice.core.pod.PodTracker;
 import dev.sluice.core.throttle.Rejection;
 import dev.sluice.core.throttle.RevisionThrottler;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -30,25 +29,12 @@ import java.util.Set;
  * additions), and capacity is lowered before trackers are removed (pods leave rotation, then
  * capacity is updated, then idle ones are removed).
  *
- * <p>Authority: {@link #podReports} keeps each address's last report from the pod itself.
- * Discovery cannot make a pod routable again after the pod said DRAINING or NOT_READY; only
- * the pod's own READY can (or its return under a new identity). Validation: a pod unknown to
- * Sluice whose first event claims READY gets no tracker until its readiness check passes; the
- * {@link ReadinessLedger} remembers which identity each check is for, so a result that a newer
- * event has superseded is dropped, and retries a failed check with backoff while the claim
- * stands. Identity: an event whose pod id differs from the tracker's at that address is IP
- * reuse — the old tracker drains, its id is retired (a late event carrying it is ignored and
- * can never make it READY), and the new pod is validated as new.
+ * <p>What one observation of a pod does (whose word counts, validation before a tracker
+ * exists, IP reuse) is {@link PodAuthority}'s; this class sequences the operations around it:
+ * it snapshots discovery for reconciliation, lowers and raises capacity in the right order,
+ * starts readiness checks and applies their results, sweeps, and closes.
  */
 final class RevisionWriter {
-
-    private static final int MAX_RETIRED_IDS = 4096;
-
-    private record Report(String podId, PodState state) {
-    }
-
-    /** What one applied observation did to the table. */
-    private enum Change { ADDED, VALIDATING, DRAINING, CHANGED, UNCHANGED, IGNORED }
 
     /** The data path's entry point; the writer raises and lowers its capacity. */
     final RevisionThrottler throttler;
@@ -63,14 +49,10 @@ final class RevisionWriter {
     private final ReadinessProbes probes;
     private final RecalculationLog recalculations;
 
-    private final Map<String, Report> podReports = new HashMap<>();
+    private final PodAuthority authority;
     /** Addresses taken out of rotation by passive health, re-probed until they pass. */
     private final Map<String, String> unreachable = new HashMap<>();
-    private final Set<String> retiredIds = new LinkedHashSet<>();
     private List<Endpoint> lastSnapshot;
-
-    /** containerConcurrency for new trackers; changed live by {@link #setContainerConcurrency}. */
-    private int containerConcurrency;
 
     RevisionWriter(RevisionId id, RevisionSettings settings, Inbox inbox, NanoClock clock, ReadinessCheck readiness,
             ControlMetrics metrics) {
@@ -79,11 +61,11 @@ final class RevisionWriter {
         this.clock = clock;
         this.probes = new ReadinessProbes(id, readiness, inbox);
         this.metrics = metrics;
-        this.containerConcurrency = settings.containerConcurrency();
         this.checks = new ReadinessLedger(id);
         this.recalculations = new RecalculationLog(id);
         this.table = new PodTable(settings.maxScale());
-        this.edits = new TableEditor(id, table, clock, metrics);
+        this.edits = new TableEditor(id, table, settings.containerConcurrency(), clock, metrics);
+        this.authority = new PodAuthority(table, edits, checks, this::validate);
         this.throttler = new RevisionThrottler(table, settings.policy().create(), settings.containerConcurrency(),
                 settings.queueDepth(), clock);
         table.onDrained(t -> inbox.post(Operation.DRAIN_COMPLETED, w -> w.drainCompleted(t)));
@@ -95,7 +77,7 @@ final class RevisionWriter {
     void mutatePod(PodEvent e) {
         checks.changed();
         edits.clearLeavers();
-        Change c = apply(e.source(), e.podId(), e.address(), e.state(), clock.nanoTime());
+        Change c = authority.apply(e.source(), e.podId(), e.address(), e.state(), clock.nanoTime());
         if (c != Change.UNCHANGED && c != Change.IGNORED) {
             updateCapacity();
             edits.removeIdleLeavers();
@@ -106,7 +88,7 @@ final class RevisionWriter {
     void removePod(String address) {
         checks.changed();
         checks.forget(address);
-        podReports.remove(address);
+        authority.forget(address);
         PodTracker t = table.find(address);
         if (t == null) {
             return;
@@ -138,7 +120,7 @@ final class RevisionWriter {
             if (!seen.add(ep.address())) {
                 continue;
             }
-            switch (apply(EventSource.DISCOVERY, ep.podId(), ep.address(), ep.state(), now)) {
+            switch (authority.apply(EventSource.DISCOVERY, ep.podId(), ep.address(), ep.state(), now)) {
                 case ADDED -> added++;
                 case VALIDATING -> validatingNow++;
                 case DRAINING -> draining++;
@@ -233,8 +215,7 @@ final class RevisionWriter {
         checks.record(podId, address, failure, clock.nanoTime());
         if (passed) {
             unreachable.remove(address);
-            Report own = podReports.get(address);
-            if (own == null || !own.podId().equals(podId) || own.state() == PodState.READY) {
+            if (authority.mayReturn(podId, address)) {
                 edits.moveTo(t, PodState.RECOVERING, clock.nanoTime());
                 updateCapacity();
             }
@@ -267,9 +248,9 @@ final class RevisionWriter {
             edits.moveTo(existing, PodState.READY, now);
         } else {
             if (existing != null && existing.state() != PodState.DRAINING) {
-                retire(existing, now);
+                authority.retire(existing, now);
             }
-            table.add(podId, address, PodState.READY, containerConcurrency, now);
+            edits.add(podId, address, PodState.READY, now);
             metrics.stateTransition(id, PodState.PENDING, PodState.READY);
         }
         updateCapacity();
@@ -278,7 +259,7 @@ final class RevisionWriter {
 
     /** A configuration change: every pod and the revision take the new containerConcurrency. */
     void setContainerConcurrency(int cc) {
-        containerConcurrency = cc;
+        edits.setContainerConcurrency(cc);
         throttler.setContainerConcurrency(cc);
     }
 
@@ -317,97 +298,9 @@ final class RevisionWriter {
         }
         long now = clock.nanoTime();
         edits.clearLeavers();
-        for (Map.Entry<String, Report> r : new ArrayList<>(podReports.entrySet())) {
-            apply(EventSource.POD, r.getValue().podId(), r.getKey(), r.getValue().state(), now);
-        }
+        authority.reapplyOwnReports(now);
         updateCapacity();
         edits.removeIdleLeavers();
-    }
-
-    // ------------------------------------------------------------------ rules
-
-    private Change apply(EventSource source, String podId, String address, PodState state, long now) {
-        if (retiredIds.contains(podId)) {
-            return Change.IGNORED; // a stale identity never becomes READY
-        }
-        String retrying = checks.retryingId(address);
-        if (retrying != null) {
-            if (source == EventSource.DISCOVERY && state == PodState.READY && retrying.equals(podId)) {
-                return Change.VALIDATING; // discovery repeating itself: the scheduled retry answers it
-            }
-            // A new claim (or the pod itself saying it is ready now): the old schedule no longer stands.
-            checks.cancelRetry(address);
-        }
-        if (source == EventSource.POD) {
-            podReports.put(address, new Report(podId, state));
-        }
-        PodTracker t = table.find(address);
-        if (t != null && !t.podId().equals(podId)) {
-            if (t.state() == PodState.DRAINING) {
-                t = null; // the old pod is on its way out; the address belongs to the newcomer
-            } else {
-                retire(t, now);
-                t = null;
-            }
-        }
-        if (t == null) {
-            return applyToUnknown(podId, address, state, now);
-        }
-        table.touch(t, now);
-        PodState current = t.state();
-        if (source == EventSource.DISCOVERY && state == PodState.READY) {
-            Report own = podReports.get(address);
-            boolean podSaidNo = own != null && own.podId().equals(podId)
-                    && (own.state() == PodState.DRAINING || own.state() == PodState.NOT_READY);
-            if (podSaidNo || current == PodState.DRAINING) {
-                return Change.UNCHANGED; // only the pod's own READY undoes its NOT_READY or drain
-            }
-        }
-        switch (state) {
-            case READY -> {
-                if (current.isRoutable()) {
-                    return Change.UNCHANGED;
-                }
-                edits.moveTo(t, PodState.READY, now);
-                return Change.CHANGED;
-            }
-            case NOT_READY, PENDING -> {
-                if (current == PodState.NOT_READY || !current.canMoveTo(PodState.NOT_READY)) {
-                    return Change.UNCHANGED;
-                }
-                edits.moveTo(t, PodState.NOT_READY, now);
-                return Change.CHANGED;
-            }
-            case DRAINING -> {
-                if (current == PodState.DRAINING) {
-                    return Change.UNCHANGED;
-                }
-                edits.startDrain(t, now);
-                return Change.DRAINING;
-            }
-            default -> throw new IllegalArgumentException("state " + state + " cannot be applied");
-        }
-    }
-
-    private Change applyToUnknown(String podId, String address, PodState state, long now) {
-        switch (state) {
-            case READY -> {
-                if (podId.equals(checks.validatingId(address))) {
-                    return Change.VALIDATING;
-                }
-                validate(podId, address);
-                return Change.VALIDATING;
-            }
-            case NOT_READY, PENDING -> {
-                checks.stopValidating(address);
-                table.add(podId, address, state, containerConcurrency, now);
-                return Change.ADDED;
-            }
-            default -> {
-                checks.stopValidating(address);
-                return Change.IGNORED; // draining a pod we never tracked: nothing to do
-            }
-        }
     }
 
     private void validate(String podId, String address) {
@@ -423,19 +316,5 @@ final class RevisionWriter {
     /** Publishes the readiness checks for operators if the batch may have changed them. */
     void publishChecks() {
         checks.publish(table);
-    }
-
-    /** IP reuse: the old pod drains, and its identity may never come back. */
-    private void retire(PodTracker old, long now) {
-        if (retiredIds.size() >= MAX_RETIRED_IDS) {
-            String eldest = retiredIds.iterator().next();
-            retiredIds.remove(eldest);
-        }
-        retiredIds.add(old.podId());
-        Report own = podReports.get(old.address());
-        if (own != null && own.podId().equals(old.podId())) {
-            podReports.remove(old.address());
-        }
-        edits.startDrain(old, now);
     }
 }

@@ -9,7 +9,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The mechanics under {@link RevisionWriter}'s rules, used by the writer alone: moves and
+ * The mechanics under {@link RevisionWriter}'s rules, used by the writer alone: adds, moves and
  * removes trackers in one revision's {@link PodTable}, reports each transition to
  * {@link ControlMetrics}, and collects the trackers that start draining during an operation
  * so the idle ones are removed only after capacity was lowered.
@@ -28,12 +28,25 @@ final class TableEditor {
     private final NanoClock clock;
     private final ControlMetrics metrics;
     private final List<PodTracker> leaving = new ArrayList<>();
+    /** containerConcurrency for new trackers; changed live by {@link #setContainerConcurrency}. */
+    private int containerConcurrency;
 
-    TableEditor(RevisionId id, PodTable table, NanoClock clock, ControlMetrics metrics) {
+    TableEditor(RevisionId id, PodTable table, int containerConcurrency, NanoClock clock, ControlMetrics metrics) {
         this.id = id;
         this.table = table;
+        this.containerConcurrency = containerConcurrency;
         this.clock = clock;
         this.metrics = metrics;
+    }
+
+    /** Adds a tracker with the revision's current containerConcurrency. */
+    void add(String podId, String address, PodState state, long now) {
+        table.add(podId, address, state, containerConcurrency, now);
+    }
+
+    /** Trackers added from now on take {@code cc}; the throttler changes the existing ones. */
+    void setContainerConcurrency(int cc) {
+        containerConcurrency = cc;
     }
 
     /** Starts an operation's list of leavers afresh. */

@@ -10,19 +10,21 @@
  * ({@link dev.sluice.core.control.StateManager#tick()}). A pod unknown to Sluice that claims
  * READY is probed by a {@link dev.sluice.core.control.ReadinessCheck} before any tracker exists.
  *
- * <p>Then read, in the direction the calls go (no class calls back into one above it):
+ * <p>Then read, in the direction the calls go (no class calls a method of one above it;
+ * what must report back upward does so through a callback it was given):
  * <ul>
  *   <li>{@code RevisionMailbox}: one revision's inbox, its {@code scheduled} flag and the batch
  *       loop; the single-writer argument lives here. Holds the writer back while
  *       {@code WriterRecovery} (the failure count and backoff) says so.</li>
  *   <li>{@code WriterPool}: the writer threads and their ready queues; knows nothing of
  *       revisions.</li>
- *   <li>{@code RevisionWriter}: the rules (pod authority, validation before creation, IP reuse,
- *       recalculation, sweep, passive health), one method per {@code Operation}; knows nothing
- *       of threads. What it starts elsewhere reports back through the {@code Inbox} it is
- *       given.</li>
- *   <li>Under the writer, used by it alone: {@code TableEditor} (moves and removes trackers,
- *       reports transitions), {@code ReadinessLedger} (pending checks, retries, last results,
+ *   <li>{@code RevisionWriter}: the rules, one method per {@code Operation} (pod events,
+ *       recalculation, sweep, passive health, readiness results, close, reconcile); knows
+ *       nothing of threads. What it starts elsewhere reports back through the {@code Inbox} it
+ *       is given.</li>
+ *   <li>Under the writer, used by it alone: {@code PodAuthority} (what one observation does:
+ *       the pod's own word over discovery, validation before a tracker exists, IP reuse),
+ *       {@code TableEditor} (adds, moves and removes trackers, reports transitions), {@code ReadinessLedger} (pending checks, retries, last results,
  *       the operators' {@link dev.sluice.core.control.PodCheck} snapshot),
  *       {@code ReadinessProbes} (starts checks, posts results back) and
  *       {@code RecalculationLog} (each recalculation at DEBUG, a rate-limited INFO summary).</li>
