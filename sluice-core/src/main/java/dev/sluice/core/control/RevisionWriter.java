@@ -45,11 +45,11 @@ final class RevisionWriter {
     private final NanoClock clock;
     private final ControlMetrics metrics;
     private final TableEditor edits;
+    private final PodAuthority authority;
     private final ReadinessLedger checks;
     private final ReadinessProbes probes;
     private final RecalculationLog recalculations;
 
-    private final PodAuthority authority;
     /** Addresses taken out of rotation by passive health, re-probed until they pass. */
     private final Map<String, String> unreachable = new HashMap<>();
     private List<Endpoint> lastSnapshot;
