@@ -1,8 +1,8 @@
 package dev.sluice.core.control;
 
 /**
- * What a recalculation from a discovery snapshot did. One is logged per recalculation (no
- * per-pod lines).
+ * What a recalculation from a discovery snapshot did. Each is logged at DEBUG (no per-pod
+ * lines); at INFO, a revision writes at most one summary of its recalculations every 10 s.
  *
  * @param added      trackers created (not-ready or pending pods; ready ones are validated first)
  * @param validating new pods claiming READY whose readiness check was started

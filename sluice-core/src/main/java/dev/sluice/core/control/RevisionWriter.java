@@ -2,168 +2,114 @@ package dev.sluice.core.control;
 
 import dev.sluice.core.NanoClock;
 import dev.sluice.core.RevisionId;
+import dev.sluice.core.control.PodAuthority.Change;
 import dev.sluice.core.pod.PodState;
 import dev.sluice.core.pod.PodTable;
 import dev.sluice.core.pod.PodTracker;
 import dev.sluice.core.throttle.Rejection;
 import dev.sluice.core.throttle.RevisionThrottler;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.CompletionStage;
-import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
- * The single writer of one revision: every change to its {@link PodTable} is one of the named
- * operations here, applied on the revision's worker thread.
+ * The rules of one revision's control path: every change to its {@link PodTable} is one of the
+ * operations here (see {@link Operation}), applied by the revision's single writer thread. It
+ * knows nothing about threads: work it starts elsewhere (a readiness check, a pod draining)
+ * reports back through the {@link Inbox} it is given, as another operation.
  *
  * <h2>Implementation notes</h2>
- * Only the worker that owns this revision calls the operation methods, one at a time, so the
- * fields below need no lock; other threads touch only {@link #inbox} (a lock-free MPSC queue)
- * and {@link #scheduled}, and read the throttler. Ordering rules kept by every operation:
+ * Only the worker that owns this revision calls the operation methods, one at a time (its
+ * {@link RevisionMailbox} guarantees it), so the fields below need no lock; other threads read
+ * only the throttler and the snapshot {@link #checks()} (published through {@link ReadinessLedger},
+ * an immutable list in a volatile field). Ordering rules kept by every operation:
  * trackers are published before capacity is raised ({@link #updateCapacity()} runs after
  * additions), and capacity is lowered before trackers are removed (pods leave rotation, then
  * capacity is updated, then idle ones are removed).
  *
- * <p>Authority: {@link #podReports} keeps each address's last report from the pod itself.
- * Discovery cannot make a pod routable again after the pod said DRAINING or NOT_READY; only
- * the pod's own READY can (or its return under a new identity). Validation: a pod unknown to
- * Sluice whose first event claims READY gets no tracker until its readiness check passes;
- * {@link #validating} remembers which identity each check is for, so a result that a newer
- * event has superseded is dropped. Identity: an event whose pod id differs from the tracker's
- * at that address is IP reuse — the old tracker drains, its id is retired (a late event
- * carrying it is ignored and can never make it READY), and the new pod is validated as new.
- *
- * <p>Operators' view: {@link #lastChecks} keeps each address's last readiness check (its
- * reason, failures in a row, when a failure was last logged: at most once per
- * {@link #FAILED_CHECK_LOG_NANOS} per pod, on the injected clock). After a batch that may have
- * changed it, the writer publishes {@link #checks}, an immutable list in a volatile field:
- * readers on other threads (the control API, a request timing out) see a whole snapshot, never
- * the writer's maps.
+ * <p>What one observation of a pod does (whose word counts, validation before a tracker
+ * exists, IP reuse) is {@link PodAuthority}'s; this class sequences the operations around it:
+ * it snapshots discovery for reconciliation, lowers and raises capacity in the right order,
+ * starts readiness checks and applies their results, sweeps, and closes.
  */
 final class RevisionWriter {
 
-    private static final System.Logger LOG = System.getLogger(RevisionWriter.class.getName());
-    private static final int MAX_RETIRED_IDS = 4096;
-
-    private record Report(String podId, PodState state) {
-    }
-
-    /** What one applied observation did to the table. */
-    private enum Change { ADDED, VALIDATING, DRAINING, CHANGED, UNCHANGED, IGNORED }
-
-    final RevisionId id;
-    final RevisionSettings settings;
-    final PodTable table;
+    /** The data path's entry point; the writer raises and lowers its capacity. */
     final RevisionThrottler throttler;
-    final ConcurrentLinkedQueue<StateManager.Task> inbox = new ConcurrentLinkedQueue<>();
-    final AtomicBoolean scheduled = new AtomicBoolean();
-    final int worker;
 
-    private final StateManager owner;
+    private final RevisionId id;
+    private final RevisionSettings settings;
+    private final PodTable table;
     private final NanoClock clock;
-    private final ReadinessCheck readiness;
     private final ControlMetrics metrics;
+    private final TableEditor edits;
+    private final PodAuthority authority;
+    private final ReadinessLedger checks;
+    private final ReadinessProbes probes;
+    private final RecalculationLog recalculations;
 
-    private final Map<String, Report> podReports = new HashMap<>();
-    private final Map<String, String> validating = new HashMap<>();
-    /** A pod whose validation failed but that is still claimed ready: retried with backoff. */
-    private record Retry(String podId, int attempts, long dueNanos) {
-    }
-
-    static final long FIRST_RETRY_NANOS = 1_000_000_000L;
-    static final long MAX_RETRY_NANOS = 30_000_000_000L;
-
-    private final Map<String, Retry> retries = new HashMap<>();
-
-    /** The last check of an address; {@code loggedAtNanos} is meaningful once {@code logged}. */
-    private record LastCheck(String podId, boolean passed, String error, int failures, boolean logged,
-            long loggedAtNanos) {
-    }
-
-    /** A failed check is logged at most this often per pod (a pod down for hours is one line per 30 s). */
-    static final long FAILED_CHECK_LOG_NANOS = 30_000_000_000L;
-
-    private final Map<String, LastCheck> lastChecks = new HashMap<>();
-    private boolean checksChanged;
-    /** Every pod in validation and every checked pod still known; written by the writer after a batch. */
-    volatile List<PodCheck> checks = List.of();
     /** Addresses taken out of rotation by passive health, re-probed until they pass. */
     private final Map<String, String> unreachable = new HashMap<>();
-    private final Set<String> retiredIds = new LinkedHashSet<>();
     private List<Endpoint> lastSnapshot;
-    private final List<PodTracker> leaving = new ArrayList<>();
 
-    // Failure state: written by the worker, read by tick() on other threads.
-    private volatile int consecutiveFailures;
-    private volatile long firstFailureNanos;
-    private volatile long retryAtNanos;
-    private volatile boolean failed;
-    private volatile boolean closed;
-
-    /** containerConcurrency for new trackers; changed live by {@link #setContainerConcurrency}. */
-    private int containerConcurrency;
-
-    RevisionWriter(RevisionId id, RevisionSettings settings, int worker, StateManager owner, NanoClock clock,
-            ReadinessCheck readiness, ControlMetrics metrics) {
+    RevisionWriter(RevisionId id, RevisionSettings settings, Inbox inbox, NanoClock clock, ReadinessCheck readiness,
+            ControlMetrics metrics) {
         this.id = id;
         this.settings = settings;
-        this.worker = worker;
-        this.owner = owner;
         this.clock = clock;
-        this.readiness = readiness;
+        this.probes = new ReadinessProbes(id, readiness, inbox);
         this.metrics = metrics;
-        this.containerConcurrency = settings.containerConcurrency();
+        this.checks = new ReadinessLedger(id);
+        this.recalculations = new RecalculationLog(id);
         this.table = new PodTable(settings.maxScale());
+        this.edits = new TableEditor(id, table, settings.containerConcurrency(), clock, metrics);
+        this.authority = new PodAuthority(table, edits, checks, this::validate);
         this.throttler = new RevisionThrottler(table, settings.policy().create(), settings.containerConcurrency(),
                 settings.queueDepth(), clock);
-        table.onDrained(t -> owner.post(this, "drain-completed", w -> w.drainCompleted(t)));
+        table.onDrained(t -> inbox.post(Operation.DRAIN_COMPLETED, w -> w.drainCompleted(t)));
     }
 
     // ------------------------------------------------------------------ operations
 
     /** A pod's state from the pod itself or from discovery (create or change). */
     void mutatePod(PodEvent e) {
-        checksChanged = true;
-        leaving.clear();
-        Change c = apply(e.source(), e.podId(), e.address(), e.state(), clock.nanoTime());
+        checks.changed();
+        edits.clearLeavers();
+        Change c = authority.apply(e.source(), e.podId(), e.address(), e.state(), clock.nanoTime());
         if (c != Change.UNCHANGED && c != Change.IGNORED) {
             updateCapacity();
-            removeIdleLeavers();
+            edits.removeIdleLeavers();
         }
     }
 
     /** The pod at {@code address} is gone: it drains, and is removed when idle. */
     void removePod(String address) {
-        checksChanged = true;
-        validating.remove(address);
-        retries.remove(address);
-        podReports.remove(address);
+        checks.changed();
+        checks.forget(address);
+        authority.forget(address);
         PodTracker t = table.find(address);
         if (t == null) {
             return;
         }
-        leaving.clear();
-        startDrain(t, clock.nanoTime());
+        edits.clearLeavers();
+        edits.startDrain(t, clock.nanoTime());
         updateCapacity();
-        removeIdleLeavers();
+        edits.removeIdleLeavers();
     }
 
     /**
      * Brings the table in line with a discovery snapshot: existing pods keep their trackers
      * (and in-flight counts), new ones are added (validated first if they claim READY),
-     * missing ones drain. Logs one summary line.
+     * missing ones drain. Logged through {@link RecalculationLog} (at DEBUG each, at INFO a
+     * rate-limited summary).
      */
     RecalculationSummary recalculate(List<Endpoint> snapshot) {
         long now = clock.nanoTime();
-        checksChanged = true;
+        checks.changed();
         lastSnapshot = List.copyOf(snapshot);
-        leaving.clear();
+        edits.clearLeavers();
         int added = 0;
         int validatingNow = 0;
         int draining = 0;
@@ -174,7 +120,7 @@ final class RevisionWriter {
             if (!seen.add(ep.address())) {
                 continue;
             }
-            switch (apply(EventSource.DISCOVERY, ep.podId(), ep.address(), ep.state(), now)) {
+            switch (authority.apply(EventSource.DISCOVERY, ep.podId(), ep.address(), ep.state(), now)) {
                 case ADDED -> added++;
                 case VALIDATING -> validatingNow++;
                 case DRAINING -> draining++;
@@ -184,19 +130,16 @@ final class RevisionWriter {
         }
         for (PodTracker t : table.trackers()) {
             if (!seen.contains(t.address()) && t.state() != PodState.DRAINING) {
-                startDrain(t, now);
+                edits.startDrain(t, now);
                 draining++;
             }
         }
-        validating.keySet().retainAll(seen);
-        retries.keySet().retainAll(seen);
+        checks.retainOnly(seen);
         updateCapacity();
-        int removed = removeIdleLeavers();
+        int removed = edits.removeIdleLeavers();
         RecalculationSummary summary = new RecalculationSummary(added, validatingNow, draining, removed, changed,
                 unchanged);
-        boolean quiet = added == 0 && validatingNow == 0 && draining == 0 && removed == 0 && changed == 0;
-        LOG.log(quiet ? System.Logger.Level.DEBUG : System.Logger.Level.INFO,
-                "{0}: recalculated from {1} endpoints: {2}", id, snapshot.size(), summary);
+        recalculations.recalculated(snapshot.size(), summary, now);
         return summary;
     }
 
@@ -214,35 +157,30 @@ final class RevisionWriter {
             long age = now - t.lastStateChangeNanos();
             PodState s = t.state();
             if ((s == PodState.PENDING || s == PodState.NOT_READY) && age >= stale) {
-                changedAny |= remove(t, false, now);
+                changedAny |= edits.remove(t, false, now);
             } else if (s == PodState.DRAINING) {
                 if (t.inFlight() == 0) {
-                    changedAny |= remove(t, false, now);
-                } else if (age >= drain && remove(t, true, now)) {
+                    changedAny |= edits.remove(t, false, now);
+                } else if (age >= drain && edits.remove(t, true, now)) {
                     metrics.drainDeadlineExpired(id);
                     changedAny = true;
                 }
             }
         }
         if (changedAny) {
-            checksChanged = true;
+            checks.changed();
             updateCapacity();
         }
-        if (!retries.isEmpty()) {
-            for (Map.Entry<String, Retry> r : new ArrayList<>(retries.entrySet())) {
-                if (r.getValue().dueNanos() - now <= 0 && !validating.containsKey(r.getKey())) {
-                    validate(r.getValue().podId(), r.getKey());
-                }
-            }
-        }
+        checks.forEachDueRetry(now, this::validate);
         unreachable.keySet().removeIf(address -> table.find(address) == null);
         unreachable.forEach((address, podId) -> probeUnreachable(podId, address));
         throttler.expireOverdue();
+        recalculations.summarizeIfDue(now);
     }
 
     /** A draining tracker's last request ended (posted by the releasing thread). */
     void drainCompleted(PodTracker t) {
-        if (t.state() == PodState.DRAINING && t.inFlight() == 0 && remove(t, false, clock.nanoTime())) {
+        if (t.state() == PodState.DRAINING && t.inFlight() == 0 && edits.remove(t, false, clock.nanoTime())) {
             updateCapacity();
         }
     }
@@ -258,7 +196,7 @@ final class RevisionWriter {
             return;
         }
         long now = clock.nanoTime();
-        moveTo(t, PodState.NOT_READY, now);
+        edits.moveTo(t, PodState.NOT_READY, now);
         updateCapacity();
         unreachable.put(address, podId);
         probeUnreachable(podId, address);
@@ -274,12 +212,11 @@ final class RevisionWriter {
             unreachable.remove(address, podId);
             return;
         }
-        recordCheck(podId, address, failure);
+        checks.record(podId, address, failure, clock.nanoTime());
         if (passed) {
             unreachable.remove(address);
-            Report own = podReports.get(address);
-            if (own == null || !own.podId().equals(podId) || own.state() == PodState.READY) {
-                moveTo(t, PodState.RECOVERING, clock.nanoTime());
+            if (authority.mayReturn(podId, address)) {
+                edits.moveTo(t, PodState.RECOVERING, clock.nanoTime());
                 updateCapacity();
             }
         }
@@ -287,54 +224,42 @@ final class RevisionWriter {
     }
 
     private void probeUnreachable(String podId, String address) {
-        CompletionStage<Boolean> result;
-        try {
-            result = readiness.check(id, podId, address);
-        } catch (RuntimeException e) {
-            return; // retried by the next sweep
-        }
-        result.whenComplete((ok, err) -> {
-            String failure = failure(ok, err);
-            owner.post(this, "recovery-probe-done", w -> w.recoveryProbeDone(podId, address, failure));
-        });
+        probes.probe(podId, address, Operation.RECOVERY_PROBE_DONE, RevisionWriter::recoveryProbeDone);
     }
 
     /** The result of a readiness check started by {@link #validate}. */
     void validationDone(String podId, String address, String failure) {
-        if (!podId.equals(validating.get(address))) {
+        if (!podId.equals(checks.validatingId(address))) {
             return; // superseded by a newer event for this address
         }
         boolean passed = failure == null;
-        validating.remove(address);
+        checks.stopValidating(address);
         metrics.readinessValidation(id, passed);
-        recordCheck(podId, address, failure);
+        checks.record(podId, address, failure, clock.nanoTime());
         if (!passed) {
-            Retry before = retries.get(address);
-            int attempts = before != null && before.podId().equals(podId) ? before.attempts() + 1 : 1;
-            long delay = Math.min(MAX_RETRY_NANOS, FIRST_RETRY_NANOS << Math.min(attempts - 1, 20));
-            retries.put(address, new Retry(podId, attempts, clock.nanoTime() + delay));
+            checks.scheduleRetry(podId, address, clock.nanoTime());
             return;
         }
-        retries.remove(address);
+        checks.cancelRetry(address);
         long now = clock.nanoTime();
         PodTracker existing = table.find(address);
-        leaving.clear();
+        edits.clearLeavers();
         if (existing != null && existing.podId().equals(podId)) {
-            moveTo(existing, PodState.READY, now);
+            edits.moveTo(existing, PodState.READY, now);
         } else {
             if (existing != null && existing.state() != PodState.DRAINING) {
-                retire(existing, now);
+                authority.retire(existing, now);
             }
-            table.add(podId, address, PodState.READY, containerConcurrency, now);
+            edits.add(podId, address, PodState.READY, now);
             metrics.stateTransition(id, PodState.PENDING, PodState.READY);
         }
         updateCapacity();
-        removeIdleLeavers();
+        edits.removeIdleLeavers();
     }
 
     /** A configuration change: every pod and the revision take the new containerConcurrency. */
     void setContainerConcurrency(int cc) {
-        containerConcurrency = cc;
+        edits.setContainerConcurrency(cc);
         throttler.setContainerConcurrency(cc);
     }
 
@@ -345,11 +270,7 @@ final class RevisionWriter {
 
     /** Reports the table's fragmentation and pods by state. */
     void updateMetrics() {
-        int[] byState = new int[PodState.values().length];
-        for (PodTracker t : table.trackers()) {
-            byState[t.state().ordinal()]++;
-        }
-        metrics.tableUpdated(id, table.fragmentationRatio(), byState);
+        edits.reportMetrics();
     }
 
     /**
@@ -357,17 +278,15 @@ final class RevisionWriter {
      * every pod's slot is released (requests still running finish on their detached trackers).
      */
     void close(Rejection reason) {
-        closed = true;
-        checksChanged = true;
+        checks.changed();
         throttler.close(reason);
-        validating.clear();
-        retries.clear();
+        checks.clearPending();
         long now = clock.nanoTime();
         for (PodTracker t : table.trackers()) {
             if (t.state().canMoveTo(PodState.DRAINING)) {
-                moveTo(t, PodState.DRAINING, now);
+                edits.moveTo(t, PodState.DRAINING, now);
             }
-            remove(t, true, now);
+            edits.remove(t, true, now);
         }
         updateCapacity();
     }
@@ -378,283 +297,24 @@ final class RevisionWriter {
             recalculate(lastSnapshot);
         }
         long now = clock.nanoTime();
-        leaving.clear();
-        for (Map.Entry<String, Report> r : new ArrayList<>(podReports.entrySet())) {
-            apply(EventSource.POD, r.getValue().podId(), r.getKey(), r.getValue().state(), now);
-        }
+        edits.clearLeavers();
+        authority.reapplyOwnReports(now);
         updateCapacity();
-        removeIdleLeavers();
-    }
-
-    // ------------------------------------------------------------------ failure state
-
-    boolean isBackingOff(long now) {
-        return failed && now - retryAtNanos < 0;
-    }
-
-    boolean needsRecovery() {
-        return failed;
-    }
-
-    boolean isClosed() {
-        return closed;
-    }
-
-    void failed(String operation, Throwable cause, long now, long initialBackoffNanos, long maxBackoffNanos) {
-        int n = consecutiveFailures + 1;
-        consecutiveFailures = n;
-        if (!failed) {
-            firstFailureNanos = now;
-        }
-        long backoff = initialBackoffNanos << Math.min(n - 1, 30);
-        if (backoff <= 0 || backoff > maxBackoffNanos) {
-            backoff = maxBackoffNanos;
-        }
-        retryAtNanos = now + backoff;
-        failed = true;
-        metrics.writerFailure(id, operation);
-        LOG.log(System.Logger.Level.ERROR, id + ": writer failed applying " + operation + " (failure #" + n
-                + "); backing off " + backoff / 1_000_000 + " ms, then reconciling", cause);
-    }
-
-    void recovered() {
-        failed = false;
-        consecutiveFailures = 0;
-    }
-
-    /** Whether the writer has been failing for longer than the recovery timeout. */
-    boolean recoveryOverdue(long now) {
-        return failed && now - firstFailureNanos >= settings.recoveryTimeout().toNanos();
-    }
-
-    int consecutiveFailures() {
-        return consecutiveFailures;
-    }
-
-    // ------------------------------------------------------------------ rules
-
-    private Change apply(EventSource source, String podId, String address, PodState state, long now) {
-        if (retiredIds.contains(podId)) {
-            return Change.IGNORED; // a stale identity never becomes READY
-        }
-        Retry retry = retries.get(address);
-        if (retry != null) {
-            if (source == EventSource.DISCOVERY && state == PodState.READY && retry.podId().equals(podId)) {
-                return Change.VALIDATING; // discovery repeating itself: the scheduled retry answers it
-            }
-            // A new claim (or the pod itself saying it is ready now): the old schedule no longer stands.
-            retries.remove(address);
-        }
-        if (source == EventSource.POD) {
-            podReports.put(address, new Report(podId, state));
-        }
-        PodTracker t = table.find(address);
-        if (t != null && !t.podId().equals(podId)) {
-            if (t.state() == PodState.DRAINING) {
-                t = null; // the old pod is on its way out; the address belongs to the newcomer
-            } else {
-                retire(t, now);
-                t = null;
-            }
-        }
-        if (t == null) {
-            return applyToUnknown(podId, address, state, now);
-        }
-        table.touch(t, now);
-        PodState current = t.state();
-        if (source == EventSource.DISCOVERY && state == PodState.READY) {
-            Report own = podReports.get(address);
-            boolean podSaidNo = own != null && own.podId().equals(podId)
-                    && (own.state() == PodState.DRAINING || own.state() == PodState.NOT_READY);
-            if (podSaidNo || current == PodState.DRAINING) {
-                return Change.UNCHANGED; // only the pod's own READY undoes its NOT_READY or drain
-            }
-        }
-        switch (state) {
-            case READY -> {
-                if (current.isRoutable()) {
-                    return Change.UNCHANGED;
-                }
-                moveTo(t, PodState.READY, now);
-                return Change.CHANGED;
-            }
-            case NOT_READY, PENDING -> {
-                if (current == PodState.NOT_READY || !current.canMoveTo(PodState.NOT_READY)) {
-                    return Change.UNCHANGED;
-                }
-                moveTo(t, PodState.NOT_READY, now);
-                return Change.CHANGED;
-            }
-            case DRAINING -> {
-                if (current == PodState.DRAINING) {
-                    return Change.UNCHANGED;
-                }
-                startDrain(t, now);
-                return Change.DRAINING;
-            }
-            default -> throw new IllegalArgumentException("state " + state + " cannot be applied");
-        }
-    }
-
-    private Change applyToUnknown(String podId, String address, PodState state, long now) {
-        switch (state) {
-            case READY -> {
-                if (podId.equals(validating.get(address))) {
-                    return Change.VALIDATING;
-                }
-                validate(podId, address);
-                return Change.VALIDATING;
-            }
-            case NOT_READY, PENDING -> {
-                validating.remove(address);
-                table.add(podId, address, state, containerConcurrency, now);
-                return Change.ADDED;
-            }
-            default -> {
-                validating.remove(address);
-                return Change.IGNORED; // draining a pod we never tracked: nothing to do
-            }
-        }
+        edits.removeIdleLeavers();
     }
 
     private void validate(String podId, String address) {
-        validating.put(address, podId);
-        checksChanged = true;
-        CompletionStage<Boolean> result;
-        try {
-            result = readiness.check(id, podId, address);
-        } catch (RuntimeException e) {
-            LOG.log(System.Logger.Level.WARNING, id + ": readiness check for " + podId + " at " + address + " threw", e);
-            String failure = "the readiness check threw " + e;
-            owner.post(this, "validation-done", w -> w.validationDone(podId, address, failure));
-            return;
-        }
-        result.whenComplete((ok, err) -> {
-            String failure = failure(ok, err);
-            owner.post(this, "validation-done", w -> w.validationDone(podId, address, failure));
-        });
+        checks.startValidating(podId, address);
+        probes.validate(podId, address, Operation.VALIDATION_DONE, RevisionWriter::validationDone);
     }
 
-    /** Null for a passed check, else why it failed, in words. */
-    private static String failure(Boolean ok, Throwable err) {
-        if (err == null) {
-            return Boolean.TRUE.equals(ok) ? null : "not ready";
-        }
-        Throwable t = err;
-        while ((t instanceof java.util.concurrent.CompletionException
-                || t instanceof java.util.concurrent.ExecutionException) && t.getCause() != null) {
-            t = t.getCause();
-        }
-        return t.getMessage() != null ? t.getMessage() : t.getClass().getSimpleName();
+    /** The last published view of the readiness checks; safe from any thread. */
+    List<PodCheck> checks() {
+        return checks.checks();
     }
 
-    /** Remembers a check's result for operators, and logs a failure (rate-limited per pod). */
-    private void recordCheck(String podId, String address, String failure) {
-        long now = clock.nanoTime();
-        LastCheck before = lastChecks.get(address);
-        boolean same = before != null && before.podId().equals(podId);
-        boolean logged = same && before.logged();
-        long loggedAt = same ? before.loggedAtNanos() : 0;
-        if (failure == null) {
-            lastChecks.put(address, new LastCheck(podId, true, null, 0, logged, loggedAt));
-        } else {
-            int failures = same && !before.passed() ? before.failures() + 1 : 1;
-            if (!logged || now - loggedAt >= FAILED_CHECK_LOG_NANOS) {
-                LOG.log(System.Logger.Level.WARNING, id + ": readiness check of pod " + podId + " at " + address
-                        + " failed: " + failure + " (" + failures + " in a row; logged at most every "
-                        + FAILED_CHECK_LOG_NANOS / 1_000_000_000L + " s per pod)");
-                logged = true;
-                loggedAt = now;
-            }
-            lastChecks.put(address, new LastCheck(podId, false, failure, failures, logged, loggedAt));
-        }
-        checksChanged = true;
-    }
-
-    /**
-     * Publishes {@link #checks} if a batch may have changed it: pods in validation, and the last
-     * check of every address still validating, retried or tracked.
-     */
+    /** Publishes the readiness checks for operators if the batch may have changed them. */
     void publishChecks() {
-        if (!checksChanged) {
-            return;
-        }
-        checksChanged = false;
-        lastChecks.keySet().removeIf(a -> !validating.containsKey(a) && !retries.containsKey(a) && table.find(a) == null);
-        Set<String> addresses = new LinkedHashSet<>(validating.keySet());
-        addresses.addAll(retries.keySet());
-        addresses.addAll(lastChecks.keySet());
-        List<PodCheck> out = new ArrayList<>(addresses.size());
-        for (String a : addresses) {
-            String waitingFor = validating.get(a);
-            Retry retry = retries.get(a);
-            LastCheck last = lastChecks.get(a);
-            String podId = waitingFor != null ? waitingFor : retry != null ? retry.podId() : last.podId();
-            if (last != null && !last.podId().equals(podId)) {
-                last = null;
-            }
-            PodCheck.Result result = last == null ? PodCheck.Result.NONE
-                    : last.passed() ? PodCheck.Result.PASSED : PodCheck.Result.FAILED;
-            out.add(new PodCheck(podId, a, waitingFor != null || retry != null, result,
-                    last == null ? null : last.error(), last == null ? 0 : last.failures()));
-        }
-        checks = List.copyOf(out);
-    }
-
-    /** IP reuse: the old pod drains, and its identity may never come back. */
-    private void retire(PodTracker old, long now) {
-        if (retiredIds.size() >= MAX_RETIRED_IDS) {
-            String eldest = retiredIds.iterator().next();
-            retiredIds.remove(eldest);
-        }
-        retiredIds.add(old.podId());
-        Report own = podReports.get(old.address());
-        if (own != null && own.podId().equals(old.podId())) {
-            podReports.remove(old.address());
-        }
-        startDrain(old, now);
-    }
-
-    private void startDrain(PodTracker t, long now) {
-        if (t.state() != PodState.DRAINING) {
-            if (!t.state().canMoveTo(PodState.DRAINING)) {
-                return;
-            }
-            moveTo(t, PodState.DRAINING, now);
-        }
-        leaving.add(t);
-    }
-
-    /** Removes the trackers that started leaving and are idle; run after capacity was lowered. */
-    private int removeIdleLeavers() {
-        int n = 0;
-        long now = clock.nanoTime();
-        for (PodTracker t : leaving) {
-            if (t.inFlight() == 0 && remove(t, false, now)) {
-                n++;
-            }
-        }
-        leaving.clear();
-        return n;
-    }
-
-    private void moveTo(PodTracker t, PodState target, long now) {
-        PodState from = t.state();
-        if (from != target) {
-            table.moveTo(t, target, now);
-            metrics.stateTransition(id, from, target);
-        }
-    }
-
-    private boolean remove(PodTracker t, boolean force, long now) {
-        PodState from = t.state();
-        if (from.isRoutable()) {
-            return false;
-        }
-        if (table.remove(t, force, now)) {
-            metrics.stateTransition(id, from, PodState.REMOVED);
-            return true;
-        }
-        return false;
+        checks.publish(table);
     }
 }

@@ -11,35 +11,29 @@ import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
-import java.util.function.Function;
 
 /**
- * The control path: one inbox and one writer per revision, revisions multiplexed over a small
- * fixed pool of worker threads.
+ * The control path's public face: one inbox and one writer per revision, revisions
+ * multiplexed over a small fixed pool of worker threads. Each method checks its arguments,
+ * then queues one {@link Operation} in the revision's {@link RevisionMailbox}; the
+ * {@link RevisionWriter} applies it on the revision's worker and the returned future
+ * completes.
  *
  * <h2>Implementation notes</h2>
- * <b>Single writer.</b> Each revision is pinned to one worker when it is opened. A revision's
- * events go into its own inbox (a lock-free multi-producer queue); the first producer to find
- * the revision unscheduled (a CAS on its {@code scheduled} flag) puts it on its worker's ready
- * queue. The worker drains a batch from the inbox, clears the flag, and re-checks the inbox,
- * so an event that raced with the clear is never stranded. A revision is on at most one ready
- * queue at a time and always the same worker's, so its operations never run concurrently and
- * its state needs no lock. There is never a thread per revision: thousands of revisions share
- * the pool.
+ * This class holds no revision state of its own: the open revisions are a
+ * {@link ConcurrentHashMap} from id to mailbox, so any thread may open, close, report and
+ * tick concurrently. The single-writer argument lives in {@link RevisionMailbox}, the threads
+ * in {@link WriterPool}, the backoff in {@link WriterRecovery}. {@link #close()} is meant to
+ * be called once, by the thread that shuts the server down; the volatile {@code shutDown}
+ * flag makes a later {@link #open} fail.
  *
- * <p><b>Failure recovery.</b> An exception while applying an operation is caught, counted,
- * and logged with the operation; the operation's future fails with it, and the revision stops
- * taking events (they wait in its inbox) for an exponential backoff (from
- * {@link #INITIAL_BACKOFF}, doubling, capped at {@link #MAX_BACKOFF}; all in clock
- * nanoseconds). The next {@link #tick()} after the backoff reconciles the revision from its
- * last discovery snapshot and its pods' own reports, re-evaluates waiting requests, and
- * resumes the inbox. If the revision has been failing for longer than its recovery timeout,
- * {@code tick()} rejects its waiting requests with {@link Rejection#REVISION_UNAVAILABLE}
- * rather than leave them hanging.
+ * <p><b>Failure recovery.</b> An exception while applying an operation fails that
+ * operation's future and holds the revision's inbox for an exponential backoff (from
+ * {@link #INITIAL_BACKOFF}, doubling, capped at {@link #MAX_BACKOFF}; clock nanoseconds). The
+ * next {@link #tick()} after the backoff reconciles the revision and resumes it; a revision
+ * failing for longer than its recovery timeout has its waiting requests rejected with
+ * {@link Rejection#REVISION_UNAVAILABLE}.
  *
  * <p><b>Time.</b> Everything reads the injected {@link NanoClock}; the periodic work (stale
  * sweep, drain deadlines, queue expiry, recovery) runs when {@link #tick()} is called — the
@@ -47,34 +41,15 @@ import java.util.function.Function;
  */
 public final class StateManager implements AutoCloseable {
 
-    public static final Duration INITIAL_BACKOFF = Duration.ofMillis(100);
-    public static final Duration MAX_BACKOFF = Duration.ofSeconds(10);
-    private static final int BATCH = 256;
-    private static final System.Logger LOG = System.getLogger(StateManager.class.getName());
-
-    /** One operation waiting in a revision's inbox. */
-    static final class Task {
-        final String operation;
-        final Function<RevisionWriter, ?> body;
-        final CompletableFuture<Object> done;
-        final long enqueuedNanos;
-
-        Task(String operation, Function<RevisionWriter, ?> body, CompletableFuture<Object> done, long enqueuedNanos) {
-            this.operation = operation;
-            this.body = body;
-            this.done = done;
-            this.enqueuedNanos = enqueuedNanos;
-        }
-    }
+    public static final Duration INITIAL_BACKOFF = WriterRecovery.INITIAL_BACKOFF;
+    public static final Duration MAX_BACKOFF = WriterRecovery.MAX_BACKOFF;
 
     private final NanoClock clock;
     private final ReadinessCheck readiness;
     private final ControlMetrics metrics;
-    private final Worker[] workers;
-    private final AtomicInteger nextWorker = new AtomicInteger();
-    private final Map<RevisionId, RevisionWriter> revisions = new ConcurrentHashMap<>();
-    private final AtomicInteger workerFailures = new AtomicInteger();
-    private volatile Consumer<String> faultInjector = op -> { };
+    private final WriterPool pool;
+    private final WriterFailures failures = new WriterFailures();
+    private final Map<RevisionId, RevisionMailbox> revisions = new ConcurrentHashMap<>();
     private volatile boolean shutDown;
 
     /**
@@ -88,11 +63,7 @@ public final class StateManager implements AutoCloseable {
         this.clock = Objects.requireNonNull(clock, "clock");
         this.readiness = Objects.requireNonNull(readiness, "readiness");
         this.metrics = Objects.requireNonNull(metrics, "metrics");
-        this.workers = new Worker[workerThreads];
-        for (int i = 0; i < workerThreads; i++) {
-            workers[i] = new Worker("sluice-writer-" + i);
-            workers[i].start();
-        }
+        this.pool = new WriterPool(workerThreads);
     }
 
     // ------------------------------------------------------------------ revisions
@@ -108,12 +79,11 @@ public final class StateManager implements AutoCloseable {
         if (shutDown) {
             throw new IllegalStateException("state manager is shut down");
         }
-        int worker = Math.floorMod(nextWorker.getAndIncrement(), workers.length);
-        RevisionWriter w = new RevisionWriter(id, settings, worker, this, clock, readiness, metrics);
-        if (revisions.putIfAbsent(id, w) != null) {
+        RevisionMailbox m = new RevisionMailbox(id, settings, pool, failures, clock, readiness, metrics);
+        if (revisions.putIfAbsent(id, m) != null) {
             throw new IllegalStateException("revision " + id + " is already open");
         }
-        return w.throttler;
+        return m.throttler();
     }
 
     /**
@@ -121,20 +91,17 @@ public final class StateManager implements AutoCloseable {
      * {@link Rejection#REVISION_CLOSED}, every pod slot is released, and it is forgotten.
      */
     public CompletableFuture<Void> close(RevisionId id) {
-        RevisionWriter w = revisions.remove(id);
-        if (w == null) {
+        RevisionMailbox m = revisions.remove(id);
+        if (m == null) {
             return CompletableFuture.failedFuture(new UnknownRevisionException(id));
         }
-        return submit(w, "close", rw -> {
-            rw.close(Rejection.REVISION_CLOSED);
-            return null;
-        }).thenApply(x -> null);
+        return run(m, Operation.CLOSE, w -> w.close(Rejection.REVISION_CLOSED));
     }
 
     /** The throttler of an open revision, or null. */
     public RevisionThrottler throttler(RevisionId id) {
-        RevisionWriter w = revisions.get(id);
-        return w == null ? null : w.throttler;
+        RevisionMailbox m = revisions.get(id);
+        return m == null ? null : m.throttler();
     }
 
     /**
@@ -143,8 +110,8 @@ public final class StateManager implements AutoCloseable {
      * publishes after each batch; empty for an unknown revision.
      */
     public List<PodCheck> checks(RevisionId id) {
-        RevisionWriter w = revisions.get(id);
-        return w == null ? List.of() : w.checks;
+        RevisionMailbox m = revisions.get(id);
+        return m == null ? List.of() : m.checks();
     }
 
     public Set<RevisionId> revisions() {
@@ -159,11 +126,7 @@ public final class StateManager implements AutoCloseable {
      * @throws UnknownRevisionException if the event's revision is not open (nothing changes)
      */
     public CompletableFuture<Void> report(PodEvent event) {
-        RevisionWriter w = writer(event.revision());
-        return submit(w, "mutate-pod", rw -> {
-            rw.mutatePod(event);
-            return null;
-        }).thenApply(x -> null);
+        return run(mailbox(event.revision()), Operation.MUTATE_POD, w -> w.mutatePod(event));
     }
 
     /**
@@ -174,11 +137,7 @@ public final class StateManager implements AutoCloseable {
      */
     public CompletableFuture<Void> removePod(RevisionId revision, String address) {
         Addresses.requireHostPort(address);
-        RevisionWriter w = writer(revision);
-        return submit(w, "remove-pod", rw -> {
-            rw.removePod(address);
-            return null;
-        }).thenApply(x -> null);
+        return run(mailbox(revision), Operation.REMOVE_POD, w -> w.removePod(address));
     }
 
     /**
@@ -192,11 +151,7 @@ public final class StateManager implements AutoCloseable {
         if (cc < 0) {
             throw new IllegalArgumentException("containerConcurrency must be >= 0, was " + cc);
         }
-        RevisionWriter w = writer(revision);
-        return submit(w, "update-capacity", rw -> {
-            rw.setContainerConcurrency(cc);
-            return null;
-        }).thenApply(x -> null);
+        return run(mailbox(revision), Operation.UPDATE_CAPACITY, w -> w.setContainerConcurrency(cc));
     }
 
     /**
@@ -206,11 +161,7 @@ public final class StateManager implements AutoCloseable {
      * @throws UnknownRevisionException if the revision is not open
      */
     public CompletableFuture<Void> reportUnreachable(RevisionId revision, String podId, String address) {
-        RevisionWriter w = writer(revision);
-        return submit(w, "pod-unreachable", rw -> {
-            rw.podUnreachable(podId, address);
-            return null;
-        }).thenApply(x -> null);
+        return run(mailbox(revision), Operation.POD_UNREACHABLE, w -> w.podUnreachable(podId, address));
     }
 
     /**
@@ -220,8 +171,8 @@ public final class StateManager implements AutoCloseable {
      */
     public CompletableFuture<RecalculationSummary> recalculate(RevisionId revision, List<Endpoint> snapshot) {
         List<Endpoint> copy = List.copyOf(snapshot);
-        RevisionWriter w = writer(revision);
-        return submit(w, "recalculate", rw -> rw.recalculate(copy)).thenApply(RecalculationSummary.class::cast);
+        RevisionMailbox m = mailbox(revision);
+        return m.query(Operation.RECALCULATE, w -> w.recalculate(copy)).thenApply(RecalculationSummary.class::cast);
     }
 
     /**
@@ -230,16 +181,8 @@ public final class StateManager implements AutoCloseable {
      */
     public void tick() {
         long now = clock.nanoTime();
-        for (RevisionWriter w : revisions.values()) {
-            if (w.recoveryOverdue(now) && w.throttler.queued() > 0) {
-                int n = w.throttler.rejectWaiting(Rejection.REVISION_UNAVAILABLE);
-                LOG.log(System.Logger.Level.WARNING, "{0}: writer has not recovered within {1}; rejected {2} waiting requests",
-                        w.id, w.settings.recoveryTimeout(), n);
-            }
-            submit(w, "sweep", rw -> {
-                rw.sweep();
-                return null;
-            });
+        for (RevisionMailbox m : revisions.values()) {
+            m.tick(now);
         }
     }
 
@@ -248,12 +191,12 @@ public final class StateManager implements AutoCloseable {
      * (for tests and orderly hand-overs).
      */
     public CompletableFuture<Void> flush(RevisionId revision) {
-        return submit(writer(revision), "flush", rw -> null).thenApply(x -> null);
+        return mailbox(revision).query(Operation.FLUSH, w -> null).thenApply(x -> null);
     }
 
     /** Counted writer failures since start. */
     public int writerFailures() {
-        return workerFailures.get();
+        return failures.count();
     }
 
     /**
@@ -266,23 +209,12 @@ public final class StateManager implements AutoCloseable {
             return;
         }
         shutDown = true;
-        for (RevisionWriter w : revisions.values()) {
-            w.throttler.close(Rejection.SHUTTING_DOWN);
-            submit(w, "close", rw -> {
-                rw.close(Rejection.SHUTTING_DOWN);
-                return null;
-            });
+        for (RevisionMailbox m : revisions.values()) {
+            m.throttler().close(Rejection.SHUTTING_DOWN);
+            m.post(Operation.CLOSE, w -> w.close(Rejection.SHUTTING_DOWN));
         }
-        for (Worker worker : workers) {
-            worker.stopAfterQueue();
-        }
-        for (Worker worker : workers) {
-            try {
-                worker.join(TimeUnit.SECONDS.toMillis(10));
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return;
-            }
+        if (!pool.shutdown()) {
+            return;
         }
         revisions.clear();
     }
@@ -291,136 +223,23 @@ public final class StateManager implements AutoCloseable {
 
     /** For tests: runs before every operation; throwing from it simulates a writer bug. */
     void injectFaults(Consumer<String> beforeOperation) {
-        this.faultInjector = Objects.requireNonNull(beforeOperation);
+        failures.inject(beforeOperation);
     }
 
     int consecutiveFailures(RevisionId id) {
-        return writer(id).consecutiveFailures();
+        return mailbox(id).consecutiveFailures();
     }
 
-    private RevisionWriter writer(RevisionId id) {
-        RevisionWriter w = revisions.get(id);
-        if (w == null) {
+    private RevisionMailbox mailbox(RevisionId id) {
+        RevisionMailbox m = revisions.get(id);
+        if (m == null) {
             throw new UnknownRevisionException(id);
         }
-        return w;
+        return m;
     }
 
-    /** Posts an operation without a caller waiting for it (drain notices, validation results). */
-    void post(RevisionWriter w, String operation, Consumer<RevisionWriter> body) {
-        submit(w, operation, rw -> {
-            body.accept(rw);
-            return null;
-        });
-    }
-
-    private CompletableFuture<Object> submit(RevisionWriter w, String operation, Function<RevisionWriter, ?> body) {
-        CompletableFuture<Object> done = new CompletableFuture<>();
-        w.inbox.add(new Task(operation, body, done, clock.nanoTime()));
-        schedule(w);
-        return done;
-    }
-
-    private void schedule(RevisionWriter w) {
-        if (w.scheduled.compareAndSet(false, true)) {
-            workers[w.worker].ready.add(w);
-        }
-    }
-
-    /** Runs a batch of one revision's inbox on its worker. */
-    private void run(RevisionWriter w) {
-        long now = clock.nanoTime();
-        boolean progressed = true;
-        if (w.needsRecovery()) {
-            if (w.isBackingOff(now)) {
-                progressed = false;
-            } else {
-                try {
-                    faultInjector.accept("reconcile");
-                    w.reconcile();
-                    w.recovered();
-                    LOG.log(System.Logger.Level.INFO, "{0}: writer recovered and reconciled", w.id);
-                } catch (RuntimeException e) {
-                    workerFailures.incrementAndGet();
-                    w.failed("reconcile", e, now, INITIAL_BACKOFF.toNanos(), MAX_BACKOFF.toNanos());
-                    progressed = false;
-                }
-            }
-        }
-        if (progressed) {
-            for (int i = 0; i < BATCH; i++) {
-                Task t = w.inbox.poll();
-                if (t == null) {
-                    break;
-                }
-                long start = clock.nanoTime();
-                metrics.inboxWait(w.id, start - t.enqueuedNanos);
-                try {
-                    faultInjector.accept(t.operation);
-                    Object result = t.body.apply(w);
-                    w.publishChecks(); // before the caller hears back, so it sees its own change
-                    metrics.processed(w.id, t.operation, clock.nanoTime() - start);
-                    t.done.complete(result);
-                } catch (RuntimeException e) {
-                    workerFailures.incrementAndGet();
-                    w.failed(t.operation, e, clock.nanoTime(), INITIAL_BACKOFF.toNanos(), MAX_BACKOFF.toNanos());
-                    t.done.completeExceptionally(e);
-                    break;
-                }
-            }
-            try {
-                w.updateMetrics();
-            } catch (RuntimeException e) {
-                LOG.log(System.Logger.Level.WARNING, w.id + ": metrics update failed", e);
-            }
-        }
-        w.scheduled.set(false);
-        // Re-check: an event added after our last poll found the flag still set and did not
-        // schedule. A revision backing off is left for tick() to wake.
-        if (!w.inbox.isEmpty() && !w.isBackingOff(clock.nanoTime())) {
-            schedule(w);
-        }
-    }
-
-    /** One writer thread and its queue of revisions with work. */
-    private final class Worker extends Thread {
-        final LinkedBlockingQueue<RevisionWriter> ready = new LinkedBlockingQueue<>();
-        private volatile boolean stopping;
-
-        Worker(String name) {
-            super(name);
-            setDaemon(true);
-        }
-
-        /** Finishes the revisions already queued (their close operations), then ends. */
-        void stopAfterQueue() {
-            stopping = true;
-            interrupt();
-        }
-
-        @Override
-        public void run() {
-            for (;;) {
-                RevisionWriter w;
-                if (stopping) {
-                    w = ready.poll();
-                    if (w == null) {
-                        return;
-                    }
-                } else {
-                    try {
-                        w = ready.take();
-                    } catch (InterruptedException e) {
-                        continue; // stopping was set; drain what is left
-                    }
-                }
-                try {
-                    StateManager.this.run(w);
-                } catch (RuntimeException | Error e) {
-                    LOG.log(System.Logger.Level.ERROR, getName() + " failed outside an operation", e);
-                    w.scheduled.set(false);
-                }
-            }
-        }
+    /** Queues an operation that returns nothing; the future completes once it is applied. */
+    private static CompletableFuture<Void> run(RevisionMailbox m, Operation operation, Consumer<RevisionWriter> body) {
+        return m.submit(operation, body).thenApply(x -> null);
     }
 }

@@ -573,7 +573,7 @@ class StateManagerTest {
 
     @Test
     void aFailedCheckIsLoggedAtMostOnceEveryThirtySecondsPerPod() {
-        java.util.logging.Logger jul = java.util.logging.Logger.getLogger(RevisionWriter.class.getName());
+        java.util.logging.Logger jul = java.util.logging.Logger.getLogger(ReadinessLedger.class.getName());
         List<String> warnings = new java.util.concurrent.CopyOnWriteArrayList<>();
         java.util.logging.Handler handler = new java.util.logging.Handler() {
             @Override

@@ -1,0 +1,234 @@
+package dev.sluice.core.control;
+
+import dev.sluice.core.NanoClock;
+import dev.sluice.core.RevisionId;
+import dev.sluice.core.throttle.Rejection;
+import dev.sluice.core.throttle.RevisionThrottler;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Consumer;
+import java.util.function.Function;
+
+/**
+ * One revision's inbox and the loop that feeds it to the revision's {@link RevisionWriter}
+ * on its worker, in batches, holding it back while the writer recovers from a failure.
+ *
+ * <h2>Implementation notes</h2>
+ * <b>Single writer.</b> The mailbox is pinned to one worker of the {@link WriterPool} when it
+ * is created. Operations go into {@link #inbox} (a lock-free multi-producer queue); the first
+ * producer to find the mailbox unscheduled (a CAS on {@link #scheduled}) puts its batch on the
+ * worker's ready queue. The worker applies up to {@link #BATCH} operations, clears the flag,
+ * and re-checks the inbox, so an operation that raced with the clear is never stranded. A
+ * mailbox is on at most one ready queue at a time and always the same worker's, so the
+ * writer's operations never run concurrently and its state needs no lock. Ordering: an
+ * operation's fields are published by the inbox (an add happens-before the poll that returns
+ * it); the writer's state is only ever touched on the one worker thread, so program order
+ * covers it; and a batch's volatile clear of the flag happens-before the CAS that schedules
+ * the next batch, so no batch starts before the previous one has ended.
+ *
+ * <p><b>Failure recovery.</b> An exception while applying an operation is caught, counted,
+ * and logged with the operation; the operation's future fails with it, and the mailbox stops
+ * taking operations (they wait in the inbox) for the backoff {@link WriterRecovery} sets. The
+ * next {@link #tick} after the backoff reschedules the mailbox; its next batch first
+ * reconciles the writer from its last discovery snapshot and its pods' own reports
+ * (re-evaluating waiting requests), then resumes. If the revision has been failing for longer
+ * than its recovery timeout, {@code tick} rejects its waiting requests with
+ * {@link Rejection#REVISION_UNAVAILABLE} rather than leave them hanging.
+ */
+final class RevisionMailbox implements Inbox {
+
+    static final int BATCH = 256;
+    private static final System.Logger LOG = System.getLogger(RevisionMailbox.class.getName());
+
+    /** One operation waiting in the inbox: an action (no result) or a query. */
+    private abstract static class Task {
+        final Operation operation;
+        final CompletableFuture<Object> done = new CompletableFuture<>();
+        final long enqueuedNanos;
+
+        Task(Operation operation, long enqueuedNanos) {
+            this.operation = operation;
+            this.enqueuedNanos = enqueuedNanos;
+        }
+
+        abstract Object apply(RevisionWriter writer);
+    }
+
+    private static final class Action extends Task {
+        final Consumer<RevisionWriter> body;
+
+        Action(Operation operation, Consumer<RevisionWriter> body, long enqueuedNanos) {
+            super(operation, enqueuedNanos);
+            this.body = body;
+        }
+
+        @Override
+        Object apply(RevisionWriter writer) {
+            body.accept(writer);
+            return null;
+        }
+    }
+
+    private static final class Query extends Task {
+        final Function<RevisionWriter, ?> body;
+
+        Query(Operation operation, Function<RevisionWriter, ?> body, long enqueuedNanos) {
+            super(operation, enqueuedNanos);
+            this.body = body;
+        }
+
+        @Override
+        Object apply(RevisionWriter writer) {
+            return body.apply(writer);
+        }
+    }
+
+    private final RevisionId id;
+    private final RevisionSettings settings;
+    private final RevisionWriter writer;
+    private final WriterRecovery recovery;
+    private final ConcurrentLinkedQueue<Task> inbox = new ConcurrentLinkedQueue<>();
+    private final AtomicBoolean scheduled = new AtomicBoolean();
+    private final WriterPool pool;
+    private final int worker;
+    private final WriterFailures failures;
+    private final NanoClock clock;
+    private final ControlMetrics metrics;
+    private final Runnable batch = this::runBatch;
+
+    RevisionMailbox(RevisionId id, RevisionSettings settings, WriterPool pool, WriterFailures failures,
+            NanoClock clock, ReadinessCheck readiness, ControlMetrics metrics) {
+        this.id = id;
+        this.settings = settings;
+        this.pool = pool;
+        this.worker = pool.assign();
+        this.failures = failures;
+        this.clock = clock;
+        this.metrics = metrics;
+        this.recovery = new WriterRecovery(id, settings.recoveryTimeout(), metrics);
+        // The writer keeps this inbox to post to later; nothing is posted before the mailbox
+        // is published (a drain notice needs a request, a check result needs an operation).
+        this.writer = new RevisionWriter(id, settings, this, clock, readiness, metrics);
+    }
+
+    /** The revision's data-path entry point. */
+    RevisionThrottler throttler() {
+        return writer.throttler;
+    }
+
+    /** The writer's last published view of its readiness checks (a volatile read). */
+    List<PodCheck> checks() {
+        return writer.checks();
+    }
+
+    /** Queues an operation; the future completes (with null) once the writer applied it. */
+    CompletableFuture<Object> submit(Operation operation, Consumer<RevisionWriter> body) {
+        return enqueue(new Action(operation, body, clock.nanoTime()));
+    }
+
+    /** Queues an operation; the future completes with its result once the writer applied it. */
+    CompletableFuture<Object> query(Operation operation, Function<RevisionWriter, ?> body) {
+        return enqueue(new Query(operation, body, clock.nanoTime()));
+    }
+
+    @Override
+    public void post(Operation operation, Consumer<RevisionWriter> body) {
+        submit(operation, body);
+    }
+
+    private CompletableFuture<Object> enqueue(Task task) {
+        inbox.add(task);
+        schedule();
+        return task.done;
+    }
+
+    /**
+     * The revision's share of {@link StateManager#tick()}: rejects its waiters if it has been
+     * failing too long, then queues a sweep (which also wakes a mailbox whose backoff ended).
+     */
+    void tick(long now) {
+        RevisionThrottler throttler = writer.throttler;
+        if (recovery.recoveryOverdue(now) && throttler.queued() > 0) {
+            int n = throttler.rejectWaiting(Rejection.REVISION_UNAVAILABLE);
+            LOG.log(System.Logger.Level.WARNING, "{0}: writer has not recovered within {1}; rejected {2} waiting requests",
+                    id, settings.recoveryTimeout(), n);
+        }
+        post(Operation.SWEEP, RevisionWriter::sweep);
+    }
+
+    int consecutiveFailures() {
+        return recovery.consecutiveFailures();
+    }
+
+    private void schedule() {
+        if (scheduled.compareAndSet(false, true)) {
+            pool.schedule(worker, batch);
+        }
+    }
+
+    private void runBatch() {
+        try {
+            applyBatch();
+        } catch (RuntimeException | Error e) {
+            LOG.log(System.Logger.Level.ERROR, Thread.currentThread().getName() + " failed outside an operation", e);
+            scheduled.set(false);
+        }
+    }
+
+    /** Runs a batch of the inbox on the worker. */
+    private void applyBatch() {
+        long now = clock.nanoTime();
+        boolean progressed = true;
+        if (recovery.needsRecovery()) {
+            if (recovery.isBackingOff(now)) {
+                progressed = false;
+            } else {
+                try {
+                    failures.beforeOperation(Operation.RECONCILE);
+                    writer.reconcile();
+                    recovery.recovered();
+                    LOG.log(System.Logger.Level.INFO, "{0}: writer recovered and reconciled", id);
+                } catch (RuntimeException e) {
+                    failures.counted();
+                    recovery.failed(Operation.RECONCILE, e, now);
+                    progressed = false;
+                }
+            }
+        }
+        if (progressed) {
+            for (int i = 0; i < BATCH; i++) {
+                Task t = inbox.poll();
+                if (t == null) {
+                    break;
+                }
+                long start = clock.nanoTime();
+                metrics.inboxWait(id, start - t.enqueuedNanos);
+                try {
+                    failures.beforeOperation(t.operation);
+                    Object result = t.apply(writer);
+                    writer.publishChecks(); // before the caller hears back, so it sees its own change
+                    metrics.processed(id, t.operation.label(), clock.nanoTime() - start);
+                    t.done.complete(result);
+                } catch (RuntimeException e) {
+                    failures.counted();
+                    recovery.failed(t.operation, e, clock.nanoTime());
+                    t.done.completeExceptionally(e);
+                    break;
+                }
+            }
+            try {
+                writer.updateMetrics();
+            } catch (RuntimeException e) {
+                LOG.log(System.Logger.Level.WARNING, id + ": metrics update failed", e);
+            }
+        }
+        scheduled.set(false);
+        // Re-check: an operation added after our last poll found the flag still set and did
+        // not schedule. A mailbox backing off is left for tick() to wake.
+        if (!inbox.isEmpty() && !recovery.isBackingOff(clock.nanoTime())) {
+            schedule();
+        }
+    }
+}
