@@ -11,6 +11,11 @@ public enum Outcome {
     REQUEST_TIMEOUT("request-timeout"),
     RESPONSE_START_TIMEOUT("response-start-timeout"),
     UPSTREAM_ERROR("upstream-error"),
+    /**
+     * The pod's connection closed before any answer, and the request may have reached it and is
+     * not safe to send twice ({@code ReplayRule}): 502.
+     */
+    UPSTREAM_CLOSED("upstream-closed"),
     REVISION_CLOSED("revision-closed"),
     REVISION_UNAVAILABLE("revision-unavailable"),
     SHUTTING_DOWN("shutting-down"),

@@ -9,7 +9,9 @@ import dev.sluice.server.config.RevisionConfig;
 import dev.sluice.server.metrics.Outcome;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelPromise;
 import io.netty.buffer.ByteBuf;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import java.util.ArrayList;
@@ -35,11 +37,17 @@ import org.slf4j.LoggerFactory;
  * bytes the client gets, which go out with {@code ctx.write} (below the client's response
  * encoder); Sluice's own answers go through {@code ctx.channel().write} and the encoder. A
  * request whose body arrived
- * whole before the pod was reached keeps a copy of it until the response starts, so a pooled
- * connection that turns out to be stale is retried once on a fresh one. The head's bytes are
- * held until the exchange ends, and released in {@link #end}, which runs exactly once.
+ * whole before the pod was reached keeps a copy of it until the response starts, so that it
+ * can be sent once more on a fresh connection if the pod's connection closes without an
+ * answer, as {@link ReplayRule} allows: a request that provably never reached the pod (the
+ * head's write failed: only then is the write given a promise, one object, and only for a
+ * request that is not safe and is complete), or, on a pooled connection that turned out to be
+ * stale, a safe method or one with an {@code Idempotency-Key}. Anything else is answered 502
+ * {@code upstream-closed}: a pod that read a POST and died must not get it twice. The head's
+ * bytes are held until the exchange ends, and released in {@link #end}, which runs exactly
+ * once.
  */
-final class Exchange implements LeaseListener, Deadlines.Expiring, ResponseFramer.Sink {
+final class Exchange implements LeaseListener, Deadlines.Expiring, ResponseFramer.Sink, ChannelFutureListener {
 
     private static final int TOTAL = 0;
     private static final int QUEUE = 1;
@@ -66,7 +74,10 @@ final class Exchange implements LeaseListener, Deadlines.Expiring, ResponseFrame
     private Channel upstream;
     private boolean fromPool;
     private boolean canReplay;
-    private boolean staleRetried;
+    /** Sent a second time already (see {@link ReplayRule}). */
+    private boolean replayed;
+    /** The head's write to the current upstream connection failed: nothing reached the pod. */
+    private boolean headUnsent;
     private boolean connectRetried;
     private boolean responseStarted;
     /** The response's framing ends only at close, or the client asked for close: close it after. */
@@ -224,8 +235,14 @@ final class Exchange implements LeaseListener, Deadlines.Expiring, ResponseFrame
         upstream = ch;
         ch.pipeline().get(UpstreamHandler.class).bind(this, request.headMethod, clientKeepAlive, request.http11, upgrade);
         canReplay = requestComplete;
-        // The head stays the exchange's (released in end()): a stale pooled connection is retried with it.
-        ch.write(request.content().retainedDuplicate(), ch.voidPromise());
+        headUnsent = false;
+        ByteBuf head = request.content();
+        // Only a failed write proves that a request that is not safe never reached the pod; a
+        // safe one is replayed anyway, so it needs no promise (none is allocated).
+        ChannelPromise sent = canReplay && !ReplayRule.safeMethod(head)
+                ? ch.newPromise().addListener(this) : ch.voidPromise();
+        // The head stays the exchange's (released in end()): a replay sends it again.
+        ch.write(head.retainedDuplicate(), sent);
         List<ByteBuf> body = early;
         // Indexed loops: an iterator here was the largest allocation per request.
         for (int i = 0, n = body.size(); i < n; i++) {
@@ -423,18 +440,36 @@ final class Exchange implements LeaseListener, Deadlines.Expiring, ResponseFrame
             client.exchangeDone(this, false);
             return;
         }
-        if (!responseStarted && fromPool && canReplay && !staleRetried) {
-            // A kept-alive connection the pod had already closed: nothing was processed.
-            staleRetried = true;
+        if (!responseStarted && canReplay && !replayed && (headUnsent || fromPool && replayable())) {
+            replayed = true;
             connect();
             return;
         }
         if (!responseStarted) {
-            fail(HttpResponseStatus.BAD_GATEWAY, Outcome.UPSTREAM_ERROR, "pod " + podAddress + " of revision "
+            fail(HttpResponseStatus.BAD_GATEWAY, Outcome.UPSTREAM_CLOSED, "pod " + podAddress + " of revision "
                     + config().id() + " closed the connection before answering"
-                    + (cause == null ? "" : ": " + cause.getMessage()) + "\n");
+                    + (cause == null ? "" : ": " + cause.getMessage())
+                    + (!replayed && !replayable() ? "; the request may have reached it, and is not sent twice unless"
+                            + " its method is safe or it carries an Idempotency-Key" : "") + "\n");
         } else {
             fail(null, Outcome.UPSTREAM_ERROR, null);
+        }
+    }
+
+    /**
+     * Repeating the request on another connection is harmless: a safe method, or an
+     * {@code Idempotency-Key} (scanned only now, when a pooled connection closed unanswered).
+     */
+    private boolean replayable() {
+        ByteBuf head = request.content();
+        return ReplayRule.safeMethod(head) || ReplayRule.hasIdempotencyKey(head);
+    }
+
+    /** The head's write to the pod: a failure proves the pod never saw the request. */
+    @Override
+    public void operationComplete(ChannelFuture f) {
+        if (!f.isSuccess() && !done && f.channel() == upstream) {
+            headUnsent = true;
         }
     }
 
