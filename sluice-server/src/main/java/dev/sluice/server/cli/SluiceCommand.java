@@ -115,7 +115,7 @@ public final class SluiceCommand implements Callable<Integer> {
                     proxyListen == null ? c.proxyListen() : ListenAddress.parse(proxyListen),
                     controlListen == null ? c.controlListen() : ListenAddress.parse(controlListen),
                     tokenFile == null ? c.controlTokenFile() : tokenFile, c.drainPeriod(), c.gracePeriod(),
-                    c.kubernetes(), c.revisions());
+                    c.kubernetes(), c.revisions(), c.client());
         }
 
         @Override

@@ -150,7 +150,7 @@ public final class ConfigLoader {
         }
 
         SluiceConfig config(JsonNode root) throws ConfigException {
-            object(root, "", Set.of("listen", "control", "shutdown", "kubernetes", "revisions"));
+            object(root, "", Set.of("listen", "control", "shutdown", "kubernetes", "revisions", "client"));
             JsonNode listen = optionalObject(root, "listen", "listen", Set.of("proxy", "control"));
             ListenAddress proxy = listen(listen, "listen.proxy", "proxy", DEFAULT_PROXY_LISTEN);
             ListenAddress control = listen(listen, "listen.control", "control", DEFAULT_CONTROL_LISTEN);
@@ -160,6 +160,7 @@ public final class ConfigLoader {
             Duration drain = duration(shutdown, "shutdown.drainPeriod", "drainPeriod", DEFAULT_DRAIN_PERIOD, true);
             Duration grace = duration(shutdown, "shutdown.gracePeriod", "gracePeriod", DEFAULT_GRACE_PERIOD, true);
             KubernetesConfig kubernetes = kubernetes(root.get("kubernetes"));
+            ClientLimits client = client(root);
 
             List<RevisionConfig> revisions = new ArrayList<>();
             JsonNode list = root.get("revisions");
@@ -190,7 +191,29 @@ public final class ConfigLoader {
                 kubernetes = KubernetesConfig.defaults();
             }
             return new SluiceConfig(proxy, control, tokenFile == null ? null : Path.of(tokenFile), drain, grace,
-                    kubernetes, revisions);
+                    kubernetes, revisions, client);
+        }
+
+        // ---- client: what the proxy port allows its clients (timeouts, connection cap, buffering)
+
+        ClientLimits client(JsonNode root) throws ConfigException {
+            JsonNode node = optionalObject(root, "client", "client", Set.of("timeouts", "maxConnections",
+                    "requestBuffer"));
+            JsonNode t = optionalObject(node, "client.timeouts", "timeouts", Set.of("head", "idle", "bodyStall"));
+            Duration head = duration(t, "client.timeouts.head", "head", ClientLimits.DEFAULT_HEAD_TIMEOUT, false);
+            Duration idle = duration(t, "client.timeouts.idle", "idle", ClientLimits.DEFAULT_IDLE_TIMEOUT, false);
+            Duration stall = duration(t, "client.timeouts.bodyStall", "bodyStall",
+                    ClientLimits.DEFAULT_BODY_STALL_TIMEOUT, false);
+            int max = integer(node, "client.maxConnections", "maxConnections", ClientLimits.DEFAULT_MAX_CONNECTIONS,
+                    1, 10_000_000);
+            JsonNode b = node.get("requestBuffer");
+            long buffer = b == null || b.isNull() ? ClientLimits.DEFAULT_REQUEST_BUFFER
+                    : parsed("client.requestBuffer", () -> Sizes.parse(b.asText()));
+            if (buffer > 1L << 30) {
+                throw error("client.requestBuffer", "must be at most 1GiB (it is held in memory per request), was "
+                        + b.asText());
+            }
+            return new ClientLimits(head, idle, stall, max, (int) buffer);
         }
 
         KubernetesConfig kubernetes(JsonNode node) throws ConfigException {

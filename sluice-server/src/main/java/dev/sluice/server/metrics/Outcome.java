@@ -21,6 +21,12 @@ public enum Outcome {
     SHUTTING_DOWN("shutting-down"),
     /** The request's body broke its own framing (a bad chunk) after the request was admitted: 400. */
     MALFORMED_REQUEST("malformed-request"),
+    /** The request's body stalled (client.timeouts.bodyStall): 408, or a close once the answer began. */
+    REQUEST_BODY_TIMEOUT("request-body-timeout"),
+    /** Not a request's outcome (it never had a revision): the {@code Sluice-Reason} of a head that came too slowly. */
+    REQUEST_HEAD_TIMEOUT("request-head-timeout"),
+    /** Not a request's outcome: the {@code Sluice-Reason} of a connection refused past client.maxConnections. */
+    TOO_MANY_CONNECTIONS("too-many-connections"),
     /** The client went away before the answer. */
     CLIENT_CLOSED("client-closed");
 

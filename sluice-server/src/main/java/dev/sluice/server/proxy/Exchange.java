@@ -29,8 +29,10 @@ import org.slf4j.LoggerFactory;
  * the loop before touching any field. {@link #done} is the single "answered" flag: once set,
  * a lease that still arrives is released at once, so no slot or token leaks whichever of
  * client cancel, timeout or lease comes first. The pod lease is released exactly once, in
- * {@link #releasePod()}. Back-pressure: the client's auto-read is off while the request waits
- * and follows the upstream's writability while the body streams; the upstream's auto-read
+ * {@link #releasePod()}. A body up to the client's request buffer is read whole before the
+ * request queues (auto-read on; the queue clock starts when it is whole); a larger one is read
+ * up to that size and then held back like any other. Back-pressure: the client's auto-read is
+ * off while the request waits and follows the upstream's writability while the body streams; the upstream's auto-read
  * follows the client's writability while the response streams. Neither direction is decoded:
  * the request's head arrives rewritten for the pod ({@link RequestFramer}) and goes out as it
  * is, and so does its body; the upstream handler's {@link ResponseFramer} hands over the
@@ -62,7 +64,13 @@ final class Exchange implements LeaseListener, Deadlines.Expiring, ResponseFrame
     private final RequestHead request;
     private final boolean clientKeepAlive;
     private final long startNanos;
-    private final long queueDeadlineNanos;
+    /** When the request was ready to queue for a pod (its body buffered, if it was): the queue clock's start. */
+    private long readyNanos;
+    private long queueDeadlineNanos;
+    /** Reading the body into {@link #early} before the request queues ({@link ClientHandler#requestBuffer()}). */
+    private boolean buffering;
+    /** Memory {@link #early} holds while buffering (at least its bytes; see onClientContent). */
+    private long bufferedBytes;
 
     /** Body bytes that came before the pod was reached. */
     private final List<ByteBuf> early = new ArrayList<>(2);
@@ -105,7 +113,6 @@ final class Exchange implements LeaseListener, Deadlines.Expiring, ResponseFrame
         this.upgrade = request.upgrade;
         this.requestComplete = !request.hasBody;
         this.startNanos = px.clock.nanoTime();
-        this.queueDeadlineNanos = startNanos + route.config().queueTimeout().toNanos();
     }
 
     private RevisionConfig config() {
@@ -116,6 +123,19 @@ final class Exchange implements LeaseListener, Deadlines.Expiring, ResponseFrame
         px.started();
         deadlines = px.deadlines(ctx.channel().eventLoop());
         totalTimer = deadlines.add(config().requestTimeout().toNanos(), this, TOTAL);
+        if (!requestComplete && client.requestBuffer() > 0) {
+            // Read the body first (up to the buffer's size), so a slow upload holds no pod slot.
+            buffering = true;
+            ctx.channel().config().setAutoRead(true);
+            return;
+        }
+        ready();
+    }
+
+    /** The request can go: its queue clock starts now. */
+    private void ready() {
+        readyNanos = px.clock.nanoTime();
+        queueDeadlineNanos = readyNanos + config().queueTimeout().toNanos();
         admit();
     }
 
@@ -123,7 +143,7 @@ final class Exchange implements LeaseListener, Deadlines.Expiring, ResponseFrame
         pending = route.throttler().acquire(queueDeadlineNanos, this);
         if (!done && pod == null && pending != Pending.NONE && queueTimer == null) {
             // The length the deadline was set with, so it joins the lane of its peers.
-            queueTimer = deadlines.add(queueDeadlineNanos - startNanos, this, QUEUE);
+            queueTimer = deadlines.add(queueDeadlineNanos - readyNanos, this, QUEUE);
         }
     }
 
@@ -160,7 +180,7 @@ final class Exchange implements LeaseListener, Deadlines.Expiring, ResponseFrame
         podAddress = leased.address();
         pending = Pending.NONE;
         cancel(queueTimer);
-        route.metrics().queued(px.clock.nanoTime() - startNanos);
+        route.metrics().queued(px.clock.nanoTime() - readyNanos);
         pool = px.pool(ctx.channel().eventLoop());
         Channel ch = pool.poll(podAddress);
         if (ch != null) {
@@ -256,6 +276,7 @@ final class Exchange implements LeaseListener, Deadlines.Expiring, ResponseFrame
             startResponseStartTimer();
         } else {
             ctx.channel().config().setAutoRead(ch.isWritable());
+            client.bodyReadResumed();
         }
     }
 
@@ -281,10 +302,25 @@ final class Exchange implements LeaseListener, Deadlines.Expiring, ResponseFrame
         boolean last = c.last;
         if (last) {
             requestComplete = true;
+            client.bodyComplete();
         }
         ByteBuf bytes = c.content();
         if (upstream == null) {
             early.add(bytes);
+            if (buffering) {
+                // Counted by the memory held: a slice keeps its whole read buffer alive, so a
+                // body trickled a few bytes per read cannot hold many times the limit.
+                ByteBuf root = bytes.unwrap();
+                bufferedBytes += Math.max(bytes.readableBytes(), root == null ? 0 : root.capacity());
+                if (last || bufferedBytes >= client.requestBuffer()) {
+                    // Whole, or too large to hold: queue now; the rest streams once a pod is reached.
+                    buffering = false;
+                    if (!last) {
+                        ctx.channel().config().setAutoRead(false);
+                    }
+                    ready();
+                }
+            }
             return;
         }
         upstream.write(bytes, upstream.voidPromise());
@@ -305,6 +341,9 @@ final class Exchange implements LeaseListener, Deadlines.Expiring, ResponseFrame
     void onUpstreamWritabilityChanged(boolean writable) {
         if (!done && (!requestComplete || tunnel)) {
             ctx.channel().config().setAutoRead(writable);
+            if (writable && !tunnel) {
+                client.bodyReadResumed();
+            }
         }
     }
 
@@ -509,6 +548,15 @@ final class Exchange implements LeaseListener, Deadlines.Expiring, ResponseFrame
         }
         fail(HttpResponseStatus.GATEWAY_TIMEOUT, Outcome.RESPONSE_START_TIMEOUT, "pod " + podAddress
                 + " did not start answering within " + Durations.format(config().responseStartTimeout()) + "\n");
+    }
+
+    /**
+     * No byte of the body came for {@code stall} while Sluice read it: 408 (or a close, once
+     * the answer began); the pod connection is closed and the slot freed at once.
+     */
+    void bodyStalled(java.time.Duration stall) {
+        fail(HttpResponseStatus.REQUEST_TIMEOUT, Outcome.REQUEST_BODY_TIMEOUT, "no byte of the request body came"
+                + " within " + Durations.format(stall) + (pod == null ? "" : "; its pod's slot was freed") + "\n");
     }
 
     /** The client connection closed. */

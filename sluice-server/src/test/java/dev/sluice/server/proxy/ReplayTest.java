@@ -110,6 +110,22 @@ class ReplayTest {
     }
 
     @Test
+    void aBufferedPostWithABodyIsSentOnceMoreOnlyWithAnIdempotencyKey() throws Exception {
+        start();
+        String without = afterWarm("POST /infer HTTP/1.1\r\nHost: x\r\nSluice-Revision: default/model\r\n"
+                + "Content-Length: 5\r\n\r\nhello");
+        assertThat(without).startsWith("HTTP/1.1 502").contains("Sluice-Reason: upstream-closed");
+        assertThat(seen("POST /infer HTTP/1.1")).isEqualTo(1);
+        sluice.close();
+        pod.close();
+        start();
+        String with = afterWarm("POST /infer HTTP/1.1\r\nHost: x\r\nSluice-Revision: default/model\r\n"
+                + "Idempotency-Key: 42\r\nContent-Length: 5\r\n\r\nhello");
+        assertThat(with).as("the buffered body was kept for the replay").startsWith("HTTP/1.1 200");
+        assertThat(seen("POST /infer HTTP/1.1")).isEqualTo(2);
+    }
+
+    @Test
     void theRuleReadsTheMethodAndTheKeyFromTheHeadBytes() {
         assertThat(ReplayRule.safeMethod(buf("GET / HTTP/1.1\r\n\r\n"))).isTrue();
         assertThat(ReplayRule.safeMethod(buf("OPTIONS * HTTP/1.1\r\n\r\n"))).isTrue();
