@@ -191,6 +191,30 @@ class ClientLimitsTest {
     }
 
     @Test
+    void theQueueClockStartsWhenTheBodyIsWhole() throws Exception {
+        pod = new TestPod("a", 1);
+        pod.hold();
+        String yaml = "listen: {proxy: '127.0.0.1:0', control: '127.0.0.1:0'}\n"
+                + "revisions: [{namespace: default, name: model, containerConcurrency: 1, readinessPath: /healthz,"
+                + " timeouts: {queue: 1s, total: 30s}, pods: ['" + pod.address() + "']}]\n";
+        sluice = SluiceServer.start(ConfigLoader.parse("test.yaml", yaml), null, 2, Transport.best());
+        await().atMost(Duration.ofSeconds(10)).until(() -> throttler().table().routableCount() == 1);
+        RawConnection first = connect().send(GET);
+        await().atMost(Duration.ofSeconds(5)).until(() -> pod.arrived() == 1);
+        RawConnection upload = connect().send("POST /upload HTTP/1.1\r\nHost: x\r\nSluice-Revision: default/model\r\n"
+                + "Content-Length: 20\r\n\r\n0123456789");
+        await().during(Duration.ofMillis(1_500)).atMost(Duration.ofSeconds(3))
+                .alias("longer than the queue timeout, the half-sent request is not queued, so not timed out")
+                .until(() -> throttler().queued() == 0);
+        upload.send("abcdefghij");
+        await().atMost(Duration.ofSeconds(5)).until(() -> throttler().queued() == 1);
+        pod.open();
+        assertThat(first.response()).startsWith("HTTP/1.1 200");
+        assertThat(upload.response()).as("it had its whole queue timeout from the end of its body")
+                .startsWith("HTTP/1.1 200");
+    }
+
+    @Test
     void pastTheConnectionCapANewConnectionIsRefusedWith503() throws Exception {
         start(1, "{maxConnections: 2}");
         RawConnection a = connect();
