@@ -162,6 +162,10 @@ final class ClientHandler extends ChannelInboundHandlerAdapter implements Deadli
             }
             case BODY -> {
                 if (current == null) {
+                    // the body of a request already answered (404) stalled: nothing to answer
+                    px.clientMetrics.clientTimeout(Phase.BODY);
+                    phase = NONE;
+                    ctx.close();
                     return;
                 }
                 if (!ctx.channel().config().isAutoRead()) {
@@ -213,7 +217,8 @@ final class ClientHandler extends ChannelInboundHandlerAdapter implements Deadli
                 ctx.channel().writeAndFlush(Answers.of(HttpResponseStatus.NOT_FOUND, null, px.routes().explainMiss(
                         req.revision, req.knativeNamespace, req.knativeRevision, req.host), req.keepAlive, req.headMethod));
                 req.release();
-                setPhase(IDLE);
+                // A body that follows is read and dropped under the stall rule, then the wait is idle.
+                setPhase(req.hasBody ? BODY : IDLE);
                 if (!req.keepAlive) {
                     ctx.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
                 }
@@ -235,6 +240,8 @@ final class ClientHandler extends ChannelInboundHandlerAdapter implements Deadli
             c.release();
             if (c.error != null) {
                 ctx.close();
+            } else if (c.last) {
+                setPhase(IDLE);
             }
             return;
         }

@@ -32,8 +32,8 @@ import org.slf4j.LoggerFactory;
  * {@link #releasePod()}. A body up to the client's request buffer is read whole before the
  * request queues (auto-read on; the queue clock starts when it is whole); a larger one is read
  * up to that size and then held back like any other. Back-pressure: the client's auto-read is
- * off while the request waits and follows the upstream's writability while the body streams; the upstream's auto-read
- * follows the client's writability while the response streams. Neither direction is decoded:
+ * off while the request waits and follows the upstream's writability while the body streams;
+ * the upstream's auto-read follows the client's writability while the response streams. Neither direction is decoded:
  * the request's head arrives rewritten for the pod ({@link RequestFramer}) and goes out as it
  * is, and so does its body; the upstream handler's {@link ResponseFramer} hands over the
  * bytes the client gets, which go out with {@code ctx.write} (below the client's response
@@ -129,12 +129,12 @@ final class Exchange implements LeaseListener, Deadlines.Expiring, ResponseFrame
             ctx.channel().config().setAutoRead(true);
             return;
         }
-        ready();
+        ready(startNanos);
     }
 
-    /** The request can go: its queue clock starts now. */
-    private void ready() {
-        readyNanos = px.clock.nanoTime();
+    /** The request can go: its queue clock starts at {@code now}. */
+    private void ready(long now) {
+        readyNanos = now;
         queueDeadlineNanos = readyNanos + config().queueTimeout().toNanos();
         admit();
     }
@@ -318,7 +318,7 @@ final class Exchange implements LeaseListener, Deadlines.Expiring, ResponseFrame
                     if (!last) {
                         ctx.channel().config().setAutoRead(false);
                     }
-                    ready();
+                    ready(px.clock.nanoTime());
                 }
             }
             return;

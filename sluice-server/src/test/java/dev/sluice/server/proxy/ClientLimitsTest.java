@@ -165,6 +165,20 @@ class ClientLimitsTest {
     }
 
     @Test
+    void theBodyOfARequestAnsweredWithoutAPodIsDroppedUnderTheStallRuleNotTheHeadTimeout() throws Exception {
+        start(1, "{timeouts: {head: 300ms, idle: 30s, bodyStall: 30s}}");
+        String head = "POST / HTTP/1.1\r\nHost: x\r\nSluice-Revision: default/nope\r\nContent-Length: 20\r\n\r\n";
+        RawConnection c = connect();
+        assertThat(c.send(head + "0123456789").response()).startsWith("HTTP/1.1 404");
+        c.send("abcde");
+        await().during(Duration.ofMillis(600)).atMost(Duration.ofSeconds(2))
+                .alias("the unread rest of the body is not a late head")
+                .until(() -> metrics().contains("sluice_client_timeouts_total{phase=\"head\"} 0"));
+        c.send("fghij" + GET);
+        assertThat(c.response()).as("the connection is still good").startsWith("HTTP/1.1 200");
+    }
+
+    @Test
     void withoutBufferingAStalledBodyGets408AndItsPodSlotIsFreed() throws Exception {
         start(1, "{requestBuffer: 0, timeouts: {bodyStall: 300ms}}");
         RawConnection c = connect().send("POST /upload HTTP/1.1\r\nHost: x\r\nSluice-Revision: default/model\r\n"
