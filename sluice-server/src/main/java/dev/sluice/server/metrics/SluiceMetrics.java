@@ -20,6 +20,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.IntSupplier;
 import java.util.function.Supplier;
 
 /**
@@ -200,6 +201,13 @@ public final class SluiceMetrics implements ControlMetrics, ClientMetrics {
     @Override
     public void connectionRefused() {
         refusedConnections.inc();
+    }
+
+    /** Reports {@code open} (client connections open now) at scrape time. */
+    public void clientConnections(IntSupplier open) {
+        GaugeWithCallback.builder().name("sluice_client_connections")
+                .help("Client connections open on the proxy port (capped by client.maxConnections)")
+                .callback(cb -> cb.call(open.getAsInt())).register(registry);
     }
 
     // ------------------------------------------------------------------ control-path hooks

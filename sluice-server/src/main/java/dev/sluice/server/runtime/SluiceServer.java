@@ -108,6 +108,7 @@ public final class SluiceServer implements AutoCloseable {
                 new HttpReadinessCheck(Duration.ofSeconds(1), readinessPaths::get), metrics);
         this.proxyContext = new ProxyContext(control, NanoClock.system(), transport.clientChannel(), 5_000,
                 metrics::refused, config.client(), metrics);
+        metrics.clientConnections(proxyContext::connections);
     }
 
     /**

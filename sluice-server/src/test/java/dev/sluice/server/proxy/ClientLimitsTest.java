@@ -229,6 +229,19 @@ class ClientLimitsTest {
     }
 
     @Test
+    void aReloadAppliesTheClientSectionToNewConnections() throws Exception {
+        start(1, "{timeouts: {head: 30s}}");
+        String yaml = "listen: {proxy: '127.0.0.1:0', control: '127.0.0.1:0'}\n"
+                + "client: {timeouts: {head: 300ms}}\n"
+                + "revisions: [{namespace: default, name: model, containerConcurrency: 1, readinessPath: /healthz,"
+                + " pods: ['" + pod.address() + "']}]\n";
+        assertThat(sluice.apply(ConfigLoader.parse("test.yaml", yaml))).isEmpty();
+        assertThat(sluice.config().client().headTimeout()).isEqualTo(Duration.ofMillis(300));
+        RawConnection c = connect().send("GET / HTTP/1.1\r\n");
+        assertThat(c.response()).startsWith("HTTP/1.1 408").contains("within 300ms");
+    }
+
+    @Test
     void pastTheConnectionCapANewConnectionIsRefusedWith503() throws Exception {
         start(1, "{maxConnections: 2}");
         RawConnection a = connect();
@@ -239,7 +252,7 @@ class ClientLimitsTest {
         assertThat(third.response()).startsWith("HTTP/1.1 503").contains("Sluice-Reason: too-many-connections")
                 .contains("client.maxConnections");
         assertThat(third.closedByServer()).isTrue();
-        assertThat(metrics()).contains("sluice_refused_connections_total 1");
+        assertThat(metrics()).contains("sluice_refused_connections_total 1").contains("sluice_client_connections 2");
         a.close();
         await().atMost(Duration.ofSeconds(5)).alias("a closed connection makes room").until(() -> {
             try (RawConnection again = new RawConnection(sluice.proxyAddress().getPort())) {
