@@ -56,6 +56,10 @@ final class Exchange implements LeaseListener, Deadlines.Expiring, ResponseFrame
     private static final int RESPONSE_START = 2;
 
     private static final Logger LOG = LoggerFactory.getLogger(Exchange.class);
+    private static final byte[] EXPECT = HeadBytes.key("Expect");
+    private static final byte[] CONTINUE_VALUE = "100-continue".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+    private static final ByteBuf CONTINUE = io.netty.buffer.Unpooled.unreleasableBuffer(io.netty.buffer.Unpooled
+            .directBuffer(25).writeBytes("HTTP/1.1 100 Continue\r\n\r\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII)));
 
     private final ClientHandler client;
     private final ChannelHandlerContext ctx;
@@ -126,6 +130,13 @@ final class Exchange implements LeaseListener, Deadlines.Expiring, ResponseFrame
         if (!requestComplete && client.requestBuffer() > 0) {
             // Read the body first (up to the buffer's size), so a slow upload holds no pod slot.
             buffering = true;
+            if (request.http11 && HeadBytes.matches(request.content(), HeadBytes.valueOf(request.content(), EXPECT),
+                    CONTINUE_VALUE, true)) {
+                // The client waits for a 100 before it sends the body, and no pod will send one
+                // until it has the request: Sluice says it (the pod may say it again: RFC 9110
+                // §15.2 lets a client see several 1xx).
+                ctx.writeAndFlush(CONTINUE.duplicate(), ctx.voidPromise());
+            }
             ctx.channel().config().setAutoRead(true);
             return;
         }

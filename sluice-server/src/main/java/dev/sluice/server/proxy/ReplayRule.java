@@ -14,7 +14,7 @@ import io.netty.buffer.ByteBuf;
 final class ReplayRule {
 
     private static final byte[][] SAFE = {bytes("GET "), bytes("HEAD "), bytes("OPTIONS "), bytes("TRACE ")};
-    private static final byte[] IDEMPOTENCY_KEY = bytes("\nidempotency-key:");
+    private static final byte[] IDEMPOTENCY_KEY = HeadBytes.key("Idempotency-Key");
 
     private ReplayRule() {
     }
@@ -24,7 +24,7 @@ final class ReplayRule {
         int at = head.readerIndex();
         int n = head.writerIndex() - at;
         for (byte[] m : SAFE) {
-            if (n >= m.length && matches(head, at, m, false)) {
+            if (n >= m.length && HeadBytes.matches(head, at, m, false)) {
                 return true;
             }
         }
@@ -33,26 +33,7 @@ final class ReplayRule {
 
     /** Whether the head has an {@code Idempotency-Key} field (the name case-insensitively). */
     static boolean hasIdempotencyKey(ByteBuf head) {
-        int end = head.writerIndex() - IDEMPOTENCY_KEY.length;
-        for (int i = head.readerIndex(); i <= end; i++) {
-            if (head.getByte(i) == '\n' && matches(head, i, IDEMPOTENCY_KEY, true)) {
-                return true;
-            }
-        }
-        return false;
-    }
-
-    private static boolean matches(ByteBuf b, int at, byte[] token, boolean ignoreCase) {
-        for (int k = 0; k < token.length; k++) {
-            int c = b.getByte(at + k);
-            if (ignoreCase && c >= 'A' && c <= 'Z') {
-                c += 'a' - 'A';
-            }
-            if (c != token[k]) {
-                return false;
-            }
-        }
-        return true;
+        return HeadBytes.valueOf(head, IDEMPOTENCY_KEY) >= 0;
     }
 
     private static byte[] bytes(String s) {

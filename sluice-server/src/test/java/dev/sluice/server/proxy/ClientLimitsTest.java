@@ -152,6 +152,22 @@ class ClientLimitsTest {
     }
 
     @Test
+    void aClientThatExpects100ContinueGetsItFromSluiceWhileItsBodyIsBuffered() throws Exception {
+        start(1, "{}");
+        RawConnection c = connect().send("POST /upload HTTP/1.1\r\nHost: x\r\nSluice-Revision: default/model\r\n"
+                + "Expect: 100-continue\r\nContent-Length: 5\r\n\r\n");
+        assertThat(c.response()).as("before any body byte is sent").startsWith("HTTP/1.1 100 Continue\r\n\r\n");
+        assertThat(pod.arrived()).isZero();
+        c.send("hello");
+        String r = c.response();
+        while (r.startsWith("HTTP/1.1 1")) { // the pod may say 100 too
+            r = c.response();
+        }
+        assertThat(r).startsWith("HTTP/1.1 200");
+        assertThat(pod.lastBody()).isEqualTo("hello");
+    }
+
+    @Test
     void aBufferedBodyThatStallsGets408WithoutReachingAPod() throws Exception {
         start(1, "{timeouts: {bodyStall: 300ms}}");
         RawConnection c = connect().send("POST /upload HTTP/1.1\r\nHost: x\r\nSluice-Revision: default/model\r\n"
