@@ -68,13 +68,15 @@ final class Exchange implements LeaseListener, Deadlines.Expiring, ResponseFrame
     private final RequestHead request;
     private final boolean clientKeepAlive;
     private final long startNanos;
-    /** When the request was ready to queue for a pod (its body buffered, if it was): the queue clock's start. */
-    private long readyNanos;
+    /**
+     * The queue clock's end: its start (the request ready to queue, its body buffered if it
+     * was) plus the queue timeout. The start is not kept: one field less per request.
+     */
     private long queueDeadlineNanos;
     /** Reading the body into {@link #early} before the request queues ({@link ClientHandler#requestBuffer()}). */
     private boolean buffering;
     /** Memory {@link #early} holds while buffering (at least its bytes; see onClientContent). */
-    private long bufferedBytes;
+    private int bufferedBytes;
 
     /** Body bytes that came before the pod was reached. */
     private final List<ByteBuf> early = new ArrayList<>(2);
@@ -145,8 +147,7 @@ final class Exchange implements LeaseListener, Deadlines.Expiring, ResponseFrame
 
     /** The request can go: its queue clock starts at {@code now}. */
     private void ready(long now) {
-        readyNanos = now;
-        queueDeadlineNanos = readyNanos + config().queueTimeout().toNanos();
+        queueDeadlineNanos = now + config().queueTimeout().toNanos();
         admit();
     }
 
@@ -154,7 +155,7 @@ final class Exchange implements LeaseListener, Deadlines.Expiring, ResponseFrame
         pending = route.throttler().acquire(queueDeadlineNanos, this);
         if (!done && pod == null && pending != Pending.NONE && queueTimer == null) {
             // The length the deadline was set with, so it joins the lane of its peers.
-            queueTimer = deadlines.add(queueDeadlineNanos - readyNanos, this, QUEUE);
+            queueTimer = deadlines.add(config().queueTimeout().toNanos(), this, QUEUE);
         }
     }
 
@@ -191,7 +192,7 @@ final class Exchange implements LeaseListener, Deadlines.Expiring, ResponseFrame
         podAddress = leased.address();
         pending = Pending.NONE;
         cancel(queueTimer);
-        route.metrics().queued(px.clock.nanoTime() - readyNanos);
+        route.metrics().queued(px.clock.nanoTime() - (queueDeadlineNanos - config().queueTimeout().toNanos()));
         pool = px.pool(ctx.channel().eventLoop());
         Channel ch = pool.poll(podAddress);
         if (ch != null) {
