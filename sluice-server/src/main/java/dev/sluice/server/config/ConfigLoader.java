@@ -213,7 +213,7 @@ public final class ConfigLoader {
         }
 
         SluiceConfig config(JsonNode root) throws ConfigException {
-            object(root, "", Set.of("listen", "control", "shutdown", "kubernetes", "revisions"));
+            object(root, "", Set.of("listen", "control", "shutdown", "kubernetes", "revisions", "client"));
             JsonNode listen = optionalObject(root, "listen", "listen", Set.of("proxy", "control"));
             ListenAddress proxy = listen(listen, "listen.proxy", "proxy", DEFAULT_PROXY_LISTEN);
             ListenAddress control = listen(listen, "listen.control", "control", DEFAULT_CONTROL_LISTEN);
@@ -237,6 +237,7 @@ public final class ConfigLoader {
             Duration drain = duration(shutdown, "shutdown.drainPeriod", "drainPeriod", DEFAULT_DRAIN_PERIOD, true);
             Duration grace = duration(shutdown, "shutdown.gracePeriod", "gracePeriod", DEFAULT_GRACE_PERIOD, true);
             KubernetesConfig kubernetes = part(() -> kubernetes(root.get("kubernetes")));
+            ClientLimits client = part(() -> client(root));
 
             List<RevisionConfig> revisions = new ArrayList<>();
             JsonNode list = root.get("revisions");
@@ -272,7 +273,7 @@ public final class ConfigLoader {
                 kubernetes = KubernetesConfig.defaults();
             }
             return new SluiceConfig(proxy, control, tokenFile == null ? null : Path.of(tokenFile), networks, drain,
-                    grace, kubernetes, revisions);
+                    grace, kubernetes, revisions, client == null ? ClientLimits.DEFAULTS : client);
         }
 
         /** {@code run} reads the token at start-up: a file it could not read fails here first. */
@@ -298,6 +299,28 @@ public final class ConfigLoader {
             if (content.isBlank()) {
                 invalid("control.tokenFile", path + " is empty: it must hold the control API's bearer token", null);
             }
+        }
+
+        // ---- client: what the proxy port allows its clients (timeouts, connection cap, buffering)
+
+        ClientLimits client(JsonNode root) throws ConfigException {
+            JsonNode node = optionalObject(root, "client", "client", Set.of("timeouts", "maxConnections",
+                    "requestBuffer"));
+            JsonNode t = optionalObject(node, "client.timeouts", "timeouts", Set.of("head", "idle", "bodyStall"));
+            Duration head = duration(t, "client.timeouts.head", "head", ClientLimits.DEFAULT_HEAD_TIMEOUT, false);
+            Duration idle = duration(t, "client.timeouts.idle", "idle", ClientLimits.DEFAULT_IDLE_TIMEOUT, false);
+            Duration stall = duration(t, "client.timeouts.bodyStall", "bodyStall",
+                    ClientLimits.DEFAULT_BODY_STALL_TIMEOUT, false);
+            int max = integer(node, "client.maxConnections", "maxConnections", ClientLimits.DEFAULT_MAX_CONNECTIONS,
+                    1, 10_000_000);
+            JsonNode b = node.get("requestBuffer");
+            long buffer = b == null || b.isNull() ? ClientLimits.DEFAULT_REQUEST_BUFFER
+                    : parsed("client.requestBuffer", () -> Sizes.parse(b.asText()));
+            if (buffer > 1L << 30) {
+                buffer = invalid("client.requestBuffer", "must be at most 1GiB (it is held in memory per request), was "
+                        + b.asText(), ClientLimits.DEFAULT_REQUEST_BUFFER);
+            }
+            return new ClientLimits(head, idle, stall, max, (int) buffer);
         }
 
         KubernetesConfig kubernetes(JsonNode node) throws ConfigException {

@@ -15,10 +15,11 @@ import java.util.List;
  * @param drainPeriod      after SIGTERM: how long the proxy keeps serving while {@code /readyz} fails
  * @param gracePeriod      then: how long in-flight requests may take to finish
  * @param kubernetes       the Kubernetes section, or null when Sluice does not talk to a cluster
+ * @param client           what the proxy port allows its clients (timeouts, connections, buffering)
  */
 public record SluiceConfig(ListenAddress proxyListen, ListenAddress controlListen, Path controlTokenFile,
         List<PodNetwork> allowedPodNetworks, Duration drainPeriod, Duration gracePeriod, KubernetesConfig kubernetes,
-        List<RevisionConfig> revisions) {
+        List<RevisionConfig> revisions, ClientLimits client) {
 
     public SluiceConfig {
         allowedPodNetworks = List.copyOf(allowedPodNetworks);

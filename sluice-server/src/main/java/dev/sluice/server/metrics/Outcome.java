@@ -11,6 +11,11 @@ public enum Outcome {
     REQUEST_TIMEOUT("request-timeout"),
     RESPONSE_START_TIMEOUT("response-start-timeout"),
     UPSTREAM_ERROR("upstream-error"),
+    /**
+     * The pod's connection closed before any answer, and the request may have reached it and is
+     * not safe to send twice ({@code ReplayRule}): 502.
+     */
+    UPSTREAM_CLOSED("upstream-closed"),
     REVISION_CLOSED("revision-closed"),
     REVISION_UNAVAILABLE("revision-unavailable"),
     SHUTTING_DOWN("shutting-down"),
@@ -18,6 +23,12 @@ public enum Outcome {
     MALFORMED_REQUEST("malformed-request"),
     /** No revision matched the request (404): it never reached a revision, so no revision counts it. */
     UNKNOWN_REVISION("unknown-revision"),
+    /** The request's body stalled (client.timeouts.bodyStall): 408, or a close once the answer began. */
+    REQUEST_BODY_TIMEOUT("request-body-timeout"),
+    /** Not a request's outcome (it never had a revision): the {@code Sluice-Reason} of a head that came too slowly. */
+    REQUEST_HEAD_TIMEOUT("request-head-timeout"),
+    /** Not a request's outcome: the {@code Sluice-Reason} of a connection refused past client.maxConnections. */
+    TOO_MANY_CONNECTIONS("too-many-connections"),
     /** The client went away before the answer. */
     CLIENT_CLOSED("client-closed");
 

@@ -20,6 +20,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.IntSupplier;
 import java.util.function.Supplier;
 
 /**
@@ -28,9 +29,10 @@ import java.util.function.Supplier;
  * pod: in flight (read at scrape time, no work per request); from the control path: inbox
  * wait, processing time, writer failures, state transitions, readiness validations, drain
  * deadlines, fragmentation; from Kubernetes discovery: whether each revision's watch is up,
- * and its failures; pod reports by authentication outcome.
+ * and its failures; pod reports by authentication outcome; from the proxy port: client
+ * timeouts by phase and connections refused past the cap.
  */
-public final class SluiceMetrics implements ControlMetrics {
+public final class SluiceMetrics implements ControlMetrics, ClientMetrics {
 
     private static final double[] LATENCY_BUCKETS = {
         0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300};
@@ -53,6 +55,9 @@ public final class SluiceMetrics implements ControlMetrics {
     private final Counter validations;
     private final Counter drainDeadlines;
     private final Counter podReports;
+    /** sluice_client_timeouts_total's data points, by {@link Phase} ordinal (made once: no lookup per event). */
+    private final CounterDataPoint[] clientTimeouts;
+    private final Counter refusedConnections;
 
     /** Metrics with no Kubernetes discovery. */
     public SluiceMetrics(Supplier<Map<RevisionId, RevisionThrottler>> revisions) {
@@ -98,6 +103,16 @@ public final class SluiceMetrics implements ControlMetrics {
                 .help("Draining pods removed at their deadline with requests still in flight")
                 .labelNames("revision").register(registry);
 
+        Counter timeouts = Counter.builder().withoutExemplars().name("sluice_client_timeouts_total")
+                .help("Client connections that ran out of time, by phase: head (408, closed), idle (closed),"
+                        + " body (408 or closed, the pod's slot freed)").labelNames("phase").register(registry);
+        clientTimeouts = new CounterDataPoint[Phase.values().length];
+        for (Phase p : Phase.values()) {
+            clientTimeouts[p.ordinal()] = timeouts.labelValues(p.wireName());
+        }
+        refusedConnections = Counter.builder().withoutExemplars().name("sluice_refused_connections_total")
+                .help("Client connections refused (503, closed) because client.maxConnections were open")
+                .register(registry);
         podReports = Counter.builder().withoutExemplars().name("sluice_pod_reports_total")
                 .help("Pod reports to the control API by authentication outcome").labelNames("outcome")
                 .register(registry);
@@ -174,6 +189,25 @@ public final class SluiceMetrics implements ControlMetrics {
     /** A pod report's authentication outcome. */
     public void podReport(PodAuthenticator.Outcome outcome) {
         podReports.labelValues(outcome.name().toLowerCase(Locale.ROOT)).inc();
+    }
+
+    // ------------------------------------------------------------------ proxy-port hooks
+
+    @Override
+    public void clientTimeout(Phase phase) {
+        clientTimeouts[phase.ordinal()].inc();
+    }
+
+    @Override
+    public void connectionRefused() {
+        refusedConnections.inc();
+    }
+
+    /** Reports {@code open} (client connections open now) at scrape time. */
+    public void clientConnections(IntSupplier open) {
+        GaugeWithCallback.builder().name("sluice_client_connections")
+                .help("Client connections open on the proxy port (capped by client.maxConnections)")
+                .callback(cb -> cb.call(open.getAsInt())).register(registry);
     }
 
     // ------------------------------------------------------------------ control-path hooks

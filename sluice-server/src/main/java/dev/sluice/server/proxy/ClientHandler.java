@@ -1,5 +1,8 @@
 package dev.sluice.server.proxy;
 
+import dev.sluice.server.config.ClientLimits;
+import dev.sluice.server.config.Durations;
+import dev.sluice.server.metrics.ClientMetrics.Phase;
 import dev.sluice.server.metrics.Outcome;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
@@ -21,22 +24,165 @@ import java.util.ArrayDeque;
  * <p>Writes: {@code ctx.write} sends bytes as they are (a pod's framed response, see
  * {@link ResponseFramer}); Sluice's own answers go through {@code ctx.channel().write}, which
  * passes the response encoder placed after this handler.
+ *
+ * <h2>Client timeouts</h2>
+ * One deadline per connection, on the loop's {@link Deadlines}, moved ({@link Deadlines#rearm},
+ * no allocation) as the connection goes through its phases; {@link #phase} says what it guards:
+ * <ul>
+ * <li>{@code HEAD}: a head is due (a new connection, or bytes came while idle): at expiry 408
+ *     {@code request-head-timeout} and close; a new connection that never sent a byte is closed
+ *     without an answer (counted idle): a client that connected ahead of need (a preconnect)
+ *     might read an unasked-for 408 as the answer to the request it sends next. Bytes that come while idle only mark the phase
+ *     {@code HEAD_STARTED}; the head timer starts at the end of that read, so a head that comes
+ *     whole in one read (nearly all) moves the deadline only when its exchange ends.</li>
+ * <li>{@code IDLE}: kept alive, nothing in progress: at expiry close, no answer.</li>
+ * <li>{@code BODY}: the exchange takes a body: every read moves the deadline; at expiry, unless
+ *     Sluice itself holds the client back (auto-read off: queued, or the pod is slow to take
+ *     it), the exchange answers 408 {@code request-body-timeout} and frees the pod.</li>
+ * <li>{@code NONE}: the request is whole; the exchange's own deadlines apply.</li>
+ * </ul>
+ * {@link BytesWatch}, ahead of the framer in the pipeline, reports each read: the framer keeps a
+ * partial head to itself, so only that handler sees a head arrive byte by byte. All of this
+ * runs on the connection's event loop, like the rest of the handler.
  */
-final class ClientHandler extends ChannelInboundHandlerAdapter {
+final class ClientHandler extends ChannelInboundHandlerAdapter implements Deadlines.Expiring {
+
+    private static final int HEAD = 0;
+    private static final int HEAD_STARTED = 1;
+    private static final int IDLE = 2;
+    private static final int BODY = 3;
+    private static final int NONE = 4;
 
     private final ProxyContext px;
+    private final ClientLimits limits;
     private ChannelHandlerContext ctx;
     private Exchange current;
     private final ArrayDeque<Object> backlog = new ArrayDeque<>(2);
+    private Deadlines deadlines;
+    /** The connection's one client-side deadline; {@link #phase} says what it guards. */
+    private Deadlines.Deadline timer;
+    private int phase = NONE;
+    /** Whether the client has sent anything yet. */
+    private boolean anyBytes;
 
-    ClientHandler(ProxyContext px) {
+    ClientHandler(ProxyContext px, ClientLimits limits) {
         this.px = px;
+        this.limits = limits;
+    }
+
+    /** The handler to place ahead of the framer. */
+    ChannelInboundHandlerAdapter bytesWatch() {
+        return new BytesWatch();
+    }
+
+    /** The largest body read whole before its request queues for a pod; 0: none is. */
+    int requestBuffer() {
+        return limits.requestBuffer();
     }
 
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
         this.ctx = ctx;
     }
+
+    @Override
+    public void channelActive(ChannelHandlerContext ctx) {
+        deadlines = px.deadlines(ctx.channel().eventLoop());
+        setPhase(HEAD);
+        ctx.fireChannelActive();
+    }
+
+    // ------------------------------------------------------------------ client timeouts
+
+    /** Moves the connection's deadline for {@code p} (or stops it, for {@code NONE}). */
+    private void setPhase(int p) {
+        phase = p;
+        long length = switch (p) {
+            case HEAD -> limits.headTimeout().toNanos();
+            case IDLE -> limits.idleTimeout().toNanos();
+            case BODY -> limits.bodyStallTimeout().toNanos();
+            default -> 0;
+        };
+        if (length == 0 || deadlines == null) {
+            if (timer != null) {
+                timer.cancel();
+            }
+        } else if (timer == null) {
+            timer = deadlines.add(length, this, 0);
+        } else {
+            deadlines.rearm(timer, length);
+        }
+    }
+
+    /** Bytes came from the client (before the framer has them). */
+    private void bytesArrived() {
+        anyBytes = true;
+        if (phase == BODY) {
+            setPhase(BODY);
+        } else if (phase == IDLE) {
+            phase = HEAD_STARTED;
+        }
+    }
+
+    /** The exchange reads the client's body again after holding it back: the stall clock restarts. */
+    void bodyReadResumed() {
+        if (phase == BODY) {
+            setPhase(BODY);
+        }
+    }
+
+    /** The exchange has the whole body. */
+    void bodyComplete() {
+        if (phase == BODY) {
+            setPhase(NONE);
+        }
+    }
+
+    @Override
+    public void expired(int kind) {
+        switch (phase) {
+            case HEAD -> {
+                if (!anyBytes) {
+                    px.clientMetrics.clientTimeout(Phase.IDLE);
+                    phase = NONE;
+                    ctx.close();
+                } else if (current == null && ctx.channel().isActive()) {
+                    px.clientMetrics.clientTimeout(Phase.HEAD);
+                    phase = NONE;
+                    ctx.channel().writeAndFlush(Answers.of(HttpResponseStatus.REQUEST_TIMEOUT,
+                            Outcome.REQUEST_HEAD_TIMEOUT, "no complete request head within "
+                            + Durations.format(limits.headTimeout()) + "\n", false))
+                            .addListener(ChannelFutureListener.CLOSE);
+                }
+            }
+            case IDLE, HEAD_STARTED -> {
+                px.clientMetrics.clientTimeout(Phase.IDLE);
+                phase = NONE;
+                ctx.close();
+            }
+            case BODY -> {
+                if (current == null) {
+                    // the body of a request already answered (404) stalled: nothing to answer
+                    px.clientMetrics.clientTimeout(Phase.BODY);
+                    phase = NONE;
+                    ctx.close();
+                    return;
+                }
+                if (!ctx.channel().config().isAutoRead()) {
+                    setPhase(BODY); // Sluice holds the body back, not the client
+                    return;
+                }
+                px.clientMetrics.clientTimeout(Phase.BODY);
+                phase = NONE;
+                current.bodyStalled(limits.bodyStallTimeout());
+            }
+            default -> {
+                // NONE: the exchange's own deadlines apply
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------ requests
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
@@ -59,6 +205,7 @@ final class ClientHandler extends ChannelInboundHandlerAdapter {
         if (msg instanceof RequestHead req) {
             if (req.refused()) {
                 req.release();
+                setPhase(NONE);
                 px.refused.accept(req.errorStatus);
                 ctx.channel().writeAndFlush(Answers.of(HttpResponseStatus.valueOf(req.errorStatus), null,
                         "malformed HTTP request: " + req.error + "\n", false))
@@ -70,15 +217,19 @@ final class ClientHandler extends ChannelInboundHandlerAdapter {
                 ctx.channel().writeAndFlush(Answers.of(HttpResponseStatus.NOT_FOUND, Outcome.UNKNOWN_REVISION, px.routes().explainMiss(
                         req.revision, req.knativeNamespace, req.knativeRevision, req.host), req.keepAlive, req.headMethod));
                 req.release();
+                // A body that follows is read and dropped under the stall rule, then the wait is idle.
+                setPhase(req.hasBody ? BODY : IDLE);
                 if (!req.keepAlive) {
                     ctx.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
                 }
                 return;
             }
-            if (req.hasBody) {
-                // A body follows: read no more of it until a pod can take it.
+            if (req.hasBody && limits.requestBuffer() == 0) {
+                // A body follows: read no more of it until a pod can take it (else the
+                // exchange reads it into its buffer first).
                 ctx.channel().config().setAutoRead(false);
             }
+            setPhase(req.hasBody ? BODY : NONE);
             Exchange e = new Exchange(this, ctx, px, route, req);
             current = e;
             e.start();
@@ -89,6 +240,8 @@ final class ClientHandler extends ChannelInboundHandlerAdapter {
             c.release();
             if (c.error != null) {
                 ctx.close();
+            } else if (c.last) {
+                setPhase(IDLE);
             }
             return;
         }
@@ -118,12 +271,16 @@ final class ClientHandler extends ChannelInboundHandlerAdapter {
             }
         }
         if (current == null) {
+            setPhase(IDLE);
             ctx.channel().config().setAutoRead(true);
         }
     }
 
     @Override
     public void channelReadComplete(ChannelHandlerContext ctx) {
+        if (phase == HEAD_STARTED) {
+            setPhase(HEAD);
+        }
         if (current != null) {
             current.onClientReadComplete();
         }
@@ -138,6 +295,7 @@ final class ClientHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
+        setPhase(NONE);
         Exchange e = current;
         current = null;
         if (e != null) {
@@ -149,6 +307,15 @@ final class ClientHandler extends ChannelInboundHandlerAdapter {
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
         ctx.close();
+    }
+
+    /** First in the pipeline: sees every read before the framer, which holds a partial head back. */
+    private final class BytesWatch extends ChannelInboundHandlerAdapter {
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            bytesArrived();
+            ctx.fireChannelRead(msg);
+        }
     }
 
     private void drainBacklog() {

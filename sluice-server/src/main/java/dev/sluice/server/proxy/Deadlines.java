@@ -17,7 +17,7 @@ import java.util.concurrent.TimeUnit;
  * heap operations on the loop's timer queue); nearly all of them were cancelled unfired.
  * Here deadlines sit in FIFO lanes, one per timeout length: with a monotonic clock and one
  * length per lane, appending keeps a lane sorted, so adding and cancelling are a few link
- * writes and allocate one {@link Deadline}. One sweep is scheduled for the earliest head;
+ * writes and allocate one {@link Deadline}, or none when {@link #rearm} moves one that exists. One sweep is scheduled for the earliest head;
  * it fires what is due, in order, and re-arms for the next earliest head. Cancelling a head
  * leaves the sweep armed: it then finds nothing due and re-arms, at most one spare wake-up per
  * timeout length. Lanes left empty by a sweep are dropped, so configurations that come and go
@@ -33,7 +33,7 @@ final class Deadlines {
 
     /** One pending deadline; {@link #cancel()} it when what it guards ends first. */
     static final class Deadline {
-        private final long at;
+        private long at;
         private final Expiring target;
         private final int kind;
         private Lane lane;
@@ -117,6 +117,21 @@ final class Deadlines {
             arm(at);
         }
         return d;
+    }
+
+    /**
+     * Moves {@code d} (pending, fired or cancelled) to {@code lengthNanos} from now, keeping its
+     * target and kind: an owner that lives across many uses (a client connection's one timer)
+     * re-uses one deadline instead of allocating one per use.
+     */
+    void rearm(Deadline d, long lengthNanos) {
+        d.cancel();
+        long at = clock.nanoTime() + lengthNanos;
+        d.at = at;
+        lane(lengthNanos).append(d);
+        if (sweep == null || at - sweepAt < 0) {
+            arm(at);
+        }
     }
 
     /** When the sweep will next run (clock reading), or empty if none is armed. For tests. */

@@ -9,7 +9,9 @@ import dev.sluice.server.config.RevisionConfig;
 import dev.sluice.server.metrics.Outcome;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelPromise;
 import io.netty.buffer.ByteBuf;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import java.util.ArrayList;
@@ -27,25 +29,37 @@ import org.slf4j.LoggerFactory;
  * the loop before touching any field. {@link #done} is the single "answered" flag: once set,
  * a lease that still arrives is released at once, so no slot or token leaks whichever of
  * client cancel, timeout or lease comes first. The pod lease is released exactly once, in
- * {@link #releasePod()}. Back-pressure: the client's auto-read is off while the request waits
- * and follows the upstream's writability while the body streams; the upstream's auto-read
- * follows the client's writability while the response streams. Neither direction is decoded:
+ * {@link #releasePod()}. A body up to the client's request buffer is read whole before the
+ * request queues (auto-read on; the queue clock starts when it is whole); a larger one is read
+ * up to that size and then held back like any other. Back-pressure: the client's auto-read is
+ * off while the request waits and follows the upstream's writability while the body streams;
+ * the upstream's auto-read follows the client's writability while the response streams. Neither direction is decoded:
  * the request's head arrives rewritten for the pod ({@link RequestFramer}) and goes out as it
  * is, and so does its body; the upstream handler's {@link ResponseFramer} hands over the
  * bytes the client gets, which go out with {@code ctx.write} (below the client's response
  * encoder); Sluice's own answers go through {@code ctx.channel().write} and the encoder. A
  * request whose body arrived
- * whole before the pod was reached keeps a copy of it until the response starts, so a pooled
- * connection that turns out to be stale is retried once on a fresh one. The head's bytes are
- * held until the exchange ends, and released in {@link #end}, which runs exactly once.
+ * whole before the pod was reached keeps a copy of it until the response starts, so that it
+ * can be sent once more on a fresh connection if the pod's connection closes without an
+ * answer, as {@link ReplayRule} allows: a request that provably never reached the pod (the
+ * head's write failed: only then is the write given a promise, one object, and only for a
+ * request that is not safe and is complete), or, on a pooled connection that turned out to be
+ * stale, a safe method or one with an {@code Idempotency-Key}. Anything else is answered 502
+ * {@code upstream-closed}: a pod that read a POST and died must not get it twice. The head's
+ * bytes are held until the exchange ends, and released in {@link #end}, which runs exactly
+ * once.
  */
-final class Exchange implements LeaseListener, Deadlines.Expiring, ResponseFramer.Sink {
+final class Exchange implements LeaseListener, Deadlines.Expiring, ResponseFramer.Sink, ChannelFutureListener {
 
     private static final int TOTAL = 0;
     private static final int QUEUE = 1;
     private static final int RESPONSE_START = 2;
 
     private static final Logger LOG = LoggerFactory.getLogger(Exchange.class);
+    private static final byte[] EXPECT = HeadBytes.key("Expect");
+    private static final byte[] CONTINUE_VALUE = "100-continue".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+    private static final ByteBuf CONTINUE = io.netty.buffer.Unpooled.unreleasableBuffer(io.netty.buffer.Unpooled
+            .directBuffer(25).writeBytes("HTTP/1.1 100 Continue\r\n\r\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII)));
 
     private final ClientHandler client;
     private final ChannelHandlerContext ctx;
@@ -54,7 +68,15 @@ final class Exchange implements LeaseListener, Deadlines.Expiring, ResponseFrame
     private final RequestHead request;
     private final boolean clientKeepAlive;
     private final long startNanos;
-    private final long queueDeadlineNanos;
+    /**
+     * The queue clock's end: its start (the request ready to queue, its body buffered if it
+     * was) plus the queue timeout. The start is not kept: one field less per request.
+     */
+    private long queueDeadlineNanos;
+    /** Reading the body into {@link #early} before the request queues ({@link ClientHandler#requestBuffer()}). */
+    private boolean buffering;
+    /** Memory {@link #early} holds while buffering (at least its bytes; see onClientContent). */
+    private int bufferedBytes;
 
     /** Body bytes that came before the pod was reached. */
     private final List<ByteBuf> early = new ArrayList<>(2);
@@ -66,7 +88,10 @@ final class Exchange implements LeaseListener, Deadlines.Expiring, ResponseFrame
     private Channel upstream;
     private boolean fromPool;
     private boolean canReplay;
-    private boolean staleRetried;
+    /** Sent a second time already (see {@link ReplayRule}). */
+    private boolean replayed;
+    /** The head's write to the current upstream connection failed: nothing reached the pod. */
+    private boolean headUnsent;
     private boolean connectRetried;
     private boolean responseStarted;
     /** The response's framing ends only at close, or the client asked for close: close it after. */
@@ -94,7 +119,6 @@ final class Exchange implements LeaseListener, Deadlines.Expiring, ResponseFrame
         this.upgrade = request.upgrade;
         this.requestComplete = !request.hasBody;
         this.startNanos = px.clock.nanoTime();
-        this.queueDeadlineNanos = startNanos + route.config().queueTimeout().toNanos();
     }
 
     private RevisionConfig config() {
@@ -105,6 +129,25 @@ final class Exchange implements LeaseListener, Deadlines.Expiring, ResponseFrame
         px.started();
         deadlines = px.deadlines(ctx.channel().eventLoop());
         totalTimer = deadlines.add(config().requestTimeout().toNanos(), this, TOTAL);
+        if (!requestComplete && client.requestBuffer() > 0) {
+            // Read the body first (up to the buffer's size), so a slow upload holds no pod slot.
+            buffering = true;
+            if (request.http11 && HeadBytes.matches(request.content(), HeadBytes.valueOf(request.content(), EXPECT),
+                    CONTINUE_VALUE, true)) {
+                // The client waits for a 100 before it sends the body, and no pod will send one
+                // until it has the request: Sluice says it (the pod may say it again: RFC 9110
+                // §15.2 lets a client see several 1xx).
+                ctx.writeAndFlush(CONTINUE.duplicate(), ctx.voidPromise());
+            }
+            ctx.channel().config().setAutoRead(true);
+            return;
+        }
+        ready(startNanos);
+    }
+
+    /** The request can go: its queue clock starts at {@code now}. */
+    private void ready(long now) {
+        queueDeadlineNanos = now + config().queueTimeout().toNanos();
         admit();
     }
 
@@ -112,7 +155,7 @@ final class Exchange implements LeaseListener, Deadlines.Expiring, ResponseFrame
         pending = route.throttler().acquire(queueDeadlineNanos, this);
         if (!done && pod == null && pending != Pending.NONE && queueTimer == null) {
             // The length the deadline was set with, so it joins the lane of its peers.
-            queueTimer = deadlines.add(queueDeadlineNanos - startNanos, this, QUEUE);
+            queueTimer = deadlines.add(config().queueTimeout().toNanos(), this, QUEUE);
         }
     }
 
@@ -149,7 +192,7 @@ final class Exchange implements LeaseListener, Deadlines.Expiring, ResponseFrame
         podAddress = leased.address();
         pending = Pending.NONE;
         cancel(queueTimer);
-        route.metrics().queued(px.clock.nanoTime() - startNanos);
+        route.metrics().queued(px.clock.nanoTime() - (queueDeadlineNanos - config().queueTimeout().toNanos()));
         pool = px.pool(ctx.channel().eventLoop());
         Channel ch = pool.poll(podAddress);
         if (ch != null) {
@@ -223,8 +266,14 @@ final class Exchange implements LeaseListener, Deadlines.Expiring, ResponseFrame
         upstream = ch;
         ch.pipeline().get(UpstreamHandler.class).bind(this, request.headMethod, clientKeepAlive, request.http11, upgrade);
         canReplay = requestComplete;
-        // The head stays the exchange's (released in end()): a stale pooled connection is retried with it.
-        ch.write(request.content().retainedDuplicate(), ch.voidPromise());
+        headUnsent = false;
+        ByteBuf head = request.content();
+        // Only a failed write proves that a request that is not safe never reached the pod; a
+        // safe one is replayed anyway, so it needs no promise (none is allocated).
+        ChannelPromise sent = canReplay && !ReplayRule.safeMethod(head)
+                ? ch.newPromise().addListener(this) : ch.voidPromise();
+        // The head stays the exchange's (released in end()): a replay sends it again.
+        ch.write(head.retainedDuplicate(), sent);
         List<ByteBuf> body = early;
         // Indexed loops: an iterator here was the largest allocation per request.
         for (int i = 0, n = body.size(); i < n; i++) {
@@ -238,6 +287,7 @@ final class Exchange implements LeaseListener, Deadlines.Expiring, ResponseFrame
             startResponseStartTimer();
         } else {
             ctx.channel().config().setAutoRead(ch.isWritable());
+            client.bodyReadResumed();
         }
     }
 
@@ -263,10 +313,25 @@ final class Exchange implements LeaseListener, Deadlines.Expiring, ResponseFrame
         boolean last = c.last;
         if (last) {
             requestComplete = true;
+            client.bodyComplete();
         }
         ByteBuf bytes = c.content();
         if (upstream == null) {
             early.add(bytes);
+            if (buffering) {
+                // Counted by the memory held: a slice keeps its whole read buffer alive, so a
+                // body trickled a few bytes per read cannot hold many times the limit.
+                ByteBuf root = bytes.unwrap();
+                bufferedBytes += Math.max(bytes.readableBytes(), root == null ? 0 : root.capacity());
+                if (last || bufferedBytes >= client.requestBuffer()) {
+                    // Whole, or too large to hold: queue now; the rest streams once a pod is reached.
+                    buffering = false;
+                    if (!last) {
+                        ctx.channel().config().setAutoRead(false);
+                    }
+                    ready(px.clock.nanoTime());
+                }
+            }
             return;
         }
         upstream.write(bytes, upstream.voidPromise());
@@ -287,6 +352,9 @@ final class Exchange implements LeaseListener, Deadlines.Expiring, ResponseFrame
     void onUpstreamWritabilityChanged(boolean writable) {
         if (!done && (!requestComplete || tunnel)) {
             ctx.channel().config().setAutoRead(writable);
+            if (writable && !tunnel) {
+                client.bodyReadResumed();
+            }
         }
     }
 
@@ -422,18 +490,36 @@ final class Exchange implements LeaseListener, Deadlines.Expiring, ResponseFrame
             client.exchangeDone(this, false);
             return;
         }
-        if (!responseStarted && fromPool && canReplay && !staleRetried) {
-            // A kept-alive connection the pod had already closed: nothing was processed.
-            staleRetried = true;
+        if (!responseStarted && canReplay && !replayed && (headUnsent || fromPool && replayable())) {
+            replayed = true;
             connect();
             return;
         }
         if (!responseStarted) {
-            fail(HttpResponseStatus.BAD_GATEWAY, Outcome.UPSTREAM_ERROR, "pod " + podAddress + " of revision "
+            fail(HttpResponseStatus.BAD_GATEWAY, Outcome.UPSTREAM_CLOSED, "pod " + podAddress + " of revision "
                     + config().id() + " closed the connection before answering"
-                    + (cause == null ? "" : ": " + cause.getMessage()) + "\n");
+                    + (cause == null ? "" : ": " + cause.getMessage())
+                    + (!replayed && !replayable() ? "; the request may have reached it, and is not sent twice unless"
+                            + " its method is safe or it carries an Idempotency-Key" : "") + "\n");
         } else {
             fail(null, Outcome.UPSTREAM_ERROR, null);
+        }
+    }
+
+    /**
+     * Repeating the request on another connection is harmless: a safe method, or an
+     * {@code Idempotency-Key} (scanned only now, when a pooled connection closed unanswered).
+     */
+    private boolean replayable() {
+        ByteBuf head = request.content();
+        return ReplayRule.safeMethod(head) || ReplayRule.hasIdempotencyKey(head);
+    }
+
+    /** The head's write to the pod: a failure proves the pod never saw the request. */
+    @Override
+    public void operationComplete(ChannelFuture f) {
+        if (!f.isSuccess() && !done && f.channel() == upstream) {
+            headUnsent = true;
         }
     }
 
@@ -473,6 +559,15 @@ final class Exchange implements LeaseListener, Deadlines.Expiring, ResponseFrame
         }
         fail(HttpResponseStatus.GATEWAY_TIMEOUT, Outcome.RESPONSE_START_TIMEOUT, "pod " + podAddress
                 + " did not start answering within " + Durations.format(config().responseStartTimeout()) + "\n");
+    }
+
+    /**
+     * No byte of the body came for {@code stall} while Sluice read it: 408 (or a close, once
+     * the answer began); the pod connection is closed and the slot freed at once.
+     */
+    void bodyStalled(java.time.Duration stall) {
+        fail(HttpResponseStatus.REQUEST_TIMEOUT, Outcome.REQUEST_BODY_TIMEOUT, "no byte of the request body came"
+                + " within " + Durations.format(stall) + (pod == null ? "" : "; its pod's slot was freed") + "\n");
     }
 
     /** The client connection closed. */

@@ -2,9 +2,13 @@ package dev.sluice.server.proxy;
 
 import dev.sluice.core.NanoClock;
 import dev.sluice.core.control.StateManager;
+import dev.sluice.server.config.ClientLimits;
+import dev.sluice.server.metrics.ClientMetrics;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.EventLoop;
 import io.netty.util.concurrent.FastThreadLocal;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.IntConsumer;
 
@@ -21,15 +25,56 @@ public final class ProxyContext {
     final NanoClock clock;
     /** Told the status of each request refused before routing (a malformed head). */
     final IntConsumer refused;
+    final ClientMetrics clientMetrics;
     private volatile Routes routes = Routes.empty();
+    /** Read once per new connection; a reload changes what later connections get. */
+    private volatile ClientLimits clientLimits;
+    /** Client connections open: changed once per connection (not per request), so one atomic will do. */
+    private final AtomicInteger connections = new AtomicInteger();
+    /** One listener for every connection's close: counting a connection allocates nothing. */
+    final ChannelFutureListener connectionClosed = f -> connections.decrementAndGet();
 
     public ProxyContext(StateManager control, NanoClock clock, Class<? extends Channel> upstreamChannelClass,
             int connectTimeoutMillis, IntConsumer refused) {
+        this(control, clock, upstreamChannelClass, connectTimeoutMillis, refused, ClientLimits.DEFAULTS,
+                ClientMetrics.NONE);
+    }
+
+    public ProxyContext(StateManager control, NanoClock clock, Class<? extends Channel> upstreamChannelClass,
+            int connectTimeoutMillis, IntConsumer refused, ClientLimits clientLimits, ClientMetrics clientMetrics) {
         this.control = control;
         this.clock = clock;
         this.refused = refused;
         this.upstreamChannelClass = upstreamChannelClass;
         this.connectTimeoutMillis = connectTimeoutMillis;
+        this.clientLimits = clientLimits;
+        this.clientMetrics = clientMetrics;
+    }
+
+    public ClientLimits clientLimits() {
+        return clientLimits;
+    }
+
+    /** What connections accepted from now on are allowed (configuration change). */
+    public void clientLimits(ClientLimits limits) {
+        this.clientLimits = limits;
+    }
+
+    /** Client connections open now. */
+    public int connections() {
+        return connections.get();
+    }
+
+    /**
+     * Counts a new connection in, unless {@code max} are open already; a counted connection
+     * must add {@link #connectionClosed} to its close future.
+     */
+    boolean connectionOpened(int max) {
+        if (connections.incrementAndGet() > max) {
+            connections.decrementAndGet();
+            return false;
+        }
+        return true;
     }
 
     public Routes routes() {

@@ -2,11 +2,15 @@ package dev.sluice.server.proxy;
 
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.WriteBufferWaterMark;
+import dev.sluice.server.config.ClientLimits;
+import dev.sluice.server.metrics.Outcome;
 import io.netty.handler.codec.http.HttpResponseEncoder;
+import io.netty.handler.codec.http.HttpResponseStatus;
 import java.net.InetSocketAddress;
 
 /** The proxy's listening socket. */
@@ -29,13 +33,30 @@ public final class ProxyServer {
                 .childHandler(new ChannelInitializer<>() {
                     @Override
                     protected void initChannel(Channel ch) {
+                        ClientLimits limits = px.clientLimits();
+                        if (!px.connectionOpened(limits.maxConnections())) {
+                            // Said before the client's request is read: it may see a reset
+                            // instead if it had already sent one.
+                            px.clientMetrics.connectionRefused();
+                            ch.pipeline().addLast("encoder", new HttpResponseEncoder());
+                            ch.writeAndFlush(Answers.of(HttpResponseStatus.SERVICE_UNAVAILABLE,
+                                    Outcome.TOO_MANY_CONNECTIONS, "Sluice has " + limits.maxConnections()
+                                    + " client connections open (client.maxConnections)\n", false))
+                                    .addListener(ChannelFutureListener.CLOSE);
+                            return;
+                        }
+                        ch.closeFuture().addListener(px.connectionClosed);
+                        ClientHandler client = new ClientHandler(px, limits);
                         // Requests are framed, not decoded (RequestFramer). The encoder sits after
                         // the proxy handler: Sluice's own answers are written with channel.write
                         // (from the tail, through the encoder), a pod's response bytes with the
                         // handler's ctx.write, which starts below the encoder and so passes them
                         // through untouched (ResponseFramer).
+                        // Ahead of the framer, which holds a partial head back: the client's timers
+                        // must see every byte come.
+                        ch.pipeline().addLast("bytes", client.bytesWatch());
                         ch.pipeline().addLast("decoder", new RequestFramer());
-                        ch.pipeline().addLast("proxy", new ClientHandler(px));
+                        ch.pipeline().addLast("proxy", client);
                         ch.pipeline().addLast("encoder", new HttpResponseEncoder());
                     }
                 });

@@ -110,7 +110,8 @@ public final class SluiceServer implements AutoCloseable {
         this.control = new StateManager(2, NanoClock.system(),
                 new HttpReadinessCheck(Duration.ofSeconds(1), readinessPaths::get), metrics);
         this.proxyContext = new ProxyContext(control, NanoClock.system(), transport.clientChannel(), 5_000,
-                metrics::refused);
+                metrics::refused, config.client(), metrics);
+        metrics.clientConnections(proxyContext::connections);
     }
 
     /**
@@ -407,7 +408,9 @@ public final class SluiceServer implements AutoCloseable {
         proxyContext.routes().all().forEach(r -> running.put(r.config().id(), r.config()));
         List<RevisionConfig> kept = fileRevisions.stream().map(r -> running.getOrDefault(r.id(), r)).toList();
         this.config = new SluiceConfig(current.proxyListen(), current.controlListen(), current.controlTokenFile(),
-                current.allowedPodNetworks(), next.drainPeriod(), next.gracePeriod(), current.kubernetes(), kept);
+                current.allowedPodNetworks(), next.drainPeriod(), next.gracePeriod(), current.kubernetes(), kept,
+                next.client());
+        proxyContext.clientLimits(next.client()); // new connections follow it
         LOG.info("configuration applied: {} revision(s){}", throttlers.size(),
                 needsRestart.isEmpty() ? "" : "; kept until a restart: " + String.join("; ", needsRestart));
         return needsRestart;

@@ -108,6 +108,31 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void theClientSectionHasDefaultsAndIsChecked() throws Exception {
+        assertThat(ConfigLoader.parse("x", "revisions: []").client()).isEqualTo(ClientLimits.DEFAULTS);
+        assertThat(ClientLimits.DEFAULTS).isEqualTo(new ClientLimits(Duration.ofSeconds(10), Duration.ofSeconds(60),
+                Duration.ofSeconds(30), 10_000, 1 << 20));
+        ClientLimits c = ConfigLoader.parse("x", "client: {maxConnections: 500, requestBuffer: 64KiB,"
+                + " timeouts: {head: 5s, idle: 2m, bodyStall: 10s}}").client();
+        assertThat(c).isEqualTo(new ClientLimits(Duration.ofSeconds(5), Duration.ofMinutes(2), Duration.ofSeconds(10),
+                500, 64 << 10));
+        assertThat(ConfigLoader.parse("x", "client: {requestBuffer: 0}").client().requestBuffer()).isZero();
+        assertThat(ConfigLoader.parse("x", "client: {requestBuffer: 4096}").client().requestBuffer()).isEqualTo(4096);
+        assertThat(failure("client: {timeouts: {head: 0s}}").getMessage())
+                .isEqualTo("sluice.yaml: client.timeouts.head: must be positive, was 0s");
+        assertThat(failure("client: {timeouts: {idel: 5s}}").getMessage())
+                .contains("client.timeouts.idel").contains("unknown field");
+        assertThat(failure("client: {maxConnections: 0}").getMessage()).contains("client.maxConnections")
+                .contains("between 1 and");
+        assertThat(failure("client: {requestBuffer: lots}").getMessage()).contains("client.requestBuffer")
+                .contains("not a size");
+        assertThat(failure("client: {requestBuffer: 2GiB}").getMessage()).contains("client.requestBuffer")
+                .contains("at most 1GiB");
+        assertThat(Sizes.parse("1m")).isEqualTo(1 << 20);
+        assertThat(Sizes.format(1 << 20)).isEqualTo("1MiB");
+    }
+
+    @Test
     void malformedYamlSaysWhere() {
         ConfigException e = failure("revisions:\n  - name: a\n   bad: [\n");
         assertThat(e.getMessage()).startsWith("sluice.yaml: not valid YAML at line");

@@ -107,4 +107,24 @@ class DeadlinesTest {
         onLoop(() -> { deadlines.sweep(); return null; });
         assertThat(fired).containsExactly("first", "added:1");
     }
+
+    @Test
+    void aRearmedDeadlineMovesToItsNewLaneAndFiresOnceThere() throws Exception {
+        Deadlines.Deadline d = onLoop(() -> deadlines.add(HOUR, recorder("conn"), 7));
+        onLoop(() -> deadlines.add(HOUR, recorder("other"), 0));
+        clock.advance(Duration.ofMinutes(30));
+        onLoop(() -> { deadlines.rearm(d, HOUR / 4); return null; });
+        assertThat(onLoop(() -> deadlines.nextSweep().getAsLong())).as("the sweep comes forward for it")
+                .isEqualTo(1_000_000_000L + HOUR / 2 + HOUR / 4);
+        clock.advance(Duration.ofMinutes(15));
+        onLoop(() -> { deadlines.sweep(); return null; });
+        assertThat(fired).containsExactly("conn:7");
+        onLoop(() -> { deadlines.rearm(d, HOUR); return null; }); // after firing: armed again
+        clock.advance(Duration.ofMinutes(15));
+        onLoop(() -> { deadlines.sweep(); return null; });
+        assertThat(fired).as("not at its old time").containsExactly("conn:7", "other:0");
+        clock.advance(Duration.ofHours(1));
+        onLoop(() -> { deadlines.sweep(); return null; });
+        assertThat(fired).containsExactly("conn:7", "other:0", "conn:7");
+    }
 }
