@@ -34,7 +34,7 @@ public final class ProxyServer {
                         // (from the tail, through the encoder), a pod's response bytes with the
                         // handler's ctx.write, which starts below the encoder and so passes them
                         // through untouched (ResponseFramer).
-                        ch.pipeline().addLast("decoder", new RequestFramer());
+                        ch.pipeline().addLast("decoder", new RequestDecoder());
                         ch.pipeline().addLast("proxy", new ClientHandler(px));
                         ch.pipeline().addLast("encoder", new HttpResponseEncoder());
                     }

@@ -1,8 +1,13 @@
-package dev.sluice.server.proxy;
+package dev.sluice.benchmarks.http1;
 
+import dev.sluice.http1.RequestBody;
+import dev.sluice.http1.RequestFramer;
+import dev.sluice.http1.RequestHead;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.PooledByteBufAllocator;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.handler.codec.http.DefaultFullHttpRequest;
 import io.netty.handler.codec.http.HttpContent;
@@ -35,7 +40,7 @@ import org.openjdk.jmh.infra.Blackhole;
  * thread without I/O: Netty's decoder, the hop-by-hop strip and forwarding headers on the
  * header map, and Netty's encoder (the path before the eighth session) against
  * {@link RequestFramer}, which writes the pod's head as it parses. Both run in an
- * {@link EmbeddedChannel} on the pooled allocator, as the launcher runs the proxy, and release
+ * {@link EmbeddedChannel} (the framer behind an adapter like sluice-server's {@code RequestDecoder}) on the pooled allocator, as the launcher runs the proxy, and release
  * what they produce. {@code wrk}: the load runs' request; {@code browser}: a GET with eleven
  * headers, cookies and an earlier hop's X-Forwarded-For; {@code post}: a JSON POST with a 1 KB
  * body.
@@ -81,7 +86,7 @@ public class RequestPathBenchmark {
         wire = ALLOC.directBuffer(bytes.length).writeBytes(bytes);
         decoder = new EmbeddedChannel(new HttpRequestDecoder(NettyHeadPath.decoderConfig()));
         encoder = new EmbeddedChannel(new HttpRequestEncoder());
-        framer = new EmbeddedChannel(new RequestFramer());
+        framer = new EmbeddedChannel(new Decoder());
         decoder.config().setAllocator(ALLOC);
         encoder.config().setAllocator(ALLOC);
         framer.config().setAllocator(ALLOC);
@@ -93,6 +98,41 @@ public class RequestPathBenchmark {
         decoder.finishAndReleaseAll();
         encoder.finishAndReleaseAll();
         framer.finishAndReleaseAll();
+    }
+
+    /** The framer in a pipeline, as sluice-server's RequestDecoder puts it there. */
+    static final class Decoder extends ChannelInboundHandlerAdapter implements RequestFramer.Sink {
+        private RequestFramer framer;
+        private ChannelHandlerContext ctx;
+
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            if (framer == null) {
+                framer = new RequestFramer(ctx.channel().remoteAddress(), this);
+            }
+            this.ctx = ctx;
+            framer.feed((ByteBuf) msg, ctx.alloc());
+        }
+
+        @Override
+        public void head(RequestHead head) {
+            ctx.fireChannelRead(head);
+        }
+
+        @Override
+        public void body(RequestBody body) {
+            ctx.fireChannelRead(body);
+        }
+
+        @Override
+        public boolean tunnelling() {
+            return false;
+        }
+
+        @Override
+        public void tunnelBytes(ByteBuf bytes) {
+            ctx.fireChannelRead(bytes);
+        }
     }
 
     /** Decode into a header map, strip hop-by-hop headers, add the forwarding headers, encode. */

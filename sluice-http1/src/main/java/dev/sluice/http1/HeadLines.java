@@ -1,4 +1,4 @@
-package dev.sluice.server.proxy;
+package dev.sluice.http1;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;

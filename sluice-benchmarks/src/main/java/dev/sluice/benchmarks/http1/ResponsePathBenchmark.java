@@ -1,5 +1,6 @@
-package dev.sluice.server.proxy;
+package dev.sluice.benchmarks.http1;
 
+import dev.sluice.http1.ResponseFramer;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.PooledByteBufAllocator;

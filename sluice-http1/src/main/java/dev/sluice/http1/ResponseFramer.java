@@ -1,4 +1,4 @@
-package dev.sluice.server.proxy;
+package dev.sluice.http1;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
@@ -46,7 +46,7 @@ import java.nio.charset.StandardCharsets;
  * slot on this loop): the framer therefore finishes its own bookkeeping before that call and
  * touches nothing after it.
  */
-final class ResponseFramer {
+public final class ResponseFramer {
 
     /** Netty's default limits, which the decoder this replaced applied. */
     static final int MAX_STATUS_LINE = 4096;
@@ -56,7 +56,7 @@ final class ResponseFramer {
     private static final int OUT_MAX = 16 * 1024;
 
     /** Where the framer's results go; called on the connection's event loop. */
-    interface Sink {
+    public interface Sink {
         /** A final response (status ≥ 200) starts; its bytes follow through {@link #clientBytes}. */
         void responseHead(int status, boolean clientMustClose);
 
@@ -104,7 +104,7 @@ final class ResponseFramer {
      * Expects the response to a request that is being sent: resets the state and says what
      * the client can take ({@code upgrade}: the protocol the request asked to switch to, or null).
      */
-    void expect(boolean headRequest, boolean clientKeepAlive, boolean clientHttp11, String upgrade) {
+    public void expect(boolean headRequest, boolean clientKeepAlive, boolean clientHttp11, String upgrade) {
         this.headRequest = headRequest;
         this.clientKeepAlive = clientKeepAlive;
         this.clientHttp11 = clientHttp11;
@@ -114,12 +114,12 @@ final class ResponseFramer {
     }
 
     /** True between {@link #expect} and the response's end (or a tunnel's close). */
-    boolean expecting() {
+    public boolean expecting() {
         return state != State.IDLE && state != State.BROKEN;
     }
 
     /** Reads what {@code in} holds (the caller keeps ownership of it). */
-    void feed(ByteBuf in, ByteBufAllocator alloc, Sink sink) {
+    public void feed(ByteBuf in, ByteBufAllocator alloc, Sink sink) {
         if (!expecting()) {
             return;
         }
@@ -144,7 +144,7 @@ final class ResponseFramer {
      * The connection closed. Returns true if that ended the response (a body delimited by the
      * close), after telling the sink; false if the response was cut short or not yet begun.
      */
-    boolean closed(Sink sink) {
+    public boolean closed(Sink sink) {
         if (state == State.UNTIL_CLOSE) {
             state = State.IDLE;
             sink.responseEnd(false);
@@ -154,7 +154,7 @@ final class ResponseFramer {
     }
 
     /** Frees what the framer holds (the connection is gone). */
-    void dispose() {
+    public void dispose() {
         releasePending();
         if (out != null) {
             out.release();

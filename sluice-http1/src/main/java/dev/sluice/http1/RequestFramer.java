@@ -1,9 +1,9 @@
-package dev.sluice.server.proxy;
+package dev.sluice.http1;
 
 import io.netty.buffer.ByteBuf;
-import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.buffer.ByteBufAllocator;
 import io.netty.util.AsciiString;
+import java.net.SocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 
@@ -38,16 +38,37 @@ import java.util.Arrays;
  * </ul>
  *
  * <h2>Implementation notes</h2>
- * One framer per client connection, in its pipeline where the decoder was, so only its event
- * loop runs it: no synchronisation. It owns each read buffer it is given and passes on
+ * One framer per client connection, fed by that connection's event loop only (sluice-server's
+ * {@code RequestDecoder} adapts it to a Netty pipeline): no synchronisation. It owns each read buffer it is given and passes on
  * retained slices of it; a head, a chunk-size line or a trailer split across reads is kept in
  * {@code pending} (a copy) and parsed again from its start when more arrives, on the event
  * loop's shared {@link HeadLines}, borrowed for each parse. The routing
  * values become strings only when they differ from the connection's previous request's (a
- * client sends the same ones on every request). Removed from the pipeline (an upgrade became a
- * tunnel), it hands what it kept on as plain bytes.
+ * client sends the same ones on every request). Once the connection is a tunnel
+ * ({@link Sink#tunnelling}), it hands the rest on as plain bytes, and {@link #detach} hands
+ * over what it kept.
  */
-final class RequestFramer extends ChannelInboundHandlerAdapter {
+public final class RequestFramer {
+
+    /** Where the framer's messages go, in order; called from {@link #feed} on the connection's thread. */
+    public interface Sink {
+        /** A request's head (a refused one ends the connection's requests); the sink owns it. */
+        void head(RequestHead head);
+
+        /** Part of the current request's body; the sink owns it. */
+        void body(RequestBody body);
+
+        /**
+         * Whether the connection stopped being HTTP while the last message was handled (an
+         * upgrade became a tunnel): the framer then hands every further byte on through
+         * {@link #tunnelBytes}, as it came.
+         */
+        boolean tunnelling();
+
+        /** A tunnel's bytes; the sink owns the buffer. */
+        void tunnelBytes(ByteBuf bytes);
+    }
+
 
     /** Netty's default limits, which the decoder this replaced applied. */
     static final int MAX_REQUEST_LINE = 4096;
@@ -88,13 +109,22 @@ final class RequestFramer extends ChannelInboundHandlerAdapter {
     private final LastValue knativeNamespace = new LastValue();
     private final LastValue knativeRevision = new LastValue();
     private final LastValue host = new LastValue();
+    private final SocketAddress clientAddress;
+    private final Sink sink;
+    /** The allocator of the {@link #feed} in progress. */
+    private ByteBufAllocator alloc;
 
-    @Override
-    public void channelRead(ChannelHandlerContext ctx, Object msg) {
-        if (!(msg instanceof ByteBuf in)) {
-            ctx.fireChannelRead(msg);
-            return;
-        }
+    /** A framer for one client connection; {@code clientAddress} goes into the forwarding headers. */
+    public RequestFramer(SocketAddress clientAddress, Sink sink) {
+        this.clientAddress = clientAddress;
+        this.sink = sink;
+    }
+
+    /**
+     * Frames the bytes of one read, which the framer now owns (it releases {@code in}); new
+     * buffers come from {@code alloc}.
+     */
+    public void feed(ByteBuf in, ByteBufAllocator alloc) {
         if (state == State.BROKEN) {
             in.release();
             return;
@@ -107,32 +137,34 @@ final class RequestFramer extends ChannelInboundHandlerAdapter {
             in.release();
             accumulated = src;
         }
+        this.alloc = alloc;
         try {
-            run(ctx, src);
+            run(src);
         } finally {
             accumulated = null;
+            this.alloc = null;
             src.release();
         }
     }
 
-    @Override
-    public void handlerRemoved(ChannelHandlerContext ctx) {
+    /**
+     * The framer is done with (the connection became a tunnel, or closed): returns the bytes it
+     * kept of an unfinished element, a tunnel's first bytes, or null; the caller owns them.
+     * Nothing more is framed.
+     */
+    public ByteBuf detach() {
         ByteBuf p = pending;
         pending = null;
-        if (p != null && p.isReadable()) {
-            ctx.fireChannelRead(p); // a tunnel's first bytes
-        } else if (p != null) {
-            p.release();
-        }
         state = State.BROKEN;
+        return p;
     }
 
-    private void run(ChannelHandlerContext ctx, ByteBuf src) {
+    private void run(ByteBuf src) {
         while (true) {
-            if (ctx.isRemoved()) {
-                // Removed while its messages were handled: the rest is a tunnel's.
+            if (sink.tunnelling()) {
+                // Became a tunnel while its messages were handled: the rest is the tunnel's.
                 if (src.isReadable()) {
-                    ctx.fireChannelRead(src.readRetainedSlice(src.readableBytes()));
+                    sink.tunnelBytes(src.readRetainedSlice(src.readableBytes()));
                 }
                 return;
             }
@@ -146,20 +178,20 @@ final class RequestFramer extends ChannelInboundHandlerAdapter {
                     try {
                         int end = head.scan(src, MAX_HEAD, MAX_REQUEST_LINE, "request", "request line");
                         if (end == -1) {
-                            stash(ctx, src);
+                            stash(src);
                             return;
                         }
                         if (end == -2) {
                             h = refused(head.firstLineTooLong() ? 414 : 431, head.error());
                         } else {
-                            h = parseHead(ctx);
+                            h = parseHead();
                             src.readerIndex(end);
                         }
                     } finally {
                         head.giveBack();
                         head = null;
                     }
-                    ctx.fireChannelRead(h);
+                    sink.head(h);
                     if (h.refused()) {
                         return; // nothing more is read on this connection
                     }
@@ -174,7 +206,7 @@ final class RequestFramer extends ChannelInboundHandlerAdapter {
                     if (last) {
                         state = State.HEAD;
                     }
-                    ctx.fireChannelRead(new RequestBody(src.readRetainedSlice(n), last));
+                    sink.body(new RequestBody(src.readRetainedSlice(n), last));
                     if (!last) {
                         return;
                     }
@@ -183,7 +215,7 @@ final class RequestFramer extends ChannelInboundHandlerAdapter {
                     return;
                 }
                 default -> {
-                    if (!chunked(ctx, src)) {
+                    if (!chunked(src)) {
                         return;
                     }
                 }
@@ -191,7 +223,7 @@ final class RequestFramer extends ChannelInboundHandlerAdapter {
         }
     }
 
-    private void stash(ChannelHandlerContext ctx, ByteBuf src) {
+    private void stash(ByteBuf src) {
         int n = src.readableBytes();
         if (n == 0) {
             return;
@@ -202,13 +234,13 @@ final class RequestFramer extends ChannelInboundHandlerAdapter {
             pending = src.discardReadBytes().retain();
             return;
         }
-        pending = ctx.alloc().buffer(Math.max(256, n * 2));
+        pending = alloc.buffer(Math.max(256, n * 2));
         pending.writeBytes(src);
     }
 
     // ------------------------------------------------------------------ the head
 
-    private RequestHead parseHead(ChannelHandlerContext ctx) {
+    private RequestHead parseHead() {
         int headLen = head.headLength();
         byte[] b = head.bytes();
         int s = head.start(0);
@@ -322,7 +354,7 @@ final class RequestFramer extends ChannelInboundHandlerAdapter {
         }
         boolean keepAlive = http11 ? !close : keepAliveToken && !close;
         String upgrade = upgradeToken && upgradeLine >= 0 ? value(upgradeLine) : null;
-        ByteBuf wire = writeHead(ctx, headLen, http11, upgradeLine, upgrade != null, hostLine);
+        ByteBuf wire = writeHead(headLen, http11, upgradeLine, upgrade != null, hostLine);
         return new RequestHead(wire, cached(revision, revisionLine), cached(knativeNamespace, namespaceLine),
                 cached(knativeRevision, knativeRevisionLine), cached(host, hostLine), headMethod, http11, keepAlive,
                 state != State.HEAD, upgrade);
@@ -346,11 +378,11 @@ final class RequestFramer extends ChannelInboundHandlerAdapter {
      * The head for the pod: the request line, the kept headers, X-Forwarded-For and Forwarded
      * with this client appended, the pod-side Connection header, the empty line.
      */
-    private ByteBuf writeHead(ChannelHandlerContext ctx, int headLen, boolean http11, int upgradeLine,
+    private ByteBuf writeHead(int headLen, boolean http11, int upgradeLine,
             boolean upgrade, int hostLine) {
         ForwardingHeaders.ForClient c = client;
         if (c == null) {
-            c = new ForwardingHeaders.ForClient(ctx.channel().remoteAddress());
+            c = new ForwardingHeaders.ForClient(clientAddress);
             client = c;
         }
         HeadLines h = head;
@@ -392,7 +424,7 @@ final class RequestFramer extends ChannelInboundHandlerAdapter {
             h.put(HeadLines.KEEP_ALIVE);
         }
         h.put(HeadLines.CRLF);
-        return h.outTo(ctx.alloc());
+        return h.outTo(alloc);
     }
 
     /** The values of the lines of {@code kind} (earlier hops' forwarding headers), each followed by ", ". */
@@ -413,39 +445,39 @@ final class RequestFramer extends ChannelInboundHandlerAdapter {
      * {@code src} (the framer then reads the next head), false when more bytes are needed or
      * the body was malformed.
      */
-    private boolean chunked(ChannelHandlerContext ctx, ByteBuf src) {
+    private boolean chunked(ByteBuf src) {
         int from = src.readerIndex();
         while (true) {
             int kind = chunks.next(src);
             if (kind == ChunkedBody.MORE) {
-                return partial(ctx, src, from);
+                return partial(src, from);
             }
             if (kind == ChunkedBody.MALFORMED) {
-                return malformedBody(ctx, src, chunks.error());
+                return malformedBody(src, chunks.error());
             }
             src.skipBytes(chunks.length());
             if (kind == ChunkedBody.LAST) {
                 state = State.HEAD;
-                ctx.fireChannelRead(new RequestBody(src.retainedSlice(from, src.readerIndex() - from), true));
+                sink.body(new RequestBody(src.retainedSlice(from, src.readerIndex() - from), true));
                 return true;
             }
         }
     }
 
     /** More bytes are needed: passes on the body bytes read so far; an unfinished line waits in pending. */
-    private boolean partial(ChannelHandlerContext ctx, ByteBuf src, int from) {
+    private boolean partial(ByteBuf src, int from) {
         int r = src.readerIndex();
         if (r > from) {
-            ctx.fireChannelRead(new RequestBody(src.retainedSlice(from, r - from), false));
+            sink.body(new RequestBody(src.retainedSlice(from, r - from), false));
         }
-        stash(ctx, src); // may keep src itself: leave its reader index where it is
+        stash(src); // may keep src itself: leave its reader index where it is
         return false;
     }
 
-    private boolean malformedBody(ChannelHandlerContext ctx, ByteBuf src, String why) {
+    private boolean malformedBody(ByteBuf src, String why) {
         state = State.BROKEN;
         src.skipBytes(src.readableBytes());
-        ctx.fireChannelRead(RequestBody.malformed(why));
+        sink.body(RequestBody.malformed(why));
         return false;
     }
 

@@ -1,4 +1,4 @@
-package dev.sluice.server.proxy;
+package dev.sluice.http1;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.DefaultByteBufHolder;
@@ -9,11 +9,11 @@ import io.netty.buffer.Unpooled;
  * the pod reads it as it came), from {@link RequestFramer}. {@link #last}: the body ends here.
  * A body the framer found malformed ends with one that carries {@link #error} and no bytes.
  */
-final class RequestBody extends DefaultByteBufHolder {
+public final class RequestBody extends DefaultByteBufHolder {
 
-    final boolean last;
+    public final boolean last;
     /** Why the body cannot be forwarded, or null. */
-    final String error;
+    public final String error;
 
     RequestBody(ByteBuf bytes, boolean last) {
         super(bytes);

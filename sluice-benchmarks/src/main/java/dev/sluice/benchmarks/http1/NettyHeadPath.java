@@ -1,4 +1,4 @@
-package dev.sluice.server.proxy;
+package dev.sluice.benchmarks.http1;
 
 import io.netty.handler.codec.http.DefaultHttpHeaders;
 import io.netty.handler.codec.http.DefaultHttpHeadersFactory;
@@ -8,6 +8,7 @@ import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpHeadersFactory;
 import io.netty.util.AsciiString;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 
 /**
  * The head rewrite as Sluice did it on Netty's header maps before the framers replaced it, for
@@ -39,6 +40,11 @@ final class NettyHeadPath {
         });
     }
 
+    /** The hop-by-hop headers the framers remove (their ForwardingHeaders.HOP_BY_HOP). */
+    private static final List<AsciiString> HOP_BY_HOP = List.of(HttpHeaderNames.CONNECTION, HttpHeaderNames.KEEP_ALIVE,
+            AsciiString.cached("proxy-connection"), HttpHeaderNames.PROXY_AUTHENTICATE,
+            HttpHeaderNames.PROXY_AUTHORIZATION, HttpHeaderNames.TE, HttpHeaderNames.TRAILER, HttpHeaderNames.UPGRADE);
+
     static AsciiString ascii(String s) {
         return new AsciiString(s.getBytes(StandardCharsets.ISO_8859_1), false);
     }
@@ -54,7 +60,7 @@ final class NettyHeadPath {
                 }
             }
         }
-        for (AsciiString name : ForwardingHeaders.HOP_BY_HOP) {
+        for (AsciiString name : HOP_BY_HOP) {
             h.remove(name);
         }
     }

@@ -1,6 +1,5 @@
-package dev.sluice.server.proxy;
+package dev.sluice.http1;
 
-import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.util.AsciiString;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
@@ -15,9 +14,10 @@ import java.util.List;
  */
 final class ForwardingHeaders {
 
-    static final List<AsciiString> HOP_BY_HOP = List.of(HttpHeaderNames.CONNECTION,
-            HttpHeaderNames.KEEP_ALIVE, AsciiString.cached("proxy-connection"), HttpHeaderNames.PROXY_AUTHENTICATE,
-            HttpHeaderNames.PROXY_AUTHORIZATION, HttpHeaderNames.TE, HttpHeaderNames.TRAILER, HttpHeaderNames.UPGRADE);
+    static final List<AsciiString> HOP_BY_HOP = List.of(AsciiString.cached("connection"),
+            AsciiString.cached("keep-alive"), AsciiString.cached("proxy-connection"),
+            AsciiString.cached("proxy-authenticate"), AsciiString.cached("proxy-authorization"), AsciiString.cached("te"),
+            AsciiString.cached("trailer"), AsciiString.cached("upgrade"));
 
     private ForwardingHeaders() {
     }

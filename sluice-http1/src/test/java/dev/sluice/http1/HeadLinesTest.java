@@ -1,4 +1,4 @@
-package dev.sluice.server.proxy;
+package dev.sluice.http1;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

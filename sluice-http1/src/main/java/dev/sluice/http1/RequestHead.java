@@ -1,4 +1,4 @@
-package dev.sluice.server.proxy;
+package dev.sluice.http1;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.DefaultByteBufHolder;
@@ -10,24 +10,24 @@ import io.netty.buffer.Unpooled;
  * removed, the forwarding headers and the pod-side {@code Connection} header added. A head the
  * framer refused carries {@link #errorStatus} and {@link #error} instead, and no bytes.
  */
-final class RequestHead extends DefaultByteBufHolder {
+public final class RequestHead extends DefaultByteBufHolder {
 
     /** The {@code Sluice-Revision}, {@code Knative-Serving-*} and {@code Host} values (trimmed), each null if absent. */
-    final String revision;
-    final String knativeNamespace;
-    final String knativeRevision;
-    final String host;
-    final boolean headMethod;
-    final boolean http11;
+    public final String revision;
+    public final String knativeNamespace;
+    public final String knativeRevision;
+    public final String host;
+    public final boolean headMethod;
+    public final boolean http11;
     /** Whether the client keeps its connection open after this exchange. */
-    final boolean keepAlive;
+    public final boolean keepAlive;
     /** Whether a body follows (a Content-Length above 0, or chunked). */
-    final boolean hasBody;
+    public final boolean hasBody;
     /** The protocol the request asks to upgrade to, or null. */
-    final String upgrade;
+    public final String upgrade;
     /** For a refused head: the status to answer with and why; else 0 and null. */
-    final int errorStatus;
-    final String error;
+    public final int errorStatus;
+    public final String error;
 
     RequestHead(ByteBuf wire, String revision, String knativeNamespace, String knativeRevision, String host,
             boolean headMethod, boolean http11, boolean keepAlive, boolean hasBody, String upgrade) {
@@ -65,7 +65,7 @@ final class RequestHead extends DefaultByteBufHolder {
         return new RequestHead(status, why);
     }
 
-    boolean refused() {
+    public boolean refused() {
         return error != null;
     }
 }
