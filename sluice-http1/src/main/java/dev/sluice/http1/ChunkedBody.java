@@ -5,16 +5,25 @@ import io.netty.buffer.ByteBuf;
 /**
  * The framing of a chunked body (RFC 9112 §7.1), for both framers: what the next element at a
  * buffer's reader index is — a chunk-size line, chunk data, the CRLF after it, a trailer line,
- * or the empty line that ends the body — and how long it is. It consumes nothing: the framer
- * passes the element on (or, de-chunking, does not) and skips {@link #length()} bytes before it
- * asks again. Limits: a chunk-size line of {@link #MAX_CHUNK_LINE} bytes, a trailer section of
- * {@link #MAX_TRAILERS}.
+ * or the empty line that ends the body — how long it is, and how much of it is forwarded. It
+ * consumes nothing: the framer forwards the element's first {@link #keep()} bytes (or,
+ * de-chunking, none), then a CRLF if {@link #keep()} is less than {@link #length()}, and skips
+ * {@link #length()} bytes before it asks again.
+ *
+ * <p>What is forwarded is canonical, so a recipient whose parser is laxer or stricter than
+ * Sluice's reads the same body: every line ends in CRLF (a bare LF is refused), a chunk-size
+ * line is its hexadecimal digits alone (extensions are checked against the grammar of RFC 9112
+ * §7.1.1, then dropped; whitespace after the size with no extension is refused), chunk data is
+ * followed by CRLF, and a trailer line is a well-formed field line (RFC 9112 §5: a token name,
+ * a colon, a value without control characters; no obsolete line folding). Limits: a chunk-size
+ * line of {@link #MAX_CHUNK_LINE} bytes, a trailer section of {@link #MAX_TRAILERS}.
  *
  * <h2>Implementation notes</h2>
  * One per framer, used only on its connection's event loop: no synchronisation. {@link #next}
  * moves to the element after the one it reports, so the framer must skip exactly
  * {@link #length()} bytes each time (or stop reading the body, as it does after
- * {@link #MALFORMED}).
+ * {@link #MALFORMED}). A line split across reads is reported as {@link #MORE} and parsed again
+ * from its start once the framer has more bytes.
  */
 final class ChunkedBody {
 
@@ -44,6 +53,7 @@ final class ChunkedBody {
     private long remaining;
     private int trailerBytes;
     private int length;
+    private int keep;
     private String error;
 
     /** {@code sizeLineTooLong}, {@code trailersTooLong}: how this framer words those two refusals. */
@@ -63,15 +73,23 @@ final class ChunkedBody {
         int r = src.readerIndex();
         switch (phase) {
             case SIZE -> {
-                int lf = HeadLines.findLine(src, MAX_CHUNK_LINE);
+                int lf = findLine(src, MAX_CHUNK_LINE);
                 if (lf < 0) {
                     return lf == -2 ? malformed(sizeLineTooLong) : MORE;
                 }
-                long size = HeadLines.chunkSize(src, r, lf);
-                if (size < 0) {
-                    return malformed("invalid chunk size");
+                if (lf == r || src.getByte(lf - 1) != '\r') {
+                    return malformed("a chunk-size line not ended by CRLF");
+                }
+                int digitsEnd = sizeDigitsEnd(src, r, lf - 1);
+                if (digitsEnd < 0) {
+                    return malformed(error);
+                }
+                long size = 0;
+                for (int i = r; i < digitsEnd; i++) {
+                    size = size * 16 + Character.digit(src.getByte(i), 16);
                 }
                 length = lf + 1 - r;
+                keep = digitsEnd == lf - 1 ? length : digitsEnd - r;
                 phase = size == 0 ? TRAILERS : IN_DATA;
                 remaining = size;
                 return FRAMING;
@@ -82,6 +100,7 @@ final class ChunkedBody {
                     return MORE;
                 }
                 length = n;
+                keep = n;
                 remaining -= n;
                 if (remaining == 0) {
                     phase = DATA_END;
@@ -89,23 +108,34 @@ final class ChunkedBody {
                 return DATA;
             }
             case DATA_END -> {
-                int len = HeadLines.chunkEnd(src);
-                if (len <= 0) {
-                    return len == 0 ? MORE : malformed("chunk data not followed by CRLF");
+                int avail = src.readableBytes();
+                if (avail >= 1 && src.getByte(r) != '\r' || avail >= 2 && src.getByte(r + 1) != '\n') {
+                    return malformed("chunk data not followed by CRLF");
                 }
-                length = len;
+                if (avail < 2) {
+                    return MORE;
+                }
+                length = 2;
+                keep = 2;
                 phase = SIZE;
                 return FRAMING;
             }
             default -> {
-                int lf = HeadLines.findLine(src, MAX_TRAILERS - trailerBytes);
+                int lf = findLine(src, MAX_TRAILERS - trailerBytes);
                 if (lf < 0) {
                     return lf == -2 ? malformed(trailersTooLong) : MORE;
                 }
+                if (lf == r || src.getByte(lf - 1) != '\r') {
+                    return malformed("a trailer line not ended by CRLF");
+                }
                 length = lf + 1 - r;
+                keep = length;
                 trailerBytes += length;
-                boolean empty = length == 1 || length == 2 && src.getByte(r) == '\r';
-                return empty ? LAST : FRAMING;
+                if (length == 2) {
+                    return LAST;
+                }
+                String why = fieldLineError(src, r, lf - 1);
+                return why == null ? FRAMING : malformed(why);
             }
         }
     }
@@ -113,6 +143,11 @@ final class ChunkedBody {
     /** The length of the element {@link #next} reported. */
     int length() {
         return length;
+    }
+
+    /** How many of the element's first bytes are forwarded; if fewer than {@link #length()}, a CRLF follows them. */
+    int keep() {
+        return keep;
     }
 
     /** Why {@link #next} reported {@link #MALFORMED}. */
@@ -123,5 +158,118 @@ final class ChunkedBody {
     private int malformed(String why) {
         error = why;
         return MALFORMED;
+    }
+
+    /** The LF ending the line at {@code buf}'s reader index, -1 if not here yet, -2 if none within {@code max} bytes. */
+    static int findLine(ByteBuf buf, int max) {
+        int r = buf.readerIndex();
+        int w = buf.writerIndex();
+        int lf = buf.indexOf(r, Math.min(w, r + Math.max(max, 0)), (byte) '\n');
+        return lf < 0 && w - r >= max ? -2 : lf;
+    }
+
+    /**
+     * {@code chunk-size [ chunk-ext ]} from {@code start} to {@code end} (the CR): the index
+     * after the size's hexadecimal digits, or -1 ({@link #error} set) if there are none, too many
+     * for a long, or what follows them is not {@code chunk-ext} (RFC 9112 §7.1.1):
+     * {@code *( BWS ";" BWS ext-name [ BWS "=" BWS ( token / quoted-string ) ] )}.
+     */
+    private int sizeDigitsEnd(ByteBuf buf, int start, int end) {
+        int i = start;
+        while (i < end && Character.digit(buf.getByte(i), 16) >= 0) {
+            i++;
+        }
+        if (i == start || i - start > 15) {
+            error = "invalid chunk size";
+            return -1;
+        }
+        int digitsEnd = i;
+        while (i < end) {
+            i = skipBws(buf, i, end);
+            if (i == end) {
+                error = "whitespace after the chunk size";
+                return -1;
+            }
+            if (buf.getByte(i) != ';') {
+                error = "invalid chunk size";
+                return -1;
+            }
+            i = skipBws(buf, i + 1, end);
+            int nameEnd = skipToken(buf, i, end);
+            if (nameEnd == i) {
+                error = "a chunk extension without a name";
+                return -1;
+            }
+            i = skipBws(buf, nameEnd, end);
+            if (i < end && buf.getByte(i) == '=') {
+                i = skipBws(buf, i + 1, end);
+                int valueEnd = i < end && buf.getByte(i) == '"' ? skipQuoted(buf, i, end) : skipToken(buf, i, end);
+                if (valueEnd <= i) {
+                    error = "a chunk extension whose value is not a token or quoted-string";
+                    return -1;
+                }
+                i = valueEnd;
+            } else if (i < end && buf.getByte(i) != ';') {
+                error = "a chunk extension with a character that is not allowed";
+                return -1;
+            } else if (i == end && Ascii.isOws(buf.getByte(i - 1))) {
+                error = "whitespace at the end of a chunk-size line";
+                return -1;
+            }
+        }
+        return digitsEnd;
+    }
+
+    private static int skipBws(ByteBuf buf, int i, int end) {
+        while (i < end && Ascii.isOws(buf.getByte(i))) {
+            i++;
+        }
+        return i;
+    }
+
+    private static int skipToken(ByteBuf buf, int i, int end) {
+        while (i < end && Ascii.isTokenChar(buf.getByte(i))) {
+            i++;
+        }
+        return i;
+    }
+
+    /** The index after the quoted-string at {@code i} (its opening quote), or -1 if it is not one. */
+    private static int skipQuoted(ByteBuf buf, int i, int end) {
+        for (i++; i < end; i++) {
+            int c = buf.getByte(i) & 0xff;
+            if (c == '"') {
+                return i + 1;
+            }
+            if (c == '\\') {
+                if (++i == end) {
+                    return -1;
+                }
+                c = buf.getByte(i) & 0xff;
+            }
+            if (c < 0x20 && c != '\t' || c == 0x7f) {
+                return -1;
+            }
+        }
+        return -1;
+    }
+
+    /** Why the trailer line from {@code start} to {@code end} (its CR) is not a field line, or null if it is one. */
+    private static String fieldLineError(ByteBuf buf, int start, int end) {
+        byte first = buf.getByte(start);
+        if (Ascii.isOws(first)) {
+            return "obsolete line folding in the trailers";
+        }
+        int i = skipToken(buf, start, end);
+        if (i == start || i == end || buf.getByte(i) != ':') {
+            return "a trailer line that is not a header field (name: value)";
+        }
+        for (i++; i < end; i++) {
+            int c = buf.getByte(i) & 0xff;
+            if (c < 0x20 && c != '\t' || c == 0x7f) {
+                return "control character in a trailer value";
+            }
+        }
+        return null;
     }
 }

@@ -1,5 +1,12 @@
 package dev.sluice.http1;
 
+import static dev.sluice.http1.Ascii.equalsIgnoreCase;
+import static dev.sluice.http1.Ascii.indexOf;
+import static dev.sluice.http1.Ascii.isOws;
+import static dev.sluice.http1.Ascii.isTokenChar;
+import static dev.sluice.http1.Ascii.regionEqualsIgnoreCase;
+import static dev.sluice.http1.Ascii.validText;
+
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.util.AsciiString;
@@ -396,7 +403,7 @@ final class HeadLines {
 
     /** Header line {@code line}'s Content-Length: the value, -1 if it is not a number, -2 if a list's values differ. */
     long contentLength(int line) {
-        return contentLength(b, valueStart(line), valueEnd(line));
+        return Ascii.contentLength(b, valueStart(line), valueEnd(line));
     }
 
     // ------------------------------------------------------------------ assembling a message
@@ -436,177 +443,5 @@ final class HeadLines {
      */
     ByteBuf outTo(ByteBufAllocator alloc) {
         return alloc.buffer(outLength).writeBytes(out, 0, outLength);
-    }
-
-    // ------------------------------------------------------------------ bytes
-
-    /** "42", or a list of identical values "42, 42" (RFC 9110 §8.6); -1 not a number, -2 values differ. */
-    static long contentLength(byte[] b, int vs, int ve) {
-        long value = -1;
-        long cur = -1;
-        int digits = 0;
-        for (int i = vs; i <= ve; i++) {
-            int c = i == ve ? ',' : b[i];
-            if (c >= '0' && c <= '9') {
-                if (++digits > 18) {
-                    return -1;
-                }
-                cur = (cur < 0 ? 0 : cur * 10) + (c - '0');
-            } else if (c == ',') {
-                if (cur < 0) {
-                    return -1;
-                }
-                if (value >= 0 && value != cur) {
-                    return -2;
-                }
-                value = cur;
-                cur = -1;
-                digits = 0;
-            } else if (c != ' ' && c != '\t' || cur >= 0 && i + 1 < ve && isDigit(b[i + 1])) {
-                return -1;
-            }
-        }
-        return value;
-    }
-
-    /** The LF ending the line at {@code buf}'s reader index, -1 if not here yet, -2 if none within {@code max} bytes. */
-    static int findLine(ByteBuf buf, int max) {
-        int r = buf.readerIndex();
-        int w = buf.writerIndex();
-        int lf = buf.indexOf(r, Math.min(w, r + Math.max(max, 0)), (byte) '\n');
-        return lf < 0 && w - r >= max ? -2 : lf;
-    }
-
-    /** chunk-size [ chunk-ext ] CRLF, the line from {@code start} to its LF: the size, or -1 if it is not hexadecimal or too large. */
-    static long chunkSize(ByteBuf buf, int start, int lf) {
-        long size = 0;
-        int digits = 0;
-        int i = start;
-        for (; i < lf; i++) {
-            int c = buf.getByte(i);
-            int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10
-                    : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
-            if (d < 0) {
-                break;
-            }
-            if (++digits > 15) {
-                return -1;
-            }
-            size = size * 16 + d;
-        }
-        if (digits == 0) {
-            return -1;
-        }
-        // What follows the digits: optional whitespace, then an extension, or the line's end.
-        while (i < lf && isOws(buf.getByte(i))) {
-            i++;
-        }
-        if (i < lf && buf.getByte(i) != ';' && !(buf.getByte(i) == '\r' && i == lf - 1)) {
-            return -1;
-        }
-        for (; i < lf; i++) {
-            byte c = buf.getByte(i);
-            if (c == '\r' && i != lf - 1 || c == 0) {
-                return -1;
-            }
-        }
-        return size;
-    }
-
-    /**
-     * The end of a chunk's data at {@code buf}'s reader index: the length of its CRLF (or bare
-     * LF), 0 if more bytes are needed, -1 if something else is there.
-     */
-    static int chunkEnd(ByteBuf buf) {
-        int r = buf.readerIndex();
-        int avail = buf.readableBytes();
-        if (avail >= 1 && buf.getByte(r) == '\n') {
-            return 1;
-        }
-        if (avail >= 2 && buf.getByte(r) == '\r' && buf.getByte(r + 1) == '\n') {
-            return 2;
-        }
-        return avail < 2 && (avail == 0 || buf.getByte(r) == '\r') ? 0 : -1;
-    }
-
-    static int indexOf(byte[] b, int from, int to, byte value) {
-        for (int i = from; i < to; i++) {
-            if (b[i] == value) {
-                return i;
-            }
-        }
-        return -1;
-    }
-
-    static boolean isDigit(byte c) {
-        return c >= '0' && c <= '9';
-    }
-
-    static boolean isOws(byte c) {
-        return c == ' ' || c == '\t';
-    }
-
-    /** field-value and reason-phrase bytes: HTAB, SP, VCHAR, obs-text. */
-    static boolean validText(byte[] b, int from, int to) {
-        for (int i = from; i < to; i++) {
-            int c = b[i] & 0xff;
-            if (c < 0x20 && c != '\t' || c == 0x7f) {
-                return false;
-            }
-        }
-        return true;
-    }
-
-    static boolean isTokenChar(byte c) {
-        if (c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9') {
-            return true;
-        }
-        return switch (c) {
-            case '!', '#', '$', '%', '&', '\'', '*', '+', '-', '.', '^', '_', '`', '|', '~' -> true;
-            default -> false;
-        };
-    }
-
-    static boolean startsWith(byte[] b, int at, String s) {
-        for (int i = 0; i < s.length(); i++) {
-            if (b[at + i] != s.charAt(i)) {
-                return false;
-            }
-        }
-        return true;
-    }
-
-    /** Whether b[start, start + len) is {@code lower} in any case ({@code lower} is lower-case ASCII). */
-    static boolean equalsIgnoreCase(byte[] b, int start, int len, AsciiString lower) {
-        if (len != lower.length()) {
-            return false;
-        }
-        for (int i = 0; i < len; i++) {
-            int c = b[start + i];
-            if (c >= 'A' && c <= 'Z') {
-                c += 32;
-            }
-            if (c != lower.byteAt(i)) {
-                return false;
-            }
-        }
-        return true;
-    }
-
-    static boolean regionEqualsIgnoreCase(byte[] b, int a, int c, int len) {
-        for (int i = 0; i < len; i++) {
-            int x = b[a + i];
-            int y = b[c + i];
-            if (x >= 'A' && x <= 'Z') {
-                x += 32;
-            }
-            if (y >= 'A' && y <= 'Z') {
-                y += 32;
-            }
-            if (x != y) {
-                return false;
-            }
-        }
-        return true;
     }
 }

@@ -90,10 +90,11 @@ public final class RequestFramer {
     // Line kinds beyond HeadLines' KEEP and DROP. The framing headers and Host have their own
     // so that a Connection header naming them cannot drop them (HeadLines.dropNamed drops
     // only KEEP lines): the pod must frame the body as Sluice did.
-    private static final int FRAMING_LINE = HeadLines.FIRST_FREE;
-    private static final int HOST_LINE = HeadLines.FIRST_FREE + 1;
-    private static final int XFF = HeadLines.FIRST_FREE + 2;
-    private static final int FORWARDED_KIND = HeadLines.FIRST_FREE + 3;
+    private static final int LENGTH_LINE = HeadLines.FIRST_FREE;
+    private static final int CODING_LINE = HeadLines.FIRST_FREE + 1;
+    private static final int HOST_LINE = HeadLines.FIRST_FREE + 2;
+    private static final int XFF = HeadLines.FIRST_FREE + 3;
+    private static final int FORWARDED_KIND = HeadLines.FIRST_FREE + 4;
 
     /** This thread's head parser while a head is parsed ({@link HeadLines#borrow}), else null. */
     private HeadLines head;
@@ -101,6 +102,7 @@ public final class RequestFramer {
     private long remaining;
     private final ChunkedBody chunks = new ChunkedBody("chunk-size line over " + ChunkedBody.MAX_CHUNK_LINE
             + " bytes", "trailer section over " + ChunkedBody.MAX_TRAILERS + " bytes");
+    private final FramingHeaders framing = new FramingHeaders();
     private ByteBuf pending;
     /** The read being framed, when it is {@code pending} with the new bytes appended (the framer's own buffer). */
     private ByteBuf accumulated;
@@ -246,13 +248,13 @@ public final class RequestFramer {
         int s = head.start(0);
         int e = head.end(0);
         // request-line = method SP request-target SP HTTP-version (RFC 9112 §3)
-        int sp1 = HeadLines.indexOf(b, s, e, (byte) ' ');
-        int sp2 = sp1 < 0 ? -1 : HeadLines.indexOf(b, sp1 + 1, e, (byte) ' ');
+        int sp1 = Ascii.indexOf(b, s, e, (byte) ' ');
+        int sp2 = sp1 < 0 ? -1 : Ascii.indexOf(b, sp1 + 1, e, (byte) ' ');
         if (sp1 <= s || sp2 <= sp1 + 1) {
             return refused(400, "not a request line (method SP target SP HTTP-version)");
         }
         for (int i = s; i < sp1; i++) {
-            if (!HeadLines.isTokenChar(b[i])) {
+            if (!Ascii.isTokenChar(b[i])) {
                 return refused(400, "a request method with a character that is not allowed");
             }
         }
@@ -263,23 +265,23 @@ public final class RequestFramer {
             }
         }
         int v = sp2 + 1;
-        if (e - v != 8 || !HeadLines.startsWith(b, v, "HTTP/") || !HeadLines.isDigit(b[v + 5]) || b[v + 6] != '.'
-                || !HeadLines.isDigit(b[v + 7])) {
+        if (e - v != 8 || !Ascii.startsWith(b, v, "HTTP/") || !Ascii.isDigit(b[v + 5]) || b[v + 6] != '.'
+                || !Ascii.isDigit(b[v + 7])) {
             return refused(400, "not an HTTP version at the end of the request line");
         }
-        if (b[v + 5] != '1' || b[v + 7] > '1') {
+        if (b[v + 5] != '1') {
             return refused(505, "HTTP/" + (char) b[v + 5] + "." + (char) b[v + 7]
                     + " is not supported (HTTP/1.0 and HTTP/1.1 are)");
         }
-        boolean http11 = b[v + 7] == '1';
-        boolean headMethod = sp1 - s == 4 && HeadLines.startsWith(b, s, "HEAD");
+        // HTTP/1.2 and later minor versions are read, and forwarded, as 1.1 (RFC 9112 §2.3).
+        boolean http11 = b[v + 7] != '0';
+        boolean headMethod = sp1 - s == 4 && Ascii.startsWith(b, s, "HEAD");
         if (!head.checkHeaders()) {
             return refused(400, head.error());
         }
 
-        long length = -1;
-        boolean coding = false;
-        boolean chunkedLast = false;
+        FramingHeaders f = framing;
+        f.start();
         boolean close = false;
         boolean keepAliveToken = false;
         boolean upgradeToken = false;
@@ -299,18 +301,14 @@ public final class RequestFramer {
             } else if (head.nameIs(li, SLUICE_REVISION)) {
                 revisionLine = revisionLine < 0 ? li : revisionLine;
             } else if (head.nameIs(li, HeadLines.CONTENT_LENGTH)) {
-                long cl = head.contentLength(li);
-                if (cl == -1 || cl == -2 || length >= 0 && cl != length) {
-                    return refused(400, cl == -1 ? "Content-Length is not a number" : "Content-Length values disagree");
+                int read = f.contentLength(head, li);
+                if (read == FramingHeaders.REFUSED) {
+                    return refused(400, f.error);
                 }
-                length = cl;
-                kind = FRAMING_LINE;
+                kind = read == FramingHeaders.FIRST ? LENGTH_LINE : HeadLines.DROP;
             } else if (head.nameIs(li, HeadLines.TRANSFER_ENCODING)) {
-                coding = true;
-                kind = FRAMING_LINE;
-                for (int t = 0, nt = head.splitList(li); t < nt; t++) {
-                    chunkedLast = head.tokenIs(t, HeadLines.CHUNKED);
-                }
+                f.transferEncoding(head, li);
+                kind = CODING_LINE;
             } else if (head.nameIs(li, HeadLines.CONNECTION)) {
                 kind = HeadLines.DROP;
                 int options = head.connectionOptions(li);
@@ -336,16 +334,32 @@ public final class RequestFramer {
         head.dropNamed();
 
         // The body's length (RFC 9112 §6): refuse what a pod behind Sluice could read otherwise.
-        if (coding) {
+        // Forwarded, a Transfer-Encoding is chunked alone, on one line.
+        long length = f.length;
+        if (f.codingLines > 0) {
             if (!http11) {
                 return refused(400, "Transfer-Encoding in an HTTP/1.0 request");
             }
             if (length >= 0) {
                 return refused(400, "both Content-Length and Transfer-Encoding");
             }
-            if (!chunkedLast) {
+            if (f.codingLines > 1) {
+                return refused(400, "more than one Transfer-Encoding header");
+            }
+            if (f.chunkedCodings > 1) {
+                return refused(400, "chunked applied more than once (Transfer-Encoding)");
+            }
+            if (!f.chunkedLast) {
                 return refused(501, "a Transfer-Encoding whose last coding is not chunked (the body's length cannot be known)");
             }
+            if (f.codings > 1) {
+                return refused(501, "a transfer coding other than chunked (only chunked is forwarded)");
+            }
+        }
+        if (http11 && hostLine < 0) {
+            return refused(400, "an HTTP/1.1 request without Host");
+        }
+        if (f.codingLines > 0) {
             state = State.CHUNKED;
             chunks.start();
         } else if (length > 0) {
@@ -389,11 +403,23 @@ public final class RequestFramer {
         byte[] b = h.bytes();
         h.startOut(headLen + 96 + c.forElement().length + c.ip().length
                 + (hostLine < 0 ? 0 : 2 * (h.valueEnd(hostLine) - h.valueStart(hostLine))));
-        h.put(b, h.start(0), h.end(0));
+        if (http11 && b[h.end(0) - 1] != '1') {
+            h.put(b, h.start(0), h.end(0) - 1); // HTTP/1.2 and later: the pod gets 1.1
+            h.put((byte) '1');
+        } else {
+            h.put(b, h.start(0), h.end(0));
+        }
         h.put(HeadLines.CRLF);
+        FramingHeaders f = framing;
         for (int li = 1, n = h.count(); li < n; li++) {
             int k = h.kind(li);
-            if (k == HeadLines.KEEP || k == FRAMING_LINE || k == HOST_LINE) {
+            if (k == LENGTH_LINE && !f.lengthAsIs()) {
+                h.put(FramingHeaders.CONTENT_LENGTH_LINE);
+                h.put(b, f.digitsStart(), f.digitsEnd());
+                h.put(HeadLines.CRLF);
+            } else if (k == CODING_LINE && !f.codingAsIs()) {
+                h.put(FramingHeaders.CHUNKED_LINE);
+            } else if (k == HeadLines.KEEP || k == LENGTH_LINE || k == CODING_LINE || k == HOST_LINE) {
                 h.put(b, h.start(li), h.end(li));
                 h.put(HeadLines.CRLF);
             }
@@ -441,7 +467,7 @@ public final class RequestFramer {
     // ------------------------------------------------------------------ a chunked body
 
     /**
-     * Passes a chunked body on as it came, checking its framing; true when the body ended in
+     * Passes a chunked body on in canonical form ({@link ChunkedBody}); true when the body ended in
      * {@code src} (the framer then reads the next head), false when more bytes are needed or
      * the body was malformed.
      */
@@ -454,6 +480,17 @@ public final class RequestFramer {
             }
             if (kind == ChunkedBody.MALFORMED) {
                 return malformedBody(src, chunks.error());
+            }
+            int keep = chunks.keep();
+            if (keep < chunks.length()) {
+                // A chunk-size line with extensions: the pod gets the size alone.
+                int r = src.readerIndex();
+                if (r > from) {
+                    sink.body(new RequestBody(src.retainedSlice(from, r - from), false));
+                }
+                sink.body(new RequestBody(alloc.buffer(keep + 2).writeBytes(src, r, keep).writeBytes(HeadLines.CRLF),
+                        false));
+                from = r + chunks.length();
             }
             src.skipBytes(chunks.length());
             if (kind == ChunkedBody.LAST) {

@@ -76,6 +76,7 @@ public final class ResponseFramer {
     private enum State { IDLE, HEAD, LENGTH, CHUNKED, UNTIL_CLOSE, TUNNEL, BROKEN }
 
     private static final byte[] CLOSE = "connection: close\r\n".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] HTTP_11 = "HTTP/1.1".getBytes(StandardCharsets.US_ASCII);
 
     // Line kinds beyond HeadLines' KEEP and DROP (pass 1), by which pass 2 writes or skips each header line.
     private static final int LENGTH_LINE = HeadLines.FIRST_FREE;
@@ -92,6 +93,9 @@ public final class ResponseFramer {
     private boolean podReusable;
     private boolean dechunk;
     private boolean dropLengthLine;
+    /** No body follows this head (1xx, 204, 304): neither framing header goes to the client. */
+    private boolean dropFraming;
+    private final FramingHeaders framing = new FramingHeaders();
     private long remaining;
     private final ChunkedBody chunks = new ChunkedBody("chunk-size line over its limit", "trailer section over its limit");
     private ByteBuf pending;
@@ -209,7 +213,11 @@ public final class ResponseFramer {
                     }
                     int len = chunks.length();
                     if (kind == ChunkedBody.DATA || !dechunk) {
-                        emit(src, src.readerIndex(), len, alloc, sink);
+                        int keep = chunks.keep();
+                        emit(src, src.readerIndex(), keep, alloc, sink);
+                        if (keep < len) {
+                            emitCrlf(alloc, sink); // a chunk-size line without its extensions
+                        }
                     }
                     src.skipBytes(len);
                     if (kind == ChunkedBody.LAST) {
@@ -298,6 +306,14 @@ public final class ResponseFramer {
         }
     }
 
+    private void emitCrlf(ByteBufAllocator alloc, Sink sink) {
+        if (out == null || out.readableBytes() + 2 > OUT_MAX) {
+            flushOut(sink);
+            out = alloc.buffer(256);
+        }
+        out.writeBytes(HeadLines.CRLF);
+    }
+
     private void flushOut(Sink sink) {
         ByteBuf o = out;
         if (o != null) {
@@ -328,12 +344,12 @@ public final class ResponseFramer {
         int s = head.start(0);
         int e = head.end(0);
         // "HTTP/1.x NNN[ reason]"
-        if (e - s < 12 || !HeadLines.startsWith(b, s, "HTTP/1.") || (b[s + 7] != '0' && b[s + 7] != '1')
+        if (e - s < 12 || !Ascii.startsWith(b, s, "HTTP/1.") || !Ascii.isDigit(b[s + 7])
                 || b[s + 8] != ' ' || (e - s > 12 && b[s + 12] != ' ')) {
             malformed(sink, "not an HTTP/1.x status line");
             return false;
         }
-        boolean http11 = b[s + 7] == '1';
+        boolean http11 = b[s + 7] != '0'; // 1.2 and later read as 1.1 (RFC 9112 §2.3)
         int status = 0;
         for (int i = s + 9; i < s + 12; i++) {
             int d = b[i] - '0';
@@ -347,7 +363,7 @@ public final class ResponseFramer {
             malformed(sink, "status code " + status + " is outside 100-599");
             return false;
         }
-        if (!HeadLines.validText(b, s + 12, e)) {
+        if (!Ascii.validText(b, s + 12, e)) {
             malformed(sink, "control character in the reason phrase");
             return false;
         }
@@ -357,31 +373,23 @@ public final class ResponseFramer {
         }
 
         // Pass 1: name each line, find the framing headers, collect Connection's tokens.
-        long length = -1;
-        boolean coding = false;
-        boolean chunkedLast = false;
-        boolean onlyChunked = true;
+        FramingHeaders f = framing;
+        f.start();
         boolean close = false;
         boolean keepAlive = false;
         int upgradeLine = -1;
         for (int li = 1, n = head.count(); li < n; li++) {
             int kind = HeadLines.KEEP;
             if (head.nameIs(li, HeadLines.CONTENT_LENGTH)) {
-                long v = head.contentLength(li);
-                if (v == -1 || v == -2 || length >= 0 && v != length) {
-                    malformed(sink, v == -1 ? "Content-Length is not a number" : "Content-Length values disagree");
+                int read = f.contentLength(head, li);
+                if (read == FramingHeaders.REFUSED) {
+                    malformed(sink, f.error);
                     return false;
                 }
-                length = v;
-                kind = LENGTH_LINE;
+                kind = read == FramingHeaders.FIRST ? LENGTH_LINE : HeadLines.DROP;
             } else if (head.nameIs(li, HeadLines.TRANSFER_ENCODING)) {
-                coding = true;
+                f.transferEncoding(head, li);
                 kind = CODING_LINE;
-                // The last coding of the last Transfer-Encoding line decides the framing.
-                for (int t = 0, nt = head.splitList(li); t < nt; t++) {
-                    chunkedLast = head.tokenIs(t, HeadLines.CHUNKED);
-                    onlyChunked &= chunkedLast;
-                }
             } else if (head.nameIs(li, HeadLines.CONNECTION)) {
                 kind = HeadLines.DROP;
                 int options = head.connectionOptions(li);
@@ -397,9 +405,26 @@ public final class ResponseFramer {
         }
         head.dropNamed();
 
+        if (f.codingLines > 1 || f.chunkedCodings > 1) {
+            // Read otherwise by some clients: a smuggling signal, as on the request side.
+            malformed(sink, f.codingLines > 1 ? "more than one Transfer-Encoding header"
+                    : "chunked applied more than once (Transfer-Encoding)");
+            return false;
+        }
+        if (f.codingLines > 0 && !f.onlyChunked()) {
+            // Another coding would make the body end at close, with its Transfer-Encoding
+            // forwarded: a client's parser may not agree, so nothing but chunked is forwarded.
+            malformed(sink, "a Transfer-Encoding other than chunked");
+            return false;
+        }
+        long length = f.length;
+        boolean coding = f.codingLines > 0;
+        boolean chunkedLast = f.chunkedLast;
         boolean informational = status < 200;
         dechunk = false;
-        dropLengthLine = false;
+        // No body follows, so no framing header goes with it (RFC 9110 §8.6, RFC 9112 §6.1).
+        dropFraming = informational || status == 204 || status == 304;
+        dropLengthLine = dropFraming;
         if (status == 101) {
             if (upgradeAsked == null) {
                 malformed(sink, "101 Switching Protocols to a request that asked for no upgrade");
@@ -431,7 +456,7 @@ public final class ResponseFramer {
                 dropLengthLine = true;
                 podReusable = false;
             }
-            dechunk = chunkedLast && onlyChunked && !clientHttp11;
+            dechunk = f.onlyChunked() && !clientHttp11;
         } else if (length >= 0) {
             next = length == 0 ? State.IDLE : State.LENGTH;
             remaining = length;
@@ -447,8 +472,10 @@ public final class ResponseFramer {
             return false; // the sink gave up on the exchange meanwhile
         }
         int inline = next == State.LENGTH ? (int) Math.min(Math.min(remaining, COPY_MAX), in.writerIndex() - end) : 0;
-        writeHead(headLen, alloc, clientMustClose ? HeadEnd.CLOSE : http11 ? HeadEnd.AS_IS : HeadEnd.KEEP_ALIVE, -1,
-                inline);
+        // The status line says HTTP/1.1 (Sluice's version, RFC 9110 §6.2): an HTTP/1.0 client is
+        // told it is kept alive, any other only when it is not.
+        writeHead(headLen, alloc, clientMustClose ? HeadEnd.CLOSE : clientHttp11 ? HeadEnd.AS_IS : HeadEnd.KEEP_ALIVE,
+                -1, inline);
         in.readerIndex(end);
         if (next == State.IDLE) {
             end(in, sink);
@@ -474,15 +501,28 @@ public final class ResponseFramer {
             o = alloc.buffer(headLen + 64 + room);
             out = o;
         }
-        o.writeBytes(b, head.start(0), head.end(0) - head.start(0)).writeBytes(HeadLines.CRLF);
+        int s = head.start(0);
+        o.writeBytes(HTTP_11).writeBytes(b, s + 8, head.end(0) - s - 8);
+        if (head.end(0) - s == 12) {
+            o.writeByte(' '); // the SP before an empty reason phrase is not optional (RFC 9112 §4)
+        }
+        o.writeBytes(HeadLines.CRLF);
+        FramingHeaders f = framing;
         for (int li = 1, n = head.count(); li < n; li++) {
             int k = head.kind(li);
             if (k == HeadLines.DROP || k == UPGRADE_LINE || k == LENGTH_LINE && dropLengthLine
-                    || k == CODING_LINE && dechunk) {
+                    || k == CODING_LINE && (dechunk || dropFraming)) {
                 continue;
             }
-            int ls = head.start(li);
-            o.writeBytes(b, ls, head.end(li) - ls).writeBytes(HeadLines.CRLF);
+            if (k == LENGTH_LINE && !f.lengthAsIs()) {
+                o.writeBytes(FramingHeaders.CONTENT_LENGTH_LINE).writeBytes(b, f.digitsStart(),
+                        f.digitsEnd() - f.digitsStart()).writeBytes(HeadLines.CRLF);
+            } else if (k == CODING_LINE && !f.codingAsIs() && f.onlyChunked()) {
+                o.writeBytes(FramingHeaders.CHUNKED_LINE);
+            } else {
+                int ls = head.start(li);
+                o.writeBytes(b, ls, head.end(li) - ls).writeBytes(HeadLines.CRLF);
+            }
         }
         switch (how) {
             case UPGRADE -> {

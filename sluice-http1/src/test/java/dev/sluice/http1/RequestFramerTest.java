@@ -148,7 +148,7 @@ class RequestFramerTest {
                 "head rev=null ns=null kr=null host=null 1.0 keep\nGET / HTTP/1.0\r\n"
                         + "x-forwarded-for: unknown\r\nforwarded: for=unknown;proto=http\r\nconnection: keep-alive\r\n\r\n");
         assertThat(frame("GET / HTTP/1.0\r\n\r\n").get(0)).startsWith("head rev=null ns=null kr=null host=null 1.0 close\n");
-        assertThat(frame("GET / HTTP/1.1\r\nConnection: close\r\n\r\n").get(0)).contains(" 1.1 close\n");
+        assertThat(frame("GET / HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n").get(0)).contains(" 1.1 close\n");
     }
 
     @Test
@@ -170,12 +170,12 @@ class RequestFramerTest {
     }
 
     @Test
-    void aChunkedBodyPassesAsItCameTrailersIncluded() {
-        String body = "5;ext=1\r\nhello\r\n6\r\n world\r\n0\r\nX-Trailer: t\r\n\r\n";
+    void aChunkedBodyIsForwardedCanonicallyTrailersIncluded() {
+        String body = "5;ext=1\r\nhello\r\n6 ; a ; b = \"q\\\"\\t\"\r\n world\r\n0\r\nX-Trailer: t\r\n\r\n";
         List<String> t = frame("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n" + body + GET);
         assertThat(t).hasSize(3);
         assertThat(t.get(0)).contains("body\n").contains("Transfer-Encoding: chunked\r\n");
-        assertThat(t.get(1)).isEqualTo("body: " + body);
+        assertThat(t.get(1)).as("extensions dropped").isEqualTo("body: 5\r\nhello\r\n6\r\n world\r\n0\r\nX-Trailer: t\r\n\r\n");
         assertThat(t.get(2)).startsWith("head rev=default/model");
     }
 
@@ -232,7 +232,7 @@ class RequestFramerTest {
 
     @Test
     void aBrokenChunkEndsTheBodyAsMalformed() {
-        String head = "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n";
+        String head = "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n";
         assertThat(frame(head + "zz\r\nhello\r\n0\r\n\r\n" + GET)).hasSize(2).last()
                 .isEqualTo("malformed body: invalid chunk size");
         assertThat(frame(head + "5\r\nhelloXX0\r\n\r\n" + GET)).last().isEqualTo("malformed body: chunk data not followed by CRLF");
@@ -255,5 +255,86 @@ class RequestFramerTest {
         a.release();
         b.release();
         c.release();
+    }
+
+    private static final String CHUNKED_POST = "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n";
+
+    @Test
+    void chunkFramingThatIsNotCanonicalIsRefusedAsAMalformedBody() {
+        String[][] cases = {
+            {"5\nhello\r\n0\r\n\r\n", "a chunk-size line not ended by CRLF"},
+            {"5 \r\nhello\r\n0\r\n\r\n", "whitespace after the chunk size"},
+            {"5\t\r\nhello\r\n0\r\n\r\n", "whitespace after the chunk size"},
+            {"5;a \r\nhello\r\n0\r\n\r\n", "whitespace at the end of a chunk-size line"},
+            {"5;a=\u0001\r\nhello\r\n0\r\n\r\n", "a chunk extension whose value is not a token or quoted-string"},
+            {"5;a=\"\u0001\"\r\nhello\r\n0\r\n\r\n", "a chunk extension whose value is not a token or quoted-string"},
+            {"5;\r\nhello\r\n0\r\n\r\n", "a chunk extension without a name"},
+            {"5;a\u0000\r\nhello\r\n0\r\n\r\n", "a chunk extension with a character that is not allowed"},
+            {"5\r\nhello\n0\r\n\r\n", "chunk data not followed by CRLF"},
+            {"5\r\nhello\r\n0\r\nX-T: 1\n\r\n", "a trailer line not ended by CRLF"},
+            {"5\r\nhello\r\n0\r\n\n", "a trailer line not ended by CRLF"},
+            {"5\r\nhello\r\n0\r\nGET /smuggled HTTP/1.1\r\n\r\n", "a trailer line that is not a header field (name: value)"},
+            {"5\r\nhello\r\n0\r\nno colon\r\n\r\n", "a trailer line that is not a header field (name: value)"},
+            {"5\r\nhello\r\n0\r\nX-T: 1\r\n folded\r\n\r\n", "obsolete line folding in the trailers"},
+            {"5\r\nhello\r\n0\r\nX-T: a\u0001\r\n\r\n", "control character in a trailer value"},
+        };
+        for (String[] c : cases) {
+            List<String> t = frame(CHUNKED_POST + c[0] + GET);
+            assertThat(t).as(c[0]).hasSize(2);
+            assertThat(t.get(1)).as(c[0]).isEqualTo("malformed body: " + c[1]);
+        }
+    }
+
+    @Test
+    void contentLengthListsOfOneValueBecomeOneLine() {
+        for (String lengths : List.of("Content-Length: 5, 5\r\n", "Content-Length: 5\r\nContent-Length: 5\r\n",
+                "Content-Length: 5,5\r\nX-A: b\r\ncontent-length: 5 , 5\r\n")) {
+            List<String> t = frame("PUT / HTTP/1.1\r\nHost: h\r\n" + lengths + "\r\nhello" + GET);
+            assertThat(t).as(lengths).hasSize(3);
+            assertThat(t.get(0)).as(lengths).contains("Host: h\r\ncontent-length: 5\r\n")
+                    .doesNotContainIgnoringCase("content-length: 5,").containsOnlyOnce("ength:");
+            assertThat(t.get(1)).isEqualTo("body: hello");
+        }
+    }
+
+    @Test
+    void aTransferEncodingOtherThanChunkedAloneIsRefused() {
+        String[][] cases = {
+            {"Transfer-Encoding: chunked, chunked\r\n", "400", "chunked applied more than once"},
+            {"Transfer-Encoding: x\r\nTransfer-Encoding: chunked\r\n", "400", "more than one Transfer-Encoding"},
+            {"Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n", "400", "more than one Transfer-Encoding"},
+            {"Transfer-Encoding: gzip\r\n", "501", "last coding is not chunked"},
+            {"Transfer-Encoding: gzip, chunked\r\n", "501", "a transfer coding other than chunked"},
+        };
+        for (String[] c : cases) {
+            List<String> t = frame("POST / HTTP/1.1\r\nHost: h\r\n" + c[0] + "\r\n0\r\n\r\n");
+            assertThat(t).as(c[0]).hasSize(1);
+            assertThat(t.get(0)).as(c[0]).startsWith("refused " + c[1] + ": ").contains(c[2]);
+        }
+        List<String> listSyntax = frame("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: , CHUNKED\r\n\r\n0\r\n\r\n");
+        assertThat(listSyntax.get(0)).as("chunked after an empty element is chunked, written plainly")
+                .contains("\r\ntransfer-encoding: chunked\r\n").doesNotContain("CHUNKED");
+        assertThat(frame(CHUNKED_POST.replace("chunked", "Chunked \t") + "0\r\n\r\n").get(0))
+                .contains("Transfer-Encoding: Chunked \t\r\n");
+    }
+
+    @Test
+    void anHttp11RequestWithoutHostIsRefused() {
+        assertThat(frame("GET / HTTP/1.1\r\nX-A: b\r\n\r\n" + GET))
+                .containsExactly("refused 400: an HTTP/1.1 request without Host");
+        assertThat(frame("GET / HTTP/1.0\r\n\r\n").get(0)).as("HTTP/1.0 needs none").startsWith("head ");
+    }
+
+    @Test
+    void laterMinorVersionsAreHttp11AndMajorVersionsOtherThanOneAre505() {
+        for (String v : List.of("1.2", "1.9")) {
+            List<String> t = frame("GET / HTTP/" + v + "\r\nHost: h\r\n\r\n");
+            assertThat(t).hasSize(1);
+            assertThat(t.get(0)).contains(" 1.1 keep\nGET / HTTP/1.1\r\nHost: h\r\n");
+        }
+        for (String v : List.of("2.0", "3.0", "0.9")) {
+            assertThat(frame("GET / HTTP/" + v + "\r\nHost: h\r\n\r\n")).containsExactly(
+                    "refused 505: HTTP/" + v + " is not supported (HTTP/1.0 and HTTP/1.1 are)");
+        }
     }
 }

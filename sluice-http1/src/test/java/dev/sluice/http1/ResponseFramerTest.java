@@ -127,17 +127,25 @@ class ResponseFramerTest {
     @Test
     void anHttp10ResponseToAKeptAliveClientSaysKeepAlive() {
         Recorder r = frame(PLAIN, "HTTP/1.0 200 OK\r\nConnection: keep-alive\r\nContent-Length: 2\r\n\r\nhi");
-        assertThat(r.client.toString()).isEqualTo("HTTP/1.0 200 OK\r\nContent-Length: 2\r\nconnection: keep-alive\r\n\r\nhi");
+        assertThat(r.client.toString()).as("Sluice's version, kept alive as HTTP/1.1 is by default")
+                .isEqualTo("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi");
         assertThat(r.events).containsExactly("head 200", "end reusable");
+        Recorder client10 = frame(new Req(false, true, false, null), "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi");
+        assertThat(client10.client.toString()).as("an HTTP/1.0 client is told it is kept alive")
+                .isEqualTo("HTTP/1.1 200 OK\r\nContent-Length: 2\r\nconnection: keep-alive\r\n\r\nhi");
+        Recorder later = frame(PLAIN, "HTTP/1.2 200 OK\r\nContent-Length: 2\r\n\r\nhi");
+        assertThat(later.client.toString()).isEqualTo("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi");
+        assertThat(later.events).containsExactly("head 200", "end reusable");
         Recorder plain10 = frame(PLAIN, "HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\nhi");
         assertThat(plain10.events).as("HTTP/1.0 without keep-alive: the pod closes").containsExactly("head 200", "end");
     }
 
     @Test
-    void aChunkedBodyPassesThroughWithExtensionsAndTrailers() {
-        String body = "5;ext=1\r\nhello\r\n6\r\n world\r\n0\r\nX-Checksum: 9\r\n\r\n";
+    void aChunkedBodyPassesThroughCanonicallyWithItsTrailers() {
+        String body = "5;ext=1\r\nhello\r\n6 ;a=\"b c\"\r\n world\r\n0\r\nX-Checksum: 9\r\n\r\n";
         Recorder r = frame(PLAIN, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n" + body);
-        assertThat(r.client.toString()).isEqualTo("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n" + body);
+        assertThat(r.client.toString()).isEqualTo("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+                + "5\r\nhello\r\n6\r\n world\r\n0\r\nX-Checksum: 9\r\n\r\n");
         assertThat(r.events).containsExactly("head 200", "end reusable");
     }
 
@@ -165,10 +173,10 @@ class ResponseFramerTest {
         assertThat(run.sink.events).containsExactly("head 200 close");
         assertThat(run.framer.closed(run.sink)).isTrue();
         assertThat(run.sink.events).containsExactly("head 200 close", "end");
-        assertThat(run.sink.client.toString()).isEqualTo("HTTP/1.0 200 OK\r\nServer: x\r\nconnection: close\r\n\r\n"
-                + "part one part two");
-        Recorder gzip = frame(PLAIN, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked, gzip\r\n\r\nzzz");
-        assertThat(gzip.events).as("chunked not last: until close").containsExactly("head 200 close");
+        assertThat(run.sink.client.toString()).as("ends at close, and says so in HTTP/1.1")
+                .isEqualTo("HTTP/1.1 200 OK\r\nServer: x\r\nconnection: close\r\n\r\npart one part two");
+        assertRefused("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked, gzip\r\n\r\nzzz", "a Transfer-Encoding other than chunked");
+        assertRefused("HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\nzzz", "a Transfer-Encoding other than chunked");
     }
 
     @Test
@@ -186,6 +194,16 @@ class ResponseFramerTest {
         assertThat(head.events).containsExactly("head 200", "end reusable");
         Recorder notModified = frame(PLAIN, "HTTP/1.1 304 Not Modified\r\nTransfer-Encoding: chunked\r\n\r\n");
         assertThat(notModified.events).containsExactly("head 304", "end reusable");
+        assertThat(notModified.client.toString()).isEqualTo("HTTP/1.1 304 Not Modified\r\n\r\n");
+        Recorder noContent = frame(PLAIN, "HTTP/1.1 204 No Content\r\nContent-Length: 0\r\nX: y\r\n\r\n");
+        assertThat(noContent.client.toString()).as("no Content-Length with 204 or 304")
+                .isEqualTo("HTTP/1.1 204 No Content\r\nX: y\r\n\r\n");
+        Recorder etag = frame(PLAIN, "HTTP/1.1 304 Not Modified\r\nETag: \"a\"\r\nContent-Length: 1234\r\n\r\n");
+        assertThat(etag.client.toString()).isEqualTo("HTTP/1.1 304 Not Modified\r\nETag: \"a\"\r\n\r\n");
+        Recorder early = frame(PLAIN, "HTTP/1.1 103 Early Hints\r\nContent-Length: 0\r\nLink: </a>\r\n\r\n"
+                + "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nx");
+        assertThat(early.client.toString()).isEqualTo("HTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\n"
+                + "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nx");
     }
 
     @Test
@@ -197,7 +215,7 @@ class ResponseFramerTest {
                 + "Link: </a.css>\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nx");
         assertThat(r11.events).containsExactly("head 200", "end reusable");
         Recorder r10 = frame(new Req(false, true, false, null), wire);
-        assertThat(r10.client.toString()).isEqualTo("HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nx");
+        assertThat(r10.client.toString()).isEqualTo("HTTP/1.1 200 OK\r\nContent-Length: 1\r\nconnection: keep-alive\r\n\r\nx");
     }
 
     @Test
@@ -226,6 +244,9 @@ class ResponseFramerTest {
     void identicalContentLengthsAreOneLength() {
         Recorder r = frame(PLAIN, "HTTP/1.1 200 OK\r\nContent-Length: 2, 2\r\nContent-Length: 2\r\n\r\nok");
         assertThat(r.events).containsExactly("head 200", "end reusable");
+        assertThat(r.client.toString()).isEqualTo("HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok");
+        Recorder twoLines = frame(PLAIN, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nX: y\r\nContent-Length: 2\r\n\r\nok");
+        assertThat(twoLines.client.toString()).isEqualTo("HTTP/1.1 200 OK\r\ncontent-length: 2\r\nX: y\r\n\r\nok");
     }
 
     @Test
@@ -249,6 +270,18 @@ class ResponseFramerTest {
         assertRefused("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", "invalid chunk size");
         assertRefused("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nhiX\r\n", "chunk data not followed by CRLF");
         assertRefused("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nfffffffffffffffff\r\n", "invalid chunk size");
+        String chunked = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n";
+        assertRefused(chunked + "2\nhi\r\n0\r\n\r\n", "a chunk-size line not ended by CRLF");
+        assertRefused(chunked + "2  \r\nhi\r\n0\r\n\r\n", "whitespace after the chunk size");
+        assertRefused(chunked + "2;x=\u0007\r\nhi\r\n0\r\n\r\n", "not a token or quoted-string");
+        assertRefused(chunked + "2\r\nhi\n0\r\n\r\n", "chunk data not followed by CRLF");
+        assertRefused(chunked + "2\r\nhi\r\n0\r\nX: 1\n\r\n", "a trailer line not ended by CRLF");
+        assertRefused(chunked + "2\r\nhi\r\n0\r\nHTTP/1.1 200 OK\r\n\r\n", "not a header field");
+        assertRefused(chunked + "2\r\nhi\r\n0\r\nX: 1\r\n\tfolded\r\n\r\n", "obsolete line folding in the trailers");
+        assertRefused("HTTP/1.1 200 OK\r\nTransfer-Encoding: x\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+                "more than one Transfer-Encoding header");
+        assertRefused("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked, chunked\r\n\r\n0\r\n\r\n",
+                "chunked applied more than once");
     }
 
     @Test
