@@ -9,8 +9,8 @@ import java.util.Arrays;
 
 /**
  * Turns the bytes a client sends into requests for the exchange: one {@link RequestHead} per
- * request, its head already rewritten for the pod, then its body as {@link RequestBody} parts,
- * the bytes as they came (a chunked body keeps its chunks). It parses only what routing,
+ * request, its head already rewritten for the pod, then its body as {@link RequestBody} parts
+ * (a chunked body keeps its chunks, in canonical form). It parses only what routing,
  * framing and the hop-by-hop rewrite need: the request line, the headers' names,
  * {@code Host}, {@code Content-Length}, {@code Transfer-Encoding}, {@code Connection},
  * {@code Upgrade}, the forwarding headers, the routing headers and chunk sizes. Nothing is
@@ -24,23 +24,28 @@ import java.util.Arrays;
  *     {@code X-Forwarded-For} and {@code Forwarded} get the client appended, every earlier
  *     value kept; an HTTP/1.0 request gets {@code Connection: keep-alive} (the pod connection
  *     is pooled) and an upgrade {@code Connection: upgrade} with its {@code Upgrade};</li>
+ * <li>forwarded in canonical form, so that a pod cannot frame it otherwise than Sluice did:
+ *     HTTP/1.2 and later as HTTP/1.1 (RFC 9112 §2.3), Content-Length lists or repeats of one
+ *     value as one line ({@link FramingHeaders}), every line of a chunked body ending in CRLF
+ *     and chunk extensions dropped ({@link ChunkedBody});</li>
  * <li>refused, with the status a client can act on, and the connection closed after the
- *     answer: a request line that is not {@code method SP target SP HTTP/1.x} (400; another
- *     version: 505), over {@link #MAX_REQUEST_LINE} bytes (414), a head over {@link #MAX_HEAD}
+ *     answer: a request line that is not {@code method SP target SP HTTP/d.d} (400; another
+ *     major version than 1: 505), over {@link #MAX_REQUEST_LINE} bytes (414), a head over {@link #MAX_HEAD}
  *     bytes (431), header lines {@link HeadLines#checkHeaders} refuses, more than one
- *     {@code Host}, Content-Length values that are not digits or disagree, both
- *     Content-Length and Transfer-Encoding, Transfer-Encoding in HTTP/1.0 (all 400; the last
- *     two are how requests are smuggled past a proxy), and a Transfer-Encoding whose last
- *     coding is not chunked, whose length cannot be known (501);</li>
- * <li>a chunked body whose framing breaks (a bad chunk size, chunk data not followed by CRLF,
- *     a chunk-size line over {@link ChunkedBody#MAX_CHUNK_LINE} or trailers over {@link ChunkedBody#MAX_TRAILERS}
+ *     {@code Host}, an HTTP/1.1 request without one, Content-Length values that are not
+ *     digits or disagree, both Content-Length and Transfer-Encoding, Transfer-Encoding in
+ *     HTTP/1.0, on two lines or with chunked twice (all 400; the framing ones are how requests
+ *     are smuggled past a proxy), and a Transfer-Encoding other than chunked alone (501);</li>
+ * <li>a chunked body whose framing breaks or is not canonical ({@link ChunkedBody}: a bad chunk
+ *     size or extension, a bare LF, a trailer that is not a field line, a chunk-size line over {@link ChunkedBody#MAX_CHUNK_LINE} or trailers over {@link ChunkedBody#MAX_TRAILERS}
  *     bytes) ends in {@link RequestBody#malformed}, and nothing more is read.</li>
  * </ul>
  *
  * <h2>Implementation notes</h2>
  * One framer per client connection, fed by that connection's event loop only (sluice-server's
- * {@code RequestDecoder} adapts it to a Netty pipeline): no synchronisation. It owns each read buffer it is given and passes on
- * retained slices of it; a head, a chunk-size line or a trailer split across reads is kept in
+ * {@code RequestDecoder} adapts it to a Netty pipeline): no synchronisation. It owns each read
+ * buffer it is given and passes on retained slices of it (and, for a chunk-size line that
+ * loses its extensions, a new buffer); a head, a chunk-size line or a trailer split across reads is kept in
  * {@code pending} (a copy) and parsed again from its start when more arrives, on the event
  * loop's shared {@link HeadLines}, borrowed for each parse. The routing
  * values become strings only when they differ from the connection's previous request's (a
@@ -76,10 +81,6 @@ public final class RequestFramer {
 
     private enum State { HEAD, LENGTH, CHUNKED, BROKEN }
 
-    private static final byte[] LIST_SEPARATOR = {',', ' '};
-    private static final byte[] XFF_LINE = "x-forwarded-for: ".getBytes(StandardCharsets.US_ASCII);
-    private static final byte[] FORWARDED_LINE = "forwarded: ".getBytes(StandardCharsets.US_ASCII);
-    private static final byte[] HOST_PARAMETER = ";host=\"".getBytes(StandardCharsets.US_ASCII);
     private static final AsciiString HOST = AsciiString.cached("host");
     private static final AsciiString X_FORWARDED_FOR = AsciiString.cached("x-forwarded-for");
     private static final AsciiString FORWARDED = AsciiString.cached("forwarded");
@@ -87,14 +88,6 @@ public final class RequestFramer {
     private static final AsciiString KNATIVE_NAMESPACE = AsciiString.cached("knative-serving-namespace");
     private static final AsciiString KNATIVE_REVISION = AsciiString.cached("knative-serving-revision");
 
-    // Line kinds beyond HeadLines' KEEP and DROP. The framing headers and Host have their own
-    // so that a Connection header naming them cannot drop them (HeadLines.dropNamed drops
-    // only KEEP lines): the pod must frame the body as Sluice did.
-    private static final int LENGTH_LINE = HeadLines.FIRST_FREE;
-    private static final int CODING_LINE = HeadLines.FIRST_FREE + 1;
-    private static final int HOST_LINE = HeadLines.FIRST_FREE + 2;
-    private static final int XFF = HeadLines.FIRST_FREE + 3;
-    private static final int FORWARDED_KIND = HeadLines.FIRST_FREE + 4;
 
     /** This thread's head parser while a head is parsed ({@link HeadLines#borrow}), else null. */
     private HeadLines head;
@@ -297,7 +290,7 @@ public final class RequestFramer {
                     return refused(400, "more than one Host header");
                 }
                 hostLine = li;
-                kind = HOST_LINE;
+                kind = PodRequestHead.HOST_LINE;
             } else if (head.nameIs(li, SLUICE_REVISION)) {
                 revisionLine = revisionLine < 0 ? li : revisionLine;
             } else if (head.nameIs(li, HeadLines.CONTENT_LENGTH)) {
@@ -305,10 +298,10 @@ public final class RequestFramer {
                 if (read == FramingHeaders.REFUSED) {
                     return refused(400, f.error);
                 }
-                kind = read == FramingHeaders.FIRST ? LENGTH_LINE : HeadLines.DROP;
+                kind = read == FramingHeaders.FIRST ? PodRequestHead.LENGTH_LINE : HeadLines.DROP;
             } else if (head.nameIs(li, HeadLines.TRANSFER_ENCODING)) {
                 f.transferEncoding(head, li);
-                kind = CODING_LINE;
+                kind = PodRequestHead.CODING_LINE;
             } else if (head.nameIs(li, HeadLines.CONNECTION)) {
                 kind = HeadLines.DROP;
                 int options = head.connectionOptions(li);
@@ -319,9 +312,9 @@ public final class RequestFramer {
                 kind = HeadLines.DROP;
                 upgradeLine = upgradeLine < 0 ? li : upgradeLine;
             } else if (head.nameIs(li, X_FORWARDED_FOR)) {
-                kind = XFF;
+                kind = PodRequestHead.XFF_LINE;
             } else if (head.nameIs(li, FORWARDED)) {
-                kind = FORWARDED_KIND;
+                kind = PodRequestHead.FORWARDED_LINE;
             } else if (head.nameIs(li, KNATIVE_NAMESPACE)) {
                 namespaceLine = namespaceLine < 0 ? li : namespaceLine;
             } else if (head.nameIs(li, KNATIVE_REVISION)) {
@@ -368,7 +361,12 @@ public final class RequestFramer {
         }
         boolean keepAlive = http11 ? !close : keepAliveToken && !close;
         String upgrade = upgradeToken && upgradeLine >= 0 ? value(upgradeLine) : null;
-        ByteBuf wire = writeHead(headLen, http11, upgradeLine, upgrade != null, hostLine);
+        ForwardingHeaders.ForClient c = client;
+        if (c == null) {
+            c = new ForwardingHeaders.ForClient(clientAddress);
+            client = c;
+        }
+        ByteBuf wire = PodRequestHead.write(head, f, c, headLen, http11, upgradeLine, upgrade != null, hostLine, alloc);
         return new RequestHead(wire, cached(revision, revisionLine), cached(knativeNamespace, namespaceLine),
                 cached(knativeRevision, knativeRevisionLine), cached(host, hostLine), headMethod, http11, keepAlive,
                 state != State.HEAD, upgrade);
@@ -386,82 +384,6 @@ public final class RequestFramer {
 
     private String cached(LastValue last, int line) {
         return line < 0 ? null : last.of(head.bytes(), head.valueStart(line), head.valueEnd(line));
-    }
-
-    /**
-     * The head for the pod: the request line, the kept headers, X-Forwarded-For and Forwarded
-     * with this client appended, the pod-side Connection header, the empty line.
-     */
-    private ByteBuf writeHead(int headLen, boolean http11, int upgradeLine,
-            boolean upgrade, int hostLine) {
-        ForwardingHeaders.ForClient c = client;
-        if (c == null) {
-            c = new ForwardingHeaders.ForClient(clientAddress);
-            client = c;
-        }
-        HeadLines h = head;
-        byte[] b = h.bytes();
-        h.startOut(headLen + 96 + c.forElement().length + c.ip().length
-                + (hostLine < 0 ? 0 : 2 * (h.valueEnd(hostLine) - h.valueStart(hostLine))));
-        if (http11 && b[h.end(0) - 1] != '1') {
-            h.put(b, h.start(0), h.end(0) - 1); // HTTP/1.2 and later: the pod gets 1.1
-            h.put((byte) '1');
-        } else {
-            h.put(b, h.start(0), h.end(0));
-        }
-        h.put(HeadLines.CRLF);
-        FramingHeaders f = framing;
-        for (int li = 1, n = h.count(); li < n; li++) {
-            int k = h.kind(li);
-            if (k == LENGTH_LINE && !f.lengthAsIs()) {
-                h.put(FramingHeaders.CONTENT_LENGTH_LINE);
-                h.put(b, f.digitsStart(), f.digitsEnd());
-                h.put(HeadLines.CRLF);
-            } else if (k == CODING_LINE && !f.codingAsIs()) {
-                h.put(FramingHeaders.CHUNKED_LINE);
-            } else if (k == HeadLines.KEEP || k == LENGTH_LINE || k == CODING_LINE || k == HOST_LINE) {
-                h.put(b, h.start(li), h.end(li));
-                h.put(HeadLines.CRLF);
-            }
-        }
-        h.put(XFF_LINE);
-        putEarlierValues(XFF);
-        h.put(c.ip());
-        h.put(HeadLines.CRLF);
-        h.put(FORWARDED_LINE);
-        putEarlierValues(FORWARDED_KIND);
-        h.put(c.forElement());
-        if (hostLine >= 0) {
-            h.put(HOST_PARAMETER);
-            for (int i = h.valueStart(hostLine), to = h.valueEnd(hostLine); i < to; i++) {
-                if (b[i] == '"' || b[i] == '\\') {
-                    h.put((byte) '\\'); // a quoted-string's quoted-pair (RFC 7239 §4)
-                }
-                h.put(b[i]);
-            }
-            h.put((byte) '"');
-        }
-        h.put(HeadLines.CRLF);
-        if (upgrade) {
-            h.put(HeadLines.UPGRADE);
-            h.put(b, h.valueStart(upgradeLine), h.valueEnd(upgradeLine));
-            h.put(HeadLines.CRLF);
-        } else if (!http11) {
-            h.put(HeadLines.KEEP_ALIVE);
-        }
-        h.put(HeadLines.CRLF);
-        return h.outTo(alloc);
-    }
-
-    /** The values of the lines of {@code kind} (earlier hops' forwarding headers), each followed by ", ". */
-    private void putEarlierValues(int kind) {
-        HeadLines h = head;
-        for (int li = 1, n = h.count(); li < n; li++) {
-            if (h.kind(li) == kind && h.valueEnd(li) > h.valueStart(li)) {
-                h.put(h.bytes(), h.valueStart(li), h.valueEnd(li));
-                h.put(LIST_SEPARATOR);
-            }
-        }
     }
 
     // ------------------------------------------------------------------ a chunked body

@@ -19,11 +19,15 @@ import java.nio.charset.StandardCharsets;
  * <li>hop-by-hop headers ({@link ForwardingHeaders#HOP_BY_HOP} and those the {@code Connection}
  *     header names) are removed; the client's own {@code Connection} header is added:
  *     {@code close} when the client is not kept alive or the body ends only at close,
- *     {@code keep-alive} on an HTTP/1.0 response to a kept-alive client;</li>
- * <li>the body's length: none after HEAD, 1xx, 204 and 304; chunked when the last transfer
- *     coding is chunked; until close when another coding is last; else Content-Length, else
- *     until close. A response with both Transfer-Encoding and Content-Length loses the
- *     Content-Length and its connection is not reused (a smuggling signal);</li>
+ *     {@code keep-alive} to a kept-alive HTTP/1.0 client;</li>
+ * <li>forwarded in canonical form: the status line in Sluice's version, HTTP/1.1 (RFC 9110
+ *     §6.2), whatever the pod's 1.x; Content-Length lists or repeats of one value as one line
+ *     ({@link FramingHeaders}), none on 1xx, 204 and 304; every line of a chunked body ending
+ *     in CRLF, chunk extensions dropped ({@link ChunkedBody});</li>
+ * <li>the body's length: none after HEAD, 1xx, 204 and 304; chunked when Transfer-Encoding is
+ *     chunked; else Content-Length, else until close. A response with both Transfer-Encoding
+ *     and Content-Length loses the Content-Length and its connection is not reused (a
+ *     smuggling signal);</li>
  * <li>1xx responses are forwarded as they come, except to HTTP/1.0 clients, who must not see
  *     them; a 101 the request asked for turns the connection into a tunnel;</li>
  * <li>a chunked body to an HTTP/1.0 client (which cannot read chunked) is sent de-chunked,
@@ -31,7 +35,9 @@ import java.nio.charset.StandardCharsets;
  * <li>refused, as {@link Sink#malformed}: a status line that is not {@code HTTP/1.x NNN},
  *     header lines with obsolete folding, whitespace before the colon, a name that is not a
  *     token or control characters in a value, Content-Length values that are not digits or
- *     disagree, a bad chunk size or chunk end, heads over {@link #MAX_HEAD} bytes (status line
+ *     disagree, a Transfer-Encoding other than chunked alone (another coding, chunked twice,
+ *     two lines), chunked framing {@link ChunkedBody} refuses (bad sizes or extensions, bare
+ *     LF, trailers that are not field lines), heads over {@link #MAX_HEAD} bytes (status line
  *     over {@link #MAX_STATUS_LINE}), and a 101 the request did not ask for.</li>
  * </ul>
  *
@@ -39,9 +45,8 @@ import java.nio.charset.StandardCharsets;
  * One framer per pod connection, used only on that connection's event loop: no
  * synchronisation. The caller owns the buffer it feeds; the framer retains what it passes on.
  * A head, a chunk-size line or a trailer split across reads is kept in {@code pending} (a copy)
- * and parsed again from its start when more arrives. Output is gathered in one buffer per read
- * ({@code out}), so a head and a small body leave in one write; body parts over
- * {@link #COPY_MAX} go out as slices of the read buffer. The sink may start the next exchange
+ * and parsed again from its start when more arrives. Output is gathered per read
+ * ({@link ClientOutput}), so a head and a small body leave in one write. The sink may start the next exchange
  * on this same connection from inside {@link Sink#responseEnd} (a waiter handed the freed
  * slot on this loop): the framer therefore finishes its own bookkeeping before that call and
  * touches nothing after it.
@@ -51,9 +56,6 @@ public final class ResponseFramer {
     /** Netty's default limits, which the decoder this replaced applied. */
     static final int MAX_STATUS_LINE = 4096;
     static final int MAX_HEAD = 4096 + 8192;
-    /** Body parts up to this size are copied into the outgoing buffer; larger ones are sliced. */
-    static final int COPY_MAX = 4096;
-    private static final int OUT_MAX = 16 * 1024;
 
     /** Where the framer's results go; called on the connection's event loop. */
     public interface Sink {
@@ -75,13 +77,7 @@ public final class ResponseFramer {
 
     private enum State { IDLE, HEAD, LENGTH, CHUNKED, UNTIL_CLOSE, TUNNEL, BROKEN }
 
-    private static final byte[] CLOSE = "connection: close\r\n".getBytes(StandardCharsets.US_ASCII);
-    private static final byte[] HTTP_11 = "HTTP/1.1".getBytes(StandardCharsets.US_ASCII);
 
-    // Line kinds beyond HeadLines' KEEP and DROP (pass 1), by which pass 2 writes or skips each header line.
-    private static final int LENGTH_LINE = HeadLines.FIRST_FREE;
-    private static final int CODING_LINE = HeadLines.FIRST_FREE + 1;
-    private static final int UPGRADE_LINE = HeadLines.FIRST_FREE + 2;
 
     private State state = State.IDLE;
     private boolean headRequest;
@@ -99,7 +95,7 @@ public final class ResponseFramer {
     private long remaining;
     private final ChunkedBody chunks = new ChunkedBody("chunk-size line over its limit", "trailer section over its limit");
     private ByteBuf pending;
-    private ByteBuf out;
+    private final ClientOutput out = new ClientOutput();
 
     /** This thread's head parser while a head is parsed ({@link HeadLines#borrow}), else null. */
     private HeadLines head;
@@ -160,10 +156,7 @@ public final class ResponseFramer {
     /** Frees what the framer holds (the connection is gone). */
     public void dispose() {
         releasePending();
-        if (out != null) {
-            out.release();
-            out = null;
-        }
+        out.discard();
         state = State.BROKEN;
     }
 
@@ -174,7 +167,7 @@ public final class ResponseFramer {
             switch (state) {
                 case HEAD -> {
                     if (!src.isReadable()) {
-                        flushOut(sink);
+                        out.flush(sink);
                         return;
                     }
                     head = HeadLines.borrow();
@@ -214,9 +207,9 @@ public final class ResponseFramer {
                     int len = chunks.length();
                     if (kind == ChunkedBody.DATA || !dechunk) {
                         int keep = chunks.keep();
-                        emit(src, src.readerIndex(), keep, alloc, sink);
+                        out.emit(src, src.readerIndex(), keep, alloc, sink);
                         if (keep < len) {
-                            emitCrlf(alloc, sink); // a chunk-size line without its extensions
+                            out.crlf(alloc, sink); // a chunk-size line without its extensions
                         }
                     }
                     src.skipBytes(len);
@@ -227,9 +220,9 @@ public final class ResponseFramer {
                 }
                 case UNTIL_CLOSE, TUNNEL -> {
                     int n = src.readableBytes();
-                    emit(src, src.readerIndex(), n, alloc, sink);
+                    out.emit(src, src.readerIndex(), n, alloc, sink);
                     src.skipBytes(n);
-                    flushOut(sink);
+                    out.flush(sink);
                     return;
                 }
                 default -> {
@@ -245,11 +238,11 @@ public final class ResponseFramer {
      */
     private boolean counted(ByteBuf src, ByteBufAllocator alloc, Sink sink) {
         int n = (int) Math.min(remaining, src.readableBytes());
-        emit(src, src.readerIndex(), n, alloc, sink);
+        out.emit(src, src.readerIndex(), n, alloc, sink);
         src.skipBytes(n);
         remaining -= n;
         if (remaining > 0) {
-            flushOut(sink);
+            out.flush(sink);
             return false;
         }
         return true;
@@ -257,7 +250,7 @@ public final class ResponseFramer {
 
     /** The response is complete: the connection is reusable only if nothing else came with it. */
     private void end(ByteBuf src, Sink sink) {
-        flushOut(sink);
+        out.flush(sink);
         boolean reusable = podReusable && !src.isReadable();
         src.skipBytes(src.readableBytes());
         state = State.IDLE;
@@ -265,16 +258,13 @@ public final class ResponseFramer {
     }
 
     private void malformed(Sink sink, String why) {
-        if (out != null) {
-            out.release();
-            out = null;
-        }
+        out.discard();
         state = State.BROKEN;
         sink.malformed(why);
     }
 
     private void stash(ByteBuf src, ByteBufAllocator alloc, Sink sink) {
-        flushOut(sink);
+        out.flush(sink);
         int n = src.readableBytes();
         if (n > 0) {
             pending = alloc.buffer(Math.max(256, n * 2));
@@ -286,43 +276,6 @@ public final class ResponseFramer {
         if (pending != null) {
             pending.release();
             pending = null;
-        }
-    }
-
-    private void emit(ByteBuf src, int from, int len, ByteBufAllocator alloc, Sink sink) {
-        if (len == 0) {
-            return;
-        }
-        ByteBuf o = out;
-        if (o != null && o.readableBytes() + len <= OUT_MAX && (len <= COPY_MAX || o.writableBytes() >= len)) {
-            o.writeBytes(src, from, len);
-        } else if (len <= COPY_MAX) {
-            flushOut(sink);
-            out = alloc.buffer(Math.max(len, 256));
-            out.writeBytes(src, from, len);
-        } else {
-            flushOut(sink);
-            sink.clientBytes(src.retainedSlice(from, len));
-        }
-    }
-
-    private void emitCrlf(ByteBufAllocator alloc, Sink sink) {
-        if (out == null || out.readableBytes() + 2 > OUT_MAX) {
-            flushOut(sink);
-            out = alloc.buffer(256);
-        }
-        out.writeBytes(HeadLines.CRLF);
-    }
-
-    private void flushOut(Sink sink) {
-        ByteBuf o = out;
-        if (o != null) {
-            out = null;
-            if (o.isReadable()) {
-                sink.clientBytes(o);
-            } else {
-                o.release();
-            }
         }
     }
 
@@ -386,17 +339,17 @@ public final class ResponseFramer {
                     malformed(sink, f.error);
                     return false;
                 }
-                kind = read == FramingHeaders.FIRST ? LENGTH_LINE : HeadLines.DROP;
+                kind = read == FramingHeaders.FIRST ? ClientResponseHead.LENGTH_LINE : HeadLines.DROP;
             } else if (head.nameIs(li, HeadLines.TRANSFER_ENCODING)) {
                 f.transferEncoding(head, li);
-                kind = CODING_LINE;
+                kind = ClientResponseHead.CODING_LINE;
             } else if (head.nameIs(li, HeadLines.CONNECTION)) {
                 kind = HeadLines.DROP;
                 int options = head.connectionOptions(li);
                 close |= (options & HeadLines.CONNECTION_CLOSE) != 0;
                 keepAlive |= (options & HeadLines.CONNECTION_KEEP_ALIVE) != 0;
             } else if (head.nameIs(li, HeadLines.UPGRADE_NAME)) {
-                kind = UPGRADE_LINE;
+                kind = ClientResponseHead.UPGRADE_LINE;
                 upgradeLine = li;
             } else if (head.isHopByHop(li)) {
                 kind = HeadLines.DROP;
@@ -419,7 +372,6 @@ public final class ResponseFramer {
         }
         long length = f.length;
         boolean coding = f.codingLines > 0;
-        boolean chunkedLast = f.chunkedLast;
         boolean informational = status < 200;
         dechunk = false;
         // No body follows, so no framing header goes with it (RFC 9110 §8.6, RFC 9112 §6.1).
@@ -430,16 +382,16 @@ public final class ResponseFramer {
                 malformed(sink, "101 Switching Protocols to a request that asked for no upgrade");
                 return false;
             }
-            writeHead(headLen, alloc, HeadEnd.UPGRADE, upgradeLine, 0);
+            writeHead(headLen, alloc, ClientResponseHead.End.UPGRADE, upgradeLine, 0);
             in.readerIndex(end);
-            flushOut(sink);
+            out.flush(sink);
             state = State.TUNNEL;
             sink.switched();
             return true;
         }
         if (informational) {
             if (clientHttp11) { // RFC 9110 §15.2: no 1xx to an HTTP/1.0 client
-                writeHead(headLen, alloc, HeadEnd.AS_IS, -1, 0);
+                writeHead(headLen, alloc, ClientResponseHead.End.AS_IS, -1, 0);
             }
             in.readerIndex(end);
             return true; // the final response follows
@@ -449,14 +401,14 @@ public final class ResponseFramer {
         if (headRequest || status == 204 || status == 304) {
             next = State.IDLE;
         } else if (coding) {
-            next = chunkedLast ? State.CHUNKED : State.UNTIL_CLOSE;
+            next = State.CHUNKED;
             chunks.start();
             if (length >= 0) {
                 // Both framings (RFC 9112 §6.1): the length goes, and so does the connection.
                 dropLengthLine = true;
                 podReusable = false;
             }
-            dechunk = f.onlyChunked() && !clientHttp11;
+            dechunk = !clientHttp11;
         } else if (length >= 0) {
             next = length == 0 ? State.IDLE : State.LENGTH;
             remaining = length;
@@ -471,10 +423,10 @@ public final class ResponseFramer {
         if (!expecting()) {
             return false; // the sink gave up on the exchange meanwhile
         }
-        int inline = next == State.LENGTH ? (int) Math.min(Math.min(remaining, COPY_MAX), in.writerIndex() - end) : 0;
+        int inline = next == State.LENGTH ? (int) Math.min(Math.min(remaining, ClientOutput.COPY_MAX), in.writerIndex() - end) : 0;
         // The status line says HTTP/1.1 (Sluice's version, RFC 9110 §6.2): an HTTP/1.0 client is
         // told it is kept alive, any other only when it is not.
-        writeHead(headLen, alloc, clientMustClose ? HeadEnd.CLOSE : clientHttp11 ? HeadEnd.AS_IS : HeadEnd.KEEP_ALIVE,
+        writeHead(headLen, alloc, clientMustClose ? ClientResponseHead.End.CLOSE : clientHttp11 ? ClientResponseHead.End.AS_IS : ClientResponseHead.End.KEEP_ALIVE,
                 -1, inline);
         in.readerIndex(end);
         if (next == State.IDLE) {
@@ -485,60 +437,8 @@ public final class ResponseFramer {
         return true;
     }
 
-    /** What the rewritten head says of the client's connection. */
-    private enum HeadEnd { AS_IS, CLOSE, KEEP_ALIVE, UPGRADE }
-
-    /**
-     * Writes the rewritten head into {@code out}: the status line, the kept headers, the
-     * client's Connection header, the empty line. For a 101, Connection and Upgrade as the
-     * tunnel needs them (the pod's Upgrade value, else the one asked for). {@code room}: body
-     * bytes that will follow in the same buffer.
-     */
-    private void writeHead(int headLen, ByteBufAllocator alloc, HeadEnd how, int upgradeLine, int room) {
-        byte[] b = head.bytes();
-        ByteBuf o = out;
-        if (o == null) {
-            o = alloc.buffer(headLen + 64 + room);
-            out = o;
-        }
-        int s = head.start(0);
-        o.writeBytes(HTTP_11).writeBytes(b, s + 8, head.end(0) - s - 8);
-        if (head.end(0) - s == 12) {
-            o.writeByte(' '); // the SP before an empty reason phrase is not optional (RFC 9112 §4)
-        }
-        o.writeBytes(HeadLines.CRLF);
-        FramingHeaders f = framing;
-        for (int li = 1, n = head.count(); li < n; li++) {
-            int k = head.kind(li);
-            if (k == HeadLines.DROP || k == UPGRADE_LINE || k == LENGTH_LINE && dropLengthLine
-                    || k == CODING_LINE && (dechunk || dropFraming)) {
-                continue;
-            }
-            if (k == LENGTH_LINE && !f.lengthAsIs()) {
-                o.writeBytes(FramingHeaders.CONTENT_LENGTH_LINE).writeBytes(b, f.digitsStart(),
-                        f.digitsEnd() - f.digitsStart()).writeBytes(HeadLines.CRLF);
-            } else if (k == CODING_LINE && !f.codingAsIs() && f.onlyChunked()) {
-                o.writeBytes(FramingHeaders.CHUNKED_LINE);
-            } else {
-                int ls = head.start(li);
-                o.writeBytes(b, ls, head.end(li) - ls).writeBytes(HeadLines.CRLF);
-            }
-        }
-        switch (how) {
-            case UPGRADE -> {
-                o.writeBytes(HeadLines.UPGRADE);
-                if (upgradeLine >= 0) {
-                    o.writeBytes(b, head.valueStart(upgradeLine), head.valueEnd(upgradeLine) - head.valueStart(upgradeLine));
-                } else {
-                    o.writeBytes(upgradeAsked);
-                }
-                o.writeBytes(HeadLines.CRLF);
-            }
-            case CLOSE -> o.writeBytes(CLOSE);
-            case KEEP_ALIVE -> o.writeBytes(HeadLines.KEEP_ALIVE);
-            default -> {
-            }
-        }
-        o.writeBytes(HeadLines.CRLF);
+    /** Writes the rewritten head ({@link ClientResponseHead}) into {@code out}, with {@code room} for body bytes after it. */
+    private void writeHead(int headLen, ByteBufAllocator alloc, ClientResponseHead.End how, int upgradeLine, int room) {
+        ClientResponseHead.write(out.buffer(alloc, headLen + 64 + room), head, framing, how, upgradeLine, upgradeAsked, dropLengthLine, dechunk || dropFraming);
     }
 }
