@@ -84,10 +84,7 @@ final class ChunkedBody {
                 if (digitsEnd < 0) {
                     return malformed(error);
                 }
-                long size = 0;
-                for (int i = r; i < digitsEnd; i++) {
-                    size = size * 16 + Character.digit(src.getByte(i), 16);
-                }
+                long size = remaining; // sizeDigitsEnd left it there
                 length = lf + 1 - r;
                 keep = digitsEnd == lf - 1 ? length : digitsEnd - r;
                 phase = size == 0 ? TRAILERS : IN_DATA;
@@ -170,19 +167,21 @@ final class ChunkedBody {
 
     /**
      * {@code chunk-size [ chunk-ext ]} from {@code start} to {@code end} (the CR): the index
-     * after the size's hexadecimal digits, or -1 ({@link #error} set) if there are none, too many
+     * after the size's hexadecimal digits (the size in {@link #remaining}), or -1 ({@link #error} set) if there are none, too many
      * for a long, or what follows them is not {@code chunk-ext} (RFC 9112 §7.1.1):
      * {@code *( BWS ";" BWS ext-name [ BWS "=" BWS ( token / quoted-string ) ] )}.
      */
     private int sizeDigitsEnd(ByteBuf buf, int start, int end) {
         int i = start;
-        while (i < end && Character.digit(buf.getByte(i), 16) >= 0) {
-            i++;
+        long size = 0;
+        for (int d; i < end && (d = hex(buf.getByte(i))) >= 0; i++) {
+            size = size * 16 + d;
         }
         if (i == start || i - start > 15) {
             error = "invalid chunk size";
             return -1;
         }
+        remaining = size;
         int digitsEnd = i;
         while (i < end) {
             i = skipBws(buf, i, end);
@@ -218,6 +217,10 @@ final class ChunkedBody {
             }
         }
         return digitsEnd;
+    }
+
+    private static int hex(byte c) {
+        return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
     }
 
     private static int skipBws(ByteBuf buf, int i, int end) {
