@@ -360,7 +360,8 @@ public final class RequestFramer {
             remaining = length;
         }
         boolean keepAlive = http11 ? !close : keepAliveToken && !close;
-        String upgrade = upgradeToken && upgradeLine >= 0 ? value(upgradeLine) : null;
+        // HTTP/1.0 has no upgrade: its Upgrade header is ignored (RFC 9110 §7.8).
+        String upgrade = http11 && upgradeToken && upgradeLine >= 0 ? value(upgradeLine) : null;
         ForwardingHeaders.ForClient c = client;
         if (c == null) {
             c = new ForwardingHeaders.ForClient(clientAddress);

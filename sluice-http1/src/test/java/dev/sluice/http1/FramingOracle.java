@@ -133,9 +133,10 @@ final class FramingOracle {
     /** How the response's request was sent. */
     record Request(boolean head, boolean keepAlive, boolean http11, String upgrade) {
 
-        /** The request a fuzz input's first byte describes. */
+        /** The request a fuzz input's first byte describes (an HTTP/1.0 request asks for no upgrade: RequestFramer ignores it). */
         static Request of(int bits) {
-            return new Request((bits & 1) != 0, (bits & 2) == 0, (bits & 4) == 0, (bits & 8) != 0 ? "websocket" : null);
+            boolean http11 = (bits & 4) == 0;
+            return new Request((bits & 1) != 0, (bits & 2) == 0, http11, http11 && (bits & 8) != 0 ? "websocket" : null);
         }
     }
 

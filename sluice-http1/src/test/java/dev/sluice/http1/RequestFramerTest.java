@@ -186,7 +186,9 @@ class RequestFramerTest {
         assertThat(t).containsExactly("head rev=null ns=null kr=null host=h 1.1 keep upgrade=websocket\n"
                 + "GET /ws HTTP/1.1\r\nHost: h\r\nSec-WebSocket-Key: k\r\nx-forwarded-for: unknown\r\n"
                 + "forwarded: for=unknown;proto=http;host=\"h\"\r\nconnection: upgrade\r\nupgrade: websocket\r\n\r\n");
-        assertThat(frame("GET / HTTP/1.1\r\nUpgrade: websocket\r\n\r\n").get(0))
+        assertThat(frame("GET /ws HTTP/1.0\r\nConnection: upgrade\r\nUpgrade: websocket\r\n\r\n").get(0))
+                .as("HTTP/1.0 has no upgrade (RFC 9110 §7.8)").doesNotContain("upgrade");
+        assertThat(frame("GET / HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\n\r\n").get(0))
                 .as("Upgrade without Connection: upgrade is not an upgrade").doesNotContain("upgrade");
     }
 
