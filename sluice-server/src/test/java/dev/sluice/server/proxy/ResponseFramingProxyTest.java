@@ -168,4 +168,16 @@ class ResponseFramingProxyTest {
         assertThat(noContent).as("no Content-Length with a 204").isEqualTo("HTTP/1.1 204 No Content\r\nX-A: 1\r\n"
                 + "connection: close\r\n\r\n");
     }
+
+    @Test
+    void anHttp10PodsAnswerReachesTheClientInHttp11WithoutAnAddedKeepAlive() throws Exception {
+        start(line -> Reply.keep("HTTP/1.0 200 OK\r\nConnection: keep-alive\r\nContent-Length: 2\r\n\r\nok"));
+        String answer = raw("GET /v HTTP/1.1\r\nHost: h\r\nSluice-Revision: default/model\r\nConnection: close\r\n\r\n");
+        assertThat(answer).as("Sluice's version (RFC 9110 §6.2)")
+                .isEqualTo("HTTP/1.1 200 OK\r\nContent-Length: 2\r\nconnection: close\r\n\r\nok");
+        HttpResponse<String> kept = get("/v");
+        assertThat(kept.version()).isEqualTo(java.net.http.HttpClient.Version.HTTP_1_1);
+        assertThat(kept.headers().firstValue("connection")).as("keep-alive is HTTP/1.1's default").isEmpty();
+        assertThat(kept.body()).isEqualTo("ok");
+    }
 }
