@@ -397,17 +397,18 @@ public final class ResponseFramer {
             return true; // the final response follows
         }
         podReusable = http11 ? !close : keepAlive && !close;
+        if (coding && length >= 0) {
+            // Both framings (RFC 9112 §6.1), even where no body follows (HEAD): the length
+            // goes, and so does the connection.
+            dropLengthLine = true;
+            podReusable = false;
+        }
         State next;
         if (headRequest || status == 204 || status == 304) {
             next = State.IDLE;
         } else if (coding) {
             next = State.CHUNKED;
             chunks.start();
-            if (length >= 0) {
-                // Both framings (RFC 9112 §6.1): the length goes, and so does the connection.
-                dropLengthLine = true;
-                podReusable = false;
-            }
             dechunk = !clientHttp11;
         } else if (length >= 0) {
             next = length == 0 ? State.IDLE : State.LENGTH;

@@ -163,6 +163,10 @@ class ResponseFramerTest {
                 + "2\r\nhi\r\n0\r\n\r\n");
         assertThat(r.client.toString()).isEqualTo("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nhi\r\n0\r\n\r\n");
         assertThat(r.events).containsExactly("head 200", "end");
+        Recorder head = frame(new Req(true, true, true, null), "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n"
+                + "Transfer-Encoding: chunked\r\n\r\n");
+        assertThat(head.client.toString()).as("to HEAD too").isEqualTo("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n");
+        assertThat(head.events).containsExactly("head 200", "end");
     }
 
     @Test
