@@ -1,5 +1,7 @@
 package dev.sluice.server.proxy;
 
+import dev.sluice.http1.RequestBody;
+import dev.sluice.http1.RequestHead;
 import dev.sluice.server.config.ClientLimits;
 import dev.sluice.server.config.Durations;
 import dev.sluice.server.metrics.ClientMetrics.Phase;
@@ -22,7 +24,7 @@ import java.util.ArrayDeque;
  * without a body that switched it off and on again paid two of them.
  *
  * <p>Writes: {@code ctx.write} sends bytes as they are (a pod's framed response, see
- * {@link ResponseFramer}); Sluice's own answers go through {@code ctx.channel().write}, which
+ * {@link dev.sluice.http1.ResponseFramer}); Sluice's own answers go through {@code ctx.channel().write}, which
  * passes the response encoder placed after this handler.
  *
  * <h2>Client timeouts</h2>

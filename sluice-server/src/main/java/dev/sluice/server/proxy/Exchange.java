@@ -1,5 +1,8 @@
 package dev.sluice.server.proxy;
 
+import dev.sluice.http1.RequestBody;
+import dev.sluice.http1.RequestHead;
+import dev.sluice.http1.ResponseFramer;
 import dev.sluice.core.pod.PodTracker;
 import dev.sluice.core.throttle.LeaseListener;
 import dev.sluice.core.throttle.Pending;
@@ -34,7 +37,7 @@ import org.slf4j.LoggerFactory;
  * up to that size and then held back like any other. Back-pressure: the client's auto-read is
  * off while the request waits and follows the upstream's writability while the body streams;
  * the upstream's auto-read follows the client's writability while the response streams. Neither direction is decoded:
- * the request's head arrives rewritten for the pod ({@link RequestFramer}) and goes out as it
+ * the request's head arrives rewritten for the pod ({@link dev.sluice.http1.RequestFramer}) and goes out as it
  * is, and so does its body; the upstream handler's {@link ResponseFramer} hands over the
  * bytes the client gets, which go out with {@code ctx.write} (below the client's response
  * encoder); Sluice's own answers go through {@code ctx.channel().write} and the encoder. A

@@ -55,7 +55,7 @@ public final class ProxyServer {
                         // Ahead of the framer, which holds a partial head back: the client's timers
                         // must see every byte come.
                         ch.pipeline().addLast("bytes", client.bytesWatch());
-                        ch.pipeline().addLast("decoder", new RequestFramer());
+                        ch.pipeline().addLast("decoder", new RequestDecoder());
                         ch.pipeline().addLast("proxy", client);
                         ch.pipeline().addLast("encoder", new HttpResponseEncoder());
                     }

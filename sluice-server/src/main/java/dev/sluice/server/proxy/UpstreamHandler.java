@@ -1,5 +1,6 @@
 package dev.sluice.server.proxy;
 
+import dev.sluice.http1.ResponseFramer;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;

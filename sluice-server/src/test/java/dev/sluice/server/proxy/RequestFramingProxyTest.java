@@ -95,6 +95,10 @@ class RequestFramingProxyTest {
                 "both Content-Length and Transfer-Encoding"},
             {"GET / HTTP/2.0\r\n" + TO_MODEL + "\r\n", "505", "HTTP/2.0 is not supported"},
             {"POST / HTTP/1.1\r\n" + TO_MODEL + "Transfer-Encoding: gzip\r\n\r\n", "501", "last coding is not chunked"},
+            {"POST / HTTP/1.1\r\n" + TO_MODEL + "Transfer-Encoding: chunked, chunked\r\n\r\n", "400", "chunked applied more than once"},
+            {"POST / HTTP/1.1\r\n" + TO_MODEL + "Transfer-Encoding: x\r\nTransfer-Encoding: chunked\r\n\r\n", "400",
+                "more than one Transfer-Encoding"},
+            {"GET / HTTP/1.1\r\nSluice-Revision: default/model\r\n\r\n", "400", "an HTTP/1.1 request without Host"},
             {"GET /" + "a".repeat(5000) + " HTTP/1.1\r\n" + TO_MODEL + "\r\n", "414", "request line over 4096 bytes"},
             {"GET / HTTP/1.1\r\n" + TO_MODEL + "X-Big: " + "b".repeat(13_000) + "\r\n\r\n", "431", "request head over"},
         };
@@ -108,7 +112,7 @@ class RequestFramingProxyTest {
                 URI.create("http://127.0.0.1:" + sluice.controlAddress().getPort() + "/metrics")).build(),
                 HttpResponse.BodyHandlers.ofString()).body();
         assertThat(metrics).as("each refusal counted by its status").contains(
-                "sluice_refused_requests_total{code=\"400\"} 1", "sluice_refused_requests_total{code=\"505\"} 1",
+                "sluice_refused_requests_total{code=\"400\"} 4", "sluice_refused_requests_total{code=\"505\"} 1",
                 "sluice_refused_requests_total{code=\"501\"} 1", "sluice_refused_requests_total{code=\"414\"} 1",
                 "sluice_refused_requests_total{code=\"431\"} 1");
     }
@@ -121,5 +125,29 @@ class RequestFramingProxyTest {
                 .contains("malformed HTTP request body: invalid chunk size");
         await().atMost(Duration.ofSeconds(5)).until(() -> throttler().active() == 0);
         assertThat(raw("GET /after HTTP/1.1\r\n" + TO_MODEL + "Connection: close\r\n\r\n")).startsWith("HTTP/1.1 200");
+    }
+
+    @Test
+    void whatReachesThePodIsFramedCanonically() throws Exception {
+        // The JDK's server behind (TestPod) reads neither "5, 5" nor an HTTP/1.2 request line.
+        String lengths = raw("POST /cl HTTP/1.1\r\n" + TO_MODEL + "Content-Length: 5, 5\r\nContent-Length: 5\r\n"
+                + "Connection: close\r\n\r\nhello");
+        assertThat(lengths).startsWith("HTTP/1.1 200");
+        assertThat(pod.lastBody()).isEqualTo("hello");
+        assertThat(pod.lastHeaders()).containsEntry("content-length", "5");
+        String later = raw("PUT /v HTTP/1.2\r\n" + TO_MODEL + "Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+                + "5 ; a = \"b\"\r\nhello\r\n0\r\n\r\n");
+        assertThat(later).startsWith("HTTP/1.1 200");
+        assertThat(pod.lastBody()).isEqualTo("hello");
+    }
+
+    @Test
+    void aTrailerThatIsARequestLineIs400AndNeverReachesThePod() throws Exception {
+        String answer = raw("POST /up HTTP/1.1\r\n" + TO_MODEL + "Transfer-Encoding: chunked\r\n\r\n"
+                + "5\r\nhello\r\n0\r\nGET /smuggled HTTP/1.1\r\n\r\n");
+        assertThat(answer).startsWith("HTTP/1.1 400 ").contains("malformed HTTP request body: a trailer line that is not"
+                + " a header field");
+        await().atMost(Duration.ofSeconds(5)).until(() -> throttler().active() == 0);
+        assertThat(pod.paths()).doesNotContain("/smuggled");
     }
 }

@@ -73,7 +73,7 @@ class ResponseFramingProxyTest {
         start(line -> Reply.thenClose("HTTP/1.0 200 OK\r\nX-A: 1\r\n\r\nbody until close"));
         // A kept-alive HTTP/1.1 client: it can only learn where the body ends by the close.
         String answer = raw("GET /x HTTP/1.1\r\nHost: h\r\nSluice-Revision: default/model\r\n\r\n");
-        assertThat(answer).isEqualTo("HTTP/1.0 200 OK\r\nX-A: 1\r\nconnection: close\r\n\r\nbody until close");
+        assertThat(answer).as("in HTTP/1.1, Sluice's version").isEqualTo("HTTP/1.1 200 OK\r\nX-A: 1\r\nconnection: close\r\n\r\nbody until close");
         await().atMost(Duration.ofSeconds(5)).until(() -> throttler().active() == 0);
     }
 
@@ -124,13 +124,13 @@ class ResponseFramingProxyTest {
     }
 
     @Test
-    void anHttp11ClientGetsTheInformationalResponseAndTheChunksAsTheyWere() throws Exception {
+    void anHttp11ClientGetsTheInformationalResponseAndTheChunksCanonical() throws Exception {
         String wire = "HTTP/1.1 103 Early Hints\r\nLink: </a.css>\r\n\r\n"
                 + "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5;x=y\r\nhello\r\n0\r\nX-T: 1\r\n\r\n";
         start(line -> Reply.keep(wire));
         String answer = raw("GET /c HTTP/1.1\r\nHost: h\r\nSluice-Revision: default/model\r\nConnection: close\r\n\r\n");
         assertThat(answer).isEqualTo("HTTP/1.1 103 Early Hints\r\nLink: </a.css>\r\n\r\n"
-                + "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nconnection: close\r\n\r\n5;x=y\r\nhello\r\n0\r\nX-T: 1\r\n\r\n");
+                + "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nconnection: close\r\n\r\n5\r\nhello\r\n0\r\nX-T: 1\r\n\r\n");
     }
 
     @Test
@@ -147,5 +147,37 @@ class ResponseFramingProxyTest {
         assertThat(both.headers().firstValue("content-length")).as("Transfer-Encoding wins; the length is dropped").isEmpty();
         assertThat(get("/plain").body()).isEqualTo("ok");
         assertThat(pod.connections()).as("both framings: that connection was closed, not pooled").isEqualTo(afterFirst + 1);
+    }
+
+    @Test
+    void aPodsBrokenChunkFramingNeverReachesTheClientWhoseConnectionCloses() throws Exception {
+        start(line -> line.startsWith("GET /trailer") ? Reply.keep("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+                + "2\r\nok\r\n0\r\nHTTP/1.1 200 OK\r\n\r\n")
+                : line.startsWith("GET /bare") ? Reply.keep("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+                        + "2\nok\r\n0\r\n\r\n")
+                : Reply.keep("HTTP/1.1 204 No Content\r\nContent-Length: 0\r\nX-A: 1\r\n\r\n"));
+        String trailer = raw("GET /trailer HTTP/1.1\r\nHost: h\r\nSluice-Revision: default/model\r\n\r\n");
+        // The head counts as sent (the exchange cannot answer 502 any more): the client gets at
+        // most the canonical bytes before the broken line, then the close (raw() returns on it).
+        String good = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n";
+        assertThat(good).as("a prefix of the canonical bytes, the bad line kept back").startsWith(trailer);
+        String bare = raw("GET /bare HTTP/1.1\r\nHost: h\r\nSluice-Revision: default/model\r\n\r\n");
+        assertThat("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n").startsWith(bare);
+        await().atMost(Duration.ofSeconds(5)).until(() -> throttler().active() == 0);
+        String noContent = raw("GET /nc HTTP/1.1\r\nHost: h\r\nSluice-Revision: default/model\r\nConnection: close\r\n\r\n");
+        assertThat(noContent).as("no Content-Length with a 204").isEqualTo("HTTP/1.1 204 No Content\r\nX-A: 1\r\n"
+                + "connection: close\r\n\r\n");
+    }
+
+    @Test
+    void anHttp10PodsAnswerReachesTheClientInHttp11WithoutAnAddedKeepAlive() throws Exception {
+        start(line -> Reply.keep("HTTP/1.0 200 OK\r\nConnection: keep-alive\r\nContent-Length: 2\r\n\r\nok"));
+        String answer = raw("GET /v HTTP/1.1\r\nHost: h\r\nSluice-Revision: default/model\r\nConnection: close\r\n\r\n");
+        assertThat(answer).as("Sluice's version (RFC 9110 §6.2)")
+                .isEqualTo("HTTP/1.1 200 OK\r\nContent-Length: 2\r\nconnection: close\r\n\r\nok");
+        HttpResponse<String> kept = get("/v");
+        assertThat(kept.version()).isEqualTo(java.net.http.HttpClient.Version.HTTP_1_1);
+        assertThat(kept.headers().firstValue("connection")).as("keep-alive is HTTP/1.1's default").isEmpty();
+        assertThat(kept.body()).isEqualTo("ok");
     }
 }
