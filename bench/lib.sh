@@ -2,7 +2,7 @@
 # cleanup that stops everything the script started, bounded waits, and the one-time installs.
 here="$(cd "$(dirname "${BASH_SOURCE[1]}")" && pwd)"
 root="$(dirname "$here")"
-anchors="${SLUICE_ANCHORS:-$root/../shared/anchors}"
+anchors="${SLUICE_ANCHORS:-$here/anchors}"   # the peers' configurations (bench/anchors/); SLUICE_ANCHORS overrides
 work="$(mktemp -d /tmp/sluice-bench.XXXX)"; mkdir -p /tmp/sluice-anchors
 pids=()
 
