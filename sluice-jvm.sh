@@ -14,7 +14,7 @@ sluice_default_flags() {
 # --sun-misc-unsafe-memory-access=allow from Java 24 (older runtimes refuse it): 24 warns on
 # sun.misc.Unsafe's memory access, and from 25 Netty 4.2 stops using Unsafe unless it is
 # allowed, and its buffers then go through ByteBuffer views, ~10% more CPU per request here
-# (docs/benchmarks.md, "Seventh session"). Prints nothing below 24.
+# (docs/benchmarks.md, "JVM flags"). Prints nothing below 24.
 unsafe_flag() { # major
   [ "$1" -ge 24 ] && echo "--sun-misc-unsafe-memory-access=allow" || true
 }

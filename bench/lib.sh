@@ -2,7 +2,7 @@
 # cleanup that stops everything the script started, bounded waits, and the one-time installs.
 here="$(cd "$(dirname "${BASH_SOURCE[1]}")" && pwd)"
 root="$(dirname "$here")"
-anchors="${SLUICE_ANCHORS:-$root/../shared/anchors}"
+anchors="${SLUICE_ANCHORS:-$here/anchors}"   # the peers' configurations (bench/anchors/); SLUICE_ANCHORS overrides
 work="$(mktemp -d /tmp/sluice-bench.XXXX)"; mkdir -p /tmp/sluice-anchors
 pids=()
 
@@ -61,7 +61,7 @@ sluice_ready() {
   # A JVM is measured warm: one unrecorded run lets the JIT compile the request path. The slow
   # scenario serves ~196 requests/s, so it needs longer: C2 waits for thousands of calls of a
   # method, which take tens of seconds there. After a 30 s warm-up the JIT threads still used
-  # 160-400 ms of CPU in the measured 10 s (sixth session, docs/benchmarks.md); after 60 s, 39.
+  # 160-400 ms of CPU in the measured 10 s (measured 2026-12-01, in the git history of docs/benchmarks.md); after 60 s, 39.
   warm_up
 }
 
