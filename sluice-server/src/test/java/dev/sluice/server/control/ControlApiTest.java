@@ -53,7 +53,7 @@ class ControlApiTest {
                 + "control: {tokenFile: '" + tokenFile + "'" + controlExtra + "}\n"
                 + "revisions: [{namespace: default, name: fn, containerConcurrency: 4, readinessPath: /healthz}"
                 + moreRevisions + "]\n";
-        return SluiceServer.start(ConfigLoader.parse("t.yaml", yaml), null, 1);
+        return SluiceServer.builder(ConfigLoader.parse("t.yaml", yaml)).ioThreads(1).start();
     }
 
     private String report(String podId, String address, String state) {
@@ -172,7 +172,7 @@ class ControlApiTest {
     @Test
     void refusesToExposeAnUnauthenticatedControlApiBeyondLoopback() {
         String yaml = "listen: {proxy: '127.0.0.1:0', control: '0.0.0.0:0'}\n";
-        assertThatThrownBy(() -> SluiceServer.start(ConfigLoader.parse("t.yaml", yaml), null, 1))
+        assertThatThrownBy(() -> SluiceServer.builder(ConfigLoader.parse("t.yaml", yaml)).ioThreads(1).start())
                 .isInstanceOf(StartupException.class)
                 .hasMessageContaining("refusing to start the control API on 0.0.0.0:0 without a token");
     }
