@@ -1,13 +1,13 @@
 package dev.sluice.server.config;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.sluice.kubernetes.DiscoveredRevision;
 import dev.sluice.kubernetes.RevisionCatalog;
 import java.util.Map;
 import java.util.TreeSet;
+import tools.jackson.core.JacksonException;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.node.ArrayNode;
+import tools.jackson.databind.node.ObjectNode;
 
 /**
  * Reads a revision from a labelled Service's {@code sluice.dev/*} annotations: each annotation
@@ -59,7 +59,7 @@ final class AnnotationReader {
                 try {
                     // "1" → a number, "30s" → text, as in the file
                     value = ConfigLoader.YAML.readTree(e.getValue());
-                } catch (JsonProcessingException ex) {
+                } catch (JacksonException ex) {
                     value = null;
                 }
                 if (value == null || !value.isValueNode()) {

@@ -1,15 +1,20 @@
 package dev.sluice.server.config;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.core.StreamReadFeature;
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
 import dev.sluice.kubernetes.DiscoveredRevision;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import tools.jackson.core.JacksonException;
+import tools.jackson.core.StreamReadFeature;
+import tools.jackson.databind.DeserializationFeature;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.dataformat.yaml.YAMLFactory;
+import tools.jackson.dataformat.yaml.YAMLMapper;
+import tools.jackson.dataformat.yaml.YAMLSchema;
 
 /**
  * Reads and validates {@code sluice.yaml}. Every problem is reported as a
@@ -34,9 +39,16 @@ public final class ConfigLoader {
     public static final Duration DEFAULT_QUEUE_TIMEOUT = Duration.ofSeconds(60);
     public static final Duration DEFAULT_REQUEST_TIMEOUT = Duration.ofSeconds(300);
 
-    /** A key given twice is refused with its line, not "the last one wins". */
-    static final YAMLMapper YAML = YAMLMapper.builder()
-            .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION).build();
+    /**
+     * A key given twice is refused with its line, not "the last one wins". YAML 1.2's core schema
+     * ({@code ~} and {@code null} are null, {@code 0x10} a number), the closest to how Jackson 2
+     * read the file; unlike it, {@code yes}/{@code no} and {@code 1_000} stay strings, so such a
+     * value is refused with its field rather than read as a boolean or a number. What follows the
+     * first document is ignored, as Jackson 2 did (Jackson 3 would refuse it).
+     */
+    static final YAMLMapper YAML = YAMLMapper.builder(YAMLFactory.builder().yamlSchema(YAMLSchema.CORE).build())
+            .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
+            .disable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS).build();
 
     private ConfigLoader() {
     }
@@ -62,10 +74,10 @@ public final class ConfigLoader {
         JsonNode root;
         try {
             root = YAML.readTree(yaml);
-        } catch (JsonProcessingException e) {
+        } catch (JacksonException e) {
             String where = e.getLocation() == null ? "" : " at line " + e.getLocation().getLineNr()
                     + ", column " + e.getLocation().getColumnNr();
-            throw new ConfigException(name, "", "not valid YAML" + where + ": " + e.getOriginalMessage());
+            throw new ConfigException(name, "", "not valid YAML" + where + ": " + reason(e.getOriginalMessage()));
         }
         if (root == null || root.isMissingNode() || root.isNull()) {
             throw new ConfigException(name, "", EMPTY);
@@ -74,6 +86,14 @@ public final class ConfigLoader {
         SluiceConfig c = reader.part(() -> reader.config(root)); // a section that is not a mapping stops here,
         reader.finish();                                          // after the problems found before it
         return c;
+    }
+
+    /** Jackson 3's words for a key given twice; Sluice keeps saying it as it always has. */
+    private static final Pattern DUPLICATE = Pattern.compile("Duplicate Object property \"(.*)\"");
+
+    private static String reason(String jackson) {
+        Matcher m = DUPLICATE.matcher(jackson);
+        return m.matches() ? "Duplicate field '" + m.group(1) + "'" : jackson;
     }
 
     private static final String EMPTY = "the file is empty (no settings): write 'revisions: []' to run with no"

@@ -7,7 +7,6 @@ import static dev.sluice.server.config.ConfigLoader.DEFAULT_GRACE_PERIOD;
 import static dev.sluice.server.config.ConfigLoader.DEFAULT_QUEUE_TIMEOUT;
 import static dev.sluice.server.config.ConfigLoader.DEFAULT_REQUEST_TIMEOUT;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import dev.sluice.core.RevisionId;
 import dev.sluice.core.balance.PolicyKind;
 import dev.sluice.core.control.Endpoint;
@@ -28,6 +27,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
+import tools.jackson.databind.JsonNode;
 
 /**
  * Walks a parsed {@code sluice.yaml} tree and validates every field, remembering the path for
@@ -178,10 +178,10 @@ final class ConfigReader {
                 1, 10_000_000);
         JsonNode b = node.get("requestBuffer");
         long buffer = b == null || b.isNull() ? ClientLimits.DEFAULT_REQUEST_BUFFER
-                : parsed("client.requestBuffer", () -> Sizes.parse(b.asText()));
+                : parsed("client.requestBuffer", () -> Sizes.parse(text(b)));
         if (buffer > 1L << 30) {
             buffer = invalid("client.requestBuffer", "must be at most 1GiB (it is held in memory per request), was "
-                    + b.asText(), ClientLimits.DEFAULT_REQUEST_BUFFER);
+                    + text(b), ClientLimits.DEFAULT_REQUEST_BUFFER);
         }
         return new ClientLimits(head, idle, stall, max, (int) buffer);
     }
@@ -309,8 +309,8 @@ final class ConfigReader {
         {
             String address;
             String id;
-            if (p.isTextual()) {
-                address = p.asText();
+            if (p.isString()) {
+                address = p.asString();
                 id = address;
             } else if (p.isObject()) {
                 object(p, pat, Set.of("address", "id"));
@@ -346,7 +346,7 @@ final class ConfigReader {
         if (!node.isObject()) {
             throw error(at, "must be a mapping of " + new TreeSet<>(known));
         }
-        Iterator<String> names = node.fieldNames();
+        Iterator<String> names = node.propertyNames().iterator();
         while (names.hasNext()) {
             String n = names.next();
             if (!known.contains(n)) {
@@ -366,6 +366,11 @@ final class ConfigReader {
         return n;
     }
 
+    /** A scalar's text, or "" for a mapping or a list (where Jackson 3's {@code asString()} throws). */
+    private static String text(JsonNode n) {
+        return n.asString("");
+    }
+
     private String string(JsonNode parent, String at, String key, String dflt) {
         JsonNode n = parent.get(key);
         if (n == null || n.isNull()) {
@@ -374,7 +379,7 @@ final class ConfigReader {
         if (!n.isValueNode() || n.isBoolean()) {
             return invalid(at, "must be a string", dflt);
         }
-        return n.asText();
+        return text(n);
     }
 
     private List<String> strings(JsonNode parent, String at, String key) {
@@ -387,11 +392,11 @@ final class ConfigReader {
             return invalid(at, "must be a list of strings", out);
         }
         for (int i = 0; i < n.size(); i++) {
-            if (!n.get(i).isTextual() || n.get(i).asText().isBlank()) {
+            if (!n.get(i).isString() || n.get(i).asString().isBlank()) {
                 invalid(at + "[" + i + "]", "must be a non-empty string", null);
                 continue;
             }
-            out.add(n.get(i).asText().toLowerCase(Locale.ROOT));
+            out.add(n.get(i).asString().toLowerCase(Locale.ROOT));
         }
         return out;
     }
@@ -402,7 +407,7 @@ final class ConfigReader {
             return dflt;
         }
         if (!n.isBoolean()) {
-            return invalid(at, "must be true or false, was '" + n.asText() + "'", dflt);
+            return invalid(at, "must be true or false, was '" + text(n) + "'", dflt);
         }
         return n.booleanValue();
     }
@@ -413,7 +418,7 @@ final class ConfigReader {
             return dflt;
         }
         if (!n.isIntegralNumber() || !n.canConvertToInt()) {
-            return invalid(at, "must be a whole number, was '" + n.asText() + "'", dflt);
+            return invalid(at, "must be a whole number, was '" + text(n) + "'", dflt);
         }
         int v = n.intValue();
         if (v < min || v > max) {
@@ -429,12 +434,12 @@ final class ConfigReader {
         }
         Duration d;
         try {
-            d = Durations.parse(n.asText());
+            d = Durations.parse(text(n));
         } catch (IllegalArgumentException e) {
             return invalid(at, e.getMessage(), dflt);
         }
         if (d.isNegative() || (!zeroAllowed && d.isZero())) {
-            return invalid(at, "must be " + (zeroAllowed ? "zero or more" : "positive") + ", was " + n.asText(),
+            return invalid(at, "must be " + (zeroAllowed ? "zero or more" : "positive") + ", was " + text(n),
                     dflt);
         }
         return d;
