@@ -52,7 +52,7 @@ public final class SluiceServer implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(SluiceServer.class);
     public static final String TOKEN_ENV = "SLUICE_CONTROL_TOKEN";
 
-    private final Builder options;
+    private final Options options;
     private final EventLoopGroup boss;
     private final EventLoopGroup workers;
     private final EventLoopGroup controlGroup;
@@ -143,10 +143,9 @@ public final class SluiceServer implements AutoCloseable {
          * @throws StartupException with a message a person can act on (port in use, no token…)
          */
         public SluiceServer start() throws StartupException {
-            if (transport == null) {
-                transport = Transport.best();
-            }
-            return SluiceServer.start(this);
+            Transport t = transport == null ? Transport.best() : transport;
+            return SluiceServer.start(new Options(config, envToken, clock, t, ioThreads, writerThreads, ioSliceNanos,
+                    connectTimeout, readinessTimeout, tickInterval));
         }
 
         private static int positive(int n, String what) {
@@ -157,23 +156,29 @@ public final class SluiceServer implements AutoCloseable {
         }
     }
 
+    /** What the builder was given, fixed at {@link Builder#start()}. */
+    private record Options(SluiceConfig config, String envToken, NanoClock clock, Transport transport, int ioThreads,
+            int writerThreads, long ioSliceNanos, Duration connectTimeout, Duration readinessTimeout,
+            Duration tickInterval) {
+    }
+
     /** Options for a Sluice running {@code config}. */
     public static Builder builder(SluiceConfig config) {
         return new Builder(config);
     }
 
-    private SluiceServer(Builder o) {
+    private SluiceServer(Options o) {
         this.options = o;
-        Transport transport = o.transport;
+        Transport transport = o.transport();
         this.boss = transport.newGroup(1, "sluice-accept");
-        this.workers = transport.newGroup(o.ioThreads, "sluice-io");
+        this.workers = transport.newGroup(o.ioThreads(), "sluice-io");
         this.controlGroup = transport.newGroup(1, "sluice-control");
         // The registry is assigned below; these read it (through registry()) only once revisions run.
         this.metrics = new SluiceMetrics(() -> registry().throttlers(), this::watchStatus);
-        this.control = new StateManager(o.writerThreads, o.clock,
-                new HttpReadinessCheck(o.readinessTimeout, id -> registry().readinessPath(id)), metrics);
-        this.proxyContext = new ProxyContext(control, o.clock, transport.clientChannel(),
-                (int) o.connectTimeout.toMillis(), metrics::refused, o.config.client(), metrics);
+        this.control = new StateManager(o.writerThreads(), o.clock(),
+                new HttpReadinessCheck(o.readinessTimeout(), id -> registry().readinessPath(id)), metrics);
+        this.proxyContext = new ProxyContext(control, o.clock(), transport.clientChannel(),
+                (int) o.connectTimeout().toMillis(), metrics::refused, o.config().client(), metrics);
         metrics.clientConnections(proxyContext::connections);
         this.registry = new RevisionRegistry(control, proxyContext, metrics);
         this.lifecycle = new Lifecycle(registry, proxyContext);
@@ -185,9 +190,9 @@ public final class SluiceServer implements AutoCloseable {
         lifecycle.started("the control path", control::close);
     }
 
-    private static SluiceServer start(Builder o) throws StartupException {
-        SluiceConfig config = o.config;
-        byte[] token = StartupChecks.token(config, o.envToken);
+    private static SluiceServer start(Options o) throws StartupException {
+        SluiceConfig config = o.config();
+        byte[] token = StartupChecks.token(config, o.envToken());
         KubernetesConfig k8s = config.kubernetes();
         boolean podTokens = k8s != null && k8s.tokenReview();
         if (token == null && !podTokens && !config.controlListen().isLoopback()) {
@@ -197,7 +202,7 @@ public final class SluiceServer implements AutoCloseable {
         }
         SluiceServer s = new SluiceServer(o);
         try {
-            String sliceNotSet = o.ioSliceNanos > 0 ? s.applySlice(o.ioSliceNanos) : null;
+            String sliceNotSet = o.ioSliceNanos() > 0 ? s.applySlice(o.ioSliceNanos()) : null;
             s.wire(token);
             s.logStarted(sliceNotSet);
         } catch (StartupException e) {
@@ -215,8 +220,8 @@ public final class SluiceServer implements AutoCloseable {
 
     /** Connects the parts, opens the revisions, binds the sockets and starts the tick. */
     private void wire(byte[] token) throws Exception {
-        SluiceConfig config = options.config;
-        kubernetes = KubernetesWiring.connect(config.kubernetes(), control, options.clock);
+        SluiceConfig config = options.config();
+        kubernetes = KubernetesWiring.connect(config.kubernetes(), control, options.clock());
         if (kubernetes != null) {
             lifecycle.started("the Kubernetes client", kubernetes);
         }
@@ -229,14 +234,14 @@ public final class SluiceServer implements AutoCloseable {
             kubernetes.startCatalog(reconciler::onCatalog);
         }
         proxy = StartupChecks.listen(config.proxyListen(), "listen.proxy", () -> ProxyServer.start(
-                config.proxyListen().toSocketAddress(), boss, workers, options.transport, proxyContext));
+                config.proxyListen().toSocketAddress(), boss, workers, options.transport(), proxyContext));
         lifecycle.started("the proxy", proxy::stopAccepting);
         PodAddressRule addresses = new PodAddressRule(this::ownAddresses, config.allowedPodNetworks());
         controlApi = StartupChecks.listen(config.controlListen(), "listen.control", () -> ControlServer.start(
-                config.controlListen().toSocketAddress(), controlGroup, options.transport, new ControlServer.Backend(
+                config.controlListen().toSocketAddress(), controlGroup, options.transport(), new ControlServer.Backend(
                         control, registry::routes, metrics, lifecycle::readiness, auth, addresses)));
         lifecycle.started("the control API", controlApi::close);
-        long tick = options.tickInterval.toNanos();
+        long tick = options.tickInterval().toNanos();
         ScheduledFuture<?> ticker = controlGroup.next().scheduleAtFixedRate(this::tick, tick, tick,
                 TimeUnit.NANOSECONDS);
         lifecycle.started("the tick", () -> ticker.cancel(false));
@@ -244,18 +249,18 @@ public final class SluiceServer implements AutoCloseable {
     }
 
     private void logStarted(String sliceNotSet) {
-        Transport transport = options.transport;
+        Transport transport = options.transport();
         LOG.info("Sluice serving on {}:{} (proxy) and {}:{} (control), {} transport, {} revision(s)",
                 proxyAddress().getHostString(), proxyAddress().getPort(), controlAddress().getHostString(),
-                controlAddress().getPort(), transport.name(), options.config.revisions().size());
+                controlAddress().getPort(), transport.name(), options.config().revisions().size());
         if (!transport.name().equals("io_uring") && IoUring.unavailabilityCause() != null) {
             // Containers often forbid io_uring (seccomp): say so, since it costs ~10% CPU per request.
             LOG.info("io_uring is not available ({}); using {}", IoUring.unavailabilityCause().getMessage(),
                     transport.name());
         }
-        if (options.ioSliceNanos > 0) {
+        if (options.ioSliceNanos() > 0) {
             if (sliceNotSet == null) {
-                LOG.info("I/O threads run with a {} us scheduler slice", options.ioSliceNanos / 1_000);
+                LOG.info("I/O threads run with a {} us scheduler slice", options.ioSliceNanos() / 1_000);
             } else {
                 LOG.info("I/O threads keep the kernel's scheduler slice: {}", sliceNotSet);
             }
