@@ -160,7 +160,8 @@ public final class SluiceCommand implements Callable<Integer> {
             int threads = ioThreads > 0 ? ioThreads : cores;
             SluiceServer server;
             try {
-                server = SluiceServer.start(c, System.getenv(SluiceServer.TOKEN_ENV), threads, chosen, sliceNanos);
+                server = SluiceServer.builder(c).controlToken(System.getenv(SluiceServer.TOKEN_ENV)).ioThreads(threads)
+                        .transport(chosen).ioSliceNanos(sliceNanos).start();
             } catch (StartupException e) {
                 err.println("sluice: " + e.getMessage());
                 return 1;

@@ -26,13 +26,6 @@ public record RevisionConfig(RevisionId id, List<String> hosts, int containerCon
         pods = List.copyOf(pods);
     }
 
-    /** The same revision with other pods or Service (what a live reload may change). */
-    public RevisionConfig withPods(List<Endpoint> newPods, ServiceRef newService) {
-        return new RevisionConfig(id, hosts, containerConcurrency, policy, queueDepth, overflowStatus, queueTimeout,
-                requestTimeout, responseStartTimeout, maxScale, readinessPath, staleThreshold, drainTimeout, newPods,
-                newService);
-    }
-
     /** The control path's view of this revision. */
     public RevisionSettings settings() {
         return new RevisionSettings(containerConcurrency, maxScale, queueDepth, policy, staleThreshold, drainTimeout,

@@ -1,14 +1,10 @@
 package dev.sluice.server.control;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.sluice.core.RevisionId;
 import dev.sluice.core.control.EventSource;
+import dev.sluice.core.control.PodAuthenticator.Verdict;
 import dev.sluice.core.control.PodAuthenticator;
 import dev.sluice.core.control.PodCheck;
-import dev.sluice.core.control.PodAuthenticator.Verdict;
 import dev.sluice.core.control.PodEvent;
 import dev.sluice.core.control.StateManager;
 import dev.sluice.core.control.UnknownRevisionException;
@@ -40,6 +36,12 @@ import io.netty.handler.codec.http.QueryStringDecoder;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.function.Supplier;
+import tools.jackson.databind.DeserializationFeature;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.ObjectMapper;
+import tools.jackson.databind.json.JsonMapper;
+import tools.jackson.databind.node.ArrayNode;
+import tools.jackson.databind.node.ObjectNode;
 
 /**
  * The control API, default port 8081.
@@ -66,7 +68,9 @@ import java.util.function.Supplier;
  */
 public final class ControlServer {
 
-    private static final ObjectMapper JSON = new ObjectMapper();
+    /** As Jackson 2 read a report: what follows the first JSON value is ignored. */
+    private static final ObjectMapper JSON = JsonMapper.builder()
+            .disable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS).build();
     private static final int MAX_BODY = 64 * 1024;
 
     private final Channel channel;
@@ -244,14 +248,14 @@ public final class ControlServer {
             JsonNode n;
             try {
                 n = JSON.readTree(body);
-            } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            } catch (tools.jackson.core.JacksonException e) {
                 throw new IllegalArgumentException("body is not valid JSON: " + e.getOriginalMessage());
             }
             if (n == null || !n.isObject()) {
                 throw new IllegalArgumentException(
                         "body must be a JSON object: {\"revision\",\"podId\",\"address\",\"state\"}");
             }
-            java.util.Iterator<String> names = n.fieldNames();
+            java.util.Iterator<String> names = n.propertyNames().iterator();
             while (names.hasNext()) {
                 String name = names.next();
                 if (!REPORT_FIELDS.contains(name)) {
@@ -280,10 +284,10 @@ public final class ControlServer {
             if (v == null || v.isNull()) {
                 throw new IllegalArgumentException("field '" + name + "' is missing");
             }
-            if (!v.isTextual()) {
+            if (!v.isString()) {
                 throw new IllegalArgumentException("field '" + name + "' must be a string");
             }
-            return v.asText();
+            return v.asString();
         }
 
         private ArrayNode revisions() {
@@ -337,12 +341,7 @@ public final class ControlServer {
         }
 
         private static FullHttpResponse json(HttpResponseStatus st, JsonNode body) {
-            byte[] bytes;
-            try {
-                bytes = JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(body);
-            } catch (java.io.IOException e) {
-                throw new IllegalStateException(e);
-            }
+            byte[] bytes = JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(body);
             FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, st, Unpooled.wrappedBuffer(bytes));
             r.headers().set(HttpHeaderNames.CONTENT_TYPE, "application/json");
             return r;

@@ -72,7 +72,7 @@ public final class Demo {
         String yaml = "listen: {proxy: '127.0.0.1:0', control: '127.0.0.1:0'}\n"
                 + "revisions: [{namespace: default, name: demo, containerConcurrency: " + o.containerConcurrency()
                 + ", readinessPath: /healthz, timeouts: {queue: 30s, total: 60s}}]\n";
-        sluice = SluiceServer.start(ConfigLoader.parse("(demo)", yaml), null, 2);
+        sluice = SluiceServer.builder(ConfigLoader.parse("(demo)", yaml)).ioThreads(2).start();
         ExecutorService clients = Executors.newFixedThreadPool(o.clients());
         try {
             for (int i = 0; i < o.pods(); i++) {

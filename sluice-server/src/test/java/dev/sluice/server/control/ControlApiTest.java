@@ -53,7 +53,7 @@ class ControlApiTest {
                 + "control: {tokenFile: '" + tokenFile + "'" + controlExtra + "}\n"
                 + "revisions: [{namespace: default, name: fn, containerConcurrency: 4, readinessPath: /healthz}"
                 + moreRevisions + "]\n";
-        return SluiceServer.start(ConfigLoader.parse("t.yaml", yaml), null, 1);
+        return SluiceServer.builder(ConfigLoader.parse("t.yaml", yaml)).ioThreads(1).start();
     }
 
     private String report(String podId, String address, String state) {
@@ -172,7 +172,7 @@ class ControlApiTest {
     @Test
     void refusesToExposeAnUnauthenticatedControlApiBeyondLoopback() {
         String yaml = "listen: {proxy: '127.0.0.1:0', control: '0.0.0.0:0'}\n";
-        assertThatThrownBy(() -> SluiceServer.start(ConfigLoader.parse("t.yaml", yaml), null, 1))
+        assertThatThrownBy(() -> SluiceServer.builder(ConfigLoader.parse("t.yaml", yaml)).ioThreads(1).start())
                 .isInstanceOf(StartupException.class)
                 .hasMessageContaining("refusing to start the control API on 0.0.0.0:0 without a token");
     }
@@ -270,19 +270,19 @@ class ControlApiTest {
                     + " readinessPath: /ready, pods: ['" + dead + "', {address: '" + sickAddress + "', id: sick}]}");
             await().atMost(Duration.ofSeconds(10)).until(() -> get("/v1/revisions").body().contains("connection refused")
                     && get("/v1/revisions").body().contains("answered 503"));
-            com.fasterxml.jackson.databind.JsonNode views = new com.fasterxml.jackson.databind.ObjectMapper()
+            tools.jackson.databind.JsonNode views = new tools.jackson.databind.ObjectMapper()
                     .readTree(get("/v1/revisions").body());
-            com.fasterxml.jackson.databind.JsonNode pods = null;
-            for (com.fasterxml.jackson.databind.JsonNode r : views) {
-                if (r.get("revision").asText().equals("default/dead")) {
+            tools.jackson.databind.JsonNode pods = null;
+            for (tools.jackson.databind.JsonNode r : views) {
+                if (r.get("revision").asString().equals("default/dead")) {
                     pods = r.get("pods");
                 }
             }
             assertThat(pods).hasSize(2);
             java.util.Map<String, String> seen = new java.util.TreeMap<>();
-            for (com.fasterxml.jackson.databind.JsonNode p : pods) {
-                seen.put(p.get("podId").asText(), p.get("address").asText() + " " + p.get("state").asText() + " "
-                        + p.get("lastCheck").get("result").asText() + ": " + p.get("lastCheck").get("error").asText());
+            for (tools.jackson.databind.JsonNode p : pods) {
+                seen.put(p.get("podId").asString(), p.get("address").asString() + " " + p.get("state").asString() + " "
+                        + p.get("lastCheck").get("result").asString() + ": " + p.get("lastCheck").get("error").asString());
             }
             assertThat(seen).containsExactly(
                     java.util.Map.entry(dead, dead + " validating failed: connection refused"),

@@ -62,7 +62,7 @@ class KubernetesEndToEndTest {
                 + "kubernetes: {masterUrl: '" + cluster.server().url("/") + "', discoverRevisions: " + discover
                 + ", tokenReview: {audiences: [sluice]}}\n"
                 + "revisions: " + revisions + "\n";
-        sluice = SluiceServer.start(ConfigLoader.parse("t.yaml", yaml), null, 1);
+        sluice = SluiceServer.builder(ConfigLoader.parse("t.yaml", yaml)).ioThreads(1).start();
     }
 
     private void twoPods() throws Exception {

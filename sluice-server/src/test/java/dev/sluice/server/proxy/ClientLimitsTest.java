@@ -60,7 +60,7 @@ class ClientLimitsTest {
                 + "revisions:\n"
                 + "  - {namespace: default, name: model, containerConcurrency: " + cc + ", readinessPath: /healthz,"
                 + " pods: ['" + pod.address() + "']}\n";
-        sluice = SluiceServer.start(ConfigLoader.parse("test.yaml", yaml), null, 2, Transport.best());
+        sluice = SluiceServer.builder(ConfigLoader.parse("test.yaml", yaml)).ioThreads(2).start();
         await().atMost(Duration.ofSeconds(10)).until(() -> throttler().table().routableCount() == 1);
     }
 
@@ -227,7 +227,7 @@ class ClientLimitsTest {
         String yaml = "listen: {proxy: '127.0.0.1:0', control: '127.0.0.1:0'}\n"
                 + "revisions: [{namespace: default, name: model, containerConcurrency: 1, readinessPath: /healthz,"
                 + " timeouts: {queue: 1s, total: 30s}, pods: ['" + pod.address() + "']}]\n";
-        sluice = SluiceServer.start(ConfigLoader.parse("test.yaml", yaml), null, 2, Transport.best());
+        sluice = SluiceServer.builder(ConfigLoader.parse("test.yaml", yaml)).ioThreads(2).start();
         await().atMost(Duration.ofSeconds(10)).until(() -> throttler().table().routableCount() == 1);
         RawConnection first = connect().send(GET);
         await().atMost(Duration.ofSeconds(5)).until(() -> pod.arrived() == 1);

@@ -50,7 +50,7 @@ class ReplayTest {
                 + "revisions:\n"
                 + "  - {namespace: default, name: model, containerConcurrency: 1, readinessPath: /healthz,"
                 + " pods: ['" + pod.address() + "']}\n";
-        sluice = SluiceServer.start(ConfigLoader.parse("test.yaml", yaml), null, 1, Transport.best());
+        sluice = SluiceServer.builder(ConfigLoader.parse("test.yaml", yaml)).ioThreads(1).start();
         await().atMost(Duration.ofSeconds(10)).until(() -> throttler().table().routableCount() == 1);
     }
 

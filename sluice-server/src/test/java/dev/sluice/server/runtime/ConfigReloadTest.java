@@ -70,7 +70,7 @@ class ConfigReloadTest {
     void validChangesApplyLiveAndInvalidOnesAreRefused() throws Exception {
         Path file = dir.resolve("sluice.yaml");
         Files.writeString(file, yaml(revision("a", 1, p1)));
-        sluice = SluiceServer.start(ConfigLoader.load(file), null, 1);
+        sluice = SluiceServer.builder(ConfigLoader.load(file)).ioThreads(1).start();
         watcher = new ConfigWatcher(file, sluice::apply);
         RevisionThrottler a = sluice.throttlers().get(A);
         await().atMost(Duration.ofSeconds(10)).until(() -> ready(a, p1));
@@ -98,7 +98,8 @@ class ConfigReloadTest {
 
     @Test
     void changesThatNeedARestartAreReportedAndKept() throws Exception {
-        sluice = SluiceServer.start(ConfigLoader.parse("t", yaml("  - {name: a, queueDepth: 5}\n")), null, 1);
+        sluice = SluiceServer.builder(ConfigLoader.parse("t", yaml("  - {name: a, queueDepth: 5}\n")))
+                .ioThreads(1).start();
         assertThat(sluice.apply(ConfigLoader.parse("t", yaml("  - {name: a, queueDepth: 9, hosts: [a.test]}\n"))))
                 .containsExactly("default/a: policy, queueDepth, maxScale, staleThreshold and drainTimeout");
         assertThat(sluice.config().revisions().get(0).queueDepth()).isEqualTo(5);
@@ -125,7 +126,7 @@ class ConfigReloadTest {
         Path first = configMapVersion(volume, "10_00_00.123", yaml(revision("a", 1, p1)));
         Files.createSymbolicLink(volume.resolve("..data"), first.getFileName());
         Path file = Files.createSymbolicLink(volume.resolve("sluice.yaml"), Path.of("..data/sluice.yaml"));
-        sluice = SluiceServer.start(ConfigLoader.load(file), null, 1);
+        sluice = SluiceServer.builder(ConfigLoader.load(file)).ioThreads(1).start();
         java.util.List<dev.sluice.server.config.SluiceConfig> applied = new java.util.concurrent.CopyOnWriteArrayList<>();
         watcher = new ConfigWatcher(file, c -> {
             applied.add(c);
@@ -158,7 +159,7 @@ class ConfigReloadTest {
     void anEmptyFileOnReloadIsRefusedAndTheRunningRevisionsStay() throws Exception {
         Path file = dir.resolve("sluice.yaml");
         Files.writeString(file, yaml(revision("a", 1, p1)));
-        sluice = SluiceServer.start(ConfigLoader.load(file), null, 1);
+        sluice = SluiceServer.builder(ConfigLoader.load(file)).ioThreads(1).start();
         watcher = new ConfigWatcher(file, sluice::apply);
         for (String empty : new String[] {"", "  \n\n"}) {
             int reads = watcher.reads();
@@ -175,13 +176,14 @@ class ConfigReloadTest {
     @Test
     void removingEveryRevisionOnPurposeIsAppliedWithAWarningThatCountsThem() throws Exception {
         ch.qos.logback.classic.Logger log = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(
-                SluiceServer.class);
+                ConfigReconciler.class);
         ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> seen =
                 new ch.qos.logback.core.read.ListAppender<>();
         seen.start();
         log.addAppender(seen);
         try {
-            sluice = SluiceServer.start(ConfigLoader.parse("t", yaml(revision("a", 1) + revision("b", 1))), null, 1);
+            sluice = SluiceServer.builder(ConfigLoader.parse("t", yaml(revision("a", 1) + revision("b", 1))))
+                    .ioThreads(1).start();
             sluice.apply(ConfigLoader.parse("t", "listen: {proxy: '127.0.0.1:0', control: '127.0.0.1:0'}\n"
                     + "revisions: []\n"));
             assertThat(sluice.throttlers()).isEmpty();

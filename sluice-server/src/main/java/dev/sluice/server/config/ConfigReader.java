@@ -1,0 +1,456 @@
+package dev.sluice.server.config;
+
+import static dev.sluice.server.config.ConfigLoader.DEFAULT_PROXY_LISTEN;
+import static dev.sluice.server.config.ConfigLoader.DEFAULT_CONTROL_LISTEN;
+import static dev.sluice.server.config.ConfigLoader.DEFAULT_DRAIN_PERIOD;
+import static dev.sluice.server.config.ConfigLoader.DEFAULT_GRACE_PERIOD;
+import static dev.sluice.server.config.ConfigLoader.DEFAULT_QUEUE_TIMEOUT;
+import static dev.sluice.server.config.ConfigLoader.DEFAULT_REQUEST_TIMEOUT;
+
+import dev.sluice.core.RevisionId;
+import dev.sluice.core.balance.PolicyKind;
+import dev.sluice.core.control.Endpoint;
+import dev.sluice.core.control.RevisionSettings;
+import dev.sluice.core.pod.PodState;
+import dev.sluice.kubernetes.ServiceRef;
+import java.io.IOException;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import tools.jackson.databind.JsonNode;
+
+/**
+ * Walks a parsed {@code sluice.yaml} tree and validates every field, remembering the path for
+ * error messages ({@code revisions[1].timeouts.queue}). One reader per file read, on one thread;
+ * {@link AnnotationReader} uses its {@link #revision} for a Service's annotations, so a field
+ * is validated the same way wherever it is written.
+ */
+final class ConfigReader {
+    private final String file;
+    /** Problems found so far; a problem in one field does not stop the others being read. */
+    private final List<ConfigException> problems = new ArrayList<>();
+
+    ConfigReader(String file) {
+        this.file = file;
+    }
+
+    private ConfigException error(String field, String reason) {
+        return new ConfigException(file, field, reason);
+    }
+
+    /** Records a problem and goes on with {@code dflt} in the field's place. */
+    private <T> T invalid(String field, String reason, T dflt) {
+        problems.add(error(field, reason));
+        return dflt;
+    }
+
+    interface Part<T> {
+        T read() throws ConfigException;
+    }
+
+    /** Reads a part whose problem makes the rest of it meaningless; null if it had one. */
+    <T> T part(Part<T> part) {
+        try {
+            return part.read();
+        } catch (ConfigException e) {
+            problems.add(e);
+            return null;
+        }
+    }
+
+    /** @throws ConfigException with every problem found, if there was one */
+    void finish() throws ConfigException {
+        if (!problems.isEmpty()) {
+            throw new ConfigException(problems);
+        }
+    }
+
+    SluiceConfig config(JsonNode root) throws ConfigException {
+        object(root, "", Set.of("listen", "control", "shutdown", "kubernetes", "revisions", "client"));
+        JsonNode listen = optionalObject(root, "listen", "listen", Set.of("proxy", "control"));
+        ListenAddress proxy = listen(listen, "listen.proxy", "proxy", DEFAULT_PROXY_LISTEN);
+        ListenAddress control = listen(listen, "listen.control", "control", DEFAULT_CONTROL_LISTEN);
+        JsonNode controlNode = optionalObject(root, "control", "control",
+                Set.of("tokenFile", "allowedPodNetworks"));
+        String tokenFile = string(controlNode, "control.tokenFile", "tokenFile", null);
+        if (tokenFile != null) {
+            tokenFile(tokenFile);
+        }
+        List<PodNetwork> networks = new ArrayList<>();
+        List<String> networkTexts = strings(controlNode, "control.allowedPodNetworks", "allowedPodNetworks");
+        for (int i = 0; i < networkTexts.size(); i++) {
+            String text = networkTexts.get(i);
+            String field = "control.allowedPodNetworks[" + i + "]";
+            PodNetwork n = part(() -> parsed(field, () -> PodNetwork.parse(text)));
+            if (n != null) {
+                networks.add(n);
+            }
+        }
+        JsonNode shutdown = optionalObject(root, "shutdown", "shutdown", Set.of("drainPeriod", "gracePeriod"));
+        Duration drain = duration(shutdown, "shutdown.drainPeriod", "drainPeriod", DEFAULT_DRAIN_PERIOD, true);
+        Duration grace = duration(shutdown, "shutdown.gracePeriod", "gracePeriod", DEFAULT_GRACE_PERIOD, true);
+        KubernetesConfig kubernetes = part(() -> kubernetes(root.get("kubernetes")));
+        ClientLimits client = part(() -> client(root));
+
+        List<RevisionConfig> revisions = new ArrayList<>();
+        JsonNode list = root.get("revisions");
+        if (list != null && !list.isNull()) {
+            if (!list.isArray()) {
+                invalid("revisions", "must be a list of revisions", null);
+                list = ConfigLoader.YAML.createArrayNode();
+            }
+            Map<RevisionId, String> ids = new HashMap<>();
+            Map<String, String> hosts = new HashMap<>();
+            for (int i = 0; i < list.size(); i++) {
+                String at = "revisions[" + i + "]";
+                JsonNode node = list.get(i);
+                RevisionConfig r = part(() -> revision(node, at));
+                if (r == null) {
+                    continue;
+                }
+                revisions.add(r);
+                String before = ids.putIfAbsent(r.id(), at);
+                if (before != null) {
+                    invalid(at, "revision " + r.id() + " is already defined at " + before, null);
+                }
+                for (int h = 0; h < r.hosts().size(); h++) {
+                    String other = hosts.putIfAbsent(r.hosts().get(h), at);
+                    if (other != null) {
+                        invalid(at + ".hosts[" + h + "]", "host '" + r.hosts().get(h)
+                                + "' is already routed to the revision at " + other, null);
+                    }
+                }
+            }
+        }
+        if (kubernetes == null && revisions.stream().anyMatch(r -> r.service() != null)) {
+            kubernetes = KubernetesConfig.defaults();
+        }
+        return new SluiceConfig(proxy, control, tokenFile == null ? null : Path.of(tokenFile), networks, drain,
+                grace, kubernetes, revisions, client == null ? ClientLimits.DEFAULTS : client);
+    }
+
+    /** {@code run} reads the token at start-up: a file it could not read fails here first. */
+    private void tokenFile(String path) {
+        Path p = Path.of(path);
+        String content;
+        try {
+            if (Files.isDirectory(p)) {
+                invalid("control.tokenFile", "cannot read " + path + ": is a directory", null);
+                return;
+            }
+            content = Files.readString(p);
+        } catch (NoSuchFileException e) {
+            invalid("control.tokenFile", "cannot read " + path + ": no such file", null);
+            return;
+        } catch (AccessDeniedException e) {
+            invalid("control.tokenFile", "cannot read " + path + ": permission denied", null);
+            return;
+        } catch (IOException e) {
+            invalid("control.tokenFile", "cannot read " + path + ": " + e.getMessage(), null);
+            return;
+        }
+        if (content.isBlank()) {
+            invalid("control.tokenFile", path + " is empty: it must hold the control API's bearer token", null);
+        }
+    }
+
+    // ---- client: what the proxy port allows its clients (timeouts, connection cap, buffering)
+
+    ClientLimits client(JsonNode root) throws ConfigException {
+        JsonNode node = optionalObject(root, "client", "client", Set.of("timeouts", "maxConnections",
+                "requestBuffer"));
+        JsonNode t = optionalObject(node, "client.timeouts", "timeouts", Set.of("head", "idle", "bodyStall"));
+        Duration head = duration(t, "client.timeouts.head", "head", ClientLimits.DEFAULT_HEAD_TIMEOUT, false);
+        Duration idle = duration(t, "client.timeouts.idle", "idle", ClientLimits.DEFAULT_IDLE_TIMEOUT, false);
+        Duration stall = duration(t, "client.timeouts.bodyStall", "bodyStall",
+                ClientLimits.DEFAULT_BODY_STALL_TIMEOUT, false);
+        int max = integer(node, "client.maxConnections", "maxConnections", ClientLimits.DEFAULT_MAX_CONNECTIONS,
+                1, 10_000_000);
+        JsonNode b = node.get("requestBuffer");
+        long buffer = b == null || b.isNull() ? ClientLimits.DEFAULT_REQUEST_BUFFER
+                : parsed("client.requestBuffer", () -> Sizes.parse(text(b)));
+        if (buffer > 1L << 30) {
+            buffer = invalid("client.requestBuffer", "must be at most 1GiB (it is held in memory per request), was "
+                    + text(b), ClientLimits.DEFAULT_REQUEST_BUFFER);
+        }
+        return new ClientLimits(head, idle, stall, max, (int) buffer);
+    }
+
+    KubernetesConfig kubernetes(JsonNode node) throws ConfigException {
+        if (node == null || node.isNull()) {
+            return null;
+        }
+        object(node, "kubernetes", Set.of("masterUrl", "discoverRevisions", "namespace", "tokenReview"));
+        String master = string(node, "kubernetes.masterUrl", "masterUrl", null);
+        if (master != null && !master.matches("https?://.+")) {
+            throw error("kubernetes.masterUrl", "must be an http:// or https:// URL, was '" + master + "'");
+        }
+        boolean discover = bool(node, "kubernetes.discoverRevisions", "discoverRevisions", false);
+        String ns = string(node, "kubernetes.namespace", "namespace", null);
+        if (ns != null) {
+            parsed("kubernetes.namespace", () -> new ServiceRef(ns, "x", null));
+        }
+        JsonNode review = optionalObject(node, "kubernetes.tokenReview", "tokenReview", Set.of("enabled", "audiences"));
+        boolean enabled = bool(review, "kubernetes.tokenReview.enabled", "enabled", true);
+        List<String> audiences = review.has("audiences")
+                ? strings(review, "kubernetes.tokenReview.audiences", "audiences")
+                : KubernetesConfig.DEFAULT_AUDIENCES;
+        return new KubernetesConfig(master, discover, ns, enabled, audiences);
+    }
+
+    RevisionConfig revision(JsonNode node, String at) throws ConfigException {
+        object(node, at, Set.of("namespace", "name", "hosts", "containerConcurrency", "policy", "queueDepth",
+                "overflowStatus", "timeouts", "maxScale", "readinessPath", "staleThreshold", "drainTimeout",
+                "pods", "service"));
+        String namespace = string(node, at + ".namespace", "namespace", "default");
+        String name = string(node, at + ".name", "name", null);
+        if (name == null) {
+            throw error(at + ".name", "missing: every revision needs a name");
+        }
+        RevisionId id = parsed(at, () -> new RevisionId(namespace, name));
+        int cc = integer(node, at + ".containerConcurrency", "containerConcurrency", 0, 0, 1_000_000);
+        String policyName = string(node, at + ".policy", "policy", null);
+        PolicyKind policy = policyName == null ? PolicyKind.defaultFor(cc)
+                : parsed(at + ".policy", () -> PolicyKind.parse(policyName));
+        int queueDepth = integer(node, at + ".queueDepth", "queueDepth", RevisionSettings.DEFAULT_QUEUE_DEPTH, 0,
+                10_000_000);
+        int overflow = integer(node, at + ".overflowStatus", "overflowStatus", 503, 429, 503);
+        if (overflow != 503 && overflow != 429) {
+            overflow = invalid(at + ".overflowStatus", "must be 503 or 429, was " + overflow, 503);
+        }
+        JsonNode timeouts = optionalObject(node, at + ".timeouts", "timeouts",
+                Set.of("queue", "total", "responseStart"));
+        Duration total = duration(timeouts, at + ".timeouts.total", "total", DEFAULT_REQUEST_TIMEOUT, false);
+        Duration queue = duration(timeouts, at + ".timeouts.queue", "queue",
+                DEFAULT_QUEUE_TIMEOUT.compareTo(total) < 0 ? DEFAULT_QUEUE_TIMEOUT : total, false);
+        Duration responseStart = duration(timeouts, at + ".timeouts.responseStart", "responseStart", total, false);
+        if (queue.compareTo(total) > 0) {
+            queue = invalid(at + ".timeouts.queue", "(" + Durations.format(queue)
+                    + ") must not exceed timeouts.total (" + Durations.format(total)
+                    + "): a request cannot wait longer than it may live", total);
+        }
+        int maxScale = integer(node, at + ".maxScale", "maxScale", 0, 0, 1_000_000);
+        String readinessPath = string(node, at + ".readinessPath", "readinessPath", "/");
+        if (!readinessPath.startsWith("/")) {
+            readinessPath = invalid(at + ".readinessPath", "must start with '/', was '" + readinessPath + "'", "/");
+        }
+        Duration stale = duration(node, at + ".staleThreshold", "staleThreshold",
+                RevisionSettings.DEFAULT_STALE_THRESHOLD, false);
+        Duration drain = duration(node, at + ".drainTimeout", "drainTimeout", RevisionSettings.DEFAULT_DRAIN_TIMEOUT,
+                false);
+        List<String> hosts = strings(node, at + ".hosts", "hosts");
+        List<Endpoint> pods = pods(node.get("pods"), at + ".pods");
+        ServiceRef service = service(node.get("service"), at + ".service", namespace);
+        if (service != null && !pods.isEmpty()) {
+            invalid(at + ".service", "a revision takes its pods from a service or from a pods list, not both", null);
+        }
+        return new RevisionConfig(id, hosts, cc, policy, queueDepth, overflow, queue, total, responseStart,
+                maxScale, readinessPath, stale, drain, pods, service);
+    }
+
+    ServiceRef service(JsonNode node, String at, String revisionNamespace) throws ConfigException {
+        if (node == null || node.isNull()) {
+            return null;
+        }
+        object(node, at, Set.of("namespace", "name", "port"));
+        String ns = string(node, at + ".namespace", "namespace", revisionNamespace);
+        String name = string(node, at + ".name", "name", null);
+        if (name == null) {
+            throw error(at + ".name", "missing: the name of the Service whose EndpointSlices hold the pods");
+        }
+        String port = string(node, at + ".port", "port", null);
+        return parsed(at, () -> new ServiceRef(ns, name, port));
+    }
+
+    List<Endpoint> pods(JsonNode node, String at) throws ConfigException {
+        List<Endpoint> out = new ArrayList<>();
+        if (node == null || node.isNull()) {
+            return out;
+        }
+        if (!node.isArray()) {
+            throw error(at, "must be a list of pod addresses (host:port) or {address, id} entries");
+        }
+        Map<String, String> addresses = new HashMap<>();
+        Map<String, String> ids = new HashMap<>();
+        for (int i = 0; i < node.size(); i++) {
+            String pat = at + "[" + i + "]";
+            JsonNode entry = node.get(i);
+            Endpoint e = part(() -> pod(entry, pat));
+            if (e == null) {
+                continue;
+            }
+            String before = addresses.putIfAbsent(e.address(), pat);
+            if (before != null) {
+                invalid(pat, "pod address " + e.address() + " is listed twice (also at " + before + ")", null);
+                continue;
+            }
+            String sameId = ids.putIfAbsent(e.podId(), pat);
+            if (sameId != null) {
+                invalid(pat + ".id", "pod id '" + e.podId() + "' is already used by " + sameId
+                        + ": each pod needs its own id", null);
+                continue;
+            }
+            out.add(e);
+        }
+        return out;
+    }
+
+    Endpoint pod(JsonNode p, String pat) throws ConfigException {
+        {
+            String address;
+            String id;
+            if (p.isString()) {
+                address = p.asString();
+                id = address;
+            } else if (p.isObject()) {
+                object(p, pat, Set.of("address", "id"));
+                address = string(p, pat + ".address", "address", null);
+                if (address == null) {
+                    throw error(pat + ".address", "missing: expected host:port");
+                }
+                id = string(p, pat + ".id", "id", address);
+            } else {
+                throw error(pat, "must be host:port or {address, id}");
+            }
+            String podId = id;
+            String addr = address;
+            return parsed(pat, () -> new Endpoint(podId, addr, PodState.READY));
+        }
+    }
+
+    // ---- field helpers
+
+    private interface Parse<T> {
+        T get();
+    }
+
+    private <T> T parsed(String at, Parse<T> parse) throws ConfigException {
+        try {
+            return parse.get();
+        } catch (IllegalArgumentException e) {
+            throw error(at, e.getMessage());
+        }
+    }
+
+    private void object(JsonNode node, String at, Set<String> known) throws ConfigException {
+        if (!node.isObject()) {
+            throw error(at, "must be a mapping of " + new TreeSet<>(known));
+        }
+        Iterator<String> names = node.propertyNames().iterator();
+        while (names.hasNext()) {
+            String n = names.next();
+            if (!known.contains(n)) {
+                invalid(at.isEmpty() ? n : at + "." + n, "unknown field (known here: "
+                        + String.join(", ", new TreeSet<>(known)) + ")", null);
+            }
+        }
+    }
+
+    private JsonNode optionalObject(JsonNode parent, String at, String key, Set<String> known)
+            throws ConfigException {
+        JsonNode n = parent.get(key);
+        if (n == null || n.isNull()) {
+            return ConfigLoader.YAML.createObjectNode();
+        }
+        object(n, at, known);
+        return n;
+    }
+
+    /** A scalar's text, or "" for a mapping or a list (where Jackson 3's {@code asString()} throws). */
+    private static String text(JsonNode n) {
+        return n.asString("");
+    }
+
+    private String string(JsonNode parent, String at, String key, String dflt) {
+        JsonNode n = parent.get(key);
+        if (n == null || n.isNull()) {
+            return dflt;
+        }
+        if (!n.isValueNode() || n.isBoolean()) {
+            return invalid(at, "must be a string", dflt);
+        }
+        return text(n);
+    }
+
+    private List<String> strings(JsonNode parent, String at, String key) {
+        JsonNode n = parent.get(key);
+        List<String> out = new ArrayList<>();
+        if (n == null || n.isNull()) {
+            return out;
+        }
+        if (!n.isArray()) {
+            return invalid(at, "must be a list of strings", out);
+        }
+        for (int i = 0; i < n.size(); i++) {
+            if (!n.get(i).isString() || n.get(i).asString().isBlank()) {
+                invalid(at + "[" + i + "]", "must be a non-empty string", null);
+                continue;
+            }
+            out.add(n.get(i).asString().toLowerCase(Locale.ROOT));
+        }
+        return out;
+    }
+
+    private boolean bool(JsonNode parent, String at, String key, boolean dflt) {
+        JsonNode n = parent.get(key);
+        if (n == null || n.isNull()) {
+            return dflt;
+        }
+        if (!n.isBoolean()) {
+            return invalid(at, "must be true or false, was '" + text(n) + "'", dflt);
+        }
+        return n.booleanValue();
+    }
+
+    private int integer(JsonNode parent, String at, String key, int dflt, int min, int max) {
+        JsonNode n = parent.get(key);
+        if (n == null || n.isNull()) {
+            return dflt;
+        }
+        if (!n.isIntegralNumber() || !n.canConvertToInt()) {
+            return invalid(at, "must be a whole number, was '" + text(n) + "'", dflt);
+        }
+        int v = n.intValue();
+        if (v < min || v > max) {
+            return invalid(at, "must be between " + min + " and " + max + ", was " + v, dflt);
+        }
+        return v;
+    }
+
+    private Duration duration(JsonNode parent, String at, String key, Duration dflt, boolean zeroAllowed) {
+        JsonNode n = parent.get(key);
+        if (n == null || n.isNull()) {
+            return dflt;
+        }
+        Duration d;
+        try {
+            d = Durations.parse(text(n));
+        } catch (IllegalArgumentException e) {
+            return invalid(at, e.getMessage(), dflt);
+        }
+        if (d.isNegative() || (!zeroAllowed && d.isZero())) {
+            return invalid(at, "must be " + (zeroAllowed ? "zero or more" : "positive") + ", was " + text(n),
+                    dflt);
+        }
+        return d;
+    }
+
+    private ListenAddress listen(JsonNode parent, String at, String key, String dflt) {
+        String text = string(parent, at, key, dflt);
+        try {
+            return ListenAddress.parse(text);
+        } catch (IllegalArgumentException e) {
+            return invalid(at, e.getMessage(), ListenAddress.parse(dflt));
+        }
+    }
+}

@@ -1,0 +1,213 @@
+package dev.sluice.server.runtime;
+
+import dev.sluice.core.RevisionId;
+import dev.sluice.core.control.StateManager;
+import dev.sluice.kubernetes.DiscoveredRevision;
+import dev.sluice.kubernetes.KubernetesDiscovery;
+import dev.sluice.server.config.ConfigException;
+import dev.sluice.server.config.ConfigLoader;
+import dev.sluice.server.config.RevisionConfig;
+import dev.sluice.server.config.SluiceConfig;
+import dev.sluice.server.proxy.ProxyContext;
+import dev.sluice.server.proxy.Route;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Turns the wanted revisions into running ones: those of the file ({@link #apply}, on a live
+ * reload) plus those of the Kubernetes catalogue ({@link #onCatalog}); a revision in the file
+ * wins over a discovered one of the same name. {@link #reconcile} is the one place that opens,
+ * changes and closes revisions, whichever source changed.
+ *
+ * <h2>Implementation notes</h2>
+ * Two threads call in: the config watcher ({@link #apply}) and the catalogue's informer
+ * ({@link #onCatalog}); both take this object's lock, so one reconciliation runs at a time and
+ * it is the {@link RevisionRegistry}'s single writer. A catalogue entry is validated before the
+ * lock. {@link #config()} is volatile for readers elsewhere.
+ */
+final class ConfigReconciler {
+
+    private static final Logger LOG = LoggerFactory.getLogger(ConfigReconciler.class);
+
+    private final RevisionRegistry registry;
+    private final StateManager control;
+    private final ProxyContext proxy;
+    /** Null when Sluice runs without Kubernetes. */
+    private final KubernetesDiscovery discovery;
+    /** The catalogue's revisions, as last validated; written under this object's lock. */
+    private final Map<RevisionId, RevisionConfig> discovered = new ConcurrentHashMap<>();
+    private volatile SluiceConfig config;
+
+    ConfigReconciler(SluiceConfig config, RevisionRegistry registry, StateManager control, ProxyContext proxy,
+            KubernetesDiscovery discovery) {
+        this.config = config;
+        this.registry = registry;
+        this.control = control;
+        this.proxy = proxy;
+        this.discovery = discovery;
+    }
+
+    /** The configuration in force: the file's, less what waits for a restart. */
+    SluiceConfig config() {
+        return config;
+    }
+
+    /** Opens the revisions of the configuration Sluice started with. */
+    synchronized void start() {
+        reconcile(config.revisions());
+    }
+
+    /**
+     * Applies a new, already validated configuration live: revisions that disappeared are
+     * closed (their waiting requests get 503 {@code revision-closed}), new ones are opened,
+     * changed static pod lists go through the control path's recalculation, a changed
+     * containerConcurrency is applied by the revision's writer, and hosts and timeouts take
+     * effect with the new routing table. What cannot change without a restart (listen
+     * addresses, the control token, the Kubernetes section, a revision's policy, queue depth or
+     * max-scale) is kept as it was, and each such difference is returned.
+     *
+     * @return what was kept as it was because it needs a restart (empty if all applied)
+     */
+    synchronized List<String> apply(SluiceConfig next) {
+        List<String> needsRestart = new ArrayList<>();
+        SluiceConfig current = this.config;
+        if (!next.proxyListen().equals(current.proxyListen()) || !next.controlListen().equals(current.controlListen())) {
+            needsRestart.add("listen addresses");
+        }
+        if (!Objects.equals(next.controlTokenFile(), current.controlTokenFile())) {
+            needsRestart.add("control.tokenFile");
+        }
+        List<RevisionConfig> fileRevisions = next.revisions();
+        if (fileRevisions.isEmpty() && !current.revisions().isEmpty()) {
+            // Legal ('revisions: []'), but rarely meant: every request for them will get 404.
+            LOG.warn("the new configuration has no revisions: removing all {} revision(s) of the file",
+                    current.revisions().size());
+        }
+        if (!Objects.equals(next.kubernetes(), current.kubernetes())) {
+            needsRestart.add("the kubernetes section");
+        }
+        if (discovery == null && fileRevisions.stream().anyMatch(r -> r.service() != null)) {
+            needsRestart.add("revisions naming a service (Sluice started without Kubernetes)");
+            fileRevisions = fileRevisions.stream().filter(r -> r.service() == null).toList();
+        }
+        needsRestart.addAll(reconcile(fileRevisions));
+        // What runs, which differs from the file where a change waits for a restart.
+        Map<RevisionId, RevisionConfig> running = new HashMap<>();
+        registry.all().forEach(r -> running.put(r.config().id(), r.config()));
+        List<RevisionConfig> kept = fileRevisions.stream().map(r -> running.getOrDefault(r.id(), r)).toList();
+        this.config = new SluiceConfig(current.proxyListen(), current.controlListen(), current.controlTokenFile(),
+                current.allowedPodNetworks(), next.drainPeriod(), next.gracePeriod(), current.kubernetes(), kept,
+                next.client());
+        proxy.clientLimits(next.client()); // new connections follow it
+        LOG.info("configuration applied: {} revision(s){}", registry.size(),
+                needsRestart.isEmpty() ? "" : "; kept until a restart: " + String.join("; ", needsRestart));
+        return needsRestart;
+    }
+
+    /** The catalogue of labelled Services changed: validate each, then apply the whole set. */
+    void onCatalog(List<DiscoveredRevision> found) {
+        Map<RevisionId, RevisionConfig> next = new LinkedHashMap<>();
+        for (DiscoveredRevision d : found) {
+            try {
+                next.put(d.id(), ConfigLoader.revision(d));
+            } catch (ConfigException e) {
+                RevisionConfig before = discovered.get(d.id());
+                LOG.warn("{} is not applied: {}{}", d.id(), e.getMessage(),
+                        before == null ? "" : " (its previous settings stay in force)");
+                if (before != null) {
+                    next.put(d.id(), before);
+                }
+            }
+        }
+        synchronized (this) {
+            discovered.clear();
+            discovered.putAll(next);
+            List<String> restart = reconcile(config.revisions());
+            if (!restart.isEmpty()) {
+                LOG.warn("discovered revision changes kept until a restart: {}", String.join("; ", restart));
+            }
+        }
+    }
+
+    /**
+     * Makes the running revisions those of the file plus the discovered ones (the file's win a
+     * name clash): opens new ones, publishes the whole set, then feeds pod changes and closes
+     * the ones that went.
+     */
+    private List<String> reconcile(List<RevisionConfig> fileRevisions) {
+        List<RevisionConfig> wanted = new ArrayList<>(fileRevisions);
+        Set<RevisionId> inFile = new HashSet<>();
+        fileRevisions.forEach(r -> inFile.add(r.id()));
+        for (RevisionConfig d : discovered.values()) {
+            if (!inFile.contains(d.id())) {
+                wanted.add(d);
+            }
+        }
+        List<String> needsRestart = new ArrayList<>();
+        List<Route> next = new ArrayList<>();
+        // Pod changes wait until the new set is published: a readiness probe then finds its path.
+        List<Runnable> feed = new ArrayList<>();
+        for (RevisionConfig rc : wanted) {
+            Route before = registry.get(rc.id());
+            if (before == null) {
+                next.add(registry.open(rc));
+                feed.add(() -> startFeeding(rc));
+                continue;
+            }
+            RevisionConfig was = before.config();
+            RevisionConfig kept = rc;
+            if (rc.policy() != was.policy() || rc.queueDepth() != was.queueDepth() || rc.maxScale() != was.maxScale()
+                    || !rc.staleThreshold().equals(was.staleThreshold()) || !rc.drainTimeout().equals(was.drainTimeout())) {
+                needsRestart.add(rc.id() + ": policy, queueDepth, maxScale, staleThreshold and drainTimeout");
+                kept = new RevisionConfig(rc.id(), rc.hosts(), rc.containerConcurrency(), was.policy(), was.queueDepth(),
+                        rc.overflowStatus(), rc.queueTimeout(), rc.requestTimeout(), rc.responseStartTimeout(),
+                        was.maxScale(), rc.readinessPath(), was.staleThreshold(), was.drainTimeout(), rc.pods(),
+                        rc.service());
+            }
+            feed.add(() -> changeFeeding(rc, was));
+            next.add(new Route(kept, before.throttler(), before.metrics()));
+        }
+        registry.publish(next, gone -> {
+            if (discovery != null) {
+                discovery.unwatch(gone);
+            }
+        });
+        feed.forEach(Runnable::run);
+        return needsRestart;
+    }
+
+    /** A new revision's pods: a Service to watch, or the file's static list. */
+    private void startFeeding(RevisionConfig rc) {
+        if (rc.service() != null) {
+            discovery.watch(rc.id(), rc.service());
+        } else if (!rc.pods().isEmpty()) {
+            control.recalculate(rc.id(), rc.pods());
+        }
+    }
+
+    /** A running revision's changes that the control path applies: concurrency and where its pods come from. */
+    private void changeFeeding(RevisionConfig rc, RevisionConfig was) {
+        if (rc.containerConcurrency() != was.containerConcurrency()) {
+            control.setContainerConcurrency(rc.id(), rc.containerConcurrency());
+        }
+        if (!Objects.equals(rc.service(), was.service())) {
+            if (rc.service() != null) {
+                discovery.watch(rc.id(), rc.service());
+            } else {
+                discovery.unwatch(rc.id());
+                control.recalculate(rc.id(), rc.pods());
+            }
+        } else if (rc.service() == null && !rc.pods().equals(was.pods())) {
+            control.recalculate(rc.id(), rc.pods());
+        }
+    }
+}
