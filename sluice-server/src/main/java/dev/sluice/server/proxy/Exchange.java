@@ -10,21 +10,25 @@ import dev.sluice.core.throttle.Rejection;
 import dev.sluice.server.config.Durations;
 import dev.sluice.server.config.RevisionConfig;
 import dev.sluice.server.metrics.Outcome;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPromise;
-import io.netty.buffer.ByteBuf;
 import io.netty.handler.codec.http.HttpResponseStatus;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One request's way through the proxy: admission, connection to the pod, streaming both ways,
- * and exactly one answer.
+ * One request's way through the proxy: admission, connection to the pod, and exactly one
+ * answer. The bytes themselves, and when each side is read, are the connection's
+ * {@link Relay}'s; the exchange tells it what state the request is in.
  *
  * <h2>Implementation notes</h2>
  * Everything here runs on the client connection's event loop; the throttler may deliver the
@@ -33,26 +37,29 @@ import org.slf4j.LoggerFactory;
  * a lease that still arrives is released at once, so no slot or token leaks whichever of
  * client cancel, timeout or lease comes first. The pod lease is released exactly once, in
  * {@link #releasePod()}. A body up to the client's request buffer is read whole before the
- * request queues (auto-read on; the queue clock starts when it is whole); a larger one is read
- * up to that size and then held back like any other. Back-pressure: the client's auto-read is
- * off while the request waits and follows the upstream's writability while the body streams;
- * the upstream's auto-read follows the client's writability while the response streams. Neither direction is decoded:
- * the request's head arrives rewritten for the pod ({@link dev.sluice.http1.RequestFramer}) and goes out as it
- * is, and so does its body; the upstream handler's {@link ResponseFramer} hands over the
- * bytes the client gets, which go out with {@code ctx.write} (below the client's response
- * encoder); Sluice's own answers go through {@code ctx.channel().write} and the encoder. A
- * request whose body arrived
- * whole before the pod was reached keeps a copy of it until the response starts, so that it
- * can be sent once more on a fresh connection if the pod's connection closes without an
- * answer, as {@link ReplayRule} allows: a request that provably never reached the pod (the
- * head's write failed: only then is the write given a promise, one object, and only for a
- * request that is not safe and is complete), or, on a pooled connection that turned out to be
- * stale, a safe method or one with an {@code Idempotency-Key}. Anything else is answered 502
- * {@code upstream-closed}: a pod that read a POST and died must not get it twice. The head's
- * bytes are held until the exchange ends, and released in {@link #end}, which runs exactly
- * once.
+ * request queues (the queue clock starts when it is whole); a larger one is read up to that
+ * size and then held back like any other. Neither direction is decoded: the request's head
+ * arrives rewritten for the pod ({@link dev.sluice.http1.RequestFramer}) and goes out as it
+ * is, and so does its body; the upstream handler's {@link ResponseFramer} hands over the bytes
+ * the client gets.
+ *
+ * <p>The arrows point one way: the connection ({@link ClientHandler}) makes the exchange and
+ * feeds it the client's events; the exchange reports its end through the
+ * {@link ExchangeListener} it is given, and hears the pod's connection as that connection's
+ * {@link UpstreamHandler.Listener}. No object is made for either: the connection and the
+ * exchange are the listeners.
+ *
+ * <p>A request whose body arrived whole before the pod was reached keeps a copy of it until
+ * the response starts, so that it can be sent once more on a fresh connection if the pod's
+ * connection closes without an answer, as {@link ReplayRule} allows: a request that provably
+ * never reached the pod (the head's write failed: only then is the write given a promise, one
+ * object, and only for a request that is not safe and is complete), or, on a pooled connection
+ * that turned out to be stale, a safe method or one with an {@code Idempotency-Key}. Anything
+ * else is answered 502 {@code upstream-closed}: a pod that read a POST and died must not get it
+ * twice. The head's bytes are held until the exchange ends, and released in {@link #end},
+ * which runs exactly once.
  */
-final class Exchange implements LeaseListener, Deadlines.Expiring, ResponseFramer.Sink, ChannelFutureListener {
+final class Exchange implements LeaseListener, Deadlines.Expiring, UpstreamHandler.Listener, ChannelFutureListener {
 
     private static final int TOTAL = 0;
     private static final int QUEUE = 1;
@@ -60,11 +67,12 @@ final class Exchange implements LeaseListener, Deadlines.Expiring, ResponseFrame
 
     private static final Logger LOG = LoggerFactory.getLogger(Exchange.class);
     private static final byte[] EXPECT = HeadBytes.key("Expect");
-    private static final byte[] CONTINUE_VALUE = "100-continue".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
-    private static final ByteBuf CONTINUE = io.netty.buffer.Unpooled.unreleasableBuffer(io.netty.buffer.Unpooled
-            .directBuffer(25).writeBytes("HTTP/1.1 100 Continue\r\n\r\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII)));
+    private static final byte[] CONTINUE_VALUE = "100-continue".getBytes(StandardCharsets.US_ASCII);
+    private static final ByteBuf CONTINUE = Unpooled.unreleasableBuffer(Unpooled
+            .directBuffer(25).writeBytes("HTTP/1.1 100 Continue\r\n\r\n".getBytes(StandardCharsets.US_ASCII)));
 
-    private final ClientHandler client;
+    private final ExchangeListener client;
+    private final Relay relay;
     private final ChannelHandlerContext ctx;
     private final ProxyContext px;
     private final Route route;
@@ -76,7 +84,7 @@ final class Exchange implements LeaseListener, Deadlines.Expiring, ResponseFrame
      * was) plus the queue timeout. The start is not kept: one field less per request.
      */
     private long queueDeadlineNanos;
-    /** Reading the body into {@link #early} before the request queues ({@link ClientHandler#requestBuffer()}). */
+    /** Reading the body into {@link #early} before the request queues ({@link ExchangeListener#requestBuffer()}). */
     private boolean buffering;
     /** Memory {@link #early} holds while buffering (at least its bytes; see onClientContent). */
     private int bufferedBytes;
@@ -88,7 +96,8 @@ final class Exchange implements LeaseListener, Deadlines.Expiring, ResponseFrame
     private PodTracker pod;
     private String podAddress;
     private UpstreamPool pool;
-    private Channel upstream;
+    /** Whether the relay's pod connection is this exchange's (the relay's alone say nothing once done). */
+    private boolean attached;
     private boolean fromPool;
     private boolean canReplay;
     /** Sent a second time already (see {@link ReplayRule}). */
@@ -104,16 +113,16 @@ final class Exchange implements LeaseListener, Deadlines.Expiring, ResponseFrame
     /** A WebSocket (or other) upgrade was asked for; after the pod's 101 the exchange is a byte tunnel. */
     private final String upgrade;
     private boolean tunnel;
-    /** While the client's codec comes out, its leftover bytes wait here (the request encoder must not see them). */
-    private List<ByteBuf> switchingToUpstream;
     private int status;
     private Deadlines deadlines;
     private Deadlines.Deadline totalTimer;
     private Deadlines.Deadline queueTimer;
     private Deadlines.Deadline responseStartTimer;
 
-    Exchange(ClientHandler client, ChannelHandlerContext ctx, ProxyContext px, Route route, RequestHead request) {
+    Exchange(ExchangeListener client, Relay relay, ChannelHandlerContext ctx, ProxyContext px, Route route,
+            RequestHead request) {
         this.client = client;
+        this.relay = relay;
         this.ctx = ctx;
         this.px = px;
         this.route = route;
@@ -142,7 +151,7 @@ final class Exchange implements LeaseListener, Deadlines.Expiring, ResponseFrame
                 // §15.2 lets a client see several 1xx).
                 ctx.writeAndFlush(CONTINUE.duplicate(), ctx.voidPromise());
             }
-            ctx.channel().config().setAutoRead(true);
+            relay.readClient();
             return;
         }
         ready(startNanos);
@@ -266,7 +275,8 @@ final class Exchange implements LeaseListener, Deadlines.Expiring, ResponseFrame
     }
 
     private void attach(Channel ch) {
-        upstream = ch;
+        relay.attach(ch);
+        attached = true;
         ch.pipeline().get(UpstreamHandler.class).bind(this, request.headMethod, clientKeepAlive, request.http11, upgrade);
         canReplay = requestComplete;
         headUnsent = false;
@@ -289,7 +299,7 @@ final class Exchange implements LeaseListener, Deadlines.Expiring, ResponseFrame
         if (requestComplete) {
             startResponseStartTimer();
         } else {
-            ctx.channel().config().setAutoRead(ch.isWritable());
+            relay.bodyStreams();
             client.bodyReadResumed();
         }
     }
@@ -319,7 +329,7 @@ final class Exchange implements LeaseListener, Deadlines.Expiring, ResponseFrame
             client.bodyComplete();
         }
         ByteBuf bytes = c.content();
-        if (upstream == null) {
+        if (!attached) {
             early.add(bytes);
             if (buffering) {
                 // Counted by the memory held: a slice keeps its whole read buffer alive, so a
@@ -330,34 +340,29 @@ final class Exchange implements LeaseListener, Deadlines.Expiring, ResponseFrame
                     // Whole, or too large to hold: queue now; the rest streams once a pod is reached.
                     buffering = false;
                     if (!last) {
-                        ctx.channel().config().setAutoRead(false);
+                        relay.holdClient();
                     }
                     ready(px.clock.nanoTime());
                 }
             }
             return;
         }
-        upstream.write(bytes, upstream.voidPromise());
+        relay.toPod(bytes, last);
         if (last) {
-            upstream.flush();
             startResponseStartTimer();
-        } else {
-            pauseIfUnwritable(upstream, ctx.channel());
         }
     }
 
     void onClientReadComplete() {
-        if (upstream != null && !done) {
-            upstream.flush();
+        if (!done) {
+            relay.flushPod();
         }
     }
 
-    void onUpstreamWritabilityChanged(boolean writable) {
-        if (!done && (!requestComplete || tunnel)) {
-            ctx.channel().config().setAutoRead(writable);
-            if (writable && !tunnel) {
-                client.bodyReadResumed();
-            }
+    @Override
+    public void podWritabilityChanged(boolean writable) {
+        if (!done && relay.podWritabilityChanged(writable, !requestComplete || tunnel) && !tunnel) {
+            client.bodyReadResumed();
         }
     }
 
@@ -381,8 +386,7 @@ final class Exchange implements LeaseListener, Deadlines.Expiring, ResponseFrame
             bytes.release();
             return;
         }
-        ctx.write(bytes, ctx.voidPromise());
-        pauseIfUnwritable(ctx.channel(), upstream);
+        relay.toClient(bytes);
     }
 
     @Override
@@ -405,20 +409,6 @@ final class Exchange implements LeaseListener, Deadlines.Expiring, ResponseFrame
     }
 
     /**
-     * After writing to {@code target}: if it cannot take more, stop reading from
-     * {@code source} until it can. Flush first: if that drains the buffer no writability event
-     * would follow, and a pause would never be undone.
-     */
-    private static void pauseIfUnwritable(Channel target, Channel source) {
-        if (!target.isWritable()) {
-            target.flush();
-            if (!target.isWritable() && source != null) {
-                source.config().setAutoRead(false);
-            }
-        }
-    }
-
-    /**
      * The pod accepted the upgrade (its 101 has gone out to the client): take the HTTP codecs
      * out and relay bytes until either side closes. The pod's slot stays held for the
      * connection's whole life; the request deadline no longer applies.
@@ -434,57 +424,44 @@ final class Exchange implements LeaseListener, Deadlines.Expiring, ResponseFrame
         cancel(totalTimer);
         cancel(responseStartTimer);
         releaseEarly();
-        ctx.flush();
-        switchingToUpstream = new ArrayList<>(1);
-        ctx.pipeline().remove("encoder");
-        ctx.pipeline().remove("decoder"); // leftover client bytes land in switchingToUpstream
-        List<ByteBuf> toUpstream = switchingToUpstream;
-        switchingToUpstream = null;
-        toUpstream.forEach(upstream::write);
-        upstream.flush();
-        ctx.channel().config().setAutoRead(true);
-        upstream.config().setAutoRead(true);
+        relay.openTunnel();
     }
 
     /** Bytes from the client once the exchange is a tunnel. */
     void onClientBytes(ByteBuf b) {
-        if (done || upstream == null) {
+        if (done || !attached) {
             b.release();
             return;
         }
-        if (switchingToUpstream != null) {
-            switchingToUpstream.add(b);
-            return;
-        }
-        upstream.write(b, upstream.voidPromise());
-        pauseIfUnwritable(upstream, ctx.channel());
+        relay.tunnelToPod(b);
     }
 
     boolean isTunnel() {
         return tunnel;
     }
 
-    void onUpstreamReadComplete() {
+    @Override
+    public void podReadComplete() {
         if (!done) {
-            ctx.flush();
+            relay.flushClient();
         }
     }
 
     void onClientWritabilityChanged() {
-        if (!done && upstream != null) {
-            upstream.config().setAutoRead(ctx.channel().isWritable());
+        if (!done && attached) {
+            relay.clientWritabilityChanged();
         }
     }
 
     /** The upstream connection closed or failed before the response ended. */
-    void onUpstreamClosed(Throwable cause) {
+    @Override
+    public void podClosed(Throwable cause) {
         if (done) {
             return;
         }
-        Channel dead = upstream;
-        upstream = null;
-        if (dead != null) {
-            dead.pipeline().get(UpstreamHandler.class).unbind();
+        if (attached) {
+            attached = false;
+            relay.podClosed();
         }
         if (tunnel) {
             end(Outcome.PROXIED, 101);
@@ -521,7 +498,7 @@ final class Exchange implements LeaseListener, Deadlines.Expiring, ResponseFrame
     /** The head's write to the pod: a failure proves the pod never saw the request. */
     @Override
     public void operationComplete(ChannelFuture f) {
-        if (!f.isSuccess() && !done && f.channel() == upstream) {
+        if (!f.isSuccess() && !done && attached && f.channel() == relay.pod()) {
             headUnsent = true;
         }
     }
@@ -568,7 +545,7 @@ final class Exchange implements LeaseListener, Deadlines.Expiring, ResponseFrame
      * No byte of the body came for {@code stall} while Sluice read it: 408 (or a close, once
      * the answer began); the pod connection is closed and the slot freed at once.
      */
-    void bodyStalled(java.time.Duration stall) {
+    void bodyStalled(Duration stall) {
         fail(HttpResponseStatus.REQUEST_TIMEOUT, Outcome.REQUEST_BODY_TIMEOUT, "no byte of the request body came"
                 + " within " + Durations.format(stall) + (pod == null ? "" : "; its pod's slot was freed") + "\n");
     }
@@ -586,19 +563,15 @@ final class Exchange implements LeaseListener, Deadlines.Expiring, ResponseFrame
 
     private void finishProxied() {
         end(Outcome.PROXIED, status);
-        Channel up = upstream;
-        upstream = null;
-        up.pipeline().get(UpstreamHandler.class).unbind();
-        if (requestComplete && upstreamKeepAlive) {
-            up.config().setAutoRead(true);
+        attached = false;
+        Channel up = relay.detach(requestComplete && upstreamKeepAlive);
+        if (up != null) {
             pool.offer(podAddress, up);
-        } else {
-            up.close();
         }
         // The pod is free before the answer's system call: a waiter handed this slot on this
         // loop sends its request first, so the pod's idle gap does not include our flush.
         releasePod();
-        ctx.flush();
+        relay.flushClient();
         client.exchangeDone(this, clientKeepAlive && requestComplete && !clientMustClose);
     }
 
@@ -640,11 +613,9 @@ final class Exchange implements LeaseListener, Deadlines.Expiring, ResponseFrame
     }
 
     private void abortUpstream() {
-        Channel up = upstream;
-        upstream = null;
-        if (up != null) {
-            up.pipeline().get(UpstreamHandler.class).unbind();
-            up.close();
+        if (attached) {
+            attached = false;
+            relay.detach(false);
         }
         releasePod();
     }
