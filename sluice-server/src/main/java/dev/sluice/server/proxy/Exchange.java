@@ -4,11 +4,7 @@ import dev.sluice.http1.RequestBody;
 import dev.sluice.http1.RequestHead;
 import dev.sluice.http1.ResponseFramer;
 import dev.sluice.core.pod.PodTracker;
-import dev.sluice.core.throttle.LeaseListener;
-import dev.sluice.core.throttle.Pending;
-import dev.sluice.core.throttle.Rejection;
 import dev.sluice.server.config.Durations;
-import dev.sluice.server.config.RevisionConfig;
 import dev.sluice.server.metrics.Outcome;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
@@ -16,32 +12,27 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelPromise;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One request's way through the proxy: admission, connection to the pod, and exactly one
- * answer. The bytes themselves, and when each side is read, are the connection's
- * {@link Relay}'s; the exchange tells it what state the request is in.
+ * One request's way through the proxy, after its head: admission (the {@link Admission} half),
+ * the connection to the pod, the request's deadlines, and exactly one answer. The bytes
+ * themselves, and when each side is read, are the connection's {@link Relay}'s; the exchange
+ * tells it what state the request is in.
  *
  * <h2>Implementation notes</h2>
- * Everything here runs on the client connection's event loop; the throttler may deliver the
- * lease or the rejection on another thread, and {@link #onLease}/{@link #onReject} hop back to
- * the loop before touching any field. {@link #done} is the single "answered" flag: once set,
- * a lease that still arrives is released at once, so no slot or token leaks whichever of
- * client cancel, timeout or lease comes first. The pod lease is released exactly once, in
- * {@link #releasePod()}. A body up to the client's request buffer is read whole before the
- * request queues (the queue clock starts when it is whole); a larger one is read up to that
- * size and then held back like any other. Neither direction is decoded: the request's head
- * arrives rewritten for the pod ({@link dev.sluice.http1.RequestFramer}) and goes out as it
- * is, and so does its body; the upstream handler's {@link ResponseFramer} hands over the bytes
- * the client gets.
+ * Everything here runs on the client connection's event loop (see {@link Admission} for the
+ * lease's hop back to it). {@link #done} is the single "answered" flag, set in {@link #end},
+ * which runs exactly once; every event checks it first. A body up to the client's request
+ * buffer is read whole before the request queues (the queue clock starts when it is whole); a
+ * larger one is read up to that size and then held back like any other (the relay holds
+ * it). Neither direction is decoded: the request's head arrives rewritten for the pod
+ * ({@link dev.sluice.http1.RequestFramer}) and goes out as it is, and so does its body; the
+ * upstream handler's {@link ResponseFramer} hands over the bytes the client gets.
  *
  * <p>The arrows point one way: the connection ({@link ClientHandler}) makes the exchange and
  * feeds it the client's events; the exchange reports its end through the
@@ -56,13 +47,11 @@ import org.slf4j.LoggerFactory;
  * object, and only for a request that is not safe and is complete), or, on a pooled connection
  * that turned out to be stale, a safe method or one with an {@code Idempotency-Key}. Anything
  * else is answered 502 {@code upstream-closed}: a pod that read a POST and died must not get it
- * twice. The head's bytes are held until the exchange ends, and released in {@link #end},
- * which runs exactly once.
+ * twice. The head's bytes are held until the exchange ends, and released in {@link #end}.
  */
-final class Exchange implements LeaseListener, Deadlines.Expiring, UpstreamHandler.Listener, ChannelFutureListener {
+final class Exchange extends Admission implements UpstreamHandler.Listener, ChannelFutureListener {
 
     private static final int TOTAL = 0;
-    private static final int QUEUE = 1;
     private static final int RESPONSE_START = 2;
 
     private static final Logger LOG = LoggerFactory.getLogger(Exchange.class);
@@ -73,27 +62,12 @@ final class Exchange implements LeaseListener, Deadlines.Expiring, UpstreamHandl
 
     private final ExchangeListener client;
     private final Relay relay;
-    private final ChannelHandlerContext ctx;
-    private final ProxyContext px;
-    private final Route route;
     private final RequestHead request;
     private final boolean clientKeepAlive;
     private final long startNanos;
-    /**
-     * The queue clock's end: its start (the request ready to queue, its body buffered if it
-     * was) plus the queue timeout. The start is not kept: one field less per request.
-     */
-    private long queueDeadlineNanos;
-    /** Reading the body into {@link #early} before the request queues ({@link ExchangeListener#requestBuffer()}). */
+    /** Reading the body into the relay before the request queues ({@link ExchangeListener#requestBuffer()}). */
     private boolean buffering;
-    /** Memory {@link #early} holds while buffering (at least its bytes; see onClientContent). */
-    private int bufferedBytes;
-
-    /** Body bytes that came before the pod was reached. */
-    private final List<ByteBuf> early = new ArrayList<>(2);
     private boolean requestComplete;
-    private Pending pending = Pending.NONE;
-    private PodTracker pod;
     private String podAddress;
     private UpstreamPool pool;
     /** Whether the relay's pod connection is this exchange's (the relay's alone say nothing once done). */
@@ -109,32 +83,23 @@ final class Exchange implements LeaseListener, Deadlines.Expiring, UpstreamHandl
     /** The response's framing ends only at close, or the client asked for close: close it after. */
     private boolean clientMustClose;
     private boolean upstreamKeepAlive;
-    private boolean done;
     /** A WebSocket (or other) upgrade was asked for; after the pod's 101 the exchange is a byte tunnel. */
     private final String upgrade;
     private boolean tunnel;
     private int status;
-    private Deadlines deadlines;
     private Deadlines.Deadline totalTimer;
-    private Deadlines.Deadline queueTimer;
     private Deadlines.Deadline responseStartTimer;
 
     Exchange(ExchangeListener client, Relay relay, ChannelHandlerContext ctx, ProxyContext px, Route route,
             RequestHead request) {
+        super(ctx, px, route);
         this.client = client;
         this.relay = relay;
-        this.ctx = ctx;
-        this.px = px;
-        this.route = route;
         this.request = request;
         this.clientKeepAlive = request.keepAlive;
         this.upgrade = request.upgrade;
         this.requestComplete = !request.hasBody;
         this.startNanos = px.clock.nanoTime();
-    }
-
-    private RevisionConfig config() {
-        return route.config();
     }
 
     void start() {
@@ -157,54 +122,15 @@ final class Exchange implements LeaseListener, Deadlines.Expiring, UpstreamHandl
         ready(startNanos);
     }
 
-    /** The request can go: its queue clock starts at {@code now}. */
-    private void ready(long now) {
-        queueDeadlineNanos = now + config().queueTimeout().toNanos();
-        admit();
-    }
-
-    private void admit() {
-        pending = route.throttler().acquire(queueDeadlineNanos, this);
-        if (!done && pod == null && pending != Pending.NONE && queueTimer == null) {
-            // The length the deadline was set with, so it joins the lane of its peers.
-            queueTimer = deadlines.add(config().queueTimeout().toNanos(), this, QUEUE);
-        }
-    }
-
     boolean requestComplete() {
         return requestComplete;
     }
 
-    // ------------------------------------------------------------------ admission outcome
+    // ------------------------------------------------------------------ connecting
 
     @Override
-    public void onLease(PodTracker leased) {
-        if (ctx.executor().inEventLoop()) {
-            leased(leased);
-        } else {
-            ctx.executor().execute(() -> leased(leased));
-        }
-    }
-
-    @Override
-    public void onReject(Rejection reason) {
-        if (ctx.executor().inEventLoop()) {
-            rejected(reason);
-        } else {
-            ctx.executor().execute(() -> rejected(reason));
-        }
-    }
-
-    private void leased(PodTracker leased) {
-        if (done) {
-            route.throttler().release(leased);
-            return;
-        }
-        pod = leased;
+    void admitted(PodTracker leased) {
         podAddress = leased.address();
-        pending = Pending.NONE;
-        cancel(queueTimer);
-        route.metrics().queued(px.clock.nanoTime() - (queueDeadlineNanos - config().queueTimeout().toNanos()));
         pool = px.pool(ctx.channel().eventLoop());
         Channel ch = pool.poll(podAddress);
         if (ch != null) {
@@ -215,25 +141,10 @@ final class Exchange implements LeaseListener, Deadlines.Expiring, UpstreamHandl
         }
     }
 
-    private void rejected(Rejection reason) {
-        if (done) {
-            return;
-        }
-        pending = Pending.NONE;
-        HttpResponseStatus st = reason == Rejection.QUEUE_FULL && config().overflowStatus() == 429
-                ? HttpResponseStatus.TOO_MANY_REQUESTS : HttpResponseStatus.SERVICE_UNAVAILABLE;
-        String why = switch (reason) {
-            case QUEUE_FULL -> "the queue of revision " + config().id() + " is full (" + config().queueDepth()
-                    + " requests waiting)";
-            case QUEUE_TIMEOUT -> RevisionStatus.queueTimeout(px.control, route);
-            case REVISION_CLOSED -> "revision " + config().id() + " was removed";
-            case REVISION_UNAVAILABLE -> "revision " + config().id() + " is unavailable: its control path failed";
-            case SHUTTING_DOWN -> "Sluice is shutting down";
-        };
-        fail(st, Outcome.of(reason), why + "\n");
+    @Override
+    void refuse(HttpResponseStatus st, Outcome outcome, String why) {
+        fail(st, outcome, why);
     }
-
-    // ------------------------------------------------------------------ connecting
 
     private void connect() {
         fromPool = false;
@@ -283,19 +194,9 @@ final class Exchange implements LeaseListener, Deadlines.Expiring, UpstreamHandl
         ByteBuf head = request.content();
         // Only a failed write proves that a request that is not safe never reached the pod; a
         // safe one is replayed anyway, so it needs no promise (none is allocated).
-        ChannelPromise sent = canReplay && !ReplayRule.safeMethod(head)
-                ? ch.newPromise().addListener(this) : ch.voidPromise();
         // The head stays the exchange's (released in end()): a replay sends it again.
-        ch.write(head.retainedDuplicate(), sent);
-        List<ByteBuf> body = early;
-        // Indexed loops: an iterator here was the largest allocation per request.
-        for (int i = 0, n = body.size(); i < n; i++) {
-            ch.write(canReplay ? body.get(i).retainedDuplicate() : body.get(i), ch.voidPromise());
-        }
-        if (!canReplay) {
-            body.clear();
-        }
-        ch.flush();
+        relay.sendRequest(head.retainedDuplicate(), canReplay && !ReplayRule.safeMethod(head) ? this : null,
+                canReplay);
         if (requestComplete) {
             startResponseStartTimer();
         } else {
@@ -330,20 +231,14 @@ final class Exchange implements LeaseListener, Deadlines.Expiring, UpstreamHandl
         }
         ByteBuf bytes = c.content();
         if (!attached) {
-            early.add(bytes);
-            if (buffering) {
-                // Counted by the memory held: a slice keeps its whole read buffer alive, so a
-                // body trickled a few bytes per read cannot hold many times the limit.
-                ByteBuf root = bytes.unwrap();
-                bufferedBytes += Math.max(bytes.readableBytes(), root == null ? 0 : root.capacity());
-                if (last || bufferedBytes >= client.requestBuffer()) {
-                    // Whole, or too large to hold: queue now; the rest streams once a pod is reached.
-                    buffering = false;
-                    if (!last) {
-                        relay.holdClient();
-                    }
-                    ready(px.clock.nanoTime());
+            int held = relay.holdEarly(bytes);
+            if (buffering && (last || held >= client.requestBuffer())) {
+                // Whole, or too large to hold: queue now; the rest streams once a pod is reached.
+                buffering = false;
+                if (!last) {
+                    relay.holdClient();
                 }
+                ready(px.clock.nanoTime());
             }
             return;
         }
@@ -509,20 +404,9 @@ final class Exchange implements LeaseListener, Deadlines.Expiring, UpstreamHandl
     public void expired(int kind) {
         switch (kind) {
             case TOTAL -> onTotalTimeout();
-            case QUEUE -> onQueueTimeout();
+            case QUEUE -> queueExpired();
             default -> onResponseStartTimeout();
         }
-    }
-
-    private void onQueueTimeout() {
-        if (done || pod != null) {
-            return;
-        }
-        if (pending.cancel()) {
-            pending = Pending.NONE;
-            rejected(Rejection.QUEUE_TIMEOUT);
-        }
-        // else: the lease or a rejection is already on its way and will answer
     }
 
     private void onTotalTimeout() {
@@ -600,13 +484,9 @@ final class Exchange implements LeaseListener, Deadlines.Expiring, UpstreamHandl
     private void end(Outcome outcome, int code) {
         done = true;
         cancel(totalTimer);
-        cancel(queueTimer);
+        cancelAdmission();
         cancel(responseStartTimer);
         releaseEarly();
-        if (pending != Pending.NONE) {
-            pending.cancel(); // if it returns false, the lease arriving later is released in leased()
-            pending = Pending.NONE;
-        }
         request.release();
         route.metrics().completed(outcome, code, px.clock.nanoTime() - startNanos);
         px.ended();
@@ -620,26 +500,12 @@ final class Exchange implements LeaseListener, Deadlines.Expiring, UpstreamHandl
         releasePod();
     }
 
-    private void releasePod() {
-        PodTracker p = pod;
-        if (p != null) {
-            pod = null;
-            route.throttler().release(p);
-        }
-    }
-
     private void releaseEarly() {
-        List<ByteBuf> e = early;
-        if (!e.isEmpty()) {
-            for (int i = 0, n = e.size(); i < n; i++) {
-                e.get(i).release();
-            }
-            e.clear();
-        }
+        relay.releaseEarly();
         canReplay = false;
     }
 
-    private static void cancel(Deadlines.Deadline d) {
+    static void cancel(Deadlines.Deadline d) {
         if (d != null) {
             d.cancel();
         }

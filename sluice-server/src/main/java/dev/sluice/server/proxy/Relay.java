@@ -2,13 +2,15 @@ package dev.sluice.server.proxy;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http.HttpResponseEncoder;
 import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The bytes between one client connection and the pod connection its current exchange holds,
+ * The bytes between one client connection and the pod connection its current exchange holds
+ * (a request's body that came before the pod was reached included),
  * and the one owner of back-pressure for the pair: every {@code setAutoRead} of the proxy is
  * here, so which side reads, and why, can be read in one place.
  *
@@ -37,6 +39,14 @@ final class Relay {
     private Channel pod;
     /** While the client's codec comes out, its leftover bytes wait here (the encoder must not see them). */
     private List<ByteBuf> switching;
+    /**
+     * Body bytes that came before the pod was reached; after they are sent, copies stay while
+     * a replay may need them. Per connection, not per request: an exchange empties it in its
+     * end, before the next one starts.
+     */
+    private final List<ByteBuf> early = new ArrayList<>(2);
+    /** Memory {@link #early} holds: at least its bytes (see {@link #holdEarly}). */
+    private int earlyMemory;
 
     Relay(ChannelHandlerContext ctx) {
         this.ctx = ctx;
@@ -105,6 +115,50 @@ final class Relay {
     }
 
     // ------------------------------------------------------------------ client → pod
+
+    /**
+     * Keeps body bytes until a pod is reached; returns the memory held so far, counted by what
+     * is kept alive: a slice keeps its whole read buffer, so a body trickled a few bytes per
+     * read cannot hold many times the limit.
+     */
+    int holdEarly(ByteBuf bytes) {
+        early.add(bytes);
+        ByteBuf root = bytes.unwrap();
+        earlyMemory += Math.max(bytes.readableBytes(), root == null ? 0 : root.capacity());
+        return earlyMemory;
+    }
+
+    /**
+     * Writes the request's {@code head} and the body held so far to the pod, and flushes.
+     * {@code headSent}: told how the head's write went (null: no promise is made, the common
+     * case); {@code keepCopies}: the body stays held for a replay.
+     */
+    void sendRequest(ByteBuf head, ChannelFutureListener headSent, boolean keepCopies) {
+        Channel ch = pod;
+        ch.write(head, headSent == null ? ch.voidPromise() : ch.newPromise().addListener(headSent));
+        List<ByteBuf> body = early;
+        // Indexed loops: an iterator here was the largest allocation per request.
+        for (int i = 0, n = body.size(); i < n; i++) {
+            ch.write(keepCopies ? body.get(i).retainedDuplicate() : body.get(i), ch.voidPromise());
+        }
+        if (!keepCopies) {
+            body.clear();
+            earlyMemory = 0;
+        }
+        ch.flush();
+    }
+
+    /** Drops the body bytes held (the response started, or the exchange ended). */
+    void releaseEarly() {
+        List<ByteBuf> e = early;
+        if (!e.isEmpty()) {
+            for (int i = 0, n = e.size(); i < n; i++) {
+                e.get(i).release();
+            }
+            e.clear();
+        }
+        earlyMemory = 0;
+    }
 
     /** Part of the request's body: to the pod, flushed at its end, else paused if the pod is full. */
     void toPod(ByteBuf bytes, boolean last) {
