@@ -3,14 +3,10 @@ package dev.sluice.server.proxy;
 import dev.sluice.http1.RequestBody;
 import dev.sluice.http1.RequestHead;
 import dev.sluice.http1.ResponseFramer;
-import dev.sluice.core.pod.PodTracker;
 import dev.sluice.server.config.Durations;
 import dev.sluice.server.metrics.Outcome;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
-import io.netty.channel.Channel;
-import io.netty.channel.ChannelFuture;
-import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import java.nio.charset.StandardCharsets;
@@ -19,10 +15,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One request's way through the proxy, after its head: admission (the {@link Admission} half),
- * the connection to the pod, the request's deadlines, and exactly one answer. The bytes
- * themselves, and when each side is read, are the connection's {@link Relay}'s; the exchange
- * tells it what state the request is in.
+ * One request's way through the proxy, after its head: admission ({@link Admission}), the
+ * connection to the pod ({@link PodLink}), then here the request's events both ways, its
+ * deadlines, and exactly one answer. The bytes themselves, and when each side is read, are
+ * the connection's {@link Relay}'s; the exchange tells it what state the request is in.
  *
  * <h2>Implementation notes</h2>
  * Everything here runs on the client connection's event loop (see {@link Admission} for the
@@ -40,16 +36,9 @@ import org.slf4j.LoggerFactory;
  * {@link UpstreamHandler.Listener}. No object is made for either: the connection and the
  * exchange are the listeners.
  *
- * <p>A request whose body arrived whole before the pod was reached keeps a copy of it until
- * the response starts, so that it can be sent once more on a fresh connection if the pod's
- * connection closes without an answer, as {@link ReplayRule} allows: a request that provably
- * never reached the pod (the head's write failed: only then is the write given a promise, one
- * object, and only for a request that is not safe and is complete), or, on a pooled connection
- * that turned out to be stale, a safe method or one with an {@code Idempotency-Key}. Anything
- * else is answered 502 {@code upstream-closed}: a pod that read a POST and died must not get it
- * twice. The head's bytes are held until the exchange ends, and released in {@link #end}.
+ * <p>The head's bytes are held until the exchange ends, and released in {@link #end}.
  */
-final class Exchange extends Admission implements UpstreamHandler.Listener, ChannelFutureListener {
+final class Exchange extends PodLink {
 
     private static final int TOTAL = 0;
     private static final int RESPONSE_START = 2;
@@ -60,31 +49,15 @@ final class Exchange extends Admission implements UpstreamHandler.Listener, Chan
     private static final ByteBuf CONTINUE = Unpooled.unreleasableBuffer(Unpooled
             .directBuffer(25).writeBytes("HTTP/1.1 100 Continue\r\n\r\n".getBytes(StandardCharsets.US_ASCII)));
 
-    private final ExchangeListener client;
-    private final Relay relay;
-    private final RequestHead request;
     private final boolean clientKeepAlive;
     private final long startNanos;
     /** Reading the body into the relay before the request queues ({@link ExchangeListener#requestBuffer()}). */
     private boolean buffering;
-    private boolean requestComplete;
-    private String podAddress;
-    private UpstreamPool pool;
-    /** Whether the relay's pod connection is this exchange's (the relay's alone say nothing once done). */
-    private boolean attached;
-    private boolean fromPool;
-    private boolean canReplay;
-    /** Sent a second time already (see {@link ReplayRule}). */
-    private boolean replayed;
-    /** The head's write to the current upstream connection failed: nothing reached the pod. */
-    private boolean headUnsent;
-    private boolean connectRetried;
     private boolean responseStarted;
     /** The response's framing ends only at close, or the client asked for close: close it after. */
     private boolean clientMustClose;
     private boolean upstreamKeepAlive;
-    /** A WebSocket (or other) upgrade was asked for; after the pod's 101 the exchange is a byte tunnel. */
-    private final String upgrade;
+    /** After the pod's 101 (a WebSocket or other upgrade) the exchange is a byte tunnel. */
     private boolean tunnel;
     private int status;
     private Deadlines.Deadline totalTimer;
@@ -92,13 +65,8 @@ final class Exchange extends Admission implements UpstreamHandler.Listener, Chan
 
     Exchange(ExchangeListener client, Relay relay, ChannelHandlerContext ctx, ProxyContext px, Route route,
             RequestHead request) {
-        super(ctx, px, route);
-        this.client = client;
-        this.relay = relay;
-        this.request = request;
+        super(client, relay, ctx, px, route, request);
         this.clientKeepAlive = request.keepAlive;
-        this.upgrade = request.upgrade;
-        this.requestComplete = !request.hasBody;
         this.startNanos = px.clock.nanoTime();
     }
 
@@ -126,77 +94,15 @@ final class Exchange extends Admission implements UpstreamHandler.Listener, Chan
         return requestComplete;
     }
 
-    // ------------------------------------------------------------------ connecting
-
-    @Override
-    void admitted(PodTracker leased) {
-        podAddress = leased.address();
-        pool = px.pool(ctx.channel().eventLoop());
-        Channel ch = pool.poll(podAddress);
-        if (ch != null) {
-            fromPool = true;
-            attach(ch);
-        } else {
-            connect();
-        }
-    }
+    // ------------------------------------------------------------------ from admission and the pod link
 
     @Override
     void refuse(HttpResponseStatus st, Outcome outcome, String why) {
         fail(st, outcome, why);
     }
 
-    private void connect() {
-        fromPool = false;
-        ChannelFuture f = pool.connect(podAddress);
-        if (f.isDone()) {
-            connected(f);
-        } else {
-            f.addListener(x -> connected(f));
-        }
-    }
-
-    private void connected(ChannelFuture f) {
-        if (done) {
-            if (f.isSuccess()) {
-                f.channel().close();
-            }
-            return;
-        }
-        if (f.isSuccess()) {
-            attach(f.channel());
-            return;
-        }
-        // Nothing of the request reached the pod: report it and try another pod once.
-        LOG.debug("connect to {} for {} failed: {}", podAddress, config().id(), f.cause().toString());
-        try {
-            px.control.reportUnreachable(config().id(), pod.podId(), podAddress);
-        } catch (IllegalArgumentException revisionGone) {
-            // the revision was closed meanwhile; nothing to report to
-        }
-        String failedAddress = podAddress;
-        releasePod();
-        if (!connectRetried) {
-            connectRetried = true;
-            admit();
-        } else {
-            fail(HttpResponseStatus.BAD_GATEWAY, Outcome.UPSTREAM_ERROR,
-                    "could not connect to pod " + failedAddress + " of revision " + config().id() + "\n");
-        }
-    }
-
-    private void attach(Channel ch) {
-        relay.attach(ch);
-        attached = true;
-        ch.pipeline().get(UpstreamHandler.class).bind(this, request.headMethod, clientKeepAlive, request.http11, upgrade);
-        canReplay = requestComplete;
-        headUnsent = false;
-        ByteBuf head = request.content();
-        // Only a failed write proves that a request that is not safe never reached the pod; a
-        // safe one is replayed anyway, so it needs no promise (none is allocated).
-        // The head stays the exchange's (released in end()): a replay sends it again.
-        relay.sendRequest(head.retainedDuplicate(), canReplay && !ReplayRule.safeMethod(head) ? this : null,
-                canReplay);
+    @Override
+    void sent() {
         if (requestComplete) {
             startResponseStartTimer();
         } else {
@@ -354,10 +260,7 @@ final class Exchange extends Admission implements UpstreamHandler.Listener, Chan
         if (done) {
             return;
         }
-        if (attached) {
-            attached = false;
-            relay.podClosed();
-        }
+        podConnectionGone();
         if (tunnel) {
             end(Outcome.PROXIED, 101);
             releasePod();
@@ -365,36 +268,13 @@ final class Exchange extends Admission implements UpstreamHandler.Listener, Chan
             client.exchangeDone(this, false);
             return;
         }
-        if (!responseStarted && canReplay && !replayed && (headUnsent || fromPool && replayable())) {
-            replayed = true;
-            connect();
+        if (!responseStarted && replayed()) {
             return;
         }
         if (!responseStarted) {
-            fail(HttpResponseStatus.BAD_GATEWAY, Outcome.UPSTREAM_CLOSED, "pod " + podAddress + " of revision "
-                    + config().id() + " closed the connection before answering"
-                    + (cause == null ? "" : ": " + cause.getMessage())
-                    + (!replayed && !replayable() ? "; the request may have reached it, and is not sent twice unless"
-                            + " its method is safe or it carries an Idempotency-Key" : "") + "\n");
+            fail(HttpResponseStatus.BAD_GATEWAY, Outcome.UPSTREAM_CLOSED, closedUnanswered(cause));
         } else {
             fail(null, Outcome.UPSTREAM_ERROR, null);
-        }
-    }
-
-    /**
-     * Repeating the request on another connection is harmless: a safe method, or an
-     * {@code Idempotency-Key} (scanned only now, when a pooled connection closed unanswered).
-     */
-    private boolean replayable() {
-        ByteBuf head = request.content();
-        return ReplayRule.safeMethod(head) || ReplayRule.hasIdempotencyKey(head);
-    }
-
-    /** The head's write to the pod: a failure proves the pod never saw the request. */
-    @Override
-    public void operationComplete(ChannelFuture f) {
-        if (!f.isSuccess() && !done && attached && f.channel() == relay.pod()) {
-            headUnsent = true;
         }
     }
 
@@ -440,18 +320,14 @@ final class Exchange extends Admission implements UpstreamHandler.Listener, Chan
             return;
         }
         end(tunnel ? Outcome.PROXIED : Outcome.CLIENT_CLOSED, tunnel ? 101 : 499);
-        abortUpstream();
+        abortPod();
     }
 
     // ------------------------------------------------------------------ endings
 
     private void finishProxied() {
         end(Outcome.PROXIED, status);
-        attached = false;
-        Channel up = relay.detach(requestComplete && upstreamKeepAlive);
-        if (up != null) {
-            pool.offer(podAddress, up);
-        }
+        givePodBack(requestComplete && upstreamKeepAlive);
         // The pod is free before the answer's system call: a waiter handed this slot on this
         // loop sends its request first, so the pod's idle gap does not include our flush.
         releasePod();
@@ -469,7 +345,7 @@ final class Exchange extends Admission implements UpstreamHandler.Listener, Chan
         }
         boolean answered = !responseStarted && st != null;
         end(outcome, answered ? st.code() : status);
-        abortUpstream();
+        abortPod();
         if (answered) {
             boolean keep = clientKeepAlive && requestComplete;
             ctx.channel().writeAndFlush(Answers.of(st, outcome, body, keep, request.headMethod));
@@ -490,19 +366,6 @@ final class Exchange extends Admission implements UpstreamHandler.Listener, Chan
         request.release();
         route.metrics().completed(outcome, code, px.clock.nanoTime() - startNanos);
         px.ended();
-    }
-
-    private void abortUpstream() {
-        if (attached) {
-            attached = false;
-            relay.detach(false);
-        }
-        releasePod();
-    }
-
-    private void releaseEarly() {
-        relay.releaseEarly();
-        canReplay = false;
     }
 
     static void cancel(Deadlines.Deadline d) {

@@ -3,11 +3,12 @@
  * {@link dev.sluice.server.proxy.ProxyServer} (the client pipeline), then follow the request's
  * way top to bottom: {@link dev.sluice.server.proxy.ClientHandler} (one per client connection:
  * client timeouts, the pipelined backlog, {@link dev.sluice.server.proxy.Routes}) makes one
- * {@link dev.sluice.server.proxy.Exchange} per request; its {@link
- * dev.sluice.server.proxy.Admission} half asks the revision's throttler for a pod without
- * blocking, the rest takes a keep-alive connection from {@link
- * dev.sluice.server.proxy.UpstreamPool} (one pool per event loop, so no locks), sends, and ends
- * the exchange exactly once; {@link dev.sluice.server.proxy.Relay} (one per connection) carries
+ * {@link dev.sluice.server.proxy.Exchange} per request, read in three parts (base classes, so a
+ * request is one object): {@link dev.sluice.server.proxy.Admission} asks the revision's
+ * throttler for a pod without blocking; {@link dev.sluice.server.proxy.PodLink} takes a
+ * keep-alive connection from {@link dev.sluice.server.proxy.UpstreamPool} (one pool per event
+ * loop, so no locks), sends the request and decides a replay; {@code Exchange} itself handles
+ * the request's events, deadlines and its one ending; {@link dev.sluice.server.proxy.Relay} (one per connection) carries
  * the bytes both ways and owns every auto-read decision. The pod's way runs back through
  * {@link dev.sluice.server.proxy.UpstreamHandler}. No two classes call each other: the exchange
  * reports to its connection through {@link dev.sluice.server.proxy.ExchangeListener}, and the
