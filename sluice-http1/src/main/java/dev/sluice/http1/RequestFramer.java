@@ -6,6 +6,7 @@ import io.netty.util.AsciiString;
 import java.net.SocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
+import java.util.Locale;
 
 /**
  * Turns the bytes a client sends into requests for the exchange: one {@link RequestHead} per
@@ -84,9 +85,14 @@ public final class RequestFramer {
     private static final AsciiString HOST = AsciiString.cached("host");
     private static final AsciiString X_FORWARDED_FOR = AsciiString.cached("x-forwarded-for");
     private static final AsciiString FORWARDED = AsciiString.cached("forwarded");
-    private static final AsciiString SLUICE_REVISION = AsciiString.cached("sluice-revision");
-    private static final AsciiString KNATIVE_NAMESPACE = AsciiString.cached("knative-serving-namespace");
-    private static final AsciiString KNATIVE_REVISION = AsciiString.cached("knative-serving-revision");
+
+    /** The routing headers, as messages spell them; matched case-insensitively. */
+    public static final String SLUICE_REVISION_HEADER = "Sluice-Revision";
+    public static final String KNATIVE_NAMESPACE_HEADER = "Knative-Serving-Namespace";
+    public static final String KNATIVE_REVISION_HEADER = "Knative-Serving-Revision";
+    private static final AsciiString SLUICE_REVISION = lower(SLUICE_REVISION_HEADER);
+    private static final AsciiString KNATIVE_NAMESPACE = lower(KNATIVE_NAMESPACE_HEADER);
+    private static final AsciiString KNATIVE_REVISION = lower(KNATIVE_REVISION_HEADER);
 
 
     /** This thread's head parser while a head is parsed ({@link HeadLines#borrow}), else null. */
@@ -454,5 +460,9 @@ public final class RequestFramer {
             string = new String(bytes, StandardCharsets.ISO_8859_1);
             return string;
         }
+    }
+
+    private static AsciiString lower(String name) {
+        return AsciiString.cached(name.toLowerCase(Locale.ROOT));
     }
 }

@@ -4,9 +4,8 @@ import dev.sluice.server.config.ConfigException;
 import dev.sluice.server.config.ConfigLoader;
 import dev.sluice.server.config.ListenAddress;
 import dev.sluice.server.config.SluiceConfig;
-import dev.sluice.server.proxy.JitThreadNice;
-import dev.sluice.server.proxy.SchedulerSlice;
-import dev.sluice.server.proxy.Transport;
+import dev.sluice.server.platform.SchedulerSlice;
+import dev.sluice.server.platform.Transport;
 import dev.sluice.server.runtime.ConfigWatcher;
 import dev.sluice.server.runtime.SluiceServer;
 import dev.sluice.server.runtime.StartupException;
@@ -109,12 +108,6 @@ public final class SluiceCommand implements Callable<Integer> {
                         + " default; needs Linux 6.12+ and JDK 22+; env SLUICE_IO_SLICE)")
         String ioSlice;
 
-        @Option(names = "--jit-nice", defaultValue = "${env:SLUICE_JIT_NICE:-auto}",
-                description = "nice value for the JVM's JIT compiler threads, so recompiles yield the cores to the"
-                        + " I/O threads (1..19, 0 to leave them, or auto: 10 while the I/O threads leave a core"
-                        + " free, else 0; needs Linux and JDK 22+; env SLUICE_JIT_NICE)")
-        String jitNice;
-
         @CommandLine.Spec
         CommandLine.Model.CommandSpec spec;
 
@@ -152,8 +145,7 @@ public final class SluiceCommand implements Callable<Integer> {
             }
             Transport chosen = option(err, "--transport", transport, Transport::named);
             Long sliceNanos = option(err, "--io-slice", ioSlice, SchedulerSlice::parse);
-            Integer nice = option(err, "--jit-nice", jitNice, JitThreadNice::parse);
-            if (chosen == null || sliceNanos == null || nice == null) {
+            if (chosen == null || sliceNanos == null) {
                 return 2;
             }
             int cores = Runtime.getRuntime().availableProcessors();
@@ -172,20 +164,6 @@ public final class SluiceCommand implements Callable<Integer> {
                 LOG.warn("Netty runs without sun.misc.Unsafe ({}): ~10% more CPU per request; on Java 24+"
                         + " start the JVM with --sun-misc-unsafe-memory-access=allow (the launcher and the image do)",
                         String.valueOf(PlatformDependent.getUnsafeUnavailabilityCause()));
-            }
-            int niceValue = JitThreadNice.resolve(nice, threads, cores);
-            if (nice == JitThreadNice.AUTO && niceValue == 0) {
-                LOG.info("JIT compiler threads keep their priority: {} I/O threads on {} cores leave none free, and"
-                        + " reniced the JIT would not finish compiling under load (--jit-nice N sets it anyway)",
-                        threads, cores);
-            }
-            if (niceValue > 0) {
-                JitThreadNice.Outcome jit = JitThreadNice.apply(niceValue);
-                if (jit.notSet() == null) {
-                    LOG.info("JIT compiler threads run at nice {} ({} threads)", niceValue, jit.threads());
-                } else {
-                    LOG.info("JIT compiler threads keep their priority ({} of them set): {}", jit.threads(), jit.notSet());
-                }
             }
             // SIGTERM / SIGINT start a graceful shutdown and end with status 0, or 3 if the grace
             // period cut requests (a JVM ended by the signal itself would report 143); anything

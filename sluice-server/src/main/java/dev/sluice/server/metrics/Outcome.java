@@ -19,7 +19,10 @@ public enum Outcome {
     REVISION_CLOSED("revision-closed"),
     REVISION_UNAVAILABLE("revision-unavailable"),
     SHUTTING_DOWN("shutting-down"),
-    /** The request's body broke its own framing (a bad chunk) after the request was admitted: 400. */
+    /**
+     * The request broke HTTP/1 framing: its body (a bad chunk) after it was admitted, 400; or,
+     * as the {@code Sluice-Reason} of a head refused before routing, 400, 414, 431, 501 or 505.
+     */
     MALFORMED_REQUEST("malformed-request"),
     /** No revision matched the request (404): it never reached a revision, so no revision counts it. */
     UNKNOWN_REVISION("unknown-revision"),

@@ -16,16 +16,17 @@ import io.netty.util.ReferenceCountUtil;
 import java.util.ArrayDeque;
 
 /**
- * One client connection: requests are served one at a time, in order. While an exchange runs,
- * the next pipelined request (if the client sends one) waits in a small backlog, and auto-read
- * goes off as soon as the backlog takes anything, so it holds at most one read's worth.
- * Auto-read is switched only when needed (a body to hold back, a pipelined request): every
- * switch costs the transport work (with epoll an {@code epoll_ctl} system call), and a request
- * without a body that switched it off and on again paid two of them.
+ * One client connection, where the request's way starts: requests are served one at a time, in
+ * order, each by an {@link Exchange} this handler makes and feeds the client's events; the
+ * exchange reports its end back through {@link ExchangeListener}, which this handler is. While
+ * an exchange runs, the next pipelined request (if the client sends one) waits in a small
+ * backlog, and the client is held (see {@link Relay}, which owns reading) as soon as the backlog
+ * takes anything, so it holds at most one read's worth. Reading is switched only when needed (a
+ * body to hold back, a pipelined request): a request without a body that switched it off and
+ * on again paid two system calls.
  *
- * <p>Writes: {@code ctx.write} sends bytes as they are (a pod's framed response, see
- * {@link dev.sluice.http1.ResponseFramer}); Sluice's own answers go through {@code ctx.channel().write}, which
- * passes the response encoder placed after this handler.
+ * <p>Writes: Sluice's own answers go through {@code ctx.channel().write}, which passes the
+ * response encoder placed after this handler; a pod's bytes go through the {@link Relay}.
  *
  * <h2>Client timeouts</h2>
  * One deadline per connection, on the loop's {@link Deadlines}, moved ({@link Deadlines#rearm},
@@ -47,7 +48,7 @@ import java.util.ArrayDeque;
  * partial head to itself, so only that handler sees a head arrive byte by byte. All of this
  * runs on the connection's event loop, like the rest of the handler.
  */
-final class ClientHandler extends ChannelInboundHandlerAdapter implements Deadlines.Expiring {
+final class ClientHandler extends ChannelInboundHandlerAdapter implements Deadlines.Expiring, ExchangeListener {
 
     private static final int HEAD = 0;
     private static final int HEAD_STARTED = 1;
@@ -58,6 +59,8 @@ final class ClientHandler extends ChannelInboundHandlerAdapter implements Deadli
     private final ProxyContext px;
     private final ClientLimits limits;
     private ChannelHandlerContext ctx;
+    /** The bytes and back-pressure between this client and its exchange's pod; made once, with the connection. */
+    private Relay relay;
     private Exchange current;
     private final ArrayDeque<Object> backlog = new ArrayDeque<>(2);
     private Deadlines deadlines;
@@ -77,14 +80,15 @@ final class ClientHandler extends ChannelInboundHandlerAdapter implements Deadli
         return new BytesWatch();
     }
 
-    /** The largest body read whole before its request queues for a pod; 0: none is. */
-    int requestBuffer() {
+    @Override
+    public int requestBuffer() {
         return limits.requestBuffer();
     }
 
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
         this.ctx = ctx;
+        this.relay = new Relay(ctx);
     }
 
     @Override
@@ -126,15 +130,15 @@ final class ClientHandler extends ChannelInboundHandlerAdapter implements Deadli
         }
     }
 
-    /** The exchange reads the client's body again after holding it back: the stall clock restarts. */
-    void bodyReadResumed() {
+    @Override
+    public void bodyReadResumed() {
         if (phase == BODY) {
             setPhase(BODY);
         }
     }
 
-    /** The exchange has the whole body. */
-    void bodyComplete() {
+    @Override
+    public void bodyComplete() {
         if (phase == BODY) {
             setPhase(NONE);
         }
@@ -170,7 +174,7 @@ final class ClientHandler extends ChannelInboundHandlerAdapter implements Deadli
                     ctx.close();
                     return;
                 }
-                if (!ctx.channel().config().isAutoRead()) {
+                if (relay.clientHeld()) {
                     setPhase(BODY); // Sluice holds the body back, not the client
                     return;
                 }
@@ -196,7 +200,7 @@ final class ClientHandler extends ChannelInboundHandlerAdapter implements Deadli
             } else {
                 // A pipelined request (or more): hold it and stop reading until this one ends.
                 backlog.add(msg);
-                ctx.channel().config().setAutoRead(false);
+                relay.holdClient();
             }
             return;
         }
@@ -209,8 +213,8 @@ final class ClientHandler extends ChannelInboundHandlerAdapter implements Deadli
                 req.release();
                 setPhase(NONE);
                 px.refused.accept(req.errorStatus);
-                ctx.channel().writeAndFlush(Answers.of(HttpResponseStatus.valueOf(req.errorStatus), null,
-                        "malformed HTTP request: " + req.error + "\n", false))
+                ctx.channel().writeAndFlush(Answers.of(HttpResponseStatus.valueOf(req.errorStatus),
+                        Outcome.MALFORMED_REQUEST, "malformed HTTP request: " + req.error + "\n", false))
                         .addListener(ChannelFutureListener.CLOSE);
                 return;
             }
@@ -229,10 +233,10 @@ final class ClientHandler extends ChannelInboundHandlerAdapter implements Deadli
             if (req.hasBody && limits.requestBuffer() == 0) {
                 // A body follows: read no more of it until a pod can take it (else the
                 // exchange reads it into its buffer first).
-                ctx.channel().config().setAutoRead(false);
+                relay.holdClient();
             }
             setPhase(req.hasBody ? BODY : NONE);
-            Exchange e = new Exchange(this, ctx, px, route, req);
+            Exchange e = new Exchange(this, relay, ctx, px, route, req);
             current = e;
             e.start();
             return;
@@ -251,7 +255,8 @@ final class ClientHandler extends ChannelInboundHandlerAdapter implements Deadli
     }
 
     /** The exchange answered; serve the next request or close. Called on the event loop. */
-    void exchangeDone(Exchange e, boolean keepAlive) {
+    @Override
+    public void exchangeDone(Exchange e, boolean keepAlive) {
         if (current != e) {
             return;
         }
@@ -274,7 +279,7 @@ final class ClientHandler extends ChannelInboundHandlerAdapter implements Deadli
         }
         if (current == null) {
             setPhase(IDLE);
-            ctx.channel().config().setAutoRead(true);
+            relay.readClient();
         }
     }
 

@@ -3,129 +3,71 @@ package dev.sluice.server.proxy;
 import dev.sluice.http1.RequestBody;
 import dev.sluice.http1.RequestHead;
 import dev.sluice.http1.ResponseFramer;
-import dev.sluice.core.pod.PodTracker;
-import dev.sluice.core.throttle.LeaseListener;
-import dev.sluice.core.throttle.Pending;
-import dev.sluice.core.throttle.Rejection;
 import dev.sluice.server.config.Durations;
-import dev.sluice.server.config.RevisionConfig;
 import dev.sluice.server.metrics.Outcome;
-import io.netty.channel.Channel;
-import io.netty.channel.ChannelFuture;
-import io.netty.channel.ChannelFutureListener;
-import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelPromise;
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http.HttpResponseStatus;
-import java.util.ArrayList;
-import java.util.List;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One request's way through the proxy: admission, connection to the pod, streaming both ways,
- * and exactly one answer.
+ * One request's way through the proxy, after its head: admission ({@link Admission}), the
+ * connection to the pod ({@link PodLink}), then here the request's events both ways, its
+ * deadlines, and exactly one answer. The bytes themselves, and when each side is read, are
+ * the connection's {@link Relay}'s; the exchange tells it what state the request is in.
  *
  * <h2>Implementation notes</h2>
- * Everything here runs on the client connection's event loop; the throttler may deliver the
- * lease or the rejection on another thread, and {@link #onLease}/{@link #onReject} hop back to
- * the loop before touching any field. {@link #done} is the single "answered" flag: once set,
- * a lease that still arrives is released at once, so no slot or token leaks whichever of
- * client cancel, timeout or lease comes first. The pod lease is released exactly once, in
- * {@link #releasePod()}. A body up to the client's request buffer is read whole before the
- * request queues (auto-read on; the queue clock starts when it is whole); a larger one is read
- * up to that size and then held back like any other. Back-pressure: the client's auto-read is
- * off while the request waits and follows the upstream's writability while the body streams;
- * the upstream's auto-read follows the client's writability while the response streams. Neither direction is decoded:
- * the request's head arrives rewritten for the pod ({@link dev.sluice.http1.RequestFramer}) and goes out as it
- * is, and so does its body; the upstream handler's {@link ResponseFramer} hands over the
- * bytes the client gets, which go out with {@code ctx.write} (below the client's response
- * encoder); Sluice's own answers go through {@code ctx.channel().write} and the encoder. A
- * request whose body arrived
- * whole before the pod was reached keeps a copy of it until the response starts, so that it
- * can be sent once more on a fresh connection if the pod's connection closes without an
- * answer, as {@link ReplayRule} allows: a request that provably never reached the pod (the
- * head's write failed: only then is the write given a promise, one object, and only for a
- * request that is not safe and is complete), or, on a pooled connection that turned out to be
- * stale, a safe method or one with an {@code Idempotency-Key}. Anything else is answered 502
- * {@code upstream-closed}: a pod that read a POST and died must not get it twice. The head's
- * bytes are held until the exchange ends, and released in {@link #end}, which runs exactly
- * once.
+ * Everything here runs on the client connection's event loop (see {@link Admission} for the
+ * lease's hop back to it). {@link #done} is the single "answered" flag, set in {@link #end},
+ * which runs exactly once; every event checks it first. A body up to the client's request
+ * buffer is read whole before the request queues (the queue clock starts when it is whole); a
+ * larger one is read up to that size and then held back like any other (the relay holds
+ * it). Neither direction is decoded: the request's head arrives rewritten for the pod
+ * ({@link dev.sluice.http1.RequestFramer}) and goes out as it is, and so does its body; the
+ * upstream handler's {@link ResponseFramer} hands over the bytes the client gets.
+ *
+ * <p>The arrows point one way: the connection ({@link ClientHandler}) makes the exchange and
+ * feeds it the client's events; the exchange reports its end through the
+ * {@link ExchangeListener} it is given, and hears the pod's connection as that connection's
+ * {@link UpstreamHandler.Listener}. No object is made for either: the connection and the
+ * exchange are the listeners.
+ *
+ * <p>The head's bytes are held until the exchange ends, and released in {@link #end}.
  */
-final class Exchange implements LeaseListener, Deadlines.Expiring, ResponseFramer.Sink, ChannelFutureListener {
+final class Exchange extends PodLink {
 
     private static final int TOTAL = 0;
-    private static final int QUEUE = 1;
     private static final int RESPONSE_START = 2;
 
     private static final Logger LOG = LoggerFactory.getLogger(Exchange.class);
     private static final byte[] EXPECT = HeadBytes.key("Expect");
-    private static final byte[] CONTINUE_VALUE = "100-continue".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
-    private static final ByteBuf CONTINUE = io.netty.buffer.Unpooled.unreleasableBuffer(io.netty.buffer.Unpooled
-            .directBuffer(25).writeBytes("HTTP/1.1 100 Continue\r\n\r\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII)));
+    private static final byte[] CONTINUE_VALUE = "100-continue".getBytes(StandardCharsets.US_ASCII);
+    private static final ByteBuf CONTINUE = Unpooled.unreleasableBuffer(Unpooled
+            .directBuffer(25).writeBytes("HTTP/1.1 100 Continue\r\n\r\n".getBytes(StandardCharsets.US_ASCII)));
 
-    private final ClientHandler client;
-    private final ChannelHandlerContext ctx;
-    private final ProxyContext px;
-    private final Route route;
-    private final RequestHead request;
     private final boolean clientKeepAlive;
     private final long startNanos;
-    /**
-     * The queue clock's end: its start (the request ready to queue, its body buffered if it
-     * was) plus the queue timeout. The start is not kept: one field less per request.
-     */
-    private long queueDeadlineNanos;
-    /** Reading the body into {@link #early} before the request queues ({@link ClientHandler#requestBuffer()}). */
+    /** Reading the body into the relay before the request queues ({@link ExchangeListener#requestBuffer()}). */
     private boolean buffering;
-    /** Memory {@link #early} holds while buffering (at least its bytes; see onClientContent). */
-    private int bufferedBytes;
-
-    /** Body bytes that came before the pod was reached. */
-    private final List<ByteBuf> early = new ArrayList<>(2);
-    private boolean requestComplete;
-    private Pending pending = Pending.NONE;
-    private PodTracker pod;
-    private String podAddress;
-    private UpstreamPool pool;
-    private Channel upstream;
-    private boolean fromPool;
-    private boolean canReplay;
-    /** Sent a second time already (see {@link ReplayRule}). */
-    private boolean replayed;
-    /** The head's write to the current upstream connection failed: nothing reached the pod. */
-    private boolean headUnsent;
-    private boolean connectRetried;
     private boolean responseStarted;
     /** The response's framing ends only at close, or the client asked for close: close it after. */
     private boolean clientMustClose;
     private boolean upstreamKeepAlive;
-    private boolean done;
-    /** A WebSocket (or other) upgrade was asked for; after the pod's 101 the exchange is a byte tunnel. */
-    private final String upgrade;
+    /** After the pod's 101 (a WebSocket or other upgrade) the exchange is a byte tunnel. */
     private boolean tunnel;
-    /** While the client's codec comes out, its leftover bytes wait here (the request encoder must not see them). */
-    private List<ByteBuf> switchingToUpstream;
     private int status;
-    private Deadlines deadlines;
     private Deadlines.Deadline totalTimer;
-    private Deadlines.Deadline queueTimer;
     private Deadlines.Deadline responseStartTimer;
 
-    Exchange(ClientHandler client, ChannelHandlerContext ctx, ProxyContext px, Route route, RequestHead request) {
-        this.client = client;
-        this.ctx = ctx;
-        this.px = px;
-        this.route = route;
-        this.request = request;
+    Exchange(ExchangeListener client, Relay relay, ChannelHandlerContext ctx, ProxyContext px, Route route,
+            RequestHead request) {
+        super(client, relay, ctx, px, route, request);
         this.clientKeepAlive = request.keepAlive;
-        this.upgrade = request.upgrade;
-        this.requestComplete = !request.hasBody;
         this.startNanos = px.clock.nanoTime();
-    }
-
-    private RevisionConfig config() {
-        return route.config();
     }
 
     void start() {
@@ -142,154 +84,29 @@ final class Exchange implements LeaseListener, Deadlines.Expiring, ResponseFrame
                 // §15.2 lets a client see several 1xx).
                 ctx.writeAndFlush(CONTINUE.duplicate(), ctx.voidPromise());
             }
-            ctx.channel().config().setAutoRead(true);
+            relay.readClient();
             return;
         }
         ready(startNanos);
-    }
-
-    /** The request can go: its queue clock starts at {@code now}. */
-    private void ready(long now) {
-        queueDeadlineNanos = now + config().queueTimeout().toNanos();
-        admit();
-    }
-
-    private void admit() {
-        pending = route.throttler().acquire(queueDeadlineNanos, this);
-        if (!done && pod == null && pending != Pending.NONE && queueTimer == null) {
-            // The length the deadline was set with, so it joins the lane of its peers.
-            queueTimer = deadlines.add(config().queueTimeout().toNanos(), this, QUEUE);
-        }
     }
 
     boolean requestComplete() {
         return requestComplete;
     }
 
-    // ------------------------------------------------------------------ admission outcome
+    // ------------------------------------------------------------------ from admission and the pod link
 
     @Override
-    public void onLease(PodTracker leased) {
-        if (ctx.executor().inEventLoop()) {
-            leased(leased);
-        } else {
-            ctx.executor().execute(() -> leased(leased));
-        }
+    void refuse(HttpResponseStatus st, Outcome outcome, String why) {
+        fail(st, outcome, why);
     }
 
     @Override
-    public void onReject(Rejection reason) {
-        if (ctx.executor().inEventLoop()) {
-            rejected(reason);
-        } else {
-            ctx.executor().execute(() -> rejected(reason));
-        }
-    }
-
-    private void leased(PodTracker leased) {
-        if (done) {
-            route.throttler().release(leased);
-            return;
-        }
-        pod = leased;
-        podAddress = leased.address();
-        pending = Pending.NONE;
-        cancel(queueTimer);
-        route.metrics().queued(px.clock.nanoTime() - (queueDeadlineNanos - config().queueTimeout().toNanos()));
-        pool = px.pool(ctx.channel().eventLoop());
-        Channel ch = pool.poll(podAddress);
-        if (ch != null) {
-            fromPool = true;
-            attach(ch);
-        } else {
-            connect();
-        }
-    }
-
-    private void rejected(Rejection reason) {
-        if (done) {
-            return;
-        }
-        pending = Pending.NONE;
-        HttpResponseStatus st = reason == Rejection.QUEUE_FULL && config().overflowStatus() == 429
-                ? HttpResponseStatus.TOO_MANY_REQUESTS : HttpResponseStatus.SERVICE_UNAVAILABLE;
-        String why = switch (reason) {
-            case QUEUE_FULL -> "the queue of revision " + config().id() + " is full (" + config().queueDepth()
-                    + " requests waiting)";
-            case QUEUE_TIMEOUT -> RevisionStatus.queueTimeout(px.control, route);
-            case REVISION_CLOSED -> "revision " + config().id() + " was removed";
-            case REVISION_UNAVAILABLE -> "revision " + config().id() + " is unavailable: its control path failed";
-            case SHUTTING_DOWN -> "Sluice is shutting down";
-        };
-        fail(st, Outcome.of(reason), why + "\n");
-    }
-
-    // ------------------------------------------------------------------ connecting
-
-    private void connect() {
-        fromPool = false;
-        ChannelFuture f = pool.connect(podAddress);
-        if (f.isDone()) {
-            connected(f);
-        } else {
-            f.addListener(x -> connected(f));
-        }
-    }
-
-    private void connected(ChannelFuture f) {
-        if (done) {
-            if (f.isSuccess()) {
-                f.channel().close();
-            }
-            return;
-        }
-        if (f.isSuccess()) {
-            attach(f.channel());
-            return;
-        }
-        // Nothing of the request reached the pod: report it and try another pod once.
-        LOG.debug("connect to {} for {} failed: {}", podAddress, config().id(), f.cause().toString());
-        try {
-            px.control.reportUnreachable(config().id(), pod.podId(), podAddress);
-        } catch (IllegalArgumentException revisionGone) {
-            // the revision was closed meanwhile; nothing to report to
-        }
-        String failedAddress = podAddress;
-        releasePod();
-        if (!connectRetried) {
-            connectRetried = true;
-            admit();
-        } else {
-            fail(HttpResponseStatus.BAD_GATEWAY, Outcome.UPSTREAM_ERROR,
-                    "could not connect to pod " + failedAddress + " of revision " + config().id() + "\n");
-        }
-    }
-
-    private void attach(Channel ch) {
-        upstream = ch;
-        ch.pipeline().get(UpstreamHandler.class).bind(this, request.headMethod, clientKeepAlive, request.http11, upgrade);
-        canReplay = requestComplete;
-        headUnsent = false;
-        ByteBuf head = request.content();
-        // Only a failed write proves that a request that is not safe never reached the pod; a
-        // safe one is replayed anyway, so it needs no promise (none is allocated).
-        ChannelPromise sent = canReplay && !ReplayRule.safeMethod(head)
-                ? ch.newPromise().addListener(this) : ch.voidPromise();
-        // The head stays the exchange's (released in end()): a replay sends it again.
-        ch.write(head.retainedDuplicate(), sent);
-        List<ByteBuf> body = early;
-        // Indexed loops: an iterator here was the largest allocation per request.
-        for (int i = 0, n = body.size(); i < n; i++) {
-            ch.write(canReplay ? body.get(i).retainedDuplicate() : body.get(i), ch.voidPromise());
-        }
-        if (!canReplay) {
-            body.clear();
-        }
-        ch.flush();
+    void sent() {
         if (requestComplete) {
             startResponseStartTimer();
         } else {
-            ctx.channel().config().setAutoRead(ch.isWritable());
+            relay.bodyStreams();
             client.bodyReadResumed();
         }
     }
@@ -319,45 +136,34 @@ final class Exchange implements LeaseListener, Deadlines.Expiring, ResponseFrame
             client.bodyComplete();
         }
         ByteBuf bytes = c.content();
-        if (upstream == null) {
-            early.add(bytes);
-            if (buffering) {
-                // Counted by the memory held: a slice keeps its whole read buffer alive, so a
-                // body trickled a few bytes per read cannot hold many times the limit.
-                ByteBuf root = bytes.unwrap();
-                bufferedBytes += Math.max(bytes.readableBytes(), root == null ? 0 : root.capacity());
-                if (last || bufferedBytes >= client.requestBuffer()) {
-                    // Whole, or too large to hold: queue now; the rest streams once a pod is reached.
-                    buffering = false;
-                    if (!last) {
-                        ctx.channel().config().setAutoRead(false);
-                    }
-                    ready(px.clock.nanoTime());
+        if (!attached) {
+            int held = relay.holdEarly(bytes);
+            if (buffering && (last || held >= client.requestBuffer())) {
+                // Whole, or too large to hold: queue now; the rest streams once a pod is reached.
+                buffering = false;
+                if (!last) {
+                    relay.holdClient();
                 }
+                ready(px.clock.nanoTime());
             }
             return;
         }
-        upstream.write(bytes, upstream.voidPromise());
+        relay.toPod(bytes, last);
         if (last) {
-            upstream.flush();
             startResponseStartTimer();
-        } else {
-            pauseIfUnwritable(upstream, ctx.channel());
         }
     }
 
     void onClientReadComplete() {
-        if (upstream != null && !done) {
-            upstream.flush();
+        if (!done) {
+            relay.flushPod();
         }
     }
 
-    void onUpstreamWritabilityChanged(boolean writable) {
-        if (!done && (!requestComplete || tunnel)) {
-            ctx.channel().config().setAutoRead(writable);
-            if (writable && !tunnel) {
-                client.bodyReadResumed();
-            }
+    @Override
+    public void podWritabilityChanged(boolean writable) {
+        if (!done && relay.podWritabilityChanged(writable, !requestComplete || tunnel) && !tunnel) {
+            client.bodyReadResumed();
         }
     }
 
@@ -381,8 +187,7 @@ final class Exchange implements LeaseListener, Deadlines.Expiring, ResponseFrame
             bytes.release();
             return;
         }
-        ctx.write(bytes, ctx.voidPromise());
-        pauseIfUnwritable(ctx.channel(), upstream);
+        relay.toClient(bytes);
     }
 
     @Override
@@ -405,20 +210,6 @@ final class Exchange implements LeaseListener, Deadlines.Expiring, ResponseFrame
     }
 
     /**
-     * After writing to {@code target}: if it cannot take more, stop reading from
-     * {@code source} until it can. Flush first: if that drains the buffer no writability event
-     * would follow, and a pause would never be undone.
-     */
-    private static void pauseIfUnwritable(Channel target, Channel source) {
-        if (!target.isWritable()) {
-            target.flush();
-            if (!target.isWritable() && source != null) {
-                source.config().setAutoRead(false);
-            }
-        }
-    }
-
-    /**
      * The pod accepted the upgrade (its 101 has gone out to the client): take the HTTP codecs
      * out and relay bytes until either side closes. The pod's slot stays held for the
      * connection's whole life; the request deadline no longer applies.
@@ -434,58 +225,42 @@ final class Exchange implements LeaseListener, Deadlines.Expiring, ResponseFrame
         cancel(totalTimer);
         cancel(responseStartTimer);
         releaseEarly();
-        ctx.flush();
-        switchingToUpstream = new ArrayList<>(1);
-        ctx.pipeline().remove("encoder");
-        ctx.pipeline().remove("decoder"); // leftover client bytes land in switchingToUpstream
-        List<ByteBuf> toUpstream = switchingToUpstream;
-        switchingToUpstream = null;
-        toUpstream.forEach(upstream::write);
-        upstream.flush();
-        ctx.channel().config().setAutoRead(true);
-        upstream.config().setAutoRead(true);
+        relay.openTunnel();
     }
 
     /** Bytes from the client once the exchange is a tunnel. */
     void onClientBytes(ByteBuf b) {
-        if (done || upstream == null) {
+        if (done || !attached) {
             b.release();
             return;
         }
-        if (switchingToUpstream != null) {
-            switchingToUpstream.add(b);
-            return;
-        }
-        upstream.write(b, upstream.voidPromise());
-        pauseIfUnwritable(upstream, ctx.channel());
+        relay.tunnelToPod(b);
     }
 
     boolean isTunnel() {
         return tunnel;
     }
 
-    void onUpstreamReadComplete() {
+    @Override
+    public void podReadComplete() {
         if (!done) {
-            ctx.flush();
+            relay.flushClient();
         }
     }
 
     void onClientWritabilityChanged() {
-        if (!done && upstream != null) {
-            upstream.config().setAutoRead(ctx.channel().isWritable());
+        if (!done && attached) {
+            relay.clientWritabilityChanged();
         }
     }
 
     /** The upstream connection closed or failed before the response ended. */
-    void onUpstreamClosed(Throwable cause) {
+    @Override
+    public void podClosed(Throwable cause) {
         if (done) {
             return;
         }
-        Channel dead = upstream;
-        upstream = null;
-        if (dead != null) {
-            dead.pipeline().get(UpstreamHandler.class).unbind();
-        }
+        podConnectionGone();
         if (tunnel) {
             end(Outcome.PROXIED, 101);
             releasePod();
@@ -493,36 +268,13 @@ final class Exchange implements LeaseListener, Deadlines.Expiring, ResponseFrame
             client.exchangeDone(this, false);
             return;
         }
-        if (!responseStarted && canReplay && !replayed && (headUnsent || fromPool && replayable())) {
-            replayed = true;
-            connect();
+        if (!responseStarted && replayed()) {
             return;
         }
         if (!responseStarted) {
-            fail(HttpResponseStatus.BAD_GATEWAY, Outcome.UPSTREAM_CLOSED, "pod " + podAddress + " of revision "
-                    + config().id() + " closed the connection before answering"
-                    + (cause == null ? "" : ": " + cause.getMessage())
-                    + (!replayed && !replayable() ? "; the request may have reached it, and is not sent twice unless"
-                            + " its method is safe or it carries an Idempotency-Key" : "") + "\n");
+            fail(HttpResponseStatus.BAD_GATEWAY, Outcome.UPSTREAM_CLOSED, closedUnanswered(cause));
         } else {
             fail(null, Outcome.UPSTREAM_ERROR, null);
-        }
-    }
-
-    /**
-     * Repeating the request on another connection is harmless: a safe method, or an
-     * {@code Idempotency-Key} (scanned only now, when a pooled connection closed unanswered).
-     */
-    private boolean replayable() {
-        ByteBuf head = request.content();
-        return ReplayRule.safeMethod(head) || ReplayRule.hasIdempotencyKey(head);
-    }
-
-    /** The head's write to the pod: a failure proves the pod never saw the request. */
-    @Override
-    public void operationComplete(ChannelFuture f) {
-        if (!f.isSuccess() && !done && f.channel() == upstream) {
-            headUnsent = true;
         }
     }
 
@@ -532,20 +284,9 @@ final class Exchange implements LeaseListener, Deadlines.Expiring, ResponseFrame
     public void expired(int kind) {
         switch (kind) {
             case TOTAL -> onTotalTimeout();
-            case QUEUE -> onQueueTimeout();
+            case QUEUE -> queueExpired();
             default -> onResponseStartTimeout();
         }
-    }
-
-    private void onQueueTimeout() {
-        if (done || pod != null) {
-            return;
-        }
-        if (pending.cancel()) {
-            pending = Pending.NONE;
-            rejected(Rejection.QUEUE_TIMEOUT);
-        }
-        // else: the lease or a rejection is already on its way and will answer
     }
 
     private void onTotalTimeout() {
@@ -568,7 +309,7 @@ final class Exchange implements LeaseListener, Deadlines.Expiring, ResponseFrame
      * No byte of the body came for {@code stall} while Sluice read it: 408 (or a close, once
      * the answer began); the pod connection is closed and the slot freed at once.
      */
-    void bodyStalled(java.time.Duration stall) {
+    void bodyStalled(Duration stall) {
         fail(HttpResponseStatus.REQUEST_TIMEOUT, Outcome.REQUEST_BODY_TIMEOUT, "no byte of the request body came"
                 + " within " + Durations.format(stall) + (pod == null ? "" : "; its pod's slot was freed") + "\n");
     }
@@ -579,26 +320,18 @@ final class Exchange implements LeaseListener, Deadlines.Expiring, ResponseFrame
             return;
         }
         end(tunnel ? Outcome.PROXIED : Outcome.CLIENT_CLOSED, tunnel ? 101 : 499);
-        abortUpstream();
+        abortPod();
     }
 
     // ------------------------------------------------------------------ endings
 
     private void finishProxied() {
         end(Outcome.PROXIED, status);
-        Channel up = upstream;
-        upstream = null;
-        up.pipeline().get(UpstreamHandler.class).unbind();
-        if (requestComplete && upstreamKeepAlive) {
-            up.config().setAutoRead(true);
-            pool.offer(podAddress, up);
-        } else {
-            up.close();
-        }
+        givePodBack(requestComplete && upstreamKeepAlive);
         // The pod is free before the answer's system call: a waiter handed this slot on this
         // loop sends its request first, so the pod's idle gap does not include our flush.
         releasePod();
-        ctx.flush();
+        relay.flushClient();
         client.exchangeDone(this, clientKeepAlive && requestComplete && !clientMustClose);
     }
 
@@ -612,7 +345,7 @@ final class Exchange implements LeaseListener, Deadlines.Expiring, ResponseFrame
         }
         boolean answered = !responseStarted && st != null;
         end(outcome, answered ? st.code() : status);
-        abortUpstream();
+        abortPod();
         if (answered) {
             boolean keep = clientKeepAlive && requestComplete;
             ctx.channel().writeAndFlush(Answers.of(st, outcome, body, keep, request.headMethod));
@@ -627,48 +360,15 @@ final class Exchange implements LeaseListener, Deadlines.Expiring, ResponseFrame
     private void end(Outcome outcome, int code) {
         done = true;
         cancel(totalTimer);
-        cancel(queueTimer);
+        cancelAdmission();
         cancel(responseStartTimer);
         releaseEarly();
-        if (pending != Pending.NONE) {
-            pending.cancel(); // if it returns false, the lease arriving later is released in leased()
-            pending = Pending.NONE;
-        }
         request.release();
         route.metrics().completed(outcome, code, px.clock.nanoTime() - startNanos);
         px.ended();
     }
 
-    private void abortUpstream() {
-        Channel up = upstream;
-        upstream = null;
-        if (up != null) {
-            up.pipeline().get(UpstreamHandler.class).unbind();
-            up.close();
-        }
-        releasePod();
-    }
-
-    private void releasePod() {
-        PodTracker p = pod;
-        if (p != null) {
-            pod = null;
-            route.throttler().release(p);
-        }
-    }
-
-    private void releaseEarly() {
-        List<ByteBuf> e = early;
-        if (!e.isEmpty()) {
-            for (int i = 0, n = e.size(); i < n; i++) {
-                e.get(i).release();
-            }
-            e.clear();
-        }
-        canReplay = false;
-    }
-
-    private static void cancel(Deadlines.Deadline d) {
+    static void cancel(Deadlines.Deadline d) {
         if (d != null) {
             d.cancel();
         }

@@ -1,5 +1,6 @@
 package dev.sluice.server.proxy;
 
+import dev.sluice.server.platform.Transport;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;

@@ -10,7 +10,7 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 /**
  * The client pipeline's "decoder": feeds each read to the connection's {@link RequestFramer}
  * and passes its {@link RequestHead}s and {@link RequestBody} parts on. When an upgrade turns
- * the connection into a tunnel, {@link Exchange} removes this handler; the bytes the
+ * the connection into a tunnel, {@link Relay} removes this handler; the bytes the
  * framer had kept, and any that arrive after, go on unframed.
  *
  * <h2>Implementation notes</h2>

@@ -1,6 +1,8 @@
 package dev.sluice.server.proxy;
 
+import dev.sluice.http1.RequestFramer;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
@@ -10,13 +12,14 @@ import java.util.Map;
  *
  * <p>In order: header {@code Sluice-Revision: namespace/name}; the Knative pair
  * {@code Knative-Serving-Namespace} + {@code Knative-Serving-Revision}; the Host header
- * matched against each revision's configured hosts.
+ * matched against each revision's configured hosts. The header names are the framer's
+ * ({@link RequestFramer}), which finds their values.
  */
 public final class Routes {
 
-    public static final String SLUICE_REVISION = "Sluice-Revision";
-    public static final String KNATIVE_NAMESPACE = "Knative-Serving-Namespace";
-    public static final String KNATIVE_REVISION = "Knative-Serving-Revision";
+    private static final String SLUICE_REVISION = RequestFramer.SLUICE_REVISION_HEADER;
+    private static final String KNATIVE_NAMESPACE = RequestFramer.KNATIVE_NAMESPACE_HEADER;
+    private static final String KNATIVE_REVISION = RequestFramer.KNATIVE_REVISION_HEADER;
 
     private final Map<String, Route> byName = new HashMap<>();
     private final Map<String, Route> byHost = new HashMap<>();
@@ -31,7 +34,7 @@ public final class Routes {
     }
 
     public static Routes empty() {
-        return new Routes(java.util.List.of());
+        return new Routes(List.of());
     }
 
     public Iterable<Route> all() {

@@ -9,12 +9,13 @@ import io.netty.util.ReferenceCountUtil;
 
 /**
  * The end of an upstream connection's pipeline: frames what the pod sends
- * ({@link ResponseFramer}) for the exchange the connection is lent to. Between exchanges (idle
+ * ({@link ResponseFramer}) for the {@link Listener} the connection is lent to (the exchange that
+ * holds it; this class does not know the exchange, so the way runs one direction). Between exchanges (idle
  * in the pool) nothing is expected; anything that arrives is dropped and the connection
  * closed, since it could only be a response to nothing.
  *
  * <h2>Implementation notes</h2>
- * Runs on the connection's event loop only, like the exchange it is bound to. The framer may
+ * Runs on the connection's event loop only, like the listener it is bound to. The framer may
  * end the exchange from inside {@link #channelRead}, and the exchange may bind this handler to
  * the next exchange at once (the connection went back to the pool and a waiter on this loop
  * took it): the read buffer is released here after the framer is done with it, whoever the
@@ -24,14 +25,25 @@ final class UpstreamHandler extends ChannelInboundHandlerAdapter {
 
     static final AttributeKey<Boolean> POOLED_ONCE = AttributeKey.valueOf("sluice.pooled");
 
+    /** What the connection reports to whoever holds it: the framed response, and its end. */
+    interface Listener extends ResponseFramer.Sink {
+        /** The pod's read ended. */
+        void podReadComplete();
+
+        void podWritabilityChanged(boolean writable);
+
+        /** The connection closed or failed ({@code cause}, or null) before the response ended. */
+        void podClosed(Throwable cause);
+    }
+
     private final ResponseFramer framer = new ResponseFramer();
-    private Exchange exchange;
+    private Listener exchange;
 
     /**
      * Lends the connection to {@code exchange}, whose request is about to be written: what
      * the client can take decides how the response is framed.
      */
-    void bind(Exchange exchange, boolean headRequest, boolean clientKeepAlive, boolean clientHttp11, String upgrade) {
+    void bind(Listener exchange, boolean headRequest, boolean clientKeepAlive, boolean clientHttp11, String upgrade) {
         this.exchange = exchange;
         framer.expect(headRequest, clientKeepAlive, clientHttp11, upgrade);
     }
@@ -42,7 +54,7 @@ final class UpstreamHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
-        Exchange e = exchange;
+        Listener e = exchange;
         if (e == null || !(msg instanceof ByteBuf b)) {
             ReferenceCountUtil.release(msg);
             ctx.close();
@@ -57,25 +69,25 @@ final class UpstreamHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelReadComplete(ChannelHandlerContext ctx) {
-        Exchange e = exchange;
+        Listener e = exchange;
         if (e != null) {
-            e.onUpstreamReadComplete();
+            e.podReadComplete();
         }
     }
 
     @Override
     public void channelWritabilityChanged(ChannelHandlerContext ctx) {
-        Exchange e = exchange;
+        Listener e = exchange;
         if (e != null) {
-            e.onUpstreamWritabilityChanged(ctx.channel().isWritable());
+            e.podWritabilityChanged(ctx.channel().isWritable());
         }
     }
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
-        Exchange e = exchange;
+        Listener e = exchange;
         if (e != null && !framer.closed(e)) {
-            e.onUpstreamClosed(null);
+            e.podClosed(null);
         }
         framer.dispose();
     }
@@ -87,10 +99,10 @@ final class UpstreamHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        Exchange e = exchange;
+        Listener e = exchange;
         ctx.close();
         if (e != null) {
-            e.onUpstreamClosed(cause);
+            e.podClosed(cause);
         }
     }
 }

@@ -26,13 +26,11 @@ final class UpstreamPool {
 
     static final int MAX_IDLE_PER_POD = 256;
 
-    private final EventLoop loop;
     private final Bootstrap bootstrap;
     private final Map<String, ArrayDeque<Channel>> idle = new HashMap<>();
     private final Map<String, InetSocketAddress> resolved = new HashMap<>();
 
     UpstreamPool(EventLoop loop, Class<? extends Channel> channelClass, int connectTimeoutMillis) {
-        this.loop = loop;
         this.bootstrap = new Bootstrap().group(loop).channel(channelClass)
                 .option(ChannelOption.TCP_NODELAY, true)
                 .option(ChannelOption.SO_KEEPALIVE, true)
@@ -84,10 +82,6 @@ final class UpstreamPool {
                 }
             });
         }
-    }
-
-    EventLoop loop() {
-        return loop;
     }
 
     private InetSocketAddress resolve(String address) {

@@ -1,15 +1,25 @@
 /**
- * The data plane: a Netty HTTP/1.1 proxy. {@link dev.sluice.server.proxy.ClientHandler} takes
- * each request from a client connection, identifies its revision
- * ({@link dev.sluice.server.proxy.Routes}), asks the revision's throttler for a pod without
- * blocking, and streams the request and response through a keep-alive connection from
- * {@link dev.sluice.server.proxy.UpstreamPool} (one pool per event loop, so no locks). Neither
- * direction is decoded into header maps: the framers of {@link dev.sluice.http1}
+ * The data plane: a Netty HTTP/1.1 proxy. Start reading at
+ * {@link dev.sluice.server.proxy.ProxyServer} (the client pipeline), then follow the request's
+ * way top to bottom: {@link dev.sluice.server.proxy.ClientHandler} (one per client connection:
+ * client timeouts, the pipelined backlog, {@link dev.sluice.server.proxy.Routes}) makes one
+ * {@link dev.sluice.server.proxy.Exchange} per request, read in three parts (base classes, so a
+ * request is one object): {@link dev.sluice.server.proxy.Admission} asks the revision's
+ * throttler for a pod without blocking; {@link dev.sluice.server.proxy.PodLink} takes a
+ * keep-alive connection from {@link dev.sluice.server.proxy.UpstreamPool} (one pool per event
+ * loop, so no locks), sends the request and decides a replay; {@code Exchange} itself handles
+ * the request's events, deadlines and its one ending; {@link dev.sluice.server.proxy.Relay} (one per connection) carries
+ * the bytes both ways and owns every auto-read decision. The pod's way runs back through
+ * {@link dev.sluice.server.proxy.UpstreamHandler}. No two classes call each other: the exchange
+ * reports to its connection through {@link dev.sluice.server.proxy.ExchangeListener}, and the
+ * pod's connection to its exchange through {@code UpstreamHandler.Listener}.
+ *
+ * <p>Neither direction is decoded into header maps: the framers of {@link dev.sluice.http1}
  * ({@link dev.sluice.http1.RequestFramer}, behind {@link dev.sluice.server.proxy.RequestDecoder},
  * and {@link dev.sluice.http1.ResponseFramer}) parse what framing, routing and the hop-by-hop
- * rewrite need and forward the messages in canonical form. The client side's timeouts, connection
- * cap and request buffering are in {@code ClientHandler} and {@code Exchange} (settings:
- * {@link dev.sluice.server.config.ClientLimits}); when a request may be sent to a pod twice,
- * in {@code ReplayRule}.
+ * rewrite need and forward the messages in canonical form. The client side's settings are
+ * {@link dev.sluice.server.config.ClientLimits}; when a request may be sent to a pod twice is
+ * {@code ReplayRule}'s; the event loops' deadlines are {@code Deadlines}. OS and JVM tuning is
+ * in {@link dev.sluice.server.platform}.
  */
 package dev.sluice.server.proxy;

@@ -2,6 +2,7 @@ package dev.sluice.server.proxy;
 
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import dev.sluice.server.platform.Transport;
 import io.netty.channel.epoll.Epoll;
 
 /** Every {@link ProxyTest} on the epoll transport (Linux only; skipped elsewhere). */

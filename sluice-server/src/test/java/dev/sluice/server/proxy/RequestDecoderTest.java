@@ -44,7 +44,7 @@ class RequestDecoderTest {
             public void channelRead(ChannelHandlerContext ctx, Object msg) {
                 after.add(msg);
                 if (msg instanceof RequestHead) {
-                    ctx.pipeline().remove(RequestDecoder.class); // as ClientHandler does on an upgrade
+                    ctx.pipeline().remove(RequestDecoder.class); // as Relay does on an upgrade
                 }
             }
         });

@@ -8,6 +8,7 @@ import dev.sluice.core.throttle.RevisionThrottler;
 import dev.sluice.server.RawClient;
 import dev.sluice.server.TestPod;
 import dev.sluice.server.config.ConfigLoader;
+import dev.sluice.server.platform.Transport;
 import dev.sluice.server.runtime.SluiceServer;
 import java.io.OutputStream;
 import java.net.Socket;
@@ -105,7 +106,7 @@ class RequestFramingProxyTest {
         for (String[] c : cases) {
             String answer = raw(c[0] + "GET /next HTTP/1.1\r\n" + TO_MODEL + "\r\n");
             assertThat(answer).as(c[2]).startsWith("HTTP/1.1 " + c[1] + " ").contains("connection: close")
-                    .contains("malformed HTTP request: ").contains(c[2]).doesNotContain("HTTP/1.1 200");
+                    .contains("Sluice-Reason: malformed-request").contains("malformed HTTP request: ").contains(c[2]).doesNotContain("HTTP/1.1 200");
         }
         assertThat(pod.arrived()).as("nothing malformed reached the pod").isZero();
         String metrics = HttpClient.newHttpClient().send(HttpRequest.newBuilder(

@@ -9,6 +9,7 @@ import dev.sluice.server.RawClient;
 import dev.sluice.server.RawPod;
 import dev.sluice.server.RawPod.Reply;
 import dev.sluice.server.config.ConfigLoader;
+import dev.sluice.server.platform.Transport;
 import dev.sluice.server.runtime.SluiceServer;
 import java.net.URI;
 import java.net.http.HttpClient;

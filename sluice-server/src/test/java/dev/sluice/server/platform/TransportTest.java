@@ -1,4 +1,4 @@
-package dev.sluice.server.proxy;
+package dev.sluice.server.platform;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;

@@ -1,11 +1,13 @@
-package dev.sluice.server.proxy;
+package dev.sluice.server.platform;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Locale;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
@@ -59,6 +61,20 @@ class SchedulerSliceTest {
             assertThat(outcome.get()).containsAnyOf("Linux 6.12", "refused", "seccomp");
         }
         assertThat(SchedulerSlice.applyToCurrentThread(5_000L)).contains("outside 100us..100ms");
+    }
+
+    /**
+     * What the JDK 17 run cannot check: on JDK 22+ the Foreign Function API is reached by
+     * reflection, so an API change in a newer JDK shows up only here, as a reason instead of
+     * a downcall. On Linux the read-back is a real {@code sched_getattr}, which every kernel
+     * since 3.14 answers: a value, never -1.
+     */
+    @Test
+    void reachesTheKernelOnJdk22AndNewer() {
+        assumeTrue(Runtime.version().feature() >= 22, "the Foreign Function API needs JDK 22+");
+        assumeTrue(System.getProperty("os.name", "").toLowerCase(Locale.ROOT).contains("linux"), "Linux only");
+        assertThat(LinuxSyscall.UNAVAILABLE).isNull();
+        assertThat(SchedulerSlice.currentSliceNanos()).isNotNegative();
     }
 
     private static String procSlice() {

@@ -1,4 +1,4 @@
-package dev.sluice.server.proxy;
+package dev.sluice.server.platform;
 
 import java.lang.invoke.MethodHandle;
 import java.lang.reflect.Array;
@@ -10,7 +10,7 @@ import java.util.Optional;
 
 /**
  * libc's {@code syscall(2)} for the few scheduler calls the JDK has no API for
- * ({@link SchedulerSlice}, {@link JitThreadNice}), reached through the Foreign Function API
+ * ({@link SchedulerSlice}), reached through the Foreign Function API
  * (JDK 22+) by reflection, so the jar still compiles for and runs on JDK 17, where
  * {@link #UNAVAILABLE} says why nothing can be called.
  *
@@ -27,8 +27,6 @@ final class LinuxSyscall {
     /** System call numbers for this machine's architecture (-1 where {@link #UNAVAILABLE}). */
     static final long SCHED_SETATTR;
     static final long SCHED_GETATTR;
-    static final long SETPRIORITY;
-    static final long GETPRIORITY;
 
     private static final MethodHandle SYSCALL;
     private static final Method OF_CONFINED;
@@ -47,7 +45,7 @@ final class LinuxSyscall {
 
     static {
         String why = null;
-        long[] numbers = {-1, -1, -1, -1};
+        long[] numbers = {-1, -1};
         MethodHandle syscall = null;
         Method ofConfined = null;
         Method allocate = null;
@@ -57,9 +55,9 @@ final class LinuxSyscall {
         if (!System.getProperty("os.name", "").toLowerCase(Locale.ROOT).contains("linux")) {
             why = "this is not Linux";
         } else if (arch.equals("amd64") || arch.equals("x86_64")) {
-            numbers = new long[] {314, 315, 141, 140};
+            numbers = new long[] {314, 315};
         } else if (arch.equals("aarch64")) {
-            numbers = new long[] {274, 275, 140, 141};
+            numbers = new long[] {274, 275};
         } else {
             why = "no system call numbers known for " + arch;
         }
@@ -105,8 +103,6 @@ final class LinuxSyscall {
         UNAVAILABLE = why;
         SCHED_SETATTR = numbers[0];
         SCHED_GETATTR = numbers[1];
-        SETPRIORITY = numbers[2];
-        GETPRIORITY = numbers[3];
         SYSCALL = syscall;
         OF_CONFINED = ofConfined;
         ALLOCATE = allocate;

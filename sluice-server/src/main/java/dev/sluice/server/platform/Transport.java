@@ -1,4 +1,4 @@
-package dev.sluice.server.proxy;
+package dev.sluice.server.platform;
 
 import io.netty.channel.Channel;
 import io.netty.channel.IoHandlerFactory;

@@ -1,0 +1,156 @@
+package dev.sluice.server.proxy;
+
+import dev.sluice.core.pod.PodTracker;
+import dev.sluice.core.throttle.LeaseListener;
+import dev.sluice.core.throttle.Pending;
+import dev.sluice.core.throttle.Rejection;
+import dev.sluice.server.config.RevisionConfig;
+import dev.sluice.server.metrics.Outcome;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.codec.http.HttpResponseStatus;
+
+/**
+ * The first part of an {@link Exchange}: asking the revision's throttler for a pod, the queue
+ * timeout, and holding the pod's lease until it is released, exactly once. What comes of it
+ * goes one way, to the exchange: {@link #admitted} with a pod, or {@link #refuse} with the
+ * answer to give.
+ *
+ * <h2>Implementation notes</h2>
+ * A base class rather than an object of its own: the exchange is the only object a request
+ * makes, and this half of it adds none. Everything runs on the client connection's event loop;
+ * the throttler may deliver the lease or the rejection on another thread, and
+ * {@link #onLease}/{@link #onReject} hop back to the loop before touching any field.
+ * {@link #done} is the exchange's single "answered" flag: once set, a lease that still arrives
+ * is released at once, so no slot or token leaks whichever of client cancel, timeout or lease
+ * comes first. The lease is released in {@link #releasePod()}, which clears {@link #pod}, so
+ * it runs once.
+ */
+abstract class Admission implements LeaseListener, Deadlines.Expiring {
+
+    /** The queue timer's kind (the exchange's own timers take other kinds). */
+    static final int QUEUE = 1;
+
+    final ChannelHandlerContext ctx;
+    final ProxyContext px;
+    final Route route;
+    Deadlines deadlines;
+    /** Set once the exchange has answered (by the exchange, in its end). */
+    boolean done;
+    /** The leased pod, until released. */
+    PodTracker pod;
+    /**
+     * The queue clock's end: its start (the request ready to queue, its body buffered if it
+     * was) plus the queue timeout. The start is not kept: one field less per request.
+     */
+    private long queueDeadlineNanos;
+    private Pending pending = Pending.NONE;
+    private Deadlines.Deadline queueTimer;
+
+    Admission(ChannelHandlerContext ctx, ProxyContext px, Route route) {
+        this.ctx = ctx;
+        this.px = px;
+        this.route = route;
+    }
+
+    final RevisionConfig config() {
+        return route.config();
+    }
+
+    /** A pod was leased for the request; {@link #pod} holds it. */
+    abstract void admitted(PodTracker leased);
+
+    /** The request is refused before it reached a pod: answer {@code status} and end. */
+    abstract void refuse(HttpResponseStatus status, Outcome outcome, String why);
+
+    /** The request can go: its queue clock starts at {@code now}. */
+    final void ready(long now) {
+        queueDeadlineNanos = now + config().queueTimeout().toNanos();
+        admit();
+    }
+
+    /** Asks for a pod (again, after a connect failure: the queue clock keeps its start). */
+    final void admit() {
+        pending = route.throttler().acquire(queueDeadlineNanos, this);
+        if (!done && pod == null && pending != Pending.NONE && queueTimer == null) {
+            // The length the deadline was set with, so it joins the lane of its peers.
+            queueTimer = deadlines.add(config().queueTimeout().toNanos(), this, QUEUE);
+        }
+    }
+
+    @Override
+    public final void onLease(PodTracker leased) {
+        if (ctx.executor().inEventLoop()) {
+            leased(leased);
+        } else {
+            ctx.executor().execute(() -> leased(leased));
+        }
+    }
+
+    @Override
+    public final void onReject(Rejection reason) {
+        if (ctx.executor().inEventLoop()) {
+            rejected(reason);
+        } else {
+            ctx.executor().execute(() -> rejected(reason));
+        }
+    }
+
+    private void leased(PodTracker leased) {
+        if (done) {
+            route.throttler().release(leased);
+            return;
+        }
+        pod = leased;
+        pending = Pending.NONE;
+        Exchange.cancel(queueTimer);
+        route.metrics().queued(px.clock.nanoTime() - (queueDeadlineNanos - config().queueTimeout().toNanos()));
+        admitted(leased);
+    }
+
+    private void rejected(Rejection reason) {
+        if (done) {
+            return;
+        }
+        pending = Pending.NONE;
+        HttpResponseStatus st = reason == Rejection.QUEUE_FULL && config().overflowStatus() == 429
+                ? HttpResponseStatus.TOO_MANY_REQUESTS : HttpResponseStatus.SERVICE_UNAVAILABLE;
+        String why = switch (reason) {
+            case QUEUE_FULL -> "the queue of revision " + config().id() + " is full (" + config().queueDepth()
+                    + " requests waiting)";
+            case QUEUE_TIMEOUT -> RevisionStatus.queueTimeout(px.control, route);
+            case REVISION_CLOSED -> "revision " + config().id() + " was removed";
+            case REVISION_UNAVAILABLE -> "revision " + config().id() + " is unavailable: its control path failed";
+            case SHUTTING_DOWN -> "Sluice is shutting down";
+        };
+        refuse(st, Outcome.of(reason), why + "\n");
+    }
+
+    /** The queue timer fired. */
+    final void queueExpired() {
+        if (done || pod != null) {
+            return;
+        }
+        if (pending.cancel()) {
+            pending = Pending.NONE;
+            rejected(Rejection.QUEUE_TIMEOUT);
+        }
+        // else: the lease or a rejection is already on its way and will answer
+    }
+
+    /** The exchange ends: stop waiting for a pod. */
+    final void cancelAdmission() {
+        Exchange.cancel(queueTimer);
+        if (pending != Pending.NONE) {
+            pending.cancel(); // if it returns false, the lease arriving later is released in leased()
+            pending = Pending.NONE;
+        }
+    }
+
+    final void releasePod() {
+        PodTracker p = pod;
+        if (p != null) {
+            pod = null;
+            route.throttler().release(p);
+        }
+    }
+}

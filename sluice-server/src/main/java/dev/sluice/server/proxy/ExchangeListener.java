@@ -1,0 +1,25 @@
+package dev.sluice.server.proxy;
+
+/**
+ * What an {@link Exchange} tells the client connection it runs on: the connection
+ * ({@link ClientHandler}) makes each exchange and implements this, so the exchange reports back
+ * through this interface and never names the connection's class. Called on the connection's
+ * event loop only.
+ */
+interface ExchangeListener {
+
+    /** The largest body read whole before its request queues for a pod; 0: none is. */
+    int requestBuffer();
+
+    /** The exchange reads the client's body again after holding it back: the stall clock restarts. */
+    void bodyReadResumed();
+
+    /** The exchange has the whole body. */
+    void bodyComplete();
+
+    /**
+     * The exchange has answered and released what it held; {@code keepAlive}: the connection
+     * may serve the next request.
+     */
+    void exchangeDone(Exchange e, boolean keepAlive);
+}

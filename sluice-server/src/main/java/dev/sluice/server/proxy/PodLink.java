@@ -1,0 +1,204 @@
+package dev.sluice.server.proxy;
+
+import dev.sluice.core.pod.PodTracker;
+import dev.sluice.http1.RequestHead;
+import dev.sluice.server.metrics.Outcome;
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The second part of an {@link Exchange}, once {@link Admission} has leased a pod: a connection
+ * to it (pooled, or new on the same event loop; a failed connect reports the pod and asks for
+ * another once), the request sent on it, and the replay decision when it closes unanswered.
+ *
+ * <h2>Implementation notes</h2>
+ * A base class like {@code Admission}, so a request still makes one object; on the client
+ * connection's event loop only. The connection itself is the {@link Relay}'s while
+ * {@link #attached}; this class says when it is taken and given back. The connection reports
+ * to the exchange, bound as its {@link UpstreamHandler.Listener}.
+ *
+ * <p>A request whose body arrived whole before the pod was reached keeps a copy of it (in the
+ * relay) until the response starts, so that it can be sent once more on a fresh connection if
+ * the pod's connection closes without an answer, as {@link ReplayRule} allows: a request that
+ * provably never reached the pod (the head's write failed: only then is the write given a
+ * promise, one object, and only for a request that is not safe and is complete), or, on a
+ * pooled connection that turned out to be stale, a safe method or one with an
+ * {@code Idempotency-Key}. Anything else is answered 502 {@code upstream-closed}: a pod that
+ * read a POST and died must not get it twice.
+ */
+abstract class PodLink extends Admission implements UpstreamHandler.Listener, ChannelFutureListener {
+
+    private static final Logger LOG = LoggerFactory.getLogger(PodLink.class);
+
+    final ExchangeListener client;
+    final Relay relay;
+    final RequestHead request;
+    boolean requestComplete;
+    String podAddress;
+    private UpstreamPool pool;
+    /** Whether the relay's pod connection is this exchange's (the relay's alone say nothing once done). */
+    boolean attached;
+    private boolean fromPool;
+    private boolean canReplay;
+    /** Sent a second time already (see {@link ReplayRule}). */
+    private boolean replayed;
+    /** The head's write to the current upstream connection failed: nothing reached the pod. */
+    private boolean headUnsent;
+    private boolean connectRetried;
+
+    PodLink(ExchangeListener client, Relay relay, ChannelHandlerContext ctx, ProxyContext px, Route route,
+            RequestHead request) {
+        super(ctx, px, route);
+        this.client = client;
+        this.relay = relay;
+        this.request = request;
+        this.requestComplete = !request.hasBody;
+    }
+
+    /** The request (its head, and the body held so far) is on the pod's connection. */
+    abstract void sent();
+
+    @Override
+    final void admitted(PodTracker leased) {
+        podAddress = leased.address();
+        pool = px.pool(ctx.channel().eventLoop());
+        Channel ch = pool.poll(podAddress);
+        if (ch != null) {
+            fromPool = true;
+            attach(ch);
+        } else {
+            connect();
+        }
+    }
+
+    private void connect() {
+        fromPool = false;
+        ChannelFuture f = pool.connect(podAddress);
+        if (f.isDone()) {
+            connected(f);
+        } else {
+            f.addListener(x -> connected(f));
+        }
+    }
+
+    private void connected(ChannelFuture f) {
+        if (done) {
+            if (f.isSuccess()) {
+                f.channel().close();
+            }
+            return;
+        }
+        if (f.isSuccess()) {
+            attach(f.channel());
+            return;
+        }
+        // Nothing of the request reached the pod: report it and try another pod once.
+        LOG.debug("connect to {} for {} failed: {}", podAddress, config().id(), f.cause().toString());
+        try {
+            px.control.reportUnreachable(config().id(), pod.podId(), podAddress);
+        } catch (IllegalArgumentException revisionGone) {
+            // the revision was closed meanwhile; nothing to report to
+        }
+        String failedAddress = podAddress;
+        releasePod();
+        if (!connectRetried) {
+            connectRetried = true;
+            admit();
+        } else {
+            refuse(HttpResponseStatus.BAD_GATEWAY, Outcome.UPSTREAM_ERROR,
+                    "could not connect to pod " + failedAddress + " of revision " + config().id() + "\n");
+        }
+    }
+
+    private void attach(Channel ch) {
+        relay.attach(ch);
+        attached = true;
+        ch.pipeline().get(UpstreamHandler.class).bind(this, request.headMethod, request.keepAlive,
+                request.http11, request.upgrade);
+        canReplay = requestComplete;
+        headUnsent = false;
+        ByteBuf head = request.content();
+        // Only a failed write proves that a request that is not safe never reached the pod; a
+        // safe one is replayed anyway, so it needs no promise (none is allocated).
+        // The head stays the exchange's (released in its end): a replay sends it again.
+        relay.sendRequest(head.retainedDuplicate(), canReplay && !ReplayRule.safeMethod(head) ? this : null,
+                canReplay);
+        sent();
+    }
+
+    /** The head's write to the pod: a failure proves the pod never saw the request. */
+    @Override
+    public final void operationComplete(ChannelFuture f) {
+        if (!f.isSuccess() && !done && attached && f.channel() == relay.pod()) {
+            headUnsent = true;
+        }
+    }
+
+    /** The pod's connection closed by itself: it is no longer the relay's. */
+    final void podConnectionGone() {
+        if (attached) {
+            attached = false;
+            relay.podClosed();
+        }
+    }
+
+    /**
+     * The pod's connection closed before the response started: sends the request again on a
+     * fresh connection if {@link ReplayRule} allows it, and says whether it did.
+     */
+    final boolean replayed() {
+        if (canReplay && !replayed && (headUnsent || fromPool && replayable())) {
+            replayed = true;
+            connect();
+            return true;
+        }
+        return false;
+    }
+
+    /** Why the 502 for a pod that closed unanswered ({@code cause} or null), when no replay was allowed. */
+    final String closedUnanswered(Throwable cause) {
+        return "pod " + podAddress + " of revision " + config().id() + " closed the connection before answering"
+                + (cause == null ? "" : ": " + cause.getMessage())
+                + (!replayed && !replayable() ? "; the request may have reached it, and is not sent twice unless"
+                        + " its method is safe or it carries an Idempotency-Key" : "") + "\n";
+    }
+
+    /**
+     * Repeating the request on another connection is harmless: a safe method, or an
+     * {@code Idempotency-Key} (scanned only now, when a pooled connection closed unanswered).
+     */
+    private boolean replayable() {
+        ByteBuf head = request.content();
+        return ReplayRule.safeMethod(head) || ReplayRule.hasIdempotencyKey(head);
+    }
+
+    /** The response ended: the connection goes back to the pool if {@code reuse}, else closed. */
+    final void givePodBack(boolean reuse) {
+        attached = false;
+        Channel up = relay.detach(reuse);
+        if (up != null) {
+            pool.offer(podAddress, up);
+        }
+    }
+
+    /** The exchange failed or the client left: the connection, if any, is closed; the lease released. */
+    final void abortPod() {
+        if (attached) {
+            attached = false;
+            relay.detach(false);
+        }
+        releasePod();
+    }
+
+    /** No replay from now: the body copies are dropped. */
+    final void releaseEarly() {
+        relay.releaseEarly();
+        canReplay = false;
+    }
+}
