@@ -17,8 +17,8 @@ cleanup() {
   local f q
   for f in /tmp/sluice-anchors/*.pid; do
     [ -f "$f" ] || continue
-    q="$(cat "$f" 2>/dev/null)"
-    ours "$q" && { kill -QUIT "$q" 2>/dev/null || true; rm -f "$f"; }
+    q="$(cat "$f" 2>/dev/null || true)"   # nginx may remove it as it exits
+    if ours "$q"; then kill -QUIT "$q" 2>/dev/null || true; rm -f "$f"; fi
   done
   sleep 0.5
   for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done
