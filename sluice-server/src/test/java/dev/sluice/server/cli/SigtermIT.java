@@ -24,7 +24,7 @@ import org.junit.jupiter.api.io.TempDir;
  * 0; a request only waiting for a pod is answered when the drain period ends, not at the end of
  * the grace period.
  */
-class SigtermTest {
+class SigtermIT {
 
     private static int freePort() throws Exception {
         try (ServerSocket s = new ServerSocket(0)) {

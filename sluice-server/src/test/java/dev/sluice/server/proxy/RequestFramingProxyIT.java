@@ -28,7 +28,7 @@ import org.junit.jupiter.api.Test;
  * a closed connection, and nothing sent to the pod or left holding a slot.
  * {@link RequestFramerTest} covers the parser's cases one by one.
  */
-class RequestFramingProxyTest {
+class RequestFramingProxyIT {
 
     private static final RevisionId REV = new RevisionId("default", "model");
     private static final String TO_MODEL = "Host: x\r\nSluice-Revision: default/model\r\n";

@@ -31,7 +31,7 @@ import org.junit.jupiter.api.io.TempDir;
  * Sluice as it runs on Kubernetes, against the mock API server: pods from EndpointSlices, pods'
  * own reports authenticated by TokenReview, revisions from labels, and an API server outage.
  */
-class KubernetesEndToEndTest {
+class KubernetesEndToEndIT {
 
     private static final RevisionId REV = new RevisionId("ns", "fn-00001");
 

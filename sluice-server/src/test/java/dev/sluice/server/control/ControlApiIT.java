@@ -24,7 +24,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-class ControlApiTest {
+class ControlApiIT {
 
     private static final RevisionId REV = new RevisionId("default", "fn");
     private static final String TOKEN = "s3cret-token";

@@ -19,7 +19,7 @@ import org.junit.jupiter.api.io.TempDir;
  * A watched sluice.yaml on the real file system: valid changes apply live, invalid ones are
  * refused and change nothing, and a ConfigMap updated the kubelet's way (a symlink swap) is seen.
  */
-class ConfigReloadTest {
+class ConfigReloadIT {
 
     private static final RevisionId A = new RevisionId("default", "a");
     private static final RevisionId B = new RevisionId("default", "b");

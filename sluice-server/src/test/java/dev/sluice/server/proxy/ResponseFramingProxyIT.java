@@ -27,7 +27,7 @@ import org.junit.jupiter.api.Test;
  * the parser's cases one by one; this checks that Sluice answers, frees the pod and keeps or
  * closes each connection as the framing says.
  */
-class ResponseFramingProxyTest {
+class ResponseFramingProxyIT {
 
     private static final RevisionId REV = new RevisionId("default", "model");
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();

@@ -25,7 +25,7 @@ import org.junit.jupiter.api.Test;
  * kept-alive connection and closes it without answering. Each test first sends {@code /warm},
  * so that the request under test goes out on the pooled connection the pod then closes.
  */
-class ReplayTest {
+class ReplayIT {
 
     private static final RevisionId REV = new RevisionId("default", "model");
     private static final String OK = "HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nok\n";

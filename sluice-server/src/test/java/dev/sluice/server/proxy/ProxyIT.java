@@ -35,10 +35,10 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The proxy over real sockets: real pods on loopback, a real HTTP client, Sluice in between, on
- * the transport {@code auto} picks here ({@link ProxyOnEpollTest} and {@link ProxyOnNioTest} run
+ * the transport {@code auto} picks here ({@link ProxyOnEpollIT} and {@link ProxyOnNioIT} run
  * the same tests on the others).
  */
-class ProxyTest {
+class ProxyIT {
 
     private static final RevisionId REV = new RevisionId("default", "model");
     private final List<TestPod> pods = new ArrayList<>();
