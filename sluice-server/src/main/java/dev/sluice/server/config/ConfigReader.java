@@ -1,9 +1,9 @@
 package dev.sluice.server.config;
 
-import static dev.sluice.server.config.ConfigLoader.DEFAULT_PROXY_LISTEN;
 import static dev.sluice.server.config.ConfigLoader.DEFAULT_CONTROL_LISTEN;
 import static dev.sluice.server.config.ConfigLoader.DEFAULT_DRAIN_PERIOD;
 import static dev.sluice.server.config.ConfigLoader.DEFAULT_GRACE_PERIOD;
+import static dev.sluice.server.config.ConfigLoader.DEFAULT_PROXY_LISTEN;
 import static dev.sluice.server.config.ConfigLoader.DEFAULT_QUEUE_TIMEOUT;
 import static dev.sluice.server.config.ConfigLoader.DEFAULT_REQUEST_TIMEOUT;
 

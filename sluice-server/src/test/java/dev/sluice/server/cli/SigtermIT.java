@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.sluice.server.TestPod;
+import java.io.IOException;
 import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -65,7 +66,7 @@ class SigtermIT {
                     try {
                         return http.send(HttpRequest.newBuilder(ready).build(),
                                 HttpResponse.BodyHandlers.discarding()).statusCode() == 503;
-                    } catch (java.io.IOException refused) {
+                    } catch (IOException refused) {
                         return true;
                     }
                 });

@@ -8,7 +8,6 @@ import dev.sluice.core.throttle.RevisionThrottler;
 import dev.sluice.server.RawConnection;
 import dev.sluice.server.TestPod;
 import dev.sluice.server.config.ConfigLoader;
-import dev.sluice.server.platform.Transport;
 import dev.sluice.server.runtime.SluiceServer;
 import java.net.URI;
 import java.net.http.HttpClient;

@@ -8,7 +8,6 @@ import dev.sluice.core.throttle.RevisionThrottler;
 import dev.sluice.server.RawClient;
 import dev.sluice.server.TestPod;
 import dev.sluice.server.config.ConfigLoader;
-import dev.sluice.server.platform.Transport;
 import dev.sluice.server.runtime.SluiceServer;
 import java.io.OutputStream;
 import java.net.Socket;
