@@ -24,7 +24,7 @@ run() {
   local log="$logs/$name-$(date -u +%Y%m%dT%H%M%SZ).log"
   echo "fuzzing $test for $minutes min; log: $log"
   (cd "$root" && JAZZER_FUZZ=1 mvn -B -ntp -pl sluice-http1 test -Dtest="$test" \
-      -Dsurefire.failIfNoSpecifiedTests=false -Djazzer.internal.arg.0=jazzer -Djazzer.internal.arg.1="-max_total_time=$((minutes * 60))" \
+      -Dsurefire.failIfNoSpecifiedTests=false -Dunit.jvm.args= -Djazzer.internal.arg.0=jazzer -Djazzer.internal.arg.1="-max_total_time=$((minutes * 60))" \
       -Dsurefire.timeout=0 > "$log" 2>&1) && echo "$test: no finding" || { echo "$test: FINDING or failure, see $log"; return 1; }
 }
 

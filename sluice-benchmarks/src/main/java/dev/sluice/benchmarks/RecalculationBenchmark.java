@@ -1,6 +1,7 @@
 package dev.sluice.benchmarks;
 
 import dev.sluice.core.NanoClock;
+import dev.sluice.core.balance.PolicyKind;
 import dev.sluice.core.control.Endpoint;
 import dev.sluice.core.control.ReadinessCheck;
 import dev.sluice.core.control.RevisionSettings;
@@ -51,7 +52,7 @@ public class RecalculationBenchmark {
         writerTime = new ControlPathBenchmark.WriterTime();
         manager = new StateManager(1, NanoClock.system(), ReadinessCheck.ALWAYS_READY, writerTime);
         manager.open(ControlPathBenchmark.REV, new RevisionSettings(4, pods, 10_000,
-                dev.sluice.core.balance.PolicyKind.ROUND_ROBIN, RevisionSettings.DEFAULT_STALE_THRESHOLD,
+                PolicyKind.ROUND_ROBIN, RevisionSettings.DEFAULT_STALE_THRESHOLD,
                 RevisionSettings.DEFAULT_DRAIN_TIMEOUT, RevisionSettings.DEFAULT_RECOVERY_TIMEOUT));
         a = ControlPathBenchmark.endpoints(pods, 0);
         b = ControlPathBenchmark.endpoints(pods, changed);

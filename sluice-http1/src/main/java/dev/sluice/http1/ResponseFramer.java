@@ -2,7 +2,6 @@ package dev.sluice.http1;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
-import io.netty.util.AsciiString;
 import java.nio.charset.StandardCharsets;
 
 /**

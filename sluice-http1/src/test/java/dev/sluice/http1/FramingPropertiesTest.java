@@ -3,6 +3,7 @@ package dev.sluice.http1;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 
@@ -69,6 +70,6 @@ class FramingPropertiesTest {
                 n += s.length();
             }
         }
-        return java.util.Arrays.copyOf(run.forwarded(), n);
+        return Arrays.copyOf(run.forwarded(), n);
     }
 }

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.Unpooled;
+import io.netty.util.ReferenceCounted;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -100,7 +101,7 @@ class RequestFramerTest {
             framer.feed(in, ByteBufAllocator.DEFAULT);
         }
         List<String> t = transcript(sink.messages);
-        sink.messages.forEach(m -> ((io.netty.util.ReferenceCounted) m).release());
+        sink.messages.forEach(m -> ((ReferenceCounted) m).release());
         ByteBuf kept = framer.detach();
         if (kept != null) {
             kept.release();

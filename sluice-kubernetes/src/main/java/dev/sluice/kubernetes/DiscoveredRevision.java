@@ -1,6 +1,7 @@
 package dev.sluice.kubernetes;
 
 import dev.sluice.core.RevisionId;
+import java.util.Collections;
 import java.util.Map;
 import java.util.TreeMap;
 
@@ -16,7 +17,7 @@ import java.util.TreeMap;
 public record DiscoveredRevision(RevisionId id, ServiceRef service, Map<String, String> settings) {
 
     public DiscoveredRevision {
-        settings = java.util.Collections.unmodifiableMap(new TreeMap<>(settings));
+        settings = Collections.unmodifiableMap(new TreeMap<>(settings));
     }
 
     /** What errors about this revision call it. */

@@ -8,6 +8,7 @@ import io.fabric8.kubernetes.client.dsl.ServiceResource;
 import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -91,7 +92,7 @@ public final class RevisionCatalog implements AutoCloseable {
         Map<RevisionId, DiscoveredRevision> out = new HashMap<>();
         List<Service> ordered = new ArrayList<>(services);
         // The oldest claim wins, and every replica picks the same one.
-        ordered.sort(java.util.Comparator.comparing((Service s) -> String.valueOf(s.getMetadata().getCreationTimestamp()))
+        ordered.sort(Comparator.comparing((Service s) -> String.valueOf(s.getMetadata().getCreationTimestamp()))
                 .thenComparing(s -> s.getMetadata().getNamespace() + "/" + s.getMetadata().getName()));
         for (Service s : ordered) {
             String ns = s.getMetadata().getNamespace();

@@ -59,7 +59,7 @@ public final class SliceTranslator {
             if (port == null || slice.getEndpoints() == null) {
                 continue;
             }
-            for (io.fabric8.kubernetes.api.model.discovery.v1.Endpoint e : slice.getEndpoints()) {
+            for (var e : slice.getEndpoints()) {
                 if (e.getAddresses() == null || e.getAddresses().isEmpty()) {
                     problems.add("slice " + sliceName + ": an endpoint has no address");
                     continue;

@@ -1,5 +1,6 @@
 /**
- * Sluice on Kubernetes: what the cluster tells Sluice, and whom Sluice believes.
+ * Sluice on Kubernetes: what the cluster tells Sluice, and whom Sluice believes. Start reading
+ * at {@link dev.sluice.kubernetes.KubernetesDiscovery}.
  *
  * <ul>
  *   <li>{@link dev.sluice.kubernetes.KubernetesDiscovery} watches each revision's Service's

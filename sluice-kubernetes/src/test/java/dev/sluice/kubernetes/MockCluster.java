@@ -1,12 +1,16 @@
 package dev.sluice.kubernetes;
 
 import io.fabric8.kubernetes.api.model.ObjectReferenceBuilder;
+import io.fabric8.kubernetes.api.model.authentication.TokenReview;
+import io.fabric8.kubernetes.api.model.authentication.TokenReviewBuilder;
+import io.fabric8.kubernetes.api.model.discovery.v1.Endpoint;
 import io.fabric8.kubernetes.api.model.discovery.v1.EndpointBuilder;
 import io.fabric8.kubernetes.api.model.discovery.v1.EndpointSlice;
 import io.fabric8.kubernetes.api.model.discovery.v1.EndpointSliceBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMixedDispatcher;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
+import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
 import io.fabric8.mockwebserver.Context;
 import io.fabric8.mockwebserver.MockWebServer;
 import io.fabric8.mockwebserver.ServerRequest;
@@ -19,9 +23,8 @@ import java.util.Map;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
-import io.fabric8.kubernetes.api.model.authentication.TokenReview;
-import io.fabric8.kubernetes.api.model.authentication.TokenReviewBuilder;
-import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
+import java.util.logging.Level;
+import java.util.logging.Logger;
 
 /**
  * The fabric8 mock API server in CRUD mode (expectations first, then CRUD), which can be stopped
@@ -31,11 +34,11 @@ import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
 public final class MockCluster implements AutoCloseable {
 
     /** The mock server logs every request at INFO through java.util.logging; held so the level sticks. */
-    private static final java.util.logging.Logger MOCK_LOG = quiet("io.fabric8.mockwebserver");
+    private static final Logger MOCK_LOG = quiet("io.fabric8.mockwebserver");
 
-    private static java.util.logging.Logger quiet(String name) {
-        java.util.logging.Logger l = java.util.logging.Logger.getLogger(name);
-        l.setLevel(java.util.logging.Level.WARNING);
+    private static Logger quiet(String name) {
+        Logger l = Logger.getLogger(name);
+        l.setLevel(Level.WARNING);
         return l;
     }
 
@@ -133,14 +136,14 @@ public final class MockCluster implements AutoCloseable {
     // ---- building slices
 
     public static EndpointSlice slice(String service, String name, String addressType, int port,
-            io.fabric8.kubernetes.api.model.discovery.v1.Endpoint... endpoints) {
+            Endpoint... endpoints) {
         return new EndpointSliceBuilder().withNewMetadata().withNamespace("ns").withName(name)
                 .addToLabels(ServiceWatch.SERVICE_NAME_LABEL, service).endMetadata().withAddressType(addressType)
                 .addNewPort().withName("http").withPort(port).withProtocol("TCP").endPort()
                 .withEndpoints(endpoints).build();
     }
 
-    public static io.fabric8.kubernetes.api.model.discovery.v1.Endpoint endpoint(String ip, String uid, Boolean ready,
+    public static Endpoint endpoint(String ip, String uid, Boolean ready,
             Boolean serving, Boolean terminating) {
         return new EndpointBuilder().withAddresses(ip).withNewConditions().withReady(ready).withServing(serving)
                 .withTerminating(terminating).endConditions()
@@ -149,7 +152,7 @@ public final class MockCluster implements AutoCloseable {
                 .build();
     }
 
-    public static io.fabric8.kubernetes.api.model.discovery.v1.Endpoint ready(String ip, String uid) {
+    public static Endpoint ready(String ip, String uid) {
         return endpoint(ip, uid, true, true, false);
     }
 }

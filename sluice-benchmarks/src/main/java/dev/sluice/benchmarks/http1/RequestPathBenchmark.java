@@ -5,6 +5,7 @@ import dev.sluice.http1.RequestFramer;
 import dev.sluice.http1.RequestHead;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.ByteBufHolder;
 import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
@@ -172,7 +173,7 @@ public class RequestPathBenchmark {
             if (m instanceof RequestHead h) {
                 bh.consume(h.revision);
             }
-            bh.consume(((io.netty.buffer.ByteBufHolder) m).content().readableBytes());
+            bh.consume(((ByteBufHolder) m).content().readableBytes());
             ((ReferenceCounted) m).release();
         }
     }

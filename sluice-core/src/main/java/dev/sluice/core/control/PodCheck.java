@@ -1,5 +1,7 @@
 package dev.sluice.core.control;
 
+import java.util.Locale;
+
 /**
  * What Sluice knows of one pod's readiness checks, for operators ({@code /v1/revisions}, the
  * 503 of a request that found no ready pod). Immutable; published by the revision's writer.
@@ -20,7 +22,7 @@ public record PodCheck(String podId, String address, boolean validating, Result 
         NONE, PASSED, FAILED;
 
         public String wireName() {
-            return name().toLowerCase(java.util.Locale.ROOT);
+            return name().toLowerCase(Locale.ROOT);
         }
     }
 }

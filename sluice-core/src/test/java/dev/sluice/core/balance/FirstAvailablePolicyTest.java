@@ -3,7 +3,6 @@ package dev.sluice.core.balance;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.sluice.core.pod.PodTable;
-import dev.sluice.core.pod.PodTracker;
 import org.junit.jupiter.api.Test;
 
 class FirstAvailablePolicyTest extends LoadBalancingPolicyContract {

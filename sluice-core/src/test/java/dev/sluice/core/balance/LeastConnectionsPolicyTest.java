@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.sluice.core.pod.PodTable;
 import dev.sluice.core.pod.PodTracker;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 class LeastConnectionsPolicyTest extends LoadBalancingPolicyContract {
@@ -16,7 +17,7 @@ class LeastConnectionsPolicyTest extends LoadBalancingPolicyContract {
     @Test
     void picksTheLeastLoadedPodWithAFreeSlot() {
         PodTable table = tableOf(3, 5);
-        java.util.List<PodTracker> pods = table.trackers();
+        List<PodTracker> pods = table.trackers();
         int[] loads = {3, 1, 2};
         for (int i = 0; i < 3; i++) {
             for (int j = 0; j < loads[i]; j++) {

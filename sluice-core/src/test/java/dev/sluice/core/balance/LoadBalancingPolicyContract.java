@@ -6,6 +6,7 @@ import dev.sluice.core.pod.PodState;
 import dev.sluice.core.pod.PodTable;
 import dev.sluice.core.pod.PodTracker;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
@@ -139,7 +140,7 @@ abstract class LoadBalancingPolicyContract {
             chiSquare += (c - expected) * (c - expected) / expected;
         }
         // 9 degrees of freedom: 43 is the critical value at p = 1e-5; a fair spread is ~9.
-        assertThat(chiSquare).as("chi-square of counts %s", java.util.Arrays.toString(counts)).isLessThan(43.0);
+        assertThat(chiSquare).as("chi-square of counts %s", Arrays.toString(counts)).isLessThan(43.0);
     }
 
     @Test

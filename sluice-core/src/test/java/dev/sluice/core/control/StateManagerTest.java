@@ -20,8 +20,12 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.logging.Handler;
+import java.util.logging.LogRecord;
+import java.util.logging.Logger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -573,11 +577,11 @@ class StateManagerTest {
 
     @Test
     void aFailedCheckIsLoggedAtMostOnceEveryThirtySecondsPerPod() {
-        java.util.logging.Logger jul = java.util.logging.Logger.getLogger(ReadinessLedger.class.getName());
-        List<String> warnings = new java.util.concurrent.CopyOnWriteArrayList<>();
-        java.util.logging.Handler handler = new java.util.logging.Handler() {
+        Logger jul = Logger.getLogger(ReadinessLedger.class.getName());
+        List<String> warnings = new CopyOnWriteArrayList<>();
+        Handler handler = new Handler() {
             @Override
-            public void publish(java.util.logging.LogRecord r) {
+            public void publish(LogRecord r) {
                 if (r.getMessage().contains("readiness check of pod")) {
                     warnings.add(r.getMessage());
                 }

@@ -2,14 +2,17 @@ package dev.sluice.server.cli;
 
 import dev.sluice.server.config.ConfigException;
 import dev.sluice.server.config.ConfigLoader;
+import dev.sluice.server.config.Durations;
 import dev.sluice.server.config.ListenAddress;
 import dev.sluice.server.config.SluiceConfig;
+import dev.sluice.server.demo.Demo;
 import dev.sluice.server.platform.SchedulerSlice;
 import dev.sluice.server.platform.Transport;
 import dev.sluice.server.runtime.ConfigWatcher;
 import dev.sluice.server.runtime.SluiceServer;
 import dev.sluice.server.runtime.StartupException;
 import io.netty.util.internal.PlatformDependent;
+import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -22,11 +25,12 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
+import sun.misc.Signal;
 
 /** {@code sluice}: an activator for serverless HTTP workloads. */
 @Command(name = "sluice", mixinStandardHelpOptions = true, version = "sluice 0.1.0",
         description = "An activator for serverless HTTP workloads: holds requests until a pod has a free slot.",
-        subcommands = {SluiceCommand.Run.class, SluiceCommand.Demo.class, SluiceCommand.Validate.class})
+        subcommands = {SluiceCommand.RunCommand.class, SluiceCommand.DemoCommand.class, SluiceCommand.ValidateCommand.class})
 public final class SluiceCommand implements Callable<Integer> {
 
     private static final Logger LOG = LoggerFactory.getLogger(SluiceCommand.class);
@@ -74,7 +78,7 @@ public final class SluiceCommand implements Callable<Integer> {
                 "1:could not start (a port in use, an unreadable token file, ...)",
                 "2:invalid configuration or option",
                 "3:stopped when the grace period ran out, with requests still on a pod (they were cut)"})
-    static final class Run implements Callable<Integer> {
+    static final class RunCommand implements Callable<Integer> {
         /** {@code sluice run}'s exit status after a graceful shutdown that cut requests in flight. */
         static final int EXIT_REQUESTS_CUT = 3;
 
@@ -173,7 +177,7 @@ public final class SluiceCommand implements Callable<Integer> {
             if (watched != null) {
                 try {
                     watcher = new ConfigWatcher(watched, next -> server.apply(withOverrides(next)));
-                } catch (java.io.IOException e) {
+                } catch (IOException e) {
                     err.println("sluice: cannot watch " + watched + " for changes (" + e.getMessage()
                             + "); changes need a restart");
                 }
@@ -181,7 +185,7 @@ public final class SluiceCommand implements Callable<Integer> {
             CountDownLatch signalled = new CountDownLatch(1);
             for (String name : new String[] {"TERM", "INT"}) {
                 try {
-                    sun.misc.Signal.handle(new sun.misc.Signal(name), sig -> signalled.countDown());
+                    Signal.handle(new Signal(name), sig -> signalled.countDown());
                 } catch (IllegalArgumentException unsupported) {
                     // not on this platform: the shutdown hook below covers it
                 }
@@ -204,7 +208,7 @@ public final class SluiceCommand implements Callable<Integer> {
     /** {@code sluice demo}: simulated pods, Sluice in front, load, a live table and a summary. */
     @Command(name = "demo", mixinStandardHelpOptions = true,
             description = "Run simulated pods behind Sluice under load and show what happens.")
-    static final class Demo implements Callable<Integer> {
+    static final class DemoCommand implements Callable<Integer> {
         @Option(names = "--pods", defaultValue = "4", description = "pods at the start (default ${DEFAULT-VALUE})")
         int pods;
 
@@ -225,24 +229,22 @@ public final class SluiceCommand implements Callable<Integer> {
 
         @Override
         public Integer call() throws Exception {
-            dev.sluice.server.demo.Demo.Options options;
+            Demo.Options options;
             try {
-                options = new dev.sluice.server.demo.Demo.Options(pods, cc,
-                        dev.sluice.server.config.Durations.parse(latency), clients,
-                        dev.sluice.server.config.Durations.parse(duration));
+                options = new Demo.Options(pods, cc, Durations.parse(latency), clients, Durations.parse(duration));
             } catch (IllegalArgumentException e) {
                 spec.commandLine().getErr().println("sluice: invalid option: " + e.getMessage());
                 return 2;
             }
             boolean ansi = System.console() != null;
-            dev.sluice.server.demo.Demo.Summary s = new dev.sluice.server.demo.Demo(options, System.out, ansi).run();
+            Demo.Summary s = new Demo(options, System.out, ansi).run();
             return s.clean() ? 0 : 1;
         }
     }
 
     /** {@code sluice validate FILE}: check a configuration and exit. */
     @Command(name = "validate", mixinStandardHelpOptions = true, description = "Check a sluice.yaml and exit.")
-    static final class Validate implements Callable<Integer> {
+    static final class ValidateCommand implements Callable<Integer> {
         @Parameters(paramLabel = "FILE", description = "the configuration to check")
         Path file;
 

@@ -33,7 +33,7 @@ final class AnnotationReader {
     /** The revision a labelled Service's annotations describe; errors name the Service and the annotation. */
     static RevisionConfig revision(DiscoveredRevision d) throws ConfigException {
         String file = d.source();
-        ObjectNode node = ConfigLoader.YAML.createObjectNode();
+        ObjectNode node = Yaml.MAPPER.createObjectNode();
         node.put("namespace", d.id().namespace());
         node.put("name", d.id().name());
         for (Map.Entry<String, String> e : d.settings().entrySet()) {
@@ -58,7 +58,7 @@ final class AnnotationReader {
                 JsonNode value;
                 try {
                     // "1" → a number, "30s" → text, as in the file
-                    value = ConfigLoader.YAML.readTree(e.getValue());
+                    value = Yaml.MAPPER.readTree(e.getValue());
                 } catch (JacksonException ex) {
                     value = null;
                 }

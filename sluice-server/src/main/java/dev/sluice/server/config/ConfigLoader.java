@@ -5,16 +5,10 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import tools.jackson.core.JacksonException;
-import tools.jackson.core.StreamReadFeature;
-import tools.jackson.databind.DeserializationFeature;
 import tools.jackson.databind.JsonNode;
-import tools.jackson.dataformat.yaml.YAMLFactory;
-import tools.jackson.dataformat.yaml.YAMLMapper;
-import tools.jackson.dataformat.yaml.YAMLSchema;
 
 /**
  * Reads and validates {@code sluice.yaml}. Every problem is reported as a
@@ -31,24 +25,6 @@ import tools.jackson.dataformat.yaml.YAMLSchema;
  * validation. Stateless and thread-safe.
  */
 public final class ConfigLoader {
-
-    public static final String DEFAULT_PROXY_LISTEN = "0.0.0.0:8080";
-    public static final String DEFAULT_CONTROL_LISTEN = "127.0.0.1:8081";
-    public static final Duration DEFAULT_DRAIN_PERIOD = Duration.ofSeconds(5);
-    public static final Duration DEFAULT_GRACE_PERIOD = Duration.ofSeconds(30);
-    public static final Duration DEFAULT_QUEUE_TIMEOUT = Duration.ofSeconds(60);
-    public static final Duration DEFAULT_REQUEST_TIMEOUT = Duration.ofSeconds(300);
-
-    /**
-     * A key given twice is refused with its line, not "the last one wins". YAML 1.2's core schema
-     * ({@code ~} and {@code null} are null, {@code 0x10} a number), the closest to how Jackson 2
-     * read the file; unlike it, {@code yes}/{@code no} and {@code 1_000} stay strings, so such a
-     * value is refused with its field rather than read as a boolean or a number. What follows the
-     * first document is ignored, as Jackson 2 did (Jackson 3 would refuse it).
-     */
-    static final YAMLMapper YAML = YAMLMapper.builder(YAMLFactory.builder().yamlSchema(YAMLSchema.CORE).build())
-            .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
-            .disable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS).build();
 
     private ConfigLoader() {
     }
@@ -73,7 +49,7 @@ public final class ConfigLoader {
         }
         JsonNode root;
         try {
-            root = YAML.readTree(yaml);
+            root = Yaml.MAPPER.readTree(yaml);
         } catch (JacksonException e) {
             String where = e.getLocation() == null ? "" : " at line " + e.getLocation().getLineNr()
                     + ", column " + e.getLocation().getColumnNr();

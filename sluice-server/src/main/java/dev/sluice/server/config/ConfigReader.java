@@ -1,12 +1,5 @@
 package dev.sluice.server.config;
 
-import static dev.sluice.server.config.ConfigLoader.DEFAULT_PROXY_LISTEN;
-import static dev.sluice.server.config.ConfigLoader.DEFAULT_CONTROL_LISTEN;
-import static dev.sluice.server.config.ConfigLoader.DEFAULT_DRAIN_PERIOD;
-import static dev.sluice.server.config.ConfigLoader.DEFAULT_GRACE_PERIOD;
-import static dev.sluice.server.config.ConfigLoader.DEFAULT_QUEUE_TIMEOUT;
-import static dev.sluice.server.config.ConfigLoader.DEFAULT_REQUEST_TIMEOUT;
-
 import dev.sluice.core.RevisionId;
 import dev.sluice.core.balance.PolicyKind;
 import dev.sluice.core.control.Endpoint;
@@ -36,6 +29,15 @@ import tools.jackson.databind.JsonNode;
  * is validated the same way wherever it is written.
  */
 final class ConfigReader {
+
+    // The defaults of the fields that have no model class of their own to hold them.
+    static final String DEFAULT_PROXY_LISTEN = "0.0.0.0:8080";
+    static final String DEFAULT_CONTROL_LISTEN = "127.0.0.1:8081";
+    static final Duration DEFAULT_DRAIN_PERIOD = Duration.ofSeconds(5);
+    static final Duration DEFAULT_GRACE_PERIOD = Duration.ofSeconds(30);
+    static final Duration DEFAULT_QUEUE_TIMEOUT = Duration.ofSeconds(60);
+    static final Duration DEFAULT_REQUEST_TIMEOUT = Duration.ofSeconds(300);
+
     private final String file;
     /** Problems found so far; a problem in one field does not stop the others being read. */
     private final List<ConfigException> problems = new ArrayList<>();
@@ -107,7 +109,7 @@ final class ConfigReader {
         if (list != null && !list.isNull()) {
             if (!list.isArray()) {
                 invalid("revisions", "must be a list of revisions", null);
-                list = ConfigLoader.YAML.createArrayNode();
+                list = Yaml.MAPPER.createArrayNode();
             }
             Map<RevisionId, String> ids = new HashMap<>();
             Map<String, String> hosts = new HashMap<>();
@@ -360,7 +362,7 @@ final class ConfigReader {
             throws ConfigException {
         JsonNode n = parent.get(key);
         if (n == null || n.isNull()) {
-            return ConfigLoader.YAML.createObjectNode();
+            return Yaml.MAPPER.createObjectNode();
         }
         object(n, at, known);
         return n;

@@ -3,11 +3,12 @@ package dev.sluice.server.config;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
+import java.util.regex.Pattern;
 
 /** A {@code host:port} to listen on; port 0 picks a free port (for tests). */
 public record ListenAddress(String host, int port) {
 
-    private static final java.util.regex.Pattern HOST_NAME = java.util.regex.Pattern.compile(
+    private static final Pattern HOST_NAME = Pattern.compile(
             "[A-Za-z0-9]([-A-Za-z0-9]{0,61}[A-Za-z0-9])?(\\.[A-Za-z0-9]([-A-Za-z0-9]{0,61}[A-Za-z0-9])?)*");
 
     /** @throws IllegalArgumentException saying what is wrong */

@@ -2,8 +2,8 @@ package dev.sluice.server.control;
 
 import dev.sluice.core.RevisionId;
 import dev.sluice.core.control.EventSource;
-import dev.sluice.core.control.PodAuthenticator.Verdict;
 import dev.sluice.core.control.PodAuthenticator;
+import dev.sluice.core.control.PodAuthenticator.Verdict;
 import dev.sluice.core.control.PodCheck;
 import dev.sluice.core.control.PodEvent;
 import dev.sluice.core.control.StateManager;
@@ -35,7 +35,12 @@ import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.QueryStringDecoder;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.function.Supplier;
+import tools.jackson.core.JacksonException;
 import tools.jackson.databind.DeserializationFeature;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.ObjectMapper;
@@ -248,14 +253,14 @@ public final class ControlServer {
             JsonNode n;
             try {
                 n = JSON.readTree(body);
-            } catch (tools.jackson.core.JacksonException e) {
+            } catch (JacksonException e) {
                 throw new IllegalArgumentException("body is not valid JSON: " + e.getOriginalMessage());
             }
             if (n == null || !n.isObject()) {
                 throw new IllegalArgumentException(
                         "body must be a JSON object: {\"revision\",\"podId\",\"address\",\"state\"}");
             }
-            java.util.Iterator<String> names = n.propertyNames().iterator();
+            Iterator<String> names = n.propertyNames().iterator();
             while (names.hasNext()) {
                 String name = names.next();
                 if (!REPORT_FIELDS.contains(name)) {
@@ -273,11 +278,9 @@ public final class ControlServer {
         }
 
         /** What a report may contain; anything else is a typo that must not pass silently. */
-        private static final java.util.List<String> REPORT_FIELDS = java.util.List.of("address", "podId", "revision",
-                "state");
+        private static final List<String> REPORT_FIELDS = List.of("address", "podId", "revision", "state");
         /** What a pod may say of itself, exactly as documented (the core also knows pending, for discovery). */
-        private static final java.util.List<String> REPORTABLE_STATES = java.util.List.of("ready", "not-ready",
-                "draining");
+        private static final List<String> REPORTABLE_STATES = List.of("ready", "not-ready", "draining");
 
         private static String field(JsonNode n, String name) {
             JsonNode v = n.get(name);
@@ -302,7 +305,7 @@ public final class ControlServer {
                 o.put("queued", th.queued());
                 o.put("active", th.active());
                 ArrayNode pods = o.putArray("pods");
-                java.util.Map<String, PodCheck> checks = new java.util.LinkedHashMap<>();
+                Map<String, PodCheck> checks = new LinkedHashMap<>();
                 for (PodCheck c : backend.control().checks(r.config().id())) {
                     checks.put(c.address(), c);
                 }

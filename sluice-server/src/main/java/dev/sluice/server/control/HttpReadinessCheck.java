@@ -2,12 +2,19 @@ package dev.sluice.server.control;
 
 import dev.sluice.core.RevisionId;
 import dev.sluice.core.control.ReadinessCheck;
+import java.net.ConnectException;
 import java.net.URI;
+import java.net.UnknownHostException;
 import java.net.http.HttpClient;
+import java.net.http.HttpConnectTimeoutException;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.net.http.HttpTimeoutException;
+import java.nio.channels.UnresolvedAddressException;
 import java.time.Duration;
+import java.util.Locale;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.function.Function;
 
@@ -53,20 +60,20 @@ public final class HttpReadinessCheck implements ReadinessCheck {
 
     /** Why the probe got no answer, as an operator would say it (the JDK often gives no message). */
     private String reason(Throwable e) {
-        Throwable t = e instanceof java.util.concurrent.CompletionException && e.getCause() != null ? e.getCause() : e;
-        if (t instanceof java.net.http.HttpConnectTimeoutException) {
+        Throwable t = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
+        if (t instanceof HttpConnectTimeoutException) {
             return "no connection within " + timeout.toMillis() + " ms";
         }
-        if (t instanceof java.net.http.HttpTimeoutException) {
+        if (t instanceof HttpTimeoutException) {
             return "no answer within " + timeout.toMillis() + " ms";
         }
         for (Throwable c = t; c != null; c = c.getCause()) {
-            if (c instanceof java.net.ConnectException) {
+            if (c instanceof ConnectException) {
                 String m = c.getMessage();
-                return m == null || m.toLowerCase(java.util.Locale.ROOT).contains("refused") ? "connection refused"
+                return m == null || m.toLowerCase(Locale.ROOT).contains("refused") ? "connection refused"
                         : "cannot connect: " + m;
             }
-            if (c instanceof java.nio.channels.UnresolvedAddressException || c instanceof java.net.UnknownHostException) {
+            if (c instanceof UnresolvedAddressException || c instanceof UnknownHostException) {
                 return "unknown host";
             }
         }

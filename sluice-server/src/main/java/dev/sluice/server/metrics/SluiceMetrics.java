@@ -3,17 +3,18 @@ package dev.sluice.server.metrics;
 import dev.sluice.core.RevisionId;
 import dev.sluice.core.control.ControlMetrics;
 import dev.sluice.core.control.PodAuthenticator;
-import dev.sluice.kubernetes.WatchStatus;
-import io.prometheus.metrics.core.metrics.CounterWithCallback;
 import dev.sluice.core.pod.PodState;
 import dev.sluice.core.pod.PodTracker;
 import dev.sluice.core.throttle.RevisionThrottler;
+import dev.sluice.kubernetes.WatchStatus;
 import io.prometheus.metrics.core.datapoints.CounterDataPoint;
 import io.prometheus.metrics.core.metrics.Counter;
+import io.prometheus.metrics.core.metrics.CounterWithCallback;
 import io.prometheus.metrics.core.metrics.GaugeWithCallback;
 import io.prometheus.metrics.core.metrics.Histogram;
 import io.prometheus.metrics.expositionformats.PrometheusTextFormatWriter;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import io.prometheus.metrics.model.snapshots.Unit;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.util.List;
@@ -80,7 +81,7 @@ public final class SluiceMetrics implements ControlMetrics, ClientMetrics {
                 .help("Requests refused before routing because their head could not be framed safely, by the status answered")
                 .labelNames("code").register(registry);
         queueWait = Histogram.builder().withoutExemplars().name("sluice_queue_wait_seconds")
-                .help("Time requests waited for a pod").unit(io.prometheus.metrics.model.snapshots.Unit.SECONDS)
+                .help("Time requests waited for a pod").unit(Unit.SECONDS)
                 .labelNames("revision").classicUpperBounds(LATENCY_BUCKETS).classicOnly().register(registry);
         duration = Histogram.builder().withoutExemplars().name("sluice_request_duration_seconds")
                 .help("Time from a request's arrival to the end of its answer")

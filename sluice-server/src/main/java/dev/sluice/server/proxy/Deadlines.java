@@ -4,6 +4,7 @@ import dev.sluice.core.NanoClock;
 import io.netty.util.concurrent.EventExecutor;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.OptionalLong;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 
@@ -135,8 +136,8 @@ final class Deadlines {
     }
 
     /** When the sweep will next run (clock reading), or empty if none is armed. For tests. */
-    java.util.OptionalLong nextSweep() {
-        return sweep != null ? java.util.OptionalLong.of(sweepAt) : java.util.OptionalLong.empty();
+    OptionalLong nextSweep() {
+        return sweep != null ? OptionalLong.of(sweepAt) : OptionalLong.empty();
     }
 
     /** Fires every deadline that has passed, oldest first per lane, and re-arms. */

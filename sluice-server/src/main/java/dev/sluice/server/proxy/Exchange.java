@@ -1,6 +1,7 @@
 package dev.sluice.server.proxy;
 
 import dev.sluice.http1.RequestBody;
+import dev.sluice.http1.RequestFramer;
 import dev.sluice.http1.RequestHead;
 import dev.sluice.http1.ResponseFramer;
 import dev.sluice.server.config.Durations;
@@ -27,7 +28,7 @@ import org.slf4j.LoggerFactory;
  * buffer is read whole before the request queues (the queue clock starts when it is whole); a
  * larger one is read up to that size and then held back like any other (the relay holds
  * it). Neither direction is decoded: the request's head arrives rewritten for the pod
- * ({@link dev.sluice.http1.RequestFramer}) and goes out as it is, and so does its body; the
+ * ({@link RequestFramer}) and goes out as it is, and so does its body; the
  * upstream handler's {@link ResponseFramer} hands over the bytes the client gets.
  *
  * <p>The arrows point one way: the connection ({@link ClientHandler}) makes the exchange and

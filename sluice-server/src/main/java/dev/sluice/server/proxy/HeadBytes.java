@@ -2,6 +2,7 @@ package dev.sluice.server.proxy;
 
 import io.netty.buffer.ByteBuf;
 import java.nio.charset.StandardCharsets;
+import java.util.Locale;
 
 /**
  * Looks for a header field in a request head as {@link RequestFramer} wrote it for the pod
@@ -16,7 +17,7 @@ final class HeadBytes {
 
     /** {@code name} as a search key: a line start, the name in lower case, the colon. */
     static byte[] key(String name) {
-        return ("\n" + name.toLowerCase(java.util.Locale.ROOT) + ":").getBytes(StandardCharsets.US_ASCII);
+        return ("\n" + name.toLowerCase(Locale.ROOT) + ":").getBytes(StandardCharsets.US_ASCII);
     }
 
     /**

@@ -1,5 +1,7 @@
 package dev.sluice.server.proxy;
 
+import dev.sluice.server.config.ClientLimits;
+import dev.sluice.server.metrics.Outcome;
 import dev.sluice.server.platform.Transport;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
@@ -8,8 +10,6 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.WriteBufferWaterMark;
-import dev.sluice.server.config.ClientLimits;
-import dev.sluice.server.metrics.Outcome;
 import io.netty.handler.codec.http.HttpResponseEncoder;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import java.net.InetSocketAddress;

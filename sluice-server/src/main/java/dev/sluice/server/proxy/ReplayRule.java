@@ -1,6 +1,7 @@
 package dev.sluice.server.proxy;
 
 import io.netty.buffer.ByteBuf;
+import java.nio.charset.StandardCharsets;
 
 /**
  * Which requests Sluice sends to a pod a second time when the pod's connection closed without
@@ -37,6 +38,6 @@ final class ReplayRule {
     }
 
     private static byte[] bytes(String s) {
-        return s.getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+        return s.getBytes(StandardCharsets.US_ASCII);
     }
 }

@@ -74,18 +74,6 @@ class SluiceCommandTest {
     }
 
     @Test
-    void aPortInUseSaysWhichAddressAndSetting(@TempDir Path dir) throws Exception {
-        try (java.net.ServerSocket taken = new java.net.ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress())) {
-            Path config = dir.resolve("sluice.yaml");
-            Files.writeString(config, "listen: {proxy: '127.0.0.1:" + taken.getLocalPort() + "', control: '127.0.0.1:0'}\n"
-                    + "revisions: []\n");
-            assertThat(run("run", "--config", config.toString())).isEqualTo(1);
-            assertThat(err.toString()).isEqualTo("sluice: cannot listen on 127.0.0.1:" + taken.getLocalPort()
-                    + " (listen.proxy): address already in use" + System.lineSeparator());
-        }
-    }
-
-    @Test
     void runHelpDocumentsTheExitCodes() {
         assertThat(run("run", "--help")).isZero();
         assertThat(out.toString()).contains("Exit codes:").contains("0  ").contains("3  ");

@@ -7,10 +7,12 @@ import dev.sluice.core.RevisionId;
 import dev.sluice.core.balance.PolicyKind;
 import dev.sluice.kubernetes.DiscoveredRevision;
 import dev.sluice.kubernetes.ServiceRef;
-import java.util.Map;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import org.assertj.core.api.Assertions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -176,7 +178,7 @@ class ConfigLoaderTest {
         SluiceConfig full = ConfigLoader.parse("k.yaml", "kubernetes: {masterUrl: 'https://10.0.0.1:6443',"
                 + " discoverRevisions: true, namespace: models, tokenReview: {enabled: false, audiences: [x]}}");
         assertThat(full.kubernetes()).isEqualTo(new KubernetesConfig("https://10.0.0.1:6443", true, "models", false,
-                java.util.List.of("x")));
+                List.of("x")));
     }
 
     @Test
@@ -204,16 +206,16 @@ class ConfigLoaderTest {
         assertThat(r.policy()).isEqualTo(PolicyKind.LEAST_CONNECTIONS);
         assertThat(r.service()).isEqualTo(svc);
 
-        ConfigException bad = org.assertj.core.api.Assertions.catchThrowableOfType(ConfigException.class,
+        ConfigException bad = Assertions.catchThrowableOfType(ConfigException.class,
                 () -> ConfigLoader.revision(new DiscoveredRevision(new RevisionId("team", "fn-1"), svc,
                         Map.of("containerConcurrency", "lots"))));
         assertThat(bad.getMessage()).isEqualTo("Service team/fn: sluice.dev/containerConcurrency: must be a whole"
                 + " number, was 'lots'");
-        ConfigException unknown = org.assertj.core.api.Assertions.catchThrowableOfType(ConfigException.class,
+        ConfigException unknown = Assertions.catchThrowableOfType(ConfigException.class,
                 () -> ConfigLoader.revision(new DiscoveredRevision(new RevisionId("team", "fn-1"), svc,
                         Map.of("concurrency", "1"))));
         assertThat(unknown.field()).isEqualTo("sluice.dev/concurrency");
-        ConfigException timeout = org.assertj.core.api.Assertions.catchThrowableOfType(ConfigException.class,
+        ConfigException timeout = Assertions.catchThrowableOfType(ConfigException.class,
                 () -> ConfigLoader.revision(new DiscoveredRevision(new RevisionId("team", "fn-1"), svc,
                         Map.of("requestTimeout", "1s", "queueTimeout", "5s"))));
         assertThat(timeout.field()).isEqualTo("sluice.dev/queueTimeout");

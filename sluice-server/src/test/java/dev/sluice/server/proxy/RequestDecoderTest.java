@@ -8,6 +8,7 @@ import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.embedded.EmbeddedChannel;
+import io.netty.util.ReferenceCounted;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -32,7 +33,7 @@ class RequestDecoderTest {
         ch.pipeline().removeFirst();
         assertThat(after).hasSize(2);
         assertThat(((ByteBuf) after.get(1)).toString(StandardCharsets.ISO_8859_1)).isEqualTo("GET partial");
-        after.forEach(m -> ((io.netty.util.ReferenceCounted) m).release());
+        after.forEach(m -> ((ReferenceCounted) m).release());
         ch.finishAndReleaseAll();
     }
 
@@ -52,7 +53,7 @@ class RequestDecoderTest {
                 + "\u0000binary frame", StandardCharsets.ISO_8859_1));
         assertThat(after).hasSize(2);
         assertThat(((ByteBuf) after.get(1)).toString(StandardCharsets.ISO_8859_1)).isEqualTo("\u0000binary frame");
-        after.forEach(m -> ((io.netty.util.ReferenceCounted) m).release());
+        after.forEach(m -> ((ReferenceCounted) m).release());
         ch.finishAndReleaseAll();
     }
 }

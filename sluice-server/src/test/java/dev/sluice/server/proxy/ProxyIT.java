@@ -6,27 +6,36 @@ import static org.awaitility.Awaitility.await;
 import dev.sluice.core.ManualClock;
 import dev.sluice.core.NanoClock;
 import dev.sluice.core.RevisionId;
+import dev.sluice.core.control.EventSource;
+import dev.sluice.core.control.PodEvent;
 import dev.sluice.core.pod.PodState;
 import dev.sluice.core.throttle.RevisionThrottler;
 import dev.sluice.server.RawClient;
 import dev.sluice.server.TestPod;
+import dev.sluice.server.WebSocketEchoPod;
 import dev.sluice.server.config.ConfigLoader;
 import dev.sluice.server.platform.Transport;
 import dev.sluice.server.runtime.SluiceServer;
 import java.io.BufferedReader;
+import java.io.IOException;
 import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.io.OutputStream;
+import java.io.UncheckedIOException;
 import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.net.http.WebSocket;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
@@ -35,10 +44,10 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The proxy over real sockets: real pods on loopback, a real HTTP client, Sluice in between, on
- * the transport {@code auto} picks here ({@link ProxyOnEpollTest} and {@link ProxyOnNioTest} run
+ * the transport {@code auto} picks here ({@link ProxyOnEpollIT} and {@link ProxyOnNioIT} run
  * the same tests on the others).
  */
-class ProxyTest {
+class ProxyIT {
 
     private static final RevisionId REV = new RevisionId("default", "model");
     private final List<TestPod> pods = new ArrayList<>();
@@ -275,7 +284,7 @@ class ProxyTest {
         TestPod busy = a.arrived() == 1 ? a : b;
         TestPod other = busy == a ? b : a;
         other.open();
-        sluice.control().report(new dev.sluice.core.control.PodEvent(dev.sluice.core.control.EventSource.POD, REV,
+        sluice.control().report(new PodEvent(EventSource.POD, REV,
                 busy.name(), busy.address(), PodState.DRAINING)).get(5, TimeUnit.SECONDS);
         for (int i = 0; i < 20; i++) {
             HttpResponse<String> r = http.send(request("/").build(), HttpResponse.BodyHandlers.ofString());
@@ -374,8 +383,8 @@ class ProxyTest {
                         out.write(block);
                     }
                     out.flush();
-                } catch (java.io.IOException e) {
-                    throw new java.io.UncheckedIOException(e);
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
                 }
             });
             await().atMost(Duration.ofSeconds(5)).until(() -> throttler().queued() == 1);
@@ -427,19 +436,19 @@ class ProxyTest {
 
     @Test
     void aWebSocketIsTunnelledAndHoldsItsPodSlotForItsLife() throws Exception {
-        try (dev.sluice.server.WebSocketEchoPod ws = new dev.sluice.server.WebSocketEchoPod()) {
+        try (WebSocketEchoPod ws = new WebSocketEchoPod()) {
             String yaml = "listen: {proxy: '127.0.0.1:0', control: '127.0.0.1:0'}\n"
                     + "revisions: [{namespace: default, name: model, containerConcurrency: 1, readinessPath: /healthz,"
                     + " timeouts: {queue: 1s, total: 2s}, pods: ['" + ws.address() + "']}]\n";
             sluice = SluiceServer.builder(ConfigLoader.parse("test.yaml", yaml))
                     .ioThreads(2).transport(transport()).start();
             await().atMost(Duration.ofSeconds(10)).until(() -> throttler().table().routableCount() == 1);
-            java.util.concurrent.BlockingQueue<String> received = new java.util.concurrent.LinkedBlockingQueue<>();
-            java.net.http.WebSocket socket = http.newWebSocketBuilder().header("Sluice-Revision", "default/model")
+            BlockingQueue<String> received = new LinkedBlockingQueue<>();
+            WebSocket socket = http.newWebSocketBuilder().header("Sluice-Revision", "default/model")
                     .buildAsync(URI.create("ws://127.0.0.1:" + sluice.proxyAddress().getPort() + "/ws"),
-                            new java.net.http.WebSocket.Listener() {
+                            new WebSocket.Listener() {
                                 @Override
-                                public java.util.concurrent.CompletionStage<?> onText(java.net.http.WebSocket w,
+                                public CompletionStage<?> onText(WebSocket w,
                                         CharSequence data, boolean last) {
                                     received.add(data.toString());
                                     w.request(1);
@@ -457,7 +466,7 @@ class ProxyTest {
             HttpResponse<String> second = send(request("/")).get(10, TimeUnit.SECONDS);
             assertThat(second.statusCode()).as("cc = 1: a second request waits for the socket's slot")
                     .isEqualTo(503);
-            socket.sendClose(java.net.http.WebSocket.NORMAL_CLOSURE, "bye").get(5, TimeUnit.SECONDS);
+            socket.sendClose(WebSocket.NORMAL_CLOSURE, "bye").get(5, TimeUnit.SECONDS);
             await().atMost(Duration.ofSeconds(5)).until(() -> throttler().active() == 0);
         }
     }

@@ -3,23 +3,33 @@ package dev.sluice.server.runtime;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import dev.sluice.core.RevisionId;
 import dev.sluice.core.pod.PodState;
 import dev.sluice.core.throttle.RevisionThrottler;
 import dev.sluice.server.TestPod;
 import dev.sluice.server.config.ConfigLoader;
+import dev.sluice.server.config.SluiceConfig;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.slf4j.LoggerFactory;
 
 /**
  * A watched sluice.yaml on the real file system: valid changes apply live, invalid ones are
  * refused and change nothing, and a ConfigMap updated the kubelet's way (a symlink swap) is seen.
  */
-class ConfigReloadTest {
+class ConfigReloadIT {
 
     private static final RevisionId A = new RevisionId("default", "a");
     private static final RevisionId B = new RevisionId("default", "b");
@@ -29,7 +39,7 @@ class ConfigReloadTest {
     private TestPod p1;
     private TestPod p2;
 
-    @org.junit.jupiter.api.BeforeEach
+    @BeforeEach
     void pods() throws Exception {
         p1 = new TestPod("p1", 0);
         p2 = new TestPod("p2", 0);
@@ -116,8 +126,8 @@ class ConfigReloadTest {
     /** Makes a version live as kubelet's atomic writer does: a ..data_tmp symlink renamed over ..data. */
     private static void swapTo(Path volume, Path version) throws Exception {
         Path tmp = Files.createSymbolicLink(volume.resolve("..data_tmp"), version.getFileName());
-        Files.move(tmp, volume.resolve("..data"), java.nio.file.StandardCopyOption.ATOMIC_MOVE,
-                java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        Files.move(tmp, volume.resolve("..data"), StandardCopyOption.ATOMIC_MOVE,
+                StandardCopyOption.REPLACE_EXISTING);
     }
 
     @Test
@@ -127,7 +137,7 @@ class ConfigReloadTest {
         Files.createSymbolicLink(volume.resolve("..data"), first.getFileName());
         Path file = Files.createSymbolicLink(volume.resolve("sluice.yaml"), Path.of("..data/sluice.yaml"));
         sluice = SluiceServer.builder(ConfigLoader.load(file)).ioThreads(1).start();
-        java.util.List<dev.sluice.server.config.SluiceConfig> applied = new java.util.concurrent.CopyOnWriteArrayList<>();
+        List<SluiceConfig> applied = new CopyOnWriteArrayList<>();
         watcher = new ConfigWatcher(file, c -> {
             applied.add(c);
             sluice.apply(c);
@@ -175,10 +185,8 @@ class ConfigReloadTest {
 
     @Test
     void removingEveryRevisionOnPurposeIsAppliedWithAWarningThatCountsThem() throws Exception {
-        ch.qos.logback.classic.Logger log = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(
-                ConfigReconciler.class);
-        ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> seen =
-                new ch.qos.logback.core.read.ListAppender<>();
+        Logger log = (Logger) LoggerFactory.getLogger(ConfigReconciler.class);
+        ListAppender<ILoggingEvent> seen = new ListAppender<>();
         seen.start();
         log.addAppender(seen);
         try {
@@ -187,8 +195,8 @@ class ConfigReloadTest {
             sluice.apply(ConfigLoader.parse("t", "listen: {proxy: '127.0.0.1:0', control: '127.0.0.1:0'}\n"
                     + "revisions: []\n"));
             assertThat(sluice.throttlers()).isEmpty();
-            assertThat(seen.list).filteredOn(e -> e.getLevel() == ch.qos.logback.classic.Level.WARN)
-                    .extracting(ch.qos.logback.classic.spi.ILoggingEvent::getFormattedMessage)
+            assertThat(seen.list).filteredOn(e -> e.getLevel() == Level.WARN)
+                    .extracting(ILoggingEvent::getFormattedMessage)
                     .containsExactly("the new configuration has no revisions: removing all 2 revision(s) of the file");
         } finally {
             log.detachAppender(seen);

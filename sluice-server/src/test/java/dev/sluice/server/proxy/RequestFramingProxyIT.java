@@ -8,7 +8,6 @@ import dev.sluice.core.throttle.RevisionThrottler;
 import dev.sluice.server.RawClient;
 import dev.sluice.server.TestPod;
 import dev.sluice.server.config.ConfigLoader;
-import dev.sluice.server.platform.Transport;
 import dev.sluice.server.runtime.SluiceServer;
 import java.io.OutputStream;
 import java.net.Socket;
@@ -28,7 +27,7 @@ import org.junit.jupiter.api.Test;
  * a closed connection, and nothing sent to the pod or left holding a slot.
  * {@link RequestFramerTest} covers the parser's cases one by one.
  */
-class RequestFramingProxyTest {
+class RequestFramingProxyIT {
 
     private static final RevisionId REV = new RevisionId("default", "model");
     private static final String TO_MODEL = "Host: x\r\nSluice-Revision: default/model\r\n";

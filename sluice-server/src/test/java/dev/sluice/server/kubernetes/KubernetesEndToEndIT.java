@@ -23,6 +23,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -31,7 +32,7 @@ import org.junit.jupiter.api.io.TempDir;
  * Sluice as it runs on Kubernetes, against the mock API server: pods from EndpointSlices, pods'
  * own reports authenticated by TokenReview, revisions from labels, and an API server outage.
  */
-class KubernetesEndToEndTest {
+class KubernetesEndToEndIT {
 
     private static final RevisionId REV = new RevisionId("ns", "fn-00001");
 
@@ -162,7 +163,7 @@ class KubernetesEndToEndTest {
         env.put("READY_PATH", "/healthz");
         Process p = pb.start();
         String output = new String(p.getInputStream().readAllBytes());
-        assertThat(p.waitFor(60, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+        assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
         assertThat(output).as("hook output").doesNotContain("did not take");
         return p.exitValue();
     }

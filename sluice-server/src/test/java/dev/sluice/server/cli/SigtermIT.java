@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.sluice.server.TestPod;
+import java.io.IOException;
 import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -24,7 +25,7 @@ import org.junit.jupiter.api.io.TempDir;
  * 0; a request only waiting for a pod is answered when the drain period ends, not at the end of
  * the grace period.
  */
-class SigtermTest {
+class SigtermIT {
 
     private static int freePort() throws Exception {
         try (ServerSocket s = new ServerSocket(0)) {
@@ -65,7 +66,7 @@ class SigtermTest {
                     try {
                         return http.send(HttpRequest.newBuilder(ready).build(),
                                 HttpResponse.BodyHandlers.discarding()).statusCode() == 503;
-                    } catch (java.io.IOException refused) {
+                    } catch (IOException refused) {
                         return true;
                     }
                 });

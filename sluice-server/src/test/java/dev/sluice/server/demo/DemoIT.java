@@ -8,7 +8,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
 
-class DemoTest {
+class DemoIT {
 
     @Test
     void theDemoLosesNothingWhilePodsDrainLeaveAndJoin() throws Exception {

@@ -5,8 +5,8 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import dev.sluice.server.platform.Transport;
 import io.netty.channel.epoll.Epoll;
 
-/** Every {@link ProxyTest} on the epoll transport (Linux only; skipped elsewhere). */
-class ProxyOnEpollTest extends ProxyTest {
+/** Every {@link ProxyIT} on the epoll transport (Linux only; skipped elsewhere). */
+class ProxyOnEpollIT extends ProxyIT {
 
     @Override
     Transport transport() {

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
+import com.sun.net.httpserver.HttpServer;
 import dev.sluice.core.RevisionId;
 import dev.sluice.core.pod.PodState;
 import dev.sluice.core.throttle.RevisionThrottler;
@@ -11,6 +12,11 @@ import dev.sluice.server.TestPod;
 import dev.sluice.server.config.ConfigLoader;
 import dev.sluice.server.runtime.SluiceServer;
 import dev.sluice.server.runtime.StartupException;
+import java.net.Inet4Address;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.NetworkInterface;
+import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -18,13 +24,19 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.ObjectMapper;
 
-class ControlApiTest {
+class ControlApiIT {
 
     private static final RevisionId REV = new RevisionId("default", "fn");
     private static final String TOKEN = "s3cret-token";
@@ -209,10 +221,10 @@ class ControlApiTest {
         sluice.close();
         sluice = sluice("0.0.0.0", "");
         int proxyPort = sluice.proxyAddress().getPort();
-        java.util.List<String> local = new java.util.ArrayList<>(java.util.List.of("127.0.0.1:" + proxyPort,
+        List<String> local = new ArrayList<>(List.of("127.0.0.1:" + proxyPort,
                 "127.9.9.9:" + proxyPort, "[::1]:" + proxyPort, "[::]:" + proxyPort));
-        java.net.NetworkInterface.networkInterfaces().flatMap(java.net.NetworkInterface::inetAddresses)
-                .filter(a -> a instanceof java.net.Inet4Address).findFirst()
+        NetworkInterface.networkInterfaces().flatMap(NetworkInterface::inetAddresses)
+                .filter(a -> a instanceof Inet4Address).findFirst()
                 .ifPresent(a -> local.add(a.getHostAddress() + ":" + proxyPort));
         for (String own : local) {
             HttpResponse<String> r = post(report("evil", own, "ready"), TOKEN);
@@ -252,11 +264,10 @@ class ControlApiTest {
     @Test
     void podsThatFailTheirReadinessCheckAreShownAndNamedInTheQueueTimeout() throws Exception {
         int closed;
-        try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             closed = s.getLocalPort();
         }
-        com.sun.net.httpserver.HttpServer sick = com.sun.net.httpserver.HttpServer.create(
-                new java.net.InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), 0), 0);
+        HttpServer sick = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
         sick.createContext("/", ex -> {
             ex.sendResponseHeaders(503, -1);
             ex.close();
@@ -270,23 +281,23 @@ class ControlApiTest {
                     + " readinessPath: /ready, pods: ['" + dead + "', {address: '" + sickAddress + "', id: sick}]}");
             await().atMost(Duration.ofSeconds(10)).until(() -> get("/v1/revisions").body().contains("connection refused")
                     && get("/v1/revisions").body().contains("answered 503"));
-            tools.jackson.databind.JsonNode views = new tools.jackson.databind.ObjectMapper()
+            JsonNode views = new ObjectMapper()
                     .readTree(get("/v1/revisions").body());
-            tools.jackson.databind.JsonNode pods = null;
-            for (tools.jackson.databind.JsonNode r : views) {
+            JsonNode pods = null;
+            for (JsonNode r : views) {
                 if (r.get("revision").asString().equals("default/dead")) {
                     pods = r.get("pods");
                 }
             }
             assertThat(pods).hasSize(2);
-            java.util.Map<String, String> seen = new java.util.TreeMap<>();
-            for (tools.jackson.databind.JsonNode p : pods) {
+            Map<String, String> seen = new TreeMap<>();
+            for (JsonNode p : pods) {
                 seen.put(p.get("podId").asString(), p.get("address").asString() + " " + p.get("state").asString() + " "
                         + p.get("lastCheck").get("result").asString() + ": " + p.get("lastCheck").get("error").asString());
             }
             assertThat(seen).containsExactly(
-                    java.util.Map.entry(dead, dead + " validating failed: connection refused"),
-                    java.util.Map.entry("sick", sickAddress + " validating failed: GET /ready answered 503"));
+                    Map.entry(dead, dead + " validating failed: connection refused"),
+                    Map.entry("sick", sickAddress + " validating failed: GET /ready answered 503"));
 
             HttpResponse<String> timedOut = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:"
                     + sluice.proxyAddress().getPort() + "/")).header("Sluice-Revision", "default/dead").build(),

@@ -8,7 +8,6 @@ import dev.sluice.core.throttle.RevisionThrottler;
 import dev.sluice.server.RawConnection;
 import dev.sluice.server.TestPod;
 import dev.sluice.server.config.ConfigLoader;
-import dev.sluice.server.platform.Transport;
 import dev.sluice.server.runtime.SluiceServer;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -30,7 +29,7 @@ import org.junit.jupiter.api.Test;
  * (hundreds of milliseconds) and awaited; a slow client is paced by a scheduler, never by
  * sleeping the test.
  */
-class ClientLimitsTest {
+class ClientLimitsIT {
 
     private static final RevisionId REV = new RevisionId("default", "model");
     private static final String GET = "GET / HTTP/1.1\r\nHost: x\r\nSluice-Revision: default/model\r\n\r\n";

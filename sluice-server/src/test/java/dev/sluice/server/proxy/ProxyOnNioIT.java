@@ -2,8 +2,8 @@ package dev.sluice.server.proxy;
 
 import dev.sluice.server.platform.Transport;
 
-/** Every {@link ProxyTest} on the NIO transport, the one every platform has. */
-class ProxyOnNioTest extends ProxyTest {
+/** Every {@link ProxyIT} on the NIO transport, the one every platform has. */
+class ProxyOnNioIT extends ProxyIT {
 
     @Override
     Transport transport() {

@@ -14,7 +14,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /** Revisions found from Service labels, with their settings from annotations. */
-class RevisionCatalogTest {
+class RevisionCatalogIT {
 
     private final MockCluster cluster = new MockCluster();
     private final KubernetesClient client = cluster.newClient();

@@ -9,7 +9,6 @@ import dev.sluice.server.RawClient;
 import dev.sluice.server.RawPod;
 import dev.sluice.server.RawPod.Reply;
 import dev.sluice.server.config.ConfigLoader;
-import dev.sluice.server.platform.Transport;
 import dev.sluice.server.runtime.SluiceServer;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -27,7 +26,7 @@ import org.junit.jupiter.api.Test;
  * the parser's cases one by one; this checks that Sluice answers, frees the pod and keeps or
  * closes each connection as the framing says.
  */
-class ResponseFramingProxyTest {
+class ResponseFramingProxyIT {
 
     private static final RevisionId REV = new RevisionId("default", "model");
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
@@ -177,7 +176,7 @@ class ResponseFramingProxyTest {
         assertThat(answer).as("Sluice's version (RFC 9110 §6.2)")
                 .isEqualTo("HTTP/1.1 200 OK\r\nContent-Length: 2\r\nconnection: close\r\n\r\nok");
         HttpResponse<String> kept = get("/v");
-        assertThat(kept.version()).isEqualTo(java.net.http.HttpClient.Version.HTTP_1_1);
+        assertThat(kept.version()).isEqualTo(HttpClient.Version.HTTP_1_1);
         assertThat(kept.headers().firstValue("connection")).as("keep-alive is HTTP/1.1's default").isEmpty();
         assertThat(kept.body()).isEqualTo("ok");
     }

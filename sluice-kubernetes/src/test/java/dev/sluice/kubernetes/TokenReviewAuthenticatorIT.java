@@ -24,7 +24,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /** Pods authenticate with their own token and may speak only for their own pod and address. */
-class TokenReviewAuthenticatorTest {
+class TokenReviewAuthenticatorIT {
 
     private static final RevisionId REV = new RevisionId("ns", "fn-00001");
 

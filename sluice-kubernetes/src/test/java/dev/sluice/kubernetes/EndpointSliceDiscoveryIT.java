@@ -26,7 +26,7 @@ import org.junit.jupiter.api.Test;
  * EndpointSlices in the mock API server (CRUD mode) move pods through the control path: a real
  * StateManager per Sluice instance, a real informer per Service.
  */
-class EndpointSliceDiscoveryTest {
+class EndpointSliceDiscoveryIT {
 
     private static final RevisionId REV = new RevisionId("ns", "fn-00001");
     private static final ServiceRef SERVICE = new ServiceRef("ns", "fn", "http");

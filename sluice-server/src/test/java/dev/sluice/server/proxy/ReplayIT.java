@@ -9,12 +9,14 @@ import dev.sluice.server.RawConnection;
 import dev.sluice.server.RawPod;
 import dev.sluice.server.RawPod.Reply;
 import dev.sluice.server.config.ConfigLoader;
-import dev.sluice.server.platform.Transport;
 import dev.sluice.server.runtime.SluiceServer;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
@@ -25,7 +27,7 @@ import org.junit.jupiter.api.Test;
  * kept-alive connection and closes it without answering. Each test first sends {@code /warm},
  * so that the request under test goes out on the pooled connection the pod then closes.
  */
-class ReplayTest {
+class ReplayIT {
 
     private static final RevisionId REV = new RevisionId("default", "model");
     private static final String OK = "HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nok\n";
@@ -138,7 +140,7 @@ class ReplayTest {
         assertThat(ReplayRule.hasIdempotencyKey(buf("POST /Idempotency-Key: HTTP/1.1\r\n\r\n"))).isFalse();
     }
 
-    private static io.netty.buffer.ByteBuf buf(String s) {
-        return io.netty.buffer.Unpooled.copiedBuffer(s, java.nio.charset.StandardCharsets.US_ASCII);
+    private static ByteBuf buf(String s) {
+        return Unpooled.copiedBuffer(s, StandardCharsets.US_ASCII);
     }
 }
