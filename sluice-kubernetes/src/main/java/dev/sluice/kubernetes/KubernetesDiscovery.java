@@ -96,9 +96,7 @@ public final class KubernetesDiscovery implements AutoCloseable {
 
     public List<WatchStatus> status() {
         List<WatchStatus> out = new ArrayList<>();
-        for (ServiceWatch w : watches.values()) {
-            out.add(w.status());
-        }
+        watches.forEach((revision, w) -> out.add(w.status(revision)));
         out.sort((a, b) -> a.revision().toString().compareTo(b.revision().toString()));
         return out;
     }
