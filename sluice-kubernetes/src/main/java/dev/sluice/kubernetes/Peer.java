@@ -5,13 +5,15 @@ import java.util.Objects;
 /**
  * One live Sluice replica, as its control Service's EndpointSlices list it.
  *
- * @param id   the replica's pod UID (the endpoint's {@code targetRef}); what the replica's own
- *             {@code cluster.self} is (the downward API's {@code metadata.uid}). An endpoint
- *             without a pod reference (a hand-made slice) is identified by its address instead.
- * @param host the pod's IP literal, canonical, without brackets (IPv4 when it has both)
- * @param port the control Service's port on that pod
+ * @param id          the replica's pod UID (the endpoint's {@code targetRef}): what the replica
+ *                    runs with as {@code cluster.self} ({@code SLUICE_CLUSTER_SELF} from the
+ *                    downward API's {@code metadata.uid}). An endpoint without a pod reference (a
+ *                    hand-made slice) is identified by its control address instead.
+ * @param host        the pod's IP literal, canonical, without brackets (IPv4 when it has both)
+ * @param proxyPort   the Service's proxy port on that pod: forwarded requests go there
+ * @param controlPort the Service's control port: {@code /readyz} and reports between replicas
  */
-public record Peer(String id, String host, int port) {
+public record Peer(String id, String host, int proxyPort, int controlPort) {
 
     public Peer {
         Objects.requireNonNull(id, "id");
@@ -23,18 +25,28 @@ public record Peer(String id, String host, int port) {
             throw new IllegalArgumentException("peer " + id + ": '" + host + "' is not an IP address");
         }
         host = canonical;
+        requirePort(id, "proxy", proxyPort);
+        requirePort(id, "control", controlPort);
+    }
+
+    private static void requirePort(String id, String what, int port) {
         if (port < 1 || port > 65535) {
-            throw new IllegalArgumentException("peer " + id + ": port " + port + " is not in 1..65535");
+            throw new IllegalArgumentException("peer " + id + ": " + what + " port " + port + " is not in 1..65535");
         }
     }
 
-    /** {@code host:port}, an IPv6 host in brackets: what a client connects to. */
+    /** The proxy's {@code host:port}, an IPv6 host in brackets (as {@code cluster.peers[].address}). */
     public String address() {
-        return SliceTranslator.hostPort(host, port);
+        return SliceTranslator.hostPort(host, proxyPort);
+    }
+
+    /** The control API's {@code host:port} (as {@code cluster.peers[].control}). */
+    public String control() {
+        return SliceTranslator.hostPort(host, controlPort);
     }
 
     @Override
     public String toString() {
-        return id + "@" + address();
+        return id + "@" + host + " proxy " + proxyPort + " control " + controlPort;
     }
 }

@@ -27,36 +27,41 @@ import org.slf4j.LoggerFactory;
  * force meanwhile. A watch that closes and reconnects at once is not an exception to fabric8;
  * {@link #poll()} notices it (and counts it) from the watching flag.
  */
-final class ServiceWatch implements AutoCloseable {
+final class ServiceWatch<V extends ServiceView> implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(ServiceWatch.class);
     public static final String SERVICE_NAME_LABEL = "kubernetes.io/service-name";
 
     private final String subject;
     final ServiceRef service;
-    private final Function<Collection<EndpointSlice>, SliceView> translate;
-    private final Consumer<SliceView> onChange;
+    private final Function<Collection<EndpointSlice>, V> translate;
+    private final Consumer<V> onChange;
     private final SharedIndexInformer<EndpointSlice> informer;
     private final AtomicLong failures = new AtomicLong();
-    private volatile SliceView view = SliceView.EMPTY;
+    private volatile V view;
     private volatile boolean listed;
     private volatile String lastProblems = "";
     private boolean wasWatching;
     private long interruptions;
 
     /** A revision's pods, translated by the revision pods' rule. */
-    ServiceWatch(KubernetesClient client, RevisionId revision, ServiceRef service, Consumer<SliceView> onChange) {
-        this(client, revision.toString(), service, slices -> SliceTranslator.translate(service, slices), onChange);
+    static ServiceWatch<SliceView> ofRevision(KubernetesClient client, RevisionId revision, ServiceRef service,
+            Consumer<SliceView> onChange) {
+        return new ServiceWatch<>(client, revision.toString(), service, SliceView.EMPTY,
+                slices -> SliceTranslator.translate(service, slices), onChange);
     }
 
     /**
      * @param subject   who watches, for the logs
+     * @param empty     the view before the first list
      * @param translate the whole store's slices → the view (called on the informer's thread)
-     * @param onChange  receives the first view and every changed one (on the informer's thread)
+     * @param onChange  receives the first view and every one that {@linkplain ServiceView#differsFrom
+     *                  differs} from the last (on the informer's thread)
      */
-    ServiceWatch(KubernetesClient client, String subject, ServiceRef service,
-            Function<Collection<EndpointSlice>, SliceView> translate, Consumer<SliceView> onChange) {
+    ServiceWatch(KubernetesClient client, String subject, ServiceRef service, V empty,
+            Function<Collection<EndpointSlice>, V> translate, Consumer<V> onChange) {
         this.subject = subject;
+        this.view = empty;
         this.service = service;
         this.translate = translate;
         this.onChange = onChange;
@@ -99,7 +104,7 @@ final class ServiceWatch implements AutoCloseable {
         synchronized (this) {
             wasWatching = true; // events arrive: list and watch work
         }
-        SliceView next = translate.apply(informer.getStore().list());
+        V next = translate.apply(informer.getStore().list());
         boolean first = !listed;
         listed = true;
         String problems = String.join("; ", next.problems());
@@ -107,14 +112,14 @@ final class ServiceWatch implements AutoCloseable {
             LOG.warn("{}: service {}: {}", subject, service, problems);
         }
         lastProblems = problems;
-        SliceView before = view;
+        V before = view;
         view = next;
-        if (first || !next.endpoints().equals(before.endpoints())) {
+        if (first || next.differsFrom(before)) {
             onChange.accept(next);
         }
     }
 
-    SliceView view() {
+    V view() {
         return view;
     }
 
@@ -127,7 +132,7 @@ final class ServiceWatch implements AutoCloseable {
         if (wasWatching && !watching) {
             interruptions++;
             LOG.warn("{}: the EndpointSlice watch of service {} was lost; routing on the last known view ({} pods)"
-                    + " until it is back", subject, service, view.endpoints().size());
+                    + " until it is back", subject, service, view.size());
         } else if (!wasWatching && watching && interruptions > 0) {
             LOG.info("{}: the EndpointSlice watch of service {} is back", subject, service);
         }
@@ -151,7 +156,7 @@ final class ServiceWatch implements AutoCloseable {
 
     WatchStatus status(RevisionId revision) {
         boolean watching = poll();
-        return new WatchStatus(revision, service, listed, watching, failures(), view.endpoints().size());
+        return new WatchStatus(revision, service, listed, watching, failures(), view.size());
     }
 
     @Override

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.sluice.core.pod.PodState;
 import io.fabric8.kubernetes.api.model.discovery.v1.EndpointConditions;
 import io.fabric8.kubernetes.api.model.discovery.v1.EndpointConditionsBuilder;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 class PeerTest {
@@ -16,25 +17,35 @@ class PeerTest {
 
     @Test
     void addressesAreCanonicalAndIpv6IsBracketed() {
-        assertThat(new Peer("u", "10.0.0.1", 8081).address()).isEqualTo("10.0.0.1:8081");
-        assertThat(new Peer("u", "[fd00::1]", 8081)).isEqualTo(new Peer("u", "fd00:0:0:0:0:0:0:1", 8081));
-        assertThat(new Peer("u", "fd00::1", 8081).address()).isEqualTo("[fd00:0:0:0:0:0:0:1]:8081");
+        assertThat(new Peer("u", "10.0.0.1", 8080, 8081).address()).isEqualTo("10.0.0.1:8080");
+        assertThat(new Peer("u", "10.0.0.1", 8080, 8081).control()).isEqualTo("10.0.0.1:8081");
+        assertThat(new Peer("u", "[fd00::1]", 8080, 8081)).isEqualTo(new Peer("u", "fd00:0:0:0:0:0:0:1", 8080, 8081));
+        assertThat(new Peer("u", "fd00::1", 8080, 8081).address()).isEqualTo("[fd00:0:0:0:0:0:0:1]:8080");
     }
 
     @Test
     void badPeersSayWhatIsWrong() {
-        assertThatThrownBy(() -> new Peer(" ", "10.0.0.1", 1)).hasMessageContaining("blank");
-        assertThatThrownBy(() -> new Peer("u", "sluice-0.sluice", 1)).hasMessageContaining("not an IP address");
-        assertThatThrownBy(() -> new Peer("u", "10.0.0.1", 0)).hasMessageContaining("port 0");
+        assertThatThrownBy(() -> new Peer(" ", "10.0.0.1", 1, 2)).hasMessageContaining("blank");
+        assertThatThrownBy(() -> new Peer("u", "sluice-0.sluice", 1, 2)).hasMessageContaining("not an IP address");
+        assertThatThrownBy(() -> new Peer("u", "10.0.0.1", 1, 0)).hasMessageContaining("control port 0");
+    }
+
+    @Test
+    void aServiceWithoutTheNamedPortsGivesNoPeersAndSaysWhy() {
+        PeerView v = PeerView.translate(new ServiceRef("ns", "sluice-control", "control"), "proxy",
+                List.of(MockCluster.slice("sluice-control", "sc-a", "IPv4", 8081, MockCluster.ready("10.0.0.1", "u1"))));
+        assertThat(v.peers()).isEmpty();
+        assertThat(v.problems()).containsExactly("slice sc-a: no port named or numbered 'control'",
+                "slice sc-a: no port named or numbered 'proxy'");
     }
 
     @Test
     void onlyAnEndpointNeitherTerminatingNorSaidUnreadyIsLive() {
-        assertThat(PeerWatch.state(null)).isEqualTo(PodState.READY);
-        assertThat(PeerWatch.state(conditions(null, null, null))).isEqualTo(PodState.READY);
-        assertThat(PeerWatch.state(conditions(true, true, false))).isEqualTo(PodState.READY);
-        assertThat(PeerWatch.state(conditions(true, false, false))).isEqualTo(PodState.NOT_READY);
-        assertThat(PeerWatch.state(conditions(false, null, null))).isEqualTo(PodState.NOT_READY);
-        assertThat(PeerWatch.state(conditions(true, true, true))).isEqualTo(PodState.DRAINING);
+        assertThat(PeerView.state(null)).isEqualTo(PodState.READY);
+        assertThat(PeerView.state(conditions(null, null, null))).isEqualTo(PodState.READY);
+        assertThat(PeerView.state(conditions(true, true, false))).isEqualTo(PodState.READY);
+        assertThat(PeerView.state(conditions(true, false, false))).isEqualTo(PodState.NOT_READY);
+        assertThat(PeerView.state(conditions(false, null, null))).isEqualTo(PodState.NOT_READY);
+        assertThat(PeerView.state(conditions(true, true, true))).isEqualTo(PodState.DRAINING);
     }
 }

@@ -40,7 +40,7 @@ class PeerWatchIT {
     }
 
     private static Peer peer(String uid, String ip) {
-        return new Peer(uid, ip, 8081);
+        return new Peer(uid, ip, 8080, 8081);
     }
 
     /** The last snapshot delivered, once the first list has been. */
@@ -51,7 +51,7 @@ class PeerWatchIT {
 
     @BeforeEach
     void start() {
-        watch = new PeerWatch(cluster.newClient(), CONTROL, delivered::add);
+        watch = new PeerWatch(cluster.newClient(), CONTROL, "proxy", delivered::add);
         watch.start();
         await().atMost(Duration.ofSeconds(30)).until(watch::synced);
         await().untilAsserted(() -> assertThat(delivered).containsExactly(Set.of()));
@@ -111,7 +111,7 @@ class PeerWatchIT {
                 ready("fd00:0:0:0:0:0:0:2", "uid-2"))).create();
         await().untilAsserted(() -> assertThat(last()).containsExactlyInAnyOrder(peer("uid-1", "10.0.0.1"),
                 peer("uid-2", "fd00::2")));
-        assertThat(last()).extracting(Peer::address).containsExactlyInAnyOrder("10.0.0.1:8081", "[fd00:0:0:0:0:0:0:2]:8081");
+        assertThat(last()).extracting(Peer::control).containsExactlyInAnyOrder("10.0.0.1:8081", "[fd00:0:0:0:0:0:0:2]:8081");
     }
 
     @Test
