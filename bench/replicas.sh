@@ -7,7 +7,10 @@
 #     independent  each replica routes on its own (no cluster: section; today's behaviour)
 #     cluster      each replica's config has a cluster: section listing the 3 as static peers
 # Environment: SLUICE_REPLICAS_WARMUP (s, default 15), SLUICE_REPLICAS_DELAY (the pods' service
-# time, default 0.020 s).
+# time, default 0.020 s), JAR (default sluice-server/target/sluice.jar, built by ./sluice if
+# stale), JAVA (default the newest JDK in /usr/lib/jvm).
+# The jar is copied at the start and run directly with the launcher's flags (as bench/ab.sh
+# does), so a rebuild during the run cannot change what a restarted replica runs.
 # Pods: bench/anchors/slow_backend.py (20 ms, records the most requests it held at once, GET /max).
 # Load: bench/replicas_load.py (closed loop, steered away from a replica that fails /readyz as a
 # Service would be; a timeline for the time back to full throughput). Loopback only; every
@@ -23,6 +26,11 @@ proxy=(18111 18121 18131); control=(18112 18122 18132)
 delay="${SLUICE_REPLICAS_DELAY:-0.020}"
 ceiling="$(python3 -c "print(round(${#pods[@]} / $delay))")"   # cc 1: each pod serves 1/delay requests/s at most
 rpid=(0 0 0)
+java="${JAVA:-$(ls -d /usr/lib/jvm/*/bin/java | sort -V | tail -1)}"
+# shellcheck source=../sluice-jvm.sh
+. "$root/sluice-jvm.sh"
+jvm_opts="$(sluice_default_flags) $(version_flags "$(java_major "$java")")"
+cp "${JAR:-$root/sluice-server/target/sluice.jar}" "$work/sluice.jar"
 
 config() { # replica index -> its sluice.yaml
   local i=$1 p
@@ -57,15 +65,20 @@ wait_ready() { # replica index; seconds it took, or fails after 60 s
   echo "replica r$(($1 + 1)) never became ready" >&2; return 1
 }
 start_replica() { # replica index
-  SLUICE_LOG_LEVEL=WARN start "${sut[@]}" "$root/sluice" run --config "$work/r$1.yaml" --io-threads 1
+  # shellcheck disable=SC2086
+  SLUICE_LOG_LEVEL=WARN start "${sut[@]}" "$java" $jvm_opts -jar "$work/sluice.jar" run --config "$work/r$1.yaml" --io-threads 1
   rpid[$1]=${pids[-1]}
 }
-# SIGTERM, then waits (bounded) until it has exited: drainPeriod + gracePeriod + margin.
+# Signals a replica and waits (bounded: drainPeriod + gracePeriod + margin) until it has exited;
+# its exit status goes to $stopped (0: every request it had finished; 3: some were cut; "killed").
 stop_replica() { # replica index signal
-  local p=${rpid[$1]}
+  local p=${rpid[$1]} rc=killed
+  [ "$2" = KILL ] && disown "$p" 2>/dev/null   # no "Killed" notice from bash; nothing to wait for
   kill "-$2" "$p" 2>/dev/null || true
   for _ in $(seq 200); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
-  kill -9 "$p" 2>/dev/null || true; { wait "$p"; } 2>/dev/null || true; forget "$p"
+  kill -9 "$p" 2>/dev/null || true
+  if [ "$2" != KILL ]; then rc=0; wait "$p" 2>/dev/null || rc=$?; fi
+  forget "$p"; stopped=$rc
 }
 
 pods_reset() { local p; for p in "${pods[@]}"; do curl -s -m 2 "http://127.0.0.1:$p/max?reset" >/dev/null; done; }
@@ -112,7 +125,7 @@ for i in 0 1 2; do
   t0=$(date +%s.%N); stop_replica "$i" TERM
   down=$(python3 -c "import sys; print(f'{float(sys.argv[2]) - float(sys.argv[1]):.1f}')" "$t0" "$(date +%s.%N)")
   start_replica "$i"; up=$(wait_ready "$i")
-  echo "  r$((i + 1)): exited ${down}s after SIGTERM, ready ${up}s after its start"
+  echo "  r$((i + 1)): exited ${down}s after SIGTERM with status $stopped, ready ${up}s after its start"
   sleep 3
 done
 kill -TERM "$load"; wait "$load" || true; forget "$load"
