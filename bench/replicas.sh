@@ -36,7 +36,7 @@ config() { # replica index -> its sluice.yaml
   local i=$1 p
   {
     echo "listen: {proxy: '127.0.0.1:${proxy[$i]}', control: '127.0.0.1:${control[$i]}'}"
-    echo "shutdown: {drainPeriod: 1s, gracePeriod: 10s}"
+    echo "shutdown: {drainPeriod: 2s, gracePeriod: 10s}   # drain > the peers' detection (cluster.health: 500ms x 2 + 400ms)"
     if [ "$mode" = cluster ]; then
       echo "cluster:"
       echo "  self: r$((i + 1))"
@@ -102,7 +102,8 @@ echo "== bench/replicas.sh $mode $secs   $(date -u +%Y-%m-%dT%H:%MZ)   $(git -C 
 echo "   ${#pods[@]} pods (cc 1, $delay s each), 3 replicas, 64 clients; $(nproc) cores"
 for i in 0 1 2; do
   config "$i"
-  "$root/sluice" validate "$work/r$i.yaml" >/dev/null || {
+  # shellcheck disable=SC2086
+  "$java" $jvm_opts -jar "$work/sluice.jar" validate "$work/r$i.yaml" >/dev/null || {
     echo "replica r$((i + 1))'s configuration is not accepted by this build (mode $mode: a build without the cluster: section?)" >&2; exit 2; }
 done
 for p in "${pods[@]}"; do start "${load_side[@]}" python3 "$anchors/slow_backend.py" "$p" "$delay"; done

@@ -43,20 +43,28 @@ record PeerView(Set<Peer> peers, List<String> problems) implements ServiceView {
                 slices, PeerView::state);
         Set<String> problems = new LinkedHashSet<>(controls.problems());
         problems.addAll(proxies.problems());
-        Map<String, Endpoint> proxyOf = new HashMap<>();
+        Map<String, Endpoint> proxyByPod = new HashMap<>();
+        Map<String, Endpoint> proxyByHost = new HashMap<>();
         for (Endpoint e : proxies.endpoints()) {
-            proxyOf.put(e.podId(), e);
+            proxyByPod.put(e.podId(), e);
+            proxyByHost.put(host(e.address()), e);
         }
         Set<Peer> live = new HashSet<>();
         for (Endpoint c : controls.endpoints()) {
-            Endpoint p = proxyOf.get(c.podId());
+            Endpoint p = proxyByPod.get(c.podId());
+            if (p == null && c.podId().equals(c.address())) {
+                p = proxyByHost.get(host(c.address())); // no pod UID: each port's view named it by its own address
+            }
             if (c.state() != PodState.READY || p == null) {
                 continue; // a pod without the proxy port: its slice's problem is listed already
             }
-            int colon = c.address().lastIndexOf(':');
-            live.add(new Peer(c.podId(), c.address().substring(0, colon), port(p.address()), port(c.address())));
+            live.add(new Peer(c.podId(), host(c.address()), port(p.address()), port(c.address())));
         }
         return new PeerView(live, List.copyOf(problems));
+    }
+
+    private static String host(String hostPort) {
+        return hostPort.substring(0, hostPort.lastIndexOf(':'));
     }
 
     private static int port(String hostPort) {

@@ -6,6 +6,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.sluice.core.pod.PodState;
 import io.fabric8.kubernetes.api.model.discovery.v1.EndpointConditions;
 import io.fabric8.kubernetes.api.model.discovery.v1.EndpointConditionsBuilder;
+import io.fabric8.kubernetes.api.model.discovery.v1.EndpointSlice;
+import io.fabric8.kubernetes.api.model.discovery.v1.EndpointSliceBuilder;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -37,6 +39,17 @@ class PeerTest {
         assertThat(v.peers()).isEmpty();
         assertThat(v.problems()).containsExactly("slice sc-a: no port named or numbered 'control'",
                 "slice sc-a: no port named or numbered 'proxy'");
+    }
+
+    @Test
+    void anEndpointWithoutAPodReferenceIsNamedByItsControlAddress() {
+        EndpointSlice handMade = new EndpointSliceBuilder().withNewMetadata().withNamespace("ns").withName("manual")
+                .addToLabels(ServiceWatch.SERVICE_NAME_LABEL, "sluice-control").endMetadata().withAddressType("IPv4")
+                .addNewPort().withName("proxy").withPort(8080).endPort()
+                .addNewPort().withName("control").withPort(8081).endPort()
+                .addNewEndpoint().withAddresses("10.0.0.7").endEndpoint().build();
+        PeerView v = PeerView.translate(new ServiceRef("ns", "sluice-control", "control"), "proxy", List.of(handMade));
+        assertThat(v.peers()).containsExactly(new Peer("10.0.0.7:8081", "10.0.0.7", 8080, 8081));
     }
 
     @Test
