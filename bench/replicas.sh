@@ -98,7 +98,7 @@ throughput() { # load summary line -> "req/s = X (Y% of the pods' ceiling of Z r
   echo "  req/s $rps = $(python3 -c "print(f'{$rps / $ceiling * 100:.0f}')")% of the pods' ceiling of $ceiling req/s"
 }
 
-echo "== bench/replicas.sh $mode $secs   $(date -u +%Y-%m-%dT%H:%MZ)   $(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo '?')$(git -C "$root" diff --quiet 2>/dev/null || echo '+changes')"
+echo "== bench/replicas.sh $mode $secs   $(date -u +%Y-%m-%dT%H:%MZ)   harness $(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo '?')$(git -C "$root" diff --quiet 2>/dev/null || echo '+changes')   jar ${JAR:-sluice-server/target/sluice.jar (this checkout)}"
 echo "   ${#pods[@]} pods (cc 1, $delay s each), 3 replicas, 64 clients; $(nproc) cores"
 for i in 0 1 2; do
   config "$i"
