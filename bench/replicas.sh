@@ -82,6 +82,15 @@ stop_replica() { # replica index signal
 }
 
 pods_reset() { local p; for p in "${pods[@]}"; do curl -s -m 2 "http://127.0.0.1:$p/max?reset" >/dev/null; done; }
+# The most any pod held at once since the last reset, and a reset: one window of a phase.
+pods_window() {
+  local p line m worst=0
+  for p in "${pods[@]}"; do
+    line="$(curl -s -m 2 "http://127.0.0.1:$p/max?reset")"; m="${line#max=}"; m="${m%% *}"
+    [ "$m" -gt "$worst" ] && worst=$m
+  done
+  echo "$worst"
+}
 # Each pod's "max=M served=S probes=P", one line per pod, and the most any pod held.
 pods_report() {
   local p line worst=0 m
@@ -119,19 +128,29 @@ out="$(python3 "$here/replicas_load.py" "${load_args[@]}" --seconds "$secs")"
 echo "  load: $out"; throughput "$out"; pods_report
 
 echo "-- rolling restart: each replica in turn gets SIGTERM, exits, starts again and is waited for until /readyz is 200"
+# The most any pod held is read in windows: 3 s before each step, while the replica drains
+# (SIGTERM to exit: its revisions move away), while it starts and rejoins (start to ready + 3 s:
+# they move back), so an overshoot is placed in the handoff that caused it.
 pods_reset
 python3 "$here/replicas_load.py" "${load_args[@]}" > "$work/rolling.out" & load=$!; pids+=("$load")
-sleep 3
+worst=0
 for i in 0 1 2; do
+  sleep 3; w_before=$(pods_window)   # 3 s of steady load with all three
   t0=$(date +%s.%N); stop_replica "$i" TERM
   down=$(python3 -c "import sys; print(f'{float(sys.argv[2]) - float(sys.argv[1]):.1f}')" "$t0" "$(date +%s.%N)")
+  w_drain=$(pods_window)
   start_replica "$i"; up=$(wait_ready "$i")
-  echo "  r$((i + 1)): exited ${down}s after SIGTERM with status $stopped, ready ${up}s after its start"
   sleep 3
+  w_join=$(pods_window)
+  for w in "$w_before" "$w_drain" "$w_join"; do [ "$w" -gt "$worst" ] && worst=$w; done
+  echo "  r$((i + 1)): exited ${down}s after SIGTERM with status $stopped, ready ${up}s after its start;" \
+    "most any pod held at once: before $w_before, while it drained $w_drain, while it started and rejoined $w_join"
 done
 kill -TERM "$load"; wait "$load" || true; forget "$load"
+w_after=$(pods_window); [ "$w_after" -gt "$worst" ] && worst=$w_after
 out="$(cat "$work/rolling.out")"
-echo "  load: $out"; throughput "$out"; pods_report
+echo "  load: $out"; throughput "$out"
+echo "  most requests any pod held at once: $worst (cc 1)"
 
 echo "-- SIGKILL of r2 after 5 s of load; ${secs}s more"
 pods_reset
