@@ -129,6 +129,28 @@ class PeerWatchIT {
     }
 
     @Test
+    void anApiServerOutageKeepsTheLastPeersAndTheWatchCatchesUp() {
+        admin.resource(slice("sluice-control", "sc-a", "IPv4", ready("10.0.0.1", "uid-1"), ready("10.0.0.2", "uid-2")))
+                .create();
+        await().untilAsserted(() -> assertThat(last()).hasSize(2));
+        int deliveries = delivered.size();
+
+        cluster.stop();
+        await().atMost(Duration.ofSeconds(20)).until(() -> !watch.watching());
+        // Nothing is known to have changed: the last set stays, and nothing is delivered.
+        assertThat(watch.peers()).hasSize(2);
+        assertThat(delivered).hasSize(deliveries);
+
+        cluster.restart();
+        admin.resource(slice("sluice-control", "sc-a", "IPv4", ready("10.0.0.1", "uid-1"))).update();
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+            assertThat(watch.watching()).isTrue();
+            assertThat(last()).containsExactly(peer("uid-1", "10.0.0.1"));
+        });
+        assertThat(watch.failures()).isPositive();
+    }
+
+    @Test
     void aChangeThatLeavesTheLiveSetAsItWasDeliversNothing() {
         admin.resource(slice("sluice-control", "sc-a", "IPv4", ready("10.0.0.1", "uid-1"),
                 endpoint("10.0.0.2", "uid-2", false, false, false))).create();
