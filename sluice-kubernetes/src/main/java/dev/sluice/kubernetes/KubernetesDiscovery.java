@@ -31,7 +31,7 @@ public final class KubernetesDiscovery implements AutoCloseable {
 
     private final KubernetesClient client;
     private final BiConsumer<RevisionId, List<Endpoint>> sink;
-    private final Map<RevisionId, ServiceWatch> watches = new ConcurrentHashMap<>();
+    private final Map<RevisionId, ServiceWatch<SliceView>> watches = new ConcurrentHashMap<>();
 
     /**
      * @param sink receives every changed view of a revision's pods (from the watch's thread)
@@ -54,14 +54,15 @@ public final class KubernetesDiscovery implements AutoCloseable {
 
     /** Starts (or, if the Service changed, restarts) the watch of a revision's Service. */
     public synchronized void watch(RevisionId revision, ServiceRef service) {
-        ServiceWatch existing = watches.get(revision);
+        ServiceWatch<SliceView> existing = watches.get(revision);
         if (existing != null) {
             if (existing.service.equals(service)) {
                 return;
             }
             existing.close();
         }
-        ServiceWatch w = new ServiceWatch(client, revision, service, view -> sink.accept(revision, view.endpoints()));
+        ServiceWatch<SliceView> w = ServiceWatch.ofRevision(client, revision, service,
+                view -> sink.accept(revision, view.endpoints()));
         watches.put(revision, w);
         w.start();
         LOG.info("{}: discovering pods from the EndpointSlices of service {}", revision, service);
@@ -69,7 +70,7 @@ public final class KubernetesDiscovery implements AutoCloseable {
 
     /** Stops watching a revision (closed, or its pods are listed statically now). */
     public synchronized void unwatch(RevisionId revision) {
-        ServiceWatch w = watches.remove(revision);
+        ServiceWatch<SliceView> w = watches.remove(revision);
         if (w != null) {
             w.close();
         }
@@ -77,35 +78,33 @@ public final class KubernetesDiscovery implements AutoCloseable {
 
     /** The revision's current view, or null when it is not discovered from Kubernetes. */
     public SliceView view(RevisionId revision) {
-        ServiceWatch w = watches.get(revision);
+        ServiceWatch<SliceView> w = watches.get(revision);
         return w == null ? null : w.view();
     }
 
     /** The Service a revision is discovered from, or null. */
     public ServiceRef service(RevisionId revision) {
-        ServiceWatch w = watches.get(revision);
+        ServiceWatch<SliceView> w = watches.get(revision);
         return w == null ? null : w.service;
     }
 
     /** Notices lost and re-established watches; call it every second or so. */
     public void poll() {
-        for (ServiceWatch w : watches.values()) {
+        for (ServiceWatch<SliceView> w : watches.values()) {
             w.poll();
         }
     }
 
     public List<WatchStatus> status() {
         List<WatchStatus> out = new ArrayList<>();
-        for (ServiceWatch w : watches.values()) {
-            out.add(w.status());
-        }
+        watches.forEach((revision, w) -> out.add(w.status(revision)));
         out.sort((a, b) -> a.revision().toString().compareTo(b.revision().toString()));
         return out;
     }
 
     @Override
     public synchronized void close() {
-        for (ServiceWatch w : watches.values()) {
+        for (ServiceWatch<SliceView> w : watches.values()) {
             w.close();
         }
         watches.clear();

@@ -5,14 +5,17 @@ import io.fabric8.kubernetes.api.model.discovery.v1.EndpointSlice;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
+import java.util.Collection;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
+import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One revision's view of its Service: an informer on the EndpointSlices labelled
- * {@code kubernetes.io/service-name=<service>}, and the {@link SliceView} they make.
+ * One Service's view for one watcher (a revision's pods, or Sluice's own peers): an informer on
+ * the EndpointSlices labelled {@code kubernetes.io/service-name=<service>}, and the
+ * {@link SliceView} they make.
  *
  * <h2>Implementation notes</h2>
  * fabric8 calls a handler of one informer from one thread at a time, and its store already holds
@@ -24,32 +27,50 @@ import org.slf4j.LoggerFactory;
  * force meanwhile. A watch that closes and reconnects at once is not an exception to fabric8;
  * {@link #poll()} notices it (and counts it) from the watching flag.
  */
-final class ServiceWatch implements AutoCloseable {
+final class ServiceWatch<V extends ServiceView> implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(ServiceWatch.class);
     public static final String SERVICE_NAME_LABEL = "kubernetes.io/service-name";
 
-    final RevisionId revision;
+    private final String subject;
     final ServiceRef service;
-    private final Consumer<SliceView> onChange;
+    private final Function<Collection<EndpointSlice>, V> translate;
+    private final Consumer<V> onChange;
     private final SharedIndexInformer<EndpointSlice> informer;
     private final AtomicLong failures = new AtomicLong();
-    private volatile SliceView view = SliceView.EMPTY;
+    private volatile V view;
     private volatile boolean listed;
     private volatile String lastProblems = "";
     private boolean wasWatching;
     private long interruptions;
 
-    ServiceWatch(KubernetesClient client, RevisionId revision, ServiceRef service, Consumer<SliceView> onChange) {
-        this.revision = revision;
+    /** A revision's pods, translated by the revision pods' rule. */
+    static ServiceWatch<SliceView> ofRevision(KubernetesClient client, RevisionId revision, ServiceRef service,
+            Consumer<SliceView> onChange) {
+        return new ServiceWatch<>(client, revision.toString(), service, SliceView.EMPTY,
+                slices -> SliceTranslator.translate(service, slices), onChange);
+    }
+
+    /**
+     * @param subject   who watches, for the logs
+     * @param empty     the view before the first list
+     * @param translate the whole store's slices → the view (called on the informer's thread)
+     * @param onChange  receives the first view and every one that {@linkplain ServiceView#differsFrom
+     *                  differs} from the last (on the informer's thread)
+     */
+    ServiceWatch(KubernetesClient client, String subject, ServiceRef service, V empty,
+            Function<Collection<EndpointSlice>, V> translate, Consumer<V> onChange) {
+        this.subject = subject;
+        this.view = empty;
         this.service = service;
+        this.translate = translate;
         this.onChange = onChange;
         this.informer = client.discovery().v1().endpointSlices().inNamespace(service.namespace())
                 .withLabel(SERVICE_NAME_LABEL, service.name()).runnableInformer(0);
         informer.exceptionHandler((started, t) -> {
             long n = failures.incrementAndGet();
             LOG.warn("{}: EndpointSlice list/watch of service {} failed ({} so far), retrying with backoff: {}",
-                    revision, service, n, t.toString());
+                    subject, service, n, t.toString());
             return true;
         });
         informer.addEventHandler(new ResourceEventHandler<>() {
@@ -83,22 +104,22 @@ final class ServiceWatch implements AutoCloseable {
         synchronized (this) {
             wasWatching = true; // events arrive: list and watch work
         }
-        SliceView next = SliceTranslator.translate(service, informer.getStore().list());
+        V next = translate.apply(informer.getStore().list());
         boolean first = !listed;
         listed = true;
         String problems = String.join("; ", next.problems());
         if (!problems.isEmpty() && !problems.equals(lastProblems)) {
-            LOG.warn("{}: service {}: {}", revision, service, problems);
+            LOG.warn("{}: service {}: {}", subject, service, problems);
         }
         lastProblems = problems;
-        SliceView before = view;
+        V before = view;
         view = next;
-        if (first || !next.endpoints().equals(before.endpoints())) {
+        if (first || next.differsFrom(before)) {
             onChange.accept(next);
         }
     }
 
-    SliceView view() {
+    V view() {
         return view;
     }
 
@@ -111,21 +132,31 @@ final class ServiceWatch implements AutoCloseable {
         if (wasWatching && !watching) {
             interruptions++;
             LOG.warn("{}: the EndpointSlice watch of service {} was lost; routing on the last known view ({} pods)"
-                    + " until it is back", revision, service, view.endpoints().size());
+                    + " until it is back", subject, service, view.size());
         } else if (!wasWatching && watching && interruptions > 0) {
-            LOG.info("{}: the EndpointSlice watch of service {} is back", revision, service);
+            LOG.info("{}: the EndpointSlice watch of service {} is back", subject, service);
         }
         wasWatching = watching;
         return watching;
     }
 
-    WatchStatus status() {
-        boolean watching = poll();
+    /** The first list has arrived (until then the view is empty for want of news, not of pods). */
+    boolean synced() {
+        return listed;
+    }
+
+    /** Watches lost and list/watch attempts failed since start. */
+    long failures() {
         long lost;
         synchronized (this) {
             lost = interruptions;
         }
-        return new WatchStatus(revision, service, listed, watching, failures.get() + lost, view.endpoints().size());
+        return failures.get() + lost;
+    }
+
+    WatchStatus status(RevisionId revision) {
+        boolean watching = poll();
+        return new WatchStatus(revision, service, listed, watching, failures(), view.size());
     }
 
     @Override

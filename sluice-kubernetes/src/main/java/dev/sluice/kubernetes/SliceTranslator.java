@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.function.Function;
 
 /**
  * Turns a Service's EndpointSlices into the control path's pods.
@@ -43,6 +44,15 @@ public final class SliceTranslator {
     }
 
     public static SliceView translate(ServiceRef service, Collection<EndpointSlice> slices) {
+        return translate(service, slices, SliceTranslator::state);
+    }
+
+    /**
+     * As {@link #translate(ServiceRef, Collection)}, with the endpoint conditions read by
+     * {@code stateOf} instead of the revision pods' rule (the peer watch reads {@code serving} too).
+     */
+    static SliceView translate(ServiceRef service, Collection<EndpointSlice> slices,
+            Function<EndpointConditions, PodState> stateOf) {
         List<String> problems = new ArrayList<>();
         Map<String, List<Candidate>> byPod = new TreeMap<>();
         Map<String, Set<String>> owners = new LinkedHashMap<>();
@@ -73,7 +83,7 @@ public final class SliceTranslator {
                 boolean pod = ref != null && ref.getUid() != null && !ref.getUid().isBlank()
                         && (ref.getKind() == null || "Pod".equals(ref.getKind()));
                 String podId = pod ? ref.getUid() : hostPort(ip, port);
-                byPod.computeIfAbsent(podId, k -> new ArrayList<>()).add(new Candidate(podId, ip, port, state(e.getConditions())));
+                byPod.computeIfAbsent(podId, k -> new ArrayList<>()).add(new Candidate(podId, ip, port, stateOf.apply(e.getConditions())));
                 if (pod) {
                     owners.computeIfAbsent(podId, k -> new HashSet<>()).add(ip);
                 }

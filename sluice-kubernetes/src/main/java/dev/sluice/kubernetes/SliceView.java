@@ -13,7 +13,8 @@ import java.util.Set;
  *                  authentication checks a report's address against
  * @param problems  slices or endpoints left out, and why (no usable port, no address…)
  */
-public record SliceView(List<Endpoint> endpoints, Map<String, Set<String>> owners, List<String> problems) {
+public record SliceView(List<Endpoint> endpoints, Map<String, Set<String>> owners, List<String> problems)
+        implements ServiceView {
 
     public static final SliceView EMPTY = new SliceView(List.of(), Map.of(), List.of());
 
@@ -21,6 +22,17 @@ public record SliceView(List<Endpoint> endpoints, Map<String, Set<String>> owner
         endpoints = List.copyOf(endpoints);
         owners = Map.copyOf(owners);
         problems = List.copyOf(problems);
+    }
+
+    @Override
+    public int size() {
+        return endpoints.size();
+    }
+
+    /** The pods or their states changed (owners alone are read live by authentication). */
+    @Override
+    public boolean differsFrom(ServiceView before) {
+        return !(before instanceof SliceView b) || !endpoints.equals(b.endpoints);
     }
 
     /** Whether the pod with this UID has this IP in the slices. */

@@ -182,6 +182,29 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void theReplicasMembershipComesFromTheControlServiceWhenAsked() throws Exception {
+        assertThat(ConfigLoader.parse("k.yaml", "kubernetes: {}").kubernetes().peers()).isNull();
+        KubernetesConfig.Peers defaults = ConfigLoader.parse("k.yaml", "kubernetes: {peers: {}}").kubernetes().peers();
+        assertThat(defaults).isEqualTo(KubernetesConfig.Peers.DEFAULTS);
+        assertThat(defaults.control("sluice")).isEqualTo(new ServiceRef("sluice", "sluice-control", "control"));
+        KubernetesConfig.Peers set = ConfigLoader.parse("k.yaml", "kubernetes: {peers: {namespace: edge,"
+                + " service: activator, controlPort: '9091', proxyPort: web}}").kubernetes().peers();
+        assertThat(set).isEqualTo(new KubernetesConfig.Peers("edge", "activator", "9091", "web"));
+        assertThat(set.control("sluice")).isEqualTo(new ServiceRef("edge", "activator", "9091"));
+    }
+
+    @Test
+    void peersMistakesAreNamed() {
+        assertThat(failure("kubernetes: {peers: {service: Sluice_Control}}").field()).isEqualTo("kubernetes.peers.service");
+        assertThat(failure("kubernetes: {peers: {namespace: 'a b'}}").field()).isEqualTo("kubernetes.peers.namespace");
+        assertThat(failure("kubernetes: {peers: {controlPort: ' '}}").field()).isEqualTo("kubernetes.peers.controlPort");
+        assertThat(failure("kubernetes: {peers: {proxyPort: control}}").getMessage())
+                .contains("kubernetes.peers.proxyPort: is the same port as controlPort");
+        assertThat(failure("kubernetes: {peers: {port: control}}").getMessage()).contains("unknown field");
+        assertThat(failure("kubernetes: {peers: [sluice-control]}").field()).isEqualTo("kubernetes.peers");
+    }
+
+    @Test
     void kubernetesMistakesAreNamed() {
         assertThat(failure("revisions: [{name: a, pods: ['127.0.0.1:1'], service: {name: fn}}]").getMessage())
                 .isEqualTo("sluice.yaml: revisions[0].service: a revision takes its pods from a service or from a pods"

@@ -5,11 +5,17 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.sluice.server.config.ConfigLoader;
 import dev.sluice.server.config.SluiceConfig;
 import io.fabric8.kubernetes.api.model.ConfigMap;
+import io.fabric8.kubernetes.api.model.ContainerPort;
+import io.fabric8.kubernetes.api.model.EnvVar;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.KubernetesResource;
+import io.fabric8.kubernetes.api.model.Service;
+import io.fabric8.kubernetes.api.model.ServicePort;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.rbac.ClusterRole;
+import io.fabric8.kubernetes.api.model.rbac.Role;
+import io.fabric8.kubernetes.api.model.rbac.RoleBinding;
 import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
 import java.io.IOException;
 import java.lang.reflect.Method;
@@ -20,6 +26,7 @@ import java.util.Collection;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 
@@ -102,8 +109,8 @@ class ManifestsTest {
         for (Path p : manifests()) {
             load(p).forEach(r -> kinds.add(r.getKind()));
         }
-        assertThat(kinds).contains("Namespace", "ServiceAccount", "ClusterRole", "ClusterRoleBinding", "ConfigMap",
-                "Deployment", "Service", "PodDisruptionBudget");
+        assertThat(kinds).contains("Namespace", "ServiceAccount", "ClusterRole", "ClusterRoleBinding", "Role",
+                "RoleBinding", "ConfigMap", "Deployment", "Service", "PodDisruptionBudget");
     }
 
     @Test
@@ -122,6 +129,60 @@ class ManifestsTest {
                 + r.getVerbs()).toList();
         assertThat(rules).containsExactlyInAnyOrder("[discovery.k8s.io] [endpointslices] [get, list, watch]",
                 "[] [services] [get, list, watch]", "[authentication.k8s.io] [tokenreviews] [create]");
+    }
+
+    @Test
+    void thePeerWatchMayWatchSlicesInItsOwnNamespaceAndNothingMore() throws IOException {
+        List<HasMetadata> rbac = load(DEPLOY.resolve("rbac.yaml"));
+        Role role = rbac.stream().filter(Role.class::isInstance).map(Role.class::cast).findFirst().orElseThrow();
+        assertThat(role.getMetadata().getNamespace()).isEqualTo("sluice");
+        assertThat(role.getRules()).singleElement().satisfies(r -> {
+            assertThat(r.getApiGroups()).containsExactly("discovery.k8s.io");
+            assertThat(r.getResources()).containsExactly("endpointslices");
+            assertThat(r.getVerbs()).containsExactly("get", "list", "watch");
+            assertThat(r.getResourceNames()).isEmpty();
+        });
+        RoleBinding binding = rbac.stream().filter(RoleBinding.class::isInstance).map(RoleBinding.class::cast)
+                .findFirst().orElseThrow();
+        assertThat(binding.getMetadata().getNamespace()).isEqualTo("sluice");
+        assertThat(binding.getRoleRef().getKind()).isEqualTo("Role");
+        assertThat(binding.getRoleRef().getName()).isEqualTo(role.getMetadata().getName());
+        assertThat(binding.getSubjects()).singleElement().satisfies(subject -> {
+            assertThat(subject.getKind()).isEqualTo("ServiceAccount");
+            assertThat(subject.getName()).isEqualTo("sluice");
+            assertThat(subject.getNamespace()).isEqualTo("sluice");
+        });
+    }
+
+    @Test
+    void theControlServiceIsHeadlessSelectsTheReplicasAndNamesBothPorts() throws IOException {
+        Service control = load(DEPLOY.resolve("service.yaml")).stream().map(Service.class::cast)
+                .filter(s -> s.getMetadata().getName().equals("sluice-control")).findFirst().orElseThrow();
+        Deployment d = (Deployment) load(DEPLOY.resolve("deployment.yaml")).get(0);
+        var spec = control.getSpec();
+        assertThat(control.getMetadata().getNamespace()).isEqualTo(d.getMetadata().getNamespace());
+        assertThat(spec.getClusterIP()).isEqualTo("None");
+        assertThat(d.getSpec().getTemplate().getMetadata().getLabels()).containsAllEntriesOf(spec.getSelector());
+        // Reports reach replicas that are still starting; PeerWatch reads `serving` for readiness.
+        assertThat(spec.getPublishNotReadyAddresses()).isTrue();
+        List<String> containerPorts = d.getSpec().getTemplate().getSpec().getContainers().get(0).getPorts().stream()
+                .map(ContainerPort::getName).toList();
+        assertThat(spec.getPorts()).extracting(ServicePort::getName).containsExactlyInAnyOrder("control", "proxy");
+        assertThat(spec.getPorts()).allSatisfy(p -> assertThat(containerPorts).contains(p.getTargetPort().getStrVal()));
+    }
+
+    @Test
+    void eachReplicaKnowsItsOwnPodFromTheDownwardApi() throws IOException {
+        Deployment d = (Deployment) load(DEPLOY.resolve("deployment.yaml")).get(0);
+        Map<String, String> fields = new TreeMap<>();
+        for (EnvVar e : d.getSpec().getTemplate().getSpec().getContainers().get(0).getEnv()) {
+            if (e.getValueFrom() != null && e.getValueFrom().getFieldRef() != null) {
+                fields.put(e.getName(), e.getValueFrom().getFieldRef().getFieldPath());
+            }
+        }
+        // cluster.self defaults to SLUICE_CLUSTER_SELF: the pod UID, the identity PeerWatch gives a peer.
+        assertThat(fields).containsExactlyInAnyOrderEntriesOf(Map.of("SLUICE_CLUSTER_SELF", "metadata.uid",
+                "POD_NAME", "metadata.name", "POD_NAMESPACE", "metadata.namespace", "POD_IP", "status.podIP"));
     }
 
     @Test
