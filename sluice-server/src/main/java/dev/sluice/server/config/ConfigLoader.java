@@ -34,6 +34,8 @@ public final class ConfigLoader {
 
     public static final String DEFAULT_PROXY_LISTEN = "0.0.0.0:8080";
     public static final String DEFAULT_CONTROL_LISTEN = "127.0.0.1:8081";
+    /** KEDA's external scaler, on Kubernetes; elsewhere it is off unless {@code listen.scaler} is set. */
+    public static final String DEFAULT_SCALER_LISTEN = "0.0.0.0:9090";
     public static final Duration DEFAULT_DRAIN_PERIOD = Duration.ofSeconds(5);
     public static final Duration DEFAULT_GRACE_PERIOD = Duration.ofSeconds(30);
     public static final Duration DEFAULT_QUEUE_TIMEOUT = Duration.ofSeconds(60);
