@@ -139,7 +139,7 @@ public final class ActivitySignals {
         private boolean demandSeen;
         private long lastDemandAt;
         private long lastAdmitted = -1;
-        private long lastSentAt;
+        private long lastSentAt = clock.nanoTime();
 
         /** Request thread: a request waits at zero pods. */
         void poke() {

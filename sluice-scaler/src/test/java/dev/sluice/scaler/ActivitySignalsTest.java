@@ -18,7 +18,8 @@ class ActivitySignalsTest {
     private static final Duration GRACE = Duration.ofSeconds(30);
     private static final Duration HEARTBEAT = Duration.ofSeconds(5);
 
-    private final ManualClock clock = new ManualClock();
+    /** Far from 0: a heartbeat must be measured from the last message, not from the clock's origin. */
+    private final ManualClock clock = new ManualClock(Duration.ofDays(3).toNanos());
     private final AtomicReference<Demand> demand = new AtomicReference<>(new Demand(0, 0, 0, 1, 0));
     private final ActivitySignals signals = new ActivitySignals(
             id -> id.equals(REV) ? new RevisionDemand(id, demand.get(), GRACE) : null, clock, HEARTBEAT);
