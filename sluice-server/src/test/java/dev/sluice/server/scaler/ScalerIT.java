@@ -24,6 +24,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -128,7 +129,7 @@ class ScalerIT {
 
         clock.advance(Duration.ofMillis(2_500));
         TestPod pod = podReportsReady("pod-1");
-        HttpResponse<String> served = response.get(WAIT.toSeconds(), java.util.concurrent.TimeUnit.SECONDS);
+        HttpResponse<String> served = response.get(WAIT.toSeconds(), TimeUnit.SECONDS);
         assertThat(served.statusCode()).isEqualTo(200);
         assertThat(pod.served()).isEqualTo(1);
 
@@ -159,7 +160,7 @@ class ScalerIT {
 
         pod.release(5);
         for (CompletableFuture<HttpResponse<String>> r : responses) {
-            assertThat(r.get(WAIT.toSeconds(), java.util.concurrent.TimeUnit.SECONDS).statusCode()).isEqualTo(200);
+            assertThat(r.get(WAIT.toSeconds(), TimeUnit.SECONDS).statusCode()).isEqualTo(200);
         }
         await().atMost(WAIT).until(() -> sluice.throttlers().get(FN).active() == 0);
         assertThat(metricValue(ref)).isZero();
@@ -173,7 +174,7 @@ class ScalerIT {
         CompletableFuture<HttpResponse<String>> response = request("default/fn");
         assertThat(stream.next(WAIT).active()).isTrue();
         podReportsReady("pod-1");
-        assertThat(response.get(WAIT.toSeconds(), java.util.concurrent.TimeUnit.SECONDS).statusCode()).isEqualTo(200);
+        assertThat(response.get(WAIT.toSeconds(), TimeUnit.SECONDS).statusCode()).isEqualTo(200);
         await().atMost(WAIT).until(() -> sluice.throttlers().get(FN).demand().total() == 0);
 
         clock.advance(GRACE.minusSeconds(1));
