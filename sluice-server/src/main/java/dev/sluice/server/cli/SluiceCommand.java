@@ -205,7 +205,8 @@ public final class SluiceCommand implements Callable<Integer> {
     @Command(name = "demo", mixinStandardHelpOptions = true,
             description = "Run simulated pods behind Sluice under load and show what happens.")
     static final class Demo implements Callable<Integer> {
-        @Option(names = "--pods", defaultValue = "4", description = "pods at the start (default ${DEFAULT-VALUE})")
+        @Option(names = "--pods", defaultValue = "4",
+                description = "pods the KEDA stand-in starts from zero (default ${DEFAULT-VALUE})")
         int pods;
 
         @Option(names = "--cc", defaultValue = "2", description = "containerConcurrency: requests per pod at once (default ${DEFAULT-VALUE})")
@@ -220,6 +221,10 @@ public final class SluiceCommand implements Callable<Integer> {
         @Option(names = "--duration", defaultValue = "20s", description = "how long to run (default ${DEFAULT-VALUE})")
         String duration;
 
+        @Option(names = "--cold-start", defaultValue = "2s",
+                description = "how long a pod takes to start once KEDA asks (default ${DEFAULT-VALUE})")
+        String coldStart;
+
         @CommandLine.Spec
         CommandLine.Model.CommandSpec spec;
 
@@ -229,7 +234,8 @@ public final class SluiceCommand implements Callable<Integer> {
             try {
                 options = new dev.sluice.server.demo.Demo.Options(pods, cc,
                         dev.sluice.server.config.Durations.parse(latency), clients,
-                        dev.sluice.server.config.Durations.parse(duration));
+                        dev.sluice.server.config.Durations.parse(duration),
+                        dev.sluice.server.config.Durations.parse(coldStart));
             } catch (IllegalArgumentException e) {
                 spec.commandLine().getErr().println("sluice: invalid option: " + e.getMessage());
                 return 2;
