@@ -189,21 +189,26 @@ public final class ActivitySignals {
 
         /** Under the monitor: updates the demand seen and {@link #active}. */
         private boolean decide(RevisionDemand d, long now) {
+            // Demand now: requests queued or in flight, requests admitted since the last reading
+            // (they came and went in between), or a request queued at zero pods since then.
+            boolean demandNow = false;
             if (d != null) {
                 long admitted = d.demand().admitted();
                 if (d.demand().total() > 0 || (lastAdmitted >= 0 && admitted != lastAdmitted)) {
-                    demandSeen = true;
-                    lastDemandAt = now;
+                    demandNow = true;
                 }
                 lastAdmitted = admitted;
             }
             if (poked) {
                 poked = false;
+                demandNow = true;
+            }
+            if (demandNow) {
                 demandSeen = true;
                 lastDemandAt = now;
             }
-            boolean answer = d != null && demandSeen
-                    && (d.demand().total() > 0 || now - lastDemandAt < d.scaleToZeroGrace().toNanos());
+            boolean answer = d != null && (demandNow
+                    || (demandSeen && now - lastDemandAt < d.scaleToZeroGrace().toNanos()));
             if (!answer && active) {
                 active = false;
                 if (poked) {
