@@ -5,6 +5,7 @@ import dev.sluice.core.balance.LoadBalancingPolicy;
 import dev.sluice.core.pod.PodTable;
 import dev.sluice.core.pod.PodTracker;
 import java.util.Objects;
+import java.util.concurrent.atomic.LongAdder;
 
 /**
  * Admission for one revision: the {@link RevisionBreaker} (capacity = cc × routable pods, a
@@ -24,13 +25,26 @@ import java.util.Objects;
  * (trackers are published before capacity is raised, and capacity is lowered before trackers
  * are removed, so capacity never runs ahead of the pods that back it) and
  * {@link #setContainerConcurrency(int)}.
+ *
+ * <p><b>Scale from zero.</b> The writer keeps {@link #routablePods()} current in
+ * {@link #updateCapacity()} and tells the {@link ZeroPodListener} when it goes from none to
+ * some, before it dispatches the waiters. A request that ends up queued reads that count once
+ * (one volatile read, on the queued path only) and, at zero, tells the listener on its own
+ * thread: an autoscaler hears of it without polling. {@link #demand()} counts admissions in a
+ * {@link LongAdder} (striped: no contended CAS on the request path, nothing allocated once its
+ * cells exist) so a sampling reader sees traffic that came and went between two readings.
  */
 public final class RevisionThrottler {
+
+    private static final System.Logger LOG = System.getLogger(RevisionThrottler.class.getName());
 
     private final PodTable table;
     private final LoadBalancingPolicy policy;
     private final RevisionBreaker breaker;
     private volatile int containerConcurrency;
+    private volatile int routablePods;
+    private volatile ZeroPodListener zeroPodListener = ZeroPodListener.NONE;
+    private final LongAdder admitted = new LongAdder();
 
     /**
      * @param containerConcurrency requests one pod may serve at once; 0 = unlimited
@@ -75,7 +89,32 @@ public final class RevisionThrottler {
      *                      {@link Rejection#QUEUE_TIMEOUT}
      */
     public Pending acquire(long deadlineNanos, LeaseListener listener) {
-        return breaker.acquire(deadlineNanos, listener);
+        admitted.increment();
+        Pending p = breaker.acquire(deadlineNanos, listener);
+        if (p != Pending.NONE && routablePods == 0) {
+            try {
+                zeroPodListener.queuedWithNoPod();
+            } catch (RuntimeException e) {
+                // The request is queued whatever a listener does: it must not be lost to one.
+                LOG.log(System.Logger.Level.ERROR, "zero-pod listener failed", e);
+            }
+        }
+        return p;
+    }
+
+    /** Who hears of requests queued at zero pods and of the first pod after none. */
+    public void listen(ZeroPodListener listener) {
+        this.zeroPodListener = Objects.requireNonNull(listener, "listener");
+    }
+
+    /** Pods taking new requests, as of the writer's last {@link #updateCapacity()}. */
+    public int routablePods() {
+        return routablePods;
+    }
+
+    /** The revision's demand now: queued, in flight, routable pods, cc, admitted so far. */
+    public Demand demand() {
+        return new Demand(breaker.queued(), breaker.active(), routablePods, containerConcurrency, admitted.sum());
     }
 
     /**
@@ -125,6 +164,15 @@ public final class RevisionThrottler {
             }
         }
         long total = (long) capacityFor(cc, routable) + (cc == 0 ? 0 : outOfRotation);
+        int before = routablePods;
+        routablePods = routable;
+        if (before == 0 && routable > 0) {
+            try {
+                zeroPodListener.podsRoutable();
+            } catch (RuntimeException e) {
+                LOG.log(System.Logger.Level.ERROR, "zero-pod listener failed", e);
+            }
+        }
         breaker.setCapacity((int) Math.min(Integer.MAX_VALUE, total));
     }
 

@@ -131,7 +131,7 @@ public final class SluiceCommand implements Callable<Integer> {
                     proxyListen == null ? c.proxyListen() : ListenAddress.parse(proxyListen),
                     controlListen == null ? c.controlListen() : ListenAddress.parse(controlListen),
                     tokenFile == null ? c.controlTokenFile() : tokenFile, c.allowedPodNetworks(), c.drainPeriod(),
-                    c.gracePeriod(), c.kubernetes(), c.revisions(), c.client());
+                    c.gracePeriod(), c.kubernetes(), c.revisions(), c.client(), c.scalerListen());
         }
 
         @Override
@@ -209,7 +209,8 @@ public final class SluiceCommand implements Callable<Integer> {
     @Command(name = "demo", mixinStandardHelpOptions = true,
             description = "Run simulated pods behind Sluice under load and show what happens.")
     static final class DemoCommand implements Callable<Integer> {
-        @Option(names = "--pods", defaultValue = "4", description = "pods at the start (default ${DEFAULT-VALUE})")
+        @Option(names = "--pods", defaultValue = "4",
+                description = "pods the KEDA stand-in starts from zero (default ${DEFAULT-VALUE})")
         int pods;
 
         @Option(names = "--cc", defaultValue = "2", description = "containerConcurrency: requests per pod at once (default ${DEFAULT-VALUE})")
@@ -224,6 +225,10 @@ public final class SluiceCommand implements Callable<Integer> {
         @Option(names = "--duration", defaultValue = "20s", description = "how long to run (default ${DEFAULT-VALUE})")
         String duration;
 
+        @Option(names = "--cold-start", defaultValue = "2s",
+                description = "how long a pod takes to start once KEDA asks (default ${DEFAULT-VALUE})")
+        String coldStart;
+
         @CommandLine.Spec
         CommandLine.Model.CommandSpec spec;
 
@@ -231,7 +236,8 @@ public final class SluiceCommand implements Callable<Integer> {
         public Integer call() throws Exception {
             Demo.Options options;
             try {
-                options = new Demo.Options(pods, cc, Durations.parse(latency), clients, Durations.parse(duration));
+                options = new Demo.Options(pods, cc, Durations.parse(latency), clients,
+                        Durations.parse(duration), Durations.parse(coldStart));
             } catch (IllegalArgumentException e) {
                 spec.commandLine().getErr().println("sluice: invalid option: " + e.getMessage());
                 return 2;

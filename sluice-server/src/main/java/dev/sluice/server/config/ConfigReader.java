@@ -33,11 +33,15 @@ final class ConfigReader {
     // The defaults of the fields that have no model class of their own to hold them.
     static final String DEFAULT_PROXY_LISTEN = "0.0.0.0:8080";
     static final String DEFAULT_CONTROL_LISTEN = "127.0.0.1:8081";
+    /** KEDA's external scaler, on Kubernetes; elsewhere it is off unless {@code listen.scaler} is set. */
+    static final String DEFAULT_SCALER_LISTEN = "0.0.0.0:9090";
     static final Duration DEFAULT_DRAIN_PERIOD = Duration.ofSeconds(5);
     static final Duration DEFAULT_GRACE_PERIOD = Duration.ofSeconds(30);
     static final Duration DEFAULT_QUEUE_TIMEOUT = Duration.ofSeconds(60);
     static final Duration DEFAULT_REQUEST_TIMEOUT = Duration.ofSeconds(300);
 
+    /** A day: longer is a typo for "never scale to zero", which minReplicaCount says better. */
+    private static final Duration MAX_SCALE_TO_ZERO_GRACE = Duration.ofDays(1);
     private final String file;
     /** Problems found so far; a problem in one field does not stop the others being read. */
     private final List<ConfigException> problems = new ArrayList<>();
@@ -79,9 +83,10 @@ final class ConfigReader {
 
     SluiceConfig config(JsonNode root) throws ConfigException {
         object(root, "", Set.of("listen", "control", "shutdown", "kubernetes", "revisions", "client"));
-        JsonNode listen = optionalObject(root, "listen", "listen", Set.of("proxy", "control"));
+        JsonNode listen = optionalObject(root, "listen", "listen", Set.of("proxy", "control", "scaler"));
         ListenAddress proxy = listen(listen, "listen.proxy", "proxy", DEFAULT_PROXY_LISTEN);
         ListenAddress control = listen(listen, "listen.control", "control", DEFAULT_CONTROL_LISTEN);
+        String scalerText = string(listen, "listen.scaler", "scaler", null);
         JsonNode controlNode = optionalObject(root, "control", "control",
                 Set.of("tokenFile", "allowedPodNetworks"));
         String tokenFile = string(controlNode, "control.tokenFile", "tokenFile", null);
@@ -137,8 +142,11 @@ final class ConfigReader {
         if (kubernetes == null && revisions.stream().anyMatch(r -> r.service() != null)) {
             kubernetes = KubernetesConfig.defaults();
         }
+        ListenAddress scaler = scalerText == null
+                ? (kubernetes == null ? null : ListenAddress.parse(DEFAULT_SCALER_LISTEN))
+                : "off".equals(scalerText) ? null : listen(listen, "listen.scaler", "scaler", DEFAULT_SCALER_LISTEN);
         return new SluiceConfig(proxy, control, tokenFile == null ? null : Path.of(tokenFile), networks, drain,
-                grace, kubernetes, revisions, client == null ? ClientLimits.DEFAULTS : client);
+                grace, kubernetes, revisions, client == null ? ClientLimits.DEFAULTS : client, scaler);
     }
 
     /** {@code run} reads the token at start-up: a file it could not read fails here first. */
@@ -240,7 +248,7 @@ final class ConfigReader {
     RevisionConfig revision(JsonNode node, String at) throws ConfigException {
         object(node, at, Set.of("namespace", "name", "hosts", "containerConcurrency", "policy", "queueDepth",
                 "overflowStatus", "timeouts", "maxScale", "readinessPath", "staleThreshold", "drainTimeout",
-                "pods", "service"));
+                "pods", "service", "scaleToZeroGrace"));
         String namespace = string(node, at + ".namespace", "namespace", "default");
         String name = string(node, at + ".name", "name", null);
         if (name == null) {
@@ -277,6 +285,13 @@ final class ConfigReader {
                 RevisionSettings.DEFAULT_STALE_THRESHOLD, false);
         Duration drain = duration(node, at + ".drainTimeout", "drainTimeout", RevisionSettings.DEFAULT_DRAIN_TIMEOUT,
                 false);
+        Duration scaleToZeroGrace = duration(node, at + ".scaleToZeroGrace", "scaleToZeroGrace",
+                RevisionConfig.DEFAULT_SCALE_TO_ZERO_GRACE, true);
+        if (scaleToZeroGrace.compareTo(MAX_SCALE_TO_ZERO_GRACE) > 0) {
+            scaleToZeroGrace = invalid(at + ".scaleToZeroGrace", "must be at most "
+                    + Durations.format(MAX_SCALE_TO_ZERO_GRACE) + ", was " + Durations.format(scaleToZeroGrace),
+                    RevisionConfig.DEFAULT_SCALE_TO_ZERO_GRACE);
+        }
         List<String> hosts = strings(node, at + ".hosts", "hosts");
         List<Endpoint> pods = pods(node.get("pods"), at + ".pods");
         ServiceRef service = service(node.get("service"), at + ".service", namespace);
@@ -284,7 +299,7 @@ final class ConfigReader {
             invalid(at + ".service", "a revision takes its pods from a service or from a pods list, not both", null);
         }
         return new RevisionConfig(id, hosts, cc, policy, queueDepth, overflow, queue, total, responseStart,
-                maxScale, readinessPath, stale, drain, pods, service);
+                maxScale, readinessPath, stale, drain, pods, service, scaleToZeroGrace);
     }
 
     ServiceRef service(JsonNode node, String at, String revisionNamespace) throws ConfigException {

@@ -16,10 +16,13 @@ import java.util.List;
  * @param gracePeriod      then: how long in-flight requests may take to finish
  * @param kubernetes       the Kubernetes section, or null when Sluice does not talk to a cluster
  * @param client           what the proxy port allows its clients (timeouts, connections, buffering)
+ * @param scalerListen     where KEDA's external scaler is served, or null when it is off (the
+ *                         default outside Kubernetes; {@value ConfigReader#DEFAULT_SCALER_LISTEN}
+ *                         when the file has a kubernetes section)
  */
 public record SluiceConfig(ListenAddress proxyListen, ListenAddress controlListen, Path controlTokenFile,
         List<PodNetwork> allowedPodNetworks, Duration drainPeriod, Duration gracePeriod, KubernetesConfig kubernetes,
-        List<RevisionConfig> revisions, ClientLimits client) {
+        List<RevisionConfig> revisions, ClientLimits client, ListenAddress scalerListen) {
 
     public SluiceConfig {
         allowedPodNetworks = List.copyOf(allowedPodNetworks);

@@ -61,7 +61,9 @@ import tools.jackson.databind.node.ObjectNode;
  *       address that {@link PodAddressRule} refuses: Sluice's own, or outside
  *       {@code control.allowedPodNetworks}), 404 for an unknown revision, 503 when the token
  *       cannot be checked now — and then nothing changes.</li>
- *   <li>{@code GET /v1/revisions} — capacity, queued and active per revision, and every pod
+ *   <li>{@code GET /v1/revisions} — capacity, queued and active per revision, its last cold
+ *       start ({@code lastColdStartSeconds}: first request queued at zero pods to first pod
+ *       routable; null before the first) and whether one is under way, and every pod
  *       Sluice knows of: those with a slot (state, in-flight count) and those still waiting for
  *       a readiness check to pass ({@code "state": "validating"}), each with its last check's
  *       result and error.</li>
@@ -304,6 +306,13 @@ public final class ControlServer {
                 o.put("capacity", th.capacity());
                 o.put("queued", th.queued());
                 o.put("active", th.active());
+                long cold = r.coldStart().lastNanos();
+                if (cold < 0) {
+                    o.putNull("lastColdStartSeconds");
+                } else {
+                    o.put("lastColdStartSeconds", cold / 1e9);
+                }
+                o.put("coldStartInProgress", r.coldStart().inProgress());
                 ArrayNode pods = o.putArray("pods");
                 Map<String, PodCheck> checks = new LinkedHashMap<>();
                 for (PodCheck c : backend.control().checks(r.config().id())) {

@@ -8,6 +8,7 @@ import dev.sluice.core.pod.PodTracker;
 import dev.sluice.core.throttle.RevisionThrottler;
 import dev.sluice.kubernetes.WatchStatus;
 import io.prometheus.metrics.core.datapoints.CounterDataPoint;
+import io.prometheus.metrics.core.datapoints.DistributionDataPoint;
 import io.prometheus.metrics.core.metrics.Counter;
 import io.prometheus.metrics.core.metrics.CounterWithCallback;
 import io.prometheus.metrics.core.metrics.GaugeWithCallback;
@@ -22,6 +23,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.IntSupplier;
+import java.util.function.LongConsumer;
 import java.util.function.Supplier;
 
 /**
@@ -31,13 +33,17 @@ import java.util.function.Supplier;
  * wait, processing time, writer failures, state transitions, readiness validations, drain
  * deadlines, fragmentation; from Kubernetes discovery: whether each revision's watch is up,
  * and its failures; pod reports by authentication outcome; from the proxy port: client
- * timeouts by phase and connections refused past the cap.
+ * timeouts by phase and connections refused past the cap; per revision, cold starts (from the
+ * first request queued at zero pods to the first routable pod).
  */
 public final class SluiceMetrics implements ControlMetrics, ClientMetrics {
 
     private static final double[] LATENCY_BUCKETS = {
         0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300};
     private static final double[] CONTROL_BUCKETS = {1e-6, 1e-5, 1e-4, 1e-3, 1e-2, 0.1, 1};
+    /** Pods start in a second (a warm image) to minutes (a large image pulled, a JVM warming up). */
+    private static final double[] COLD_START_BUCKETS = {0.1, 0.25, 0.5, 1, 2, 3, 5, 7.5, 10, 15, 20, 30, 45, 60, 90,
+        120, 180, 300, 600};
 
     private final PrometheusRegistry registry = new PrometheusRegistry();
     private final PrometheusTextFormatWriter writer = PrometheusTextFormatWriter.create();
@@ -48,6 +54,7 @@ public final class SluiceMetrics implements ControlMetrics, ClientMetrics {
     private final ConcurrentHashMap<Integer, CounterDataPoint> refusedByCode =
             new ConcurrentHashMap<>();
     private final Histogram queueWait;
+    private final Histogram coldStart;
     private final Histogram duration;
     private final Histogram inboxWait;
     private final Histogram processing;
@@ -83,6 +90,10 @@ public final class SluiceMetrics implements ControlMetrics, ClientMetrics {
         queueWait = Histogram.builder().withoutExemplars().name("sluice_queue_wait_seconds")
                 .help("Time requests waited for a pod").unit(Unit.SECONDS)
                 .labelNames("revision").classicUpperBounds(LATENCY_BUCKETS).classicOnly().register(registry);
+        coldStart = Histogram.builder().withoutExemplars().name("sluice_cold_start_seconds")
+                .help("Cold starts: from the first request queued while the revision had no routable pod to"
+                        + " the first pod becoming routable")
+                .labelNames("revision").classicUpperBounds(COLD_START_BUCKETS).classicOnly().register(registry);
         duration = Histogram.builder().withoutExemplars().name("sluice_request_duration_seconds")
                 .help("Time from a request's arrival to the end of its answer")
                 .labelNames("revision").classicUpperBounds(LATENCY_BUCKETS).classicOnly().register(registry);
@@ -165,6 +176,12 @@ public final class SluiceMetrics implements ControlMetrics, ClientMetrics {
     public RequestMetrics forRevision(RevisionId id) {
         String rev = id.toString();
         return new RequestMetrics(rev, requests, rejections, queueWait.labelValues(rev), duration.labelValues(rev));
+    }
+
+    /** Where a revision's cold starts go: seconds, observed into {@code sluice_cold_start_seconds}. */
+    public LongConsumer coldStarts(RevisionId id) {
+        DistributionDataPoint p = coldStart.labelValues(id.toString());
+        return nanos -> p.observe(nanos / 1e9);
     }
 
     /** A request was refused before it had a revision (a malformed head), answered with {@code code}. */

@@ -80,7 +80,8 @@ final class ConfigReconciler {
     synchronized List<String> apply(SluiceConfig next) {
         List<String> needsRestart = new ArrayList<>();
         SluiceConfig current = this.config;
-        if (!next.proxyListen().equals(current.proxyListen()) || !next.controlListen().equals(current.controlListen())) {
+        if (!next.proxyListen().equals(current.proxyListen()) || !next.controlListen().equals(current.controlListen())
+                || !Objects.equals(next.scalerListen(), current.scalerListen())) {
             needsRestart.add("listen addresses");
         }
         if (!Objects.equals(next.controlTokenFile(), current.controlTokenFile())) {
@@ -106,7 +107,7 @@ final class ConfigReconciler {
         List<RevisionConfig> kept = fileRevisions.stream().map(r -> running.getOrDefault(r.id(), r)).toList();
         this.config = new SluiceConfig(current.proxyListen(), current.controlListen(), current.controlTokenFile(),
                 current.allowedPodNetworks(), next.drainPeriod(), next.gracePeriod(), current.kubernetes(), kept,
-                next.client());
+                next.client(), current.scalerListen());
         proxy.clientLimits(next.client()); // new connections follow it
         LOG.info("configuration applied: {} revision(s){}", registry.size(),
                 needsRestart.isEmpty() ? "" : "; kept until a restart: " + String.join("; ", needsRestart));
@@ -171,10 +172,10 @@ final class ConfigReconciler {
                 kept = new RevisionConfig(rc.id(), rc.hosts(), rc.containerConcurrency(), was.policy(), was.queueDepth(),
                         rc.overflowStatus(), rc.queueTimeout(), rc.requestTimeout(), rc.responseStartTimeout(),
                         was.maxScale(), rc.readinessPath(), was.staleThreshold(), was.drainTimeout(), rc.pods(),
-                        rc.service());
+                        rc.service(), rc.scaleToZeroGrace());
             }
             feed.add(() -> changeFeeding(rc, was));
-            next.add(new Route(kept, before.throttler(), before.metrics()));
+            next.add(new Route(kept, before.throttler(), before.metrics(), before.coldStart()));
         }
         registry.publish(next, gone -> {
             if (discovery != null) {

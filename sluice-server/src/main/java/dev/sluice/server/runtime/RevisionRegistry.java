@@ -1,8 +1,11 @@
 package dev.sluice.server.runtime;
 
+import dev.sluice.core.NanoClock;
 import dev.sluice.core.RevisionId;
 import dev.sluice.core.control.StateManager;
+import dev.sluice.core.throttle.ColdStartWatch;
 import dev.sluice.core.throttle.RevisionThrottler;
+import dev.sluice.core.throttle.ZeroPodListener;
 import dev.sluice.server.config.RevisionConfig;
 import dev.sluice.server.metrics.SluiceMetrics;
 import dev.sluice.server.proxy.ProxyContext;
@@ -14,6 +17,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
+import java.util.function.Function;
 
 /**
  * The running revisions, one entry each: its configuration, throttler and request metrics (a
@@ -37,12 +41,21 @@ final class RevisionRegistry {
     private final StateManager control;
     private final ProxyContext proxy;
     private final SluiceMetrics metrics;
+    private final NanoClock clock;
+    private final Function<RevisionId, ZeroPodListener> scaleFromZero;
     private volatile Map<RevisionId, Route> running = Map.of();
 
-    RevisionRegistry(StateManager control, ProxyContext proxy, SluiceMetrics metrics) {
+    /**
+     * @param scaleFromZero who else hears of a revision's requests queued at zero pods (KEDA's
+     *                      external scaler), besides the cold-start watch each revision gets
+     */
+    RevisionRegistry(StateManager control, ProxyContext proxy, SluiceMetrics metrics, NanoClock clock,
+            Function<RevisionId, ZeroPodListener> scaleFromZero) {
         this.control = control;
         this.proxy = proxy;
         this.metrics = metrics;
+        this.clock = clock;
+        this.scaleFromZero = scaleFromZero;
     }
 
     /** The running revision {@code id}, or null. */
@@ -83,7 +96,9 @@ final class RevisionRegistry {
      */
     Route open(RevisionConfig rc) {
         RevisionThrottler th = control.open(rc.id(), rc.settings());
-        return new Route(rc, th, metrics.forRevision(rc.id()));
+        ColdStartWatch coldStart = new ColdStartWatch(clock, th::routablePods, metrics.coldStarts(rc.id()));
+        th.listen(ZeroPodListener.both(coldStart, scaleFromZero.apply(rc.id())));
+        return new Route(rc, th, metrics.forRevision(rc.id()), coldStart);
     }
 
     /**

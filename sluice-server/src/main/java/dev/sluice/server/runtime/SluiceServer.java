@@ -5,7 +5,11 @@ import dev.sluice.core.RevisionId;
 import dev.sluice.core.control.PodAuthenticator;
 import dev.sluice.core.control.StateManager;
 import dev.sluice.core.throttle.RevisionThrottler;
+import dev.sluice.core.throttle.ZeroPodListener;
 import dev.sluice.kubernetes.WatchStatus;
+import dev.sluice.scaler.ActivitySignals;
+import dev.sluice.scaler.ScalerServer;
+import dev.sluice.scaler.ScalerService;
 import dev.sluice.server.config.KubernetesConfig;
 import dev.sluice.server.config.SluiceConfig;
 import dev.sluice.server.control.ControlServer;
@@ -46,6 +50,11 @@ import org.slf4j.LoggerFactory;
  * writer threads. Everything that reads time reads the one injected {@link NanoClock}; only
  * the shutdown's drain and grace periods are slept on the wall clock. Fields are assigned on
  * the starting thread before {@link Builder#start} returns.
+ *
+ * <p>With {@code listen.scaler}, KEDA's external scaler runs on gRPC's own threads (its shaded
+ * Netty); the request path pushes its "active" messages through {@link ActivitySignals}, and
+ * the control loop runs the signals' tick (the grace, the heartbeats) every
+ * {@code scalerTickInterval}.
  */
 public final class SluiceServer implements AutoCloseable {
 
@@ -61,7 +70,9 @@ public final class SluiceServer implements AutoCloseable {
     private final ProxyContext proxyContext;
     private final RevisionRegistry registry;
     private final Lifecycle lifecycle;
+    private final ActivitySignals signals;
     private KubernetesWiring kubernetes;
+    private ScalerServer scaler;
     private ConfigReconciler reconciler;
     private ProxyServer proxy;
     private ControlServer controlApi;
@@ -78,6 +89,8 @@ public final class SluiceServer implements AutoCloseable {
         private Duration connectTimeout = Duration.ofSeconds(5);
         private Duration readinessTimeout = Duration.ofSeconds(1);
         private Duration tickInterval = Duration.ofSeconds(1);
+        private Duration scalerTickInterval = Duration.ofSeconds(1);
+        private Duration scalerHeartbeat = Duration.ofSeconds(5);
 
         private Builder(SluiceConfig config) {
             this.config = Objects.requireNonNull(config, "config");
@@ -137,6 +150,18 @@ public final class SluiceServer implements AutoCloseable {
             return this;
         }
 
+        /** How often the scaler re-reads demand: the grace's resolution (default 1 s). */
+        public Builder scalerTickInterval(Duration d) {
+            this.scalerTickInterval = Objects.requireNonNull(d, "scalerTickInterval");
+            return this;
+        }
+
+        /** How often an open StreamIsActive is sent the current answer unchanged (default 5 s). */
+        public Builder scalerHeartbeat(Duration d) {
+            this.scalerHeartbeat = Objects.requireNonNull(d, "scalerHeartbeat");
+            return this;
+        }
+
         /**
          * Starts Sluice.
          *
@@ -145,7 +170,7 @@ public final class SluiceServer implements AutoCloseable {
         public SluiceServer start() throws StartupException {
             Transport t = transport == null ? Transport.best() : transport;
             return SluiceServer.start(new Options(config, envToken, clock, t, ioThreads, writerThreads, ioSliceNanos,
-                    connectTimeout, readinessTimeout, tickInterval));
+                    connectTimeout, readinessTimeout, tickInterval, scalerTickInterval, scalerHeartbeat));
         }
 
         private static int positive(int n, String what) {
@@ -159,7 +184,7 @@ public final class SluiceServer implements AutoCloseable {
     /** What the builder was given, fixed at {@link Builder#start()}. */
     private record Options(SluiceConfig config, String envToken, NanoClock clock, Transport transport, int ioThreads,
             int writerThreads, long ioSliceNanos, Duration connectTimeout, Duration readinessTimeout,
-            Duration tickInterval) {
+            Duration tickInterval, Duration scalerTickInterval, Duration scalerHeartbeat) {
     }
 
     /** Options for a Sluice running {@code config}. */
@@ -180,7 +205,9 @@ public final class SluiceServer implements AutoCloseable {
         this.proxyContext = new ProxyContext(control, o.clock(), transport.clientChannel(),
                 (int) o.connectTimeout().toMillis(), metrics::refused, o.config().client(), metrics);
         metrics.clientConnections(proxyContext::connections);
-        this.registry = new RevisionRegistry(control, proxyContext, metrics);
+        this.signals = new ActivitySignals(new RegistryDemand(this::registry), o.clock(), o.scalerHeartbeat());
+        this.registry = new RevisionRegistry(control, proxyContext, metrics, o.clock(),
+                o.config().scalerListen() == null ? id -> ZeroPodListener.NONE : signals::listenerFor);
         this.lifecycle = new Lifecycle(registry, proxyContext);
         lifecycle.started("the accept loop", () -> boss.shutdownGracefully(0, 1, TimeUnit.SECONDS));
         lifecycle.started("the I/O loops",
@@ -245,6 +272,16 @@ public final class SluiceServer implements AutoCloseable {
         ScheduledFuture<?> ticker = controlGroup.next().scheduleAtFixedRate(this::tick, tick, tick,
                 TimeUnit.NANOSECONDS);
         lifecycle.started("the tick", () -> ticker.cancel(false));
+        if (config.scalerListen() != null) {
+            scaler = StartupChecks.listen(config.scalerListen(), "listen.scaler", () -> ScalerServer.start(
+                    config.scalerListen().toSocketAddress(), new ScalerService(new RegistryDemand(this::registry),
+                            signals)));
+            lifecycle.started("the scaler", scaler::close);
+            long every = options.scalerTickInterval().toNanos();
+            ScheduledFuture<?> scalerTick = controlGroup.next().scheduleAtFixedRate(signals::tick, every, every,
+                    TimeUnit.NANOSECONDS);
+            lifecycle.started("the scaler's tick", () -> scalerTick.cancel(false));
+        }
         lifecycle.serving(proxy, kubernetes == null ? null : kubernetes::readiness);
     }
 
@@ -253,6 +290,10 @@ public final class SluiceServer implements AutoCloseable {
         LOG.info("Sluice serving on {}:{} (proxy) and {}:{} (control), {} transport, {} revision(s)",
                 proxyAddress().getHostString(), proxyAddress().getPort(), controlAddress().getHostString(),
                 controlAddress().getPort(), transport.name(), options.config().revisions().size());
+        if (scaler != null) {
+            LOG.info("KEDA's external scaler on {}:{} (listen.scaler)", scalerAddress().getHostString(),
+                    scalerAddress().getPort());
+        }
         if (!transport.name().equals("io_uring") && IoUring.unavailabilityCause() != null) {
             // Containers often forbid io_uring (seccomp): say so, since it costs ~10% CPU per request.
             LOG.info("io_uring is not available ({}); using {}", IoUring.unavailabilityCause().getMessage(),
@@ -284,6 +325,9 @@ public final class SluiceServer implements AutoCloseable {
         }
         if (controlApi != null) {
             own.add(controlApi.address());
+        }
+        if (scaler != null) {
+            own.add(scaler.address());
         }
         return own;
     }
@@ -328,6 +372,11 @@ public final class SluiceServer implements AutoCloseable {
 
     public InetSocketAddress controlAddress() {
         return controlApi.address();
+    }
+
+    /** Where KEDA's external scaler listens, or null when {@code listen.scaler} is off. */
+    public InetSocketAddress scalerAddress() {
+        return scaler == null ? null : scaler.address();
     }
 
     public StateManager control() {

@@ -205,6 +205,35 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void theScalerIsOffOutsideKubernetesAndOnItsPortWithKubernetes() throws Exception {
+        assertThat(ConfigLoader.parse("s.yaml", "revisions: [{name: a}]").scalerListen()).isNull();
+        assertThat(ConfigLoader.parse("s.yaml", "kubernetes: {}").scalerListen())
+                .isEqualTo(ListenAddress.parse(ConfigReader.DEFAULT_SCALER_LISTEN));
+        assertThat(ConfigLoader.parse("s.yaml", "revisions: [{name: a, service: {name: fn}}]").scalerListen())
+                .as("a service turns Kubernetes on, and the scaler with it").isEqualTo(ListenAddress.parse("0.0.0.0:9090"));
+        assertThat(ConfigLoader.parse("s.yaml", "listen: {scaler: off}\nkubernetes: {}").scalerListen()).isNull();
+        assertThat(ConfigLoader.parse("s.yaml", "listen: {scaler: '127.0.0.1:9191'}").scalerListen())
+                .isEqualTo(ListenAddress.parse("127.0.0.1:9191"));
+        assertThat(failure("listen: {scaler: 'localhost'}").field()).isEqualTo("listen.scaler");
+    }
+
+    @Test
+    void scaleToZeroGraceDefaultsTo30sAndIsValidated() throws Exception {
+        assertThat(ConfigLoader.parse("s.yaml", "revisions: [{name: a}]").revisions().get(0).scaleToZeroGrace())
+                .isEqualTo(Duration.ofSeconds(30));
+        assertThat(ConfigLoader.parse("s.yaml", "revisions: [{name: a, scaleToZeroGrace: 2m}]").revisions().get(0)
+                .scaleToZeroGrace()).isEqualTo(Duration.ofMinutes(2));
+        assertThat(ConfigLoader.parse("s.yaml", "revisions: [{name: a, scaleToZeroGrace: 0s}]").revisions().get(0)
+                .scaleToZeroGrace()).as("inactive as soon as demand is zero").isZero();
+        assertThat(failure("revisions: [{name: a, scaleToZeroGrace: -1s}]").getMessage())
+                .contains("revisions[0].scaleToZeroGrace").contains("is not a duration");
+        assertThat(failure("revisions: [{name: a, scaleToZeroGrace: 2d}]").getMessage())
+                .contains("revisions[0].scaleToZeroGrace");
+        assertThat(failure("revisions: [{name: a, scaleToZeroGrace: 25h}]").getMessage())
+                .contains("revisions[0].scaleToZeroGrace: must be at most");
+    }
+
+    @Test
     void kubernetesMistakesAreNamed() {
         assertThat(failure("revisions: [{name: a, pods: ['127.0.0.1:1'], service: {name: fn}}]").getMessage())
                 .isEqualTo("sluice.yaml: revisions[0].service: a revision takes its pods from a service or from a pods"

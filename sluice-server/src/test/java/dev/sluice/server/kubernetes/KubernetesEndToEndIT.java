@@ -58,7 +58,8 @@ class KubernetesEndToEndIT {
     }
 
     private void start(String revisions, boolean discover) throws Exception {
-        String yaml = "listen: {proxy: '127.0.0.1:0', control: '127.0.0.1:0'}\n"
+        // With a kubernetes section the scaler is on by default (0.0.0.0:9090): here on a free loopback port.
+        String yaml = "listen: {proxy: '127.0.0.1:0', control: '127.0.0.1:0', scaler: '127.0.0.1:0'}\n"
                 + "shutdown: {drainPeriod: 0s, gracePeriod: 1s}\n"
                 + "kubernetes: {masterUrl: '" + cluster.server().url("/") + "', discoverRevisions: " + discover
                 + ", tokenReview: {audiences: [sluice]}}\n"

@@ -96,10 +96,13 @@ class ManifestsTest {
         }
     }
 
+    /** KEDA's custom resources: fabric8 has no typed model of them, they are checked field by field below. */
+    private static final Path SCALED_OBJECT = DEPLOY.resolve("example/scaledobject.yaml");
+
     private static List<Path> manifests() throws IOException {
         try (Stream<Path> files = Files.walk(DEPLOY)) {
-            return files.filter(p -> p.toString().endsWith(".yaml") && !p.endsWith("kustomization.yaml")).sorted()
-                    .toList();
+            return files.filter(p -> p.toString().endsWith(".yaml") && !p.endsWith("kustomization.yaml")
+                    && !p.equals(SCALED_OBJECT)).sorted().toList();
         }
     }
 
@@ -217,5 +220,53 @@ class ManifestsTest {
         HasMetadata svc = docs.stream().filter(r -> r.getKind().equals("Service")).findFirst().orElseThrow();
         assertThat(svc.getMetadata().getLabels()).containsKey("sluice.dev/revision");
         assertThat(svc.getMetadata().getAnnotations()).containsEntry("sluice.dev/containerConcurrency", "1");
+    }
+
+    @Test
+    void theExampleScaledObjectPointsKedaAtSluicesScalerPort() throws Exception {
+        Object o = SERIALIZATION.unmarshal(Files.readString(SCALED_OBJECT));
+        assertThat(o).isInstanceOf(GenericKubernetesResource.class);
+        GenericKubernetesResource so = (GenericKubernetesResource) o;
+        assertThat(so.getApiVersion()).isEqualTo("keda.sh/v1alpha1");
+        assertThat(so.getKind()).isEqualTo("ScaledObject");
+        assertThat(so.getAdditionalProperties().keySet()).containsOnly("spec");
+        Map<String, Object> spec = so.get("spec");
+        assertThat(spec.keySet()).isSubsetOf("scaleTargetRef", "minReplicaCount", "maxReplicaCount", "cooldownPeriod",
+                "pollingInterval", "triggers");
+        Object minReplicas = so.get("spec", "minReplicaCount");
+        assertThat(minReplicas).isEqualTo(0);
+
+        List<HasMetadata> workload = load(DEPLOY.resolve("example/workload.yaml"));
+        Deployment target = workload.stream().filter(Deployment.class::isInstance).map(Deployment.class::cast)
+                .findFirst().orElseThrow();
+        assertThat(target.getMetadata().getNamespace()).isEqualTo(so.getMetadata().getNamespace());
+        Object targetName = so.get("spec", "scaleTargetRef", "name");
+        assertThat(targetName).isEqualTo(target.getMetadata().getName());
+        HasMetadata revisionService = workload.stream().filter(r -> r.getKind().equals("Service")).findFirst()
+                .orElseThrow();
+
+        List<Map<String, Object>> triggers = so.get("spec", "triggers");
+        assertThat(triggers).hasSize(1);
+        assertThat(triggers.get(0)).containsEntry("type", "external-push");
+        @SuppressWarnings("unchecked")
+        Map<String, String> meta = (Map<String, String>) triggers.get(0).get("metadata");
+        assertThat(meta.keySet()).isSubsetOf("scalerAddress", "revision", "targetConcurrency");
+        assertThat(meta.get("revision")).isEqualTo(revisionService.getMetadata().getNamespace() + "/"
+                + revisionService.getMetadata().getLabels().get("sluice.dev/revision"));
+
+        // scalerAddress → Sluice's Service's scaler port → the container's port → listen.scaler.
+        Service sluice = (Service) load(
+                DEPLOY.resolve("service.yaml")).get(0);
+        var port = sluice.getSpec().getPorts().stream().filter(p -> p.getName().equals("scaler")).findFirst()
+                .orElseThrow();
+        assertThat(meta.get("scalerAddress")).isEqualTo(sluice.getMetadata().getName() + "."
+                + sluice.getMetadata().getNamespace() + ".svc.cluster.local:" + port.getPort());
+        Deployment d = (Deployment) load(DEPLOY.resolve("deployment.yaml")).get(0);
+        var containerPort = d.getSpec().getTemplate().getSpec().getContainers().get(0).getPorts().stream()
+                .filter(p -> p.getName().equals(port.getTargetPort().getStrVal())).findFirst().orElseThrow();
+        ConfigMap cm = (ConfigMap) load(DEPLOY.resolve("configmap.yaml")).get(0);
+        SluiceConfig config = ConfigLoader.parse("configmap.yaml", cm.getData().get("sluice.yaml"));
+        assertThat(config.scalerListen()).isNotNull();
+        assertThat(config.scalerListen().port()).isEqualTo(containerPort.getContainerPort());
     }
 }

@@ -4,10 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.sluice.core.ManualClock;
+import dev.sluice.core.NanoClock;
 import dev.sluice.core.RevisionId;
 import dev.sluice.core.control.ReadinessCheck;
 import dev.sluice.core.control.StateManager;
 import dev.sluice.core.throttle.RevisionThrottler;
+import dev.sluice.core.throttle.ZeroPodListener;
 import dev.sluice.server.config.ConfigLoader;
 import dev.sluice.server.config.RevisionConfig;
 import dev.sluice.server.metrics.SluiceMetrics;
@@ -31,7 +33,8 @@ class RevisionRegistryTest {
     private final StateManager control = new StateManager(1, new ManualClock(), ReadinessCheck.ALWAYS_READY, metrics);
     private final ProxyContext proxy = new ProxyContext(control, new ManualClock(), NioSocketChannel.class, 1_000,
             status -> { });
-    private final RevisionRegistry registry = new RevisionRegistry(control, proxy, metrics);
+    private final RevisionRegistry registry = new RevisionRegistry(control, proxy, metrics, NanoClock.system(),
+            id -> ZeroPodListener.NONE);
 
     @AfterEach
     void tearDown() {

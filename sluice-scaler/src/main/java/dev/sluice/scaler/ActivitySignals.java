@@ -1,0 +1,236 @@
+package dev.sluice.scaler;
+
+import dev.sluice.core.NanoClock;
+import dev.sluice.core.RevisionId;
+import dev.sluice.core.throttle.ZeroPodListener;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * Whether each revision is active — should run at least one pod — and the pushes of that answer
+ * to KEDA's {@code StreamIsActive} streams: {@code true} the moment a request is queued at zero
+ * pods, {@code false} once demand has been zero for the revision's {@code scaleToZeroGrace},
+ * the current answer when a stream opens, and the same again every heartbeat.
+ *
+ * <p>A revision is active while it has demand (requests queued or in flight, or admitted since
+ * the last reading) and for {@code scaleToZeroGrace} after it last had some.
+ *
+ * <h2>Implementation notes</h2>
+ * Three kinds of thread: request threads call {@link #queuedWithNoPod} (through the
+ * {@link ZeroPodListener} from {@link #listenerFor}); a single ticker thread calls
+ * {@link #tick()} every second or so; gRPC threads open streams and ask {@link #isActive}.
+ * Each revision's {@link Signal} guards its state and its subscribers with its own monitor,
+ * and every message is sent under it, so a stream sees its messages in the order decided and
+ * two threads never write to one stream at once.
+ *
+ * <p>The request path takes the monitor only on the edge to active: it first writes
+ * {@code poked} and then reads {@code active} (both volatile); the ticker, going inactive,
+ * first writes {@code active = false} and then reads {@code poked}. By the order of volatile
+ * accesses at least one of them sees the other's write: either the request sees the revision
+ * inactive and pushes {@code true} itself, or the ticker sees the poke and stays active. So
+ * no queued request is left without a {@code true}, and the push happens on the request's own
+ * thread, with no polling between the arrival and the message.
+ *
+ * <p>Everything time-related reads the injected {@link NanoClock}: the grace and the heartbeat
+ * are tested on {@code ManualClock}.
+ */
+public final class ActivitySignals {
+
+    /** Receives a revision's answers in order; called under the revision's monitor. */
+    @FunctionalInterface
+    public interface Sink {
+        /** @throws RuntimeException when the stream is gone: the sink is then dropped */
+        void send(boolean active);
+    }
+
+    /** An open subscription; {@link #close()} stops its messages. */
+    public interface Subscription extends AutoCloseable {
+        @Override
+        void close();
+    }
+
+    private final DemandSource demand;
+    private final NanoClock clock;
+    private final long heartbeatNanos;
+    private final ConcurrentHashMap<RevisionId, Signal> signals = new ConcurrentHashMap<>();
+
+    /** @param heartbeat how often an open stream is sent the current answer even if it did not change */
+    public ActivitySignals(DemandSource demand, NanoClock clock, Duration heartbeat) {
+        this.demand = Objects.requireNonNull(demand, "demand");
+        this.clock = Objects.requireNonNull(clock, "clock");
+        if (heartbeat.isNegative() || heartbeat.isZero()) {
+            throw new IllegalArgumentException("heartbeat must be positive, was " + heartbeat);
+        }
+        this.heartbeatNanos = heartbeat.toNanos();
+    }
+
+    /** The hook for a revision's throttler: requests queued at zero pods push {@code true}. */
+    public ZeroPodListener listenerFor(RevisionId id) {
+        Objects.requireNonNull(id, "id");
+        return new ZeroPodListener() {
+            @Override
+            public void queuedWithNoPod() {
+                // Looked up each time (one map read): the ticker may have dropped the entry
+                // while the revision was being opened, before Sluice ran it.
+                signal(id).poke();
+            }
+
+            @Override
+            public void podsRoutable() {
+                // Pods arriving change nothing: the demand that called for them keeps it active.
+            }
+        };
+    }
+
+    /** For a revision whose throttler has no listener (tests, or events from elsewhere). */
+    public void queuedWithNoPod(RevisionId id) {
+        signal(id).poke();
+    }
+
+    /**
+     * Whether the revision is active now, read afresh; false, and nothing remembered, when Sluice
+     * does not run it.
+     */
+    public boolean isActive(RevisionId id) {
+        RevisionDemand d = demand.find(id);
+        if (d == null) {
+            return false;
+        }
+        return signal(id).evaluate(d, clock.nanoTime(), false);
+    }
+
+    /**
+     * Sends {@code sink} the revision's answer now, then every change and heartbeat until the
+     * subscription is closed or a send fails.
+     */
+    public Subscription subscribe(RevisionId id, Sink sink) {
+        Signal s = signal(id);
+        s.add(sink, demand.find(id), clock.nanoTime());
+        return () -> s.remove(sink);
+    }
+
+    /** Re-reads every revision's demand: pushes changes (the grace ending) and heartbeats. Ticker thread. */
+    public void tick() {
+        long now = clock.nanoTime();
+        signals.forEach((id, s) -> {
+            RevisionDemand d = demand.find(id);
+            if (d == null && !s.hasSinks()) {
+                signals.remove(id, s);
+                return;
+            }
+            s.evaluate(d, now, true);
+        });
+    }
+
+    private Signal signal(RevisionId id) {
+        Signal s = signals.get(id);
+        return s != null ? s : signals.computeIfAbsent(id, k -> new Signal());
+    }
+
+    /** One revision's answer and its subscribers; see the class notes for the ordering. */
+    private final class Signal {
+        private volatile boolean active;
+        private volatile boolean poked;
+        // Guarded by this.
+        private final List<Sink> sinks = new ArrayList<>();
+        private boolean demandSeen;
+        private long lastDemandAt;
+        private long lastAdmitted = -1;
+        private long lastSentAt = clock.nanoTime();
+
+        /** Request thread: a request waits at zero pods. */
+        void poke() {
+            poked = true;
+            if (active) {
+                return;
+            }
+            synchronized (this) {
+                if (active) {
+                    return;
+                }
+                poked = false;
+                demandSeen = true;
+                lastDemandAt = clock.nanoTime();
+                active = true;
+                sendAll(true, lastDemandAt);
+            }
+        }
+
+        synchronized boolean hasSinks() {
+            return !sinks.isEmpty();
+        }
+
+        synchronized void add(Sink sink, RevisionDemand d, long now) {
+            boolean answer = decide(d, now);
+            try {
+                sink.send(answer);
+            } catch (RuntimeException gone) {
+                return;
+            }
+            sinks.add(sink);
+        }
+
+        synchronized void remove(Sink sink) {
+            sinks.remove(sink);
+        }
+
+        /** Decides the answer now; pushes it if it changed, or if {@code heartbeat} and one is due. */
+        synchronized boolean evaluate(RevisionDemand d, long now, boolean heartbeat) {
+            boolean was = active;
+            boolean answer = decide(d, now);
+            if (answer != was || (heartbeat && now - lastSentAt >= heartbeatNanos)) {
+                sendAll(answer, now);
+            }
+            return answer;
+        }
+
+        /** Under the monitor: updates the demand seen and {@link #active}. */
+        private boolean decide(RevisionDemand d, long now) {
+            // Demand now: requests queued or in flight, requests admitted since the last reading
+            // (they came and went in between), or a request queued at zero pods since then.
+            boolean demandNow = false;
+            if (d != null) {
+                long admitted = d.demand().admitted();
+                if (d.demand().total() > 0 || (lastAdmitted >= 0 && admitted != lastAdmitted)) {
+                    demandNow = true;
+                }
+                lastAdmitted = admitted;
+            }
+            if (poked) {
+                poked = false;
+                demandNow = true;
+            }
+            if (demandNow) {
+                demandSeen = true;
+                lastDemandAt = now;
+            }
+            boolean answer = d != null && (demandNow
+                    || (demandSeen && now - lastDemandAt < d.scaleToZeroGrace().toNanos()));
+            if (!answer && active) {
+                active = false;
+                if (poked) {
+                    // A request queued at zero pods between the reading and now (class notes).
+                    poked = false;
+                    lastDemandAt = now;
+                    answer = true;
+                }
+            }
+            active = answer;
+            return answer;
+        }
+
+        private void sendAll(boolean answer, long now) {
+            lastSentAt = now;
+            for (int i = sinks.size() - 1; i >= 0; i--) {
+                try {
+                    sinks.get(i).send(answer);
+                } catch (RuntimeException gone) {
+                    sinks.remove(i);
+                }
+            }
+        }
+    }
+}
