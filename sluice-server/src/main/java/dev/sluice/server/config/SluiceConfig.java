@@ -16,10 +16,11 @@ import java.util.List;
  * @param gracePeriod      then: how long in-flight requests may take to finish
  * @param kubernetes       the Kubernetes section, or null when Sluice does not talk to a cluster
  * @param client           what the proxy port allows its clients (timeouts, connections, buffering)
+ * @param cluster          the replica set sharing each pod's limit, or null when Sluice runs alone
  */
 public record SluiceConfig(ListenAddress proxyListen, ListenAddress controlListen, Path controlTokenFile,
         List<PodNetwork> allowedPodNetworks, Duration drainPeriod, Duration gracePeriod, KubernetesConfig kubernetes,
-        List<RevisionConfig> revisions, ClientLimits client) {
+        List<RevisionConfig> revisions, ClientLimits client, ClusterConfig cluster) {
 
     public SluiceConfig {
         allowedPodNetworks = List.copyOf(allowedPodNetworks);

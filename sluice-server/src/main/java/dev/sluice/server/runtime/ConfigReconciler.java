@@ -95,6 +95,9 @@ final class ConfigReconciler {
         if (!Objects.equals(next.kubernetes(), current.kubernetes())) {
             needsRestart.add("the kubernetes section");
         }
+        if (!Objects.equals(next.cluster(), current.cluster())) {
+            needsRestart.add("the cluster section");
+        }
         if (discovery == null && fileRevisions.stream().anyMatch(r -> r.service() != null)) {
             needsRestart.add("revisions naming a service (Sluice started without Kubernetes)");
             fileRevisions = fileRevisions.stream().filter(r -> r.service() == null).toList();
@@ -106,7 +109,7 @@ final class ConfigReconciler {
         List<RevisionConfig> kept = fileRevisions.stream().map(r -> running.getOrDefault(r.id(), r)).toList();
         this.config = new SluiceConfig(current.proxyListen(), current.controlListen(), current.controlTokenFile(),
                 current.allowedPodNetworks(), next.drainPeriod(), next.gracePeriod(), current.kubernetes(), kept,
-                next.client());
+                next.client(), current.cluster());
         proxy.clientLimits(next.client()); // new connections follow it
         LOG.info("configuration applied: {} revision(s){}", registry.size(),
                 needsRestart.isEmpty() ? "" : "; kept until a restart: " + String.join("; ", needsRestart));
@@ -174,7 +177,7 @@ final class ConfigReconciler {
                         rc.service());
             }
             feed.add(() -> changeFeeding(rc, was));
-            next.add(new Route(kept, before.throttler(), before.metrics()));
+            next.add(new Route(kept, before.throttler(), before.metrics(), before.owner()));
         }
         registry.publish(next, gone -> {
             if (discovery != null) {

@@ -3,6 +3,7 @@ package dev.sluice.server.runtime;
 import dev.sluice.core.RevisionId;
 import dev.sluice.core.control.StateManager;
 import dev.sluice.core.throttle.RevisionThrottler;
+import dev.sluice.server.cluster.Cluster;
 import dev.sluice.server.config.RevisionConfig;
 import dev.sluice.server.metrics.SluiceMetrics;
 import dev.sluice.server.proxy.ProxyContext;
@@ -38,11 +39,18 @@ final class RevisionRegistry {
     private final ProxyContext proxy;
     private final SluiceMetrics metrics;
     private volatile Map<RevisionId, Route> running = Map.of();
+    /** The replica set, or null when Sluice runs alone; set before the first revision opens. */
+    private Cluster cluster;
 
     RevisionRegistry(StateManager control, ProxyContext proxy, SluiceMetrics metrics) {
         this.control = control;
         this.proxy = proxy;
         this.metrics = metrics;
+    }
+
+    /** With several replicas: each route gets an owner cell, and every new set goes to the ownership table. */
+    void cluster(Cluster c) {
+        this.cluster = c;
     }
 
     /** The running revision {@code id}, or null. */
@@ -83,7 +91,7 @@ final class RevisionRegistry {
      */
     Route open(RevisionConfig rc) {
         RevisionThrottler th = control.open(rc.id(), rc.settings());
-        return new Route(rc, th, metrics.forRevision(rc.id()));
+        return new Route(rc, th, metrics.forRevision(rc.id()), cluster == null ? null : cluster.newOwner());
     }
 
     /**
@@ -96,6 +104,10 @@ final class RevisionRegistry {
         next.forEach(r -> map.put(r.config().id(), r));
         Map<RevisionId, Route> before = running;
         running = Collections.unmodifiableMap(map);
+        if (cluster != null) {
+            // Owners first: the proxy must not see a route before it knows who owns it.
+            cluster.routesPublished(next);
+        }
         proxy.routes(new Routes(next));
         for (RevisionId id : before.keySet()) {
             if (!map.containsKey(id)) {

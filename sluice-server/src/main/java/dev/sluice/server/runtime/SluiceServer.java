@@ -6,6 +6,7 @@ import dev.sluice.core.control.PodAuthenticator;
 import dev.sluice.core.control.StateManager;
 import dev.sluice.core.throttle.RevisionThrottler;
 import dev.sluice.kubernetes.WatchStatus;
+import dev.sluice.server.cluster.Cluster;
 import dev.sluice.server.config.KubernetesConfig;
 import dev.sluice.server.config.SluiceConfig;
 import dev.sluice.server.control.ControlServer;
@@ -65,6 +66,7 @@ public final class SluiceServer implements AutoCloseable {
     private ConfigReconciler reconciler;
     private ProxyServer proxy;
     private ControlServer controlApi;
+    private Cluster cluster;
 
     /** Options for {@link SluiceServer}; {@link #start()} starts it. */
     public static final class Builder {
@@ -227,6 +229,16 @@ public final class SluiceServer implements AutoCloseable {
         }
         PodAuthenticator podAuth = kubernetes == null ? null : kubernetes.podTokens();
         PodAuthenticator auth = token == null && podAuth == null ? null : new StaticTokenAuthenticator(token, podAuth);
+        if (config.cluster() != null) {
+            cluster = new Cluster(config.cluster(), Cluster.self(config.cluster(), config.proxyListen().toString(),
+                    config.controlListen().toString()), id -> registry().get(id), metrics.registry(),
+                    options.clock(), token);
+            lifecycle.started("the replica set", cluster);
+            registry.cluster(cluster);
+            proxyContext.forwarding(cluster);
+            lifecycle.onDrain(cluster::leave);
+            cluster.start(); // the first view, before the revisions get owners
+        }
         reconciler = new ConfigReconciler(config, registry, control, proxyContext,
                 kubernetes == null ? null : kubernetes.discovery());
         reconciler.start();
@@ -239,7 +251,7 @@ public final class SluiceServer implements AutoCloseable {
         PodAddressRule addresses = new PodAddressRule(this::ownAddresses, config.allowedPodNetworks());
         controlApi = StartupChecks.listen(config.controlListen(), "listen.control", () -> ControlServer.start(
                 config.controlListen().toSocketAddress(), controlGroup, options.transport(), new ControlServer.Backend(
-                        control, registry::routes, metrics, lifecycle::readiness, auth, addresses)));
+                        control, registry::routes, metrics, lifecycle::readiness, auth, addresses, cluster)));
         lifecycle.started("the control API", controlApi::close);
         long tick = options.tickInterval().toNanos();
         ScheduledFuture<?> ticker = controlGroup.next().scheduleAtFixedRate(this::tick, tick, tick,
@@ -328,6 +340,11 @@ public final class SluiceServer implements AutoCloseable {
 
     public InetSocketAddress controlAddress() {
         return controlApi.address();
+    }
+
+    /** The replica set, or null when Sluice runs alone (on Kubernetes, feed its membership from the peer watch). */
+    public Cluster cluster() {
+        return cluster;
     }
 
     public StateManager control() {
