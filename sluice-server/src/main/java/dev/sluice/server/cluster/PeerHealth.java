@@ -60,6 +60,15 @@ final class PeerHealth {
         }
     }
 
+    /** {@code id} refused a connection at {@code nowNanos}: it is down until a check passes again. */
+    synchronized void down(String id, long nowNanos) {
+        State s = peers.get(id);
+        if (s != null) {
+            s.lastSent = Math.max(s.lastSent, nowNanos);
+            s.failedInARow = Math.max(s.failedInARow, failures);
+        }
+    }
+
     /** Whether {@code id} is live now. */
     synchronized boolean isLive(String id) {
         State s = peers.get(id);

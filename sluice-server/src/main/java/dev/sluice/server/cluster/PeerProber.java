@@ -85,9 +85,12 @@ final class PeerProber {
         }
     }
 
-    /** A forward to {@code id} could not connect: that counts as a failed check. */
+    /**
+     * A forward to {@code id} could not connect: nothing listens there, so it is out at once
+     * (not after {@code failures} checks); its next passed check brings it back.
+     */
     void unreachable(String id, long nowNanos) {
-        health.checked(id, false, nowNanos);
+        health.down(id, nowNanos);
         publish();
     }
 

@@ -29,6 +29,15 @@ public record ClusterConfig(String self, List<Peer> peers, Duration healthInterv
         peers = List.copyOf(peers);
     }
 
+    /** How long the others take, at most, to notice a replica that stopped answering ready. */
+    public Duration detectionTime() {
+        return detectionTime(healthInterval, failures, healthTimeout);
+    }
+
+    static Duration detectionTime(Duration interval, int failures, Duration timeout) {
+        return interval.multipliedBy(failures).plus(timeout);
+    }
+
     /**
      * One replica of the static set.
      *

@@ -139,6 +139,12 @@ final class ConfigReader {
         if (kubernetes == null && revisions.stream().anyMatch(r -> r.service() != null)) {
             kubernetes = KubernetesConfig.defaults();
         }
+        if (cluster != null && drain.compareTo(cluster.detectionTime()) <= 0) {
+            invalid("shutdown.drainPeriod", "must be longer than the time the other replicas take to notice this"
+                    + " one draining (cluster.health.interval x failures + timeout = "
+                    + Durations.format(cluster.detectionTime()) + "), was " + Durations.format(drain)
+                    + ": they still forward to it until then", null);
+        }
         return new SluiceConfig(proxy, control, tokenFile == null ? null : Path.of(tokenFile), networks, drain,
                 grace, kubernetes, revisions, client == null ? ClientLimits.DEFAULTS : client, cluster);
     }
@@ -244,7 +250,7 @@ final class ConfigReader {
         Duration handoff = duration(node, "cluster.handoffTimeout", "handoffTimeout",
                 ClusterConfig.DEFAULT_HANDOFF_TIMEOUT, false);
         // A replica that lost a revision must be noticed (and report) before the new owner's hold ends.
-        Duration detect = interval.multipliedBy(failures).plus(timeout);
+        Duration detect = ClusterConfig.detectionTime(interval, failures, timeout);
         if (handoff.compareTo(detect) <= 0) {
             handoff = invalid("cluster.handoffTimeout", "must be longer than the time to notice a replica gone"
                     + " (cluster.health.interval x failures + timeout = " + Durations.format(detect) + "), was "

@@ -37,7 +37,7 @@ abstract class Admission implements LeaseListener, Deadlines.Expiring {
      * The proxy address of the replica that owns the revision, when this request is forwarded
      * there instead of asking this replica's throttler; null for a request served here.
      */
-    final String owner;
+    String owner;
     Deadlines deadlines;
     /** Set once the exchange has answered (by the exchange, in its end). */
     boolean done;

@@ -27,7 +27,10 @@ public interface Forwarding {
     /** A forward ended: answered {@code code} ({@code outcome} {@code PROXIED} when the owner answered). */
     void forwarded(String owner, Outcome outcome, int code);
 
-    /** The owner could not be reached: nothing of the request was sent. */
+    /**
+     * The owner could not be reached (its connect failed): nothing of the request was sent. The
+     * route's owner is read again right after, so a replica set that now knows better re-routes.
+     */
     void ownerUnreachable(String ownerAddress);
 
     Forwarding NONE = new Forwarding() {

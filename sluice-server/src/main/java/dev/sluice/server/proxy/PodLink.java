@@ -114,9 +114,20 @@ abstract class PodLink extends Admission implements UpstreamHandler.Listener, Ch
             return;
         }
         if (owner != null) {
-            // Nothing was sent: the owner's limit is intact, and serving here could overshoot it.
+            // Nothing was sent. The replica set is told (a refused connect takes that replica
+            // out of the live set at once); if that gave the revision another owner — this
+            // replica, which then holds the pods for the old owner's requests, or another one —
+            // the request goes there, once. Else 503: serving it here could overshoot the
+            // owner's limit.
             LOG.debug("connect to {}, the owner of {}, failed: {}", podAddress, config().id(), f.cause().toString());
             px.forwarding.ownerUnreachable(podAddress);
+            String next = route.owner().forwardTo();
+            if (!connectRetried && !podAddress.equals(next)) {
+                connectRetried = true;
+                owner = next;
+                ready(px.clock.nanoTime());
+                return;
+            }
             refuse(HttpResponseStatus.SERVICE_UNAVAILABLE, Outcome.OWNER_UNREACHABLE, "the Sluice replica that"
                     + " owns revision " + config().id() + " (" + podAddress + ") cannot be reached: "
                     + f.cause().getMessage() + "\n");
