@@ -2,9 +2,9 @@
 # The cost of a forward between two Sluice replicas, on loopback: the same request to the
 # replica that owns the revision, and to the one that forwards it there.
 #   bench/forward.sh [rounds] [seconds]      (defaults: 3 rounds of 10 s per case)
-# Two replicas with static peers (a: proxy 18080, control 18089; b: proxy 18070, control 18079),
-# one revision 'fast' (containerConcurrency 16, so it has an owner) on the four nginx backends
-# of bench/run.sh. Per round, alternating: wrk -c1 (p50 latency) and -c64 (requests/s) on the
+# Two replicas with static peers (a: proxy 18180, control 18189; b: proxy 18170, control 18179),
+# one revision 'fast' (containerConcurrency 16, so it has an owner) on four nginx backends like
+# bench/run.sh's (ports 18181-18184 here, so that it can run beside bench/run.sh). Per round, alternating: wrk -c1 (p50 latency) and -c64 (requests/s) on the
 # owner, then on the forwarder. Prints each run and the medians; stops everything it started.
 set -euo pipefail
 rounds="${1:-3}"; secs="${2:-10}"
@@ -12,10 +12,10 @@ scenario=fast
 # shellcheck source=lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-peers="    - {id: a, address: '127.0.0.1:18080', control: '127.0.0.1:18089'}
-    - {id: b, address: '127.0.0.1:18070', control: '127.0.0.1:18079'}"
+peers="    - {id: a, address: '127.0.0.1:18180', control: '127.0.0.1:18189'}
+    - {id: b, address: '127.0.0.1:18170', control: '127.0.0.1:18179'}"
 for id in a b; do
-  if [ "$id" = a ]; then p=18080; c=18089; else p=18070; c=18079; fi
+  if [ "$id" = a ]; then p=18180; c=18189; else p=18170; c=18179; fi
   cat > "$work/$id.yaml" <<YAML
 listen: {proxy: '127.0.0.1:$p', control: '127.0.0.1:$c'}
 shutdown: {drainPeriod: 2s, gracePeriod: 5s}
@@ -26,24 +26,27 @@ $peers
 revisions:
   - name: fast
     containerConcurrency: 16
-    pods: ['127.0.0.1:18081', '127.0.0.1:18082', '127.0.0.1:18083', '127.0.0.1:18084']
+    pods: ['127.0.0.1:18181', '127.0.0.1:18182', '127.0.0.1:18183', '127.0.0.1:18184']
 YAML
 done
 
-start_fast_backends
+sed -e 's/1808\([1-4]\)/1818\1/' -e 's/nginx-backends/nginx-forward-backends/' "$anchors/nginx-backends.conf" > "$work/backends.conf"
+start nginx -c "$work/backends.conf" -p /tmp/sluice-anchors/
+slow_port() { for _ in $(seq 600); do (exec 3<>/dev/tcp/127.0.0.1/"$1") 2>/dev/null && return 0; sleep 0.1; done; echo "port $1 never opened" >&2; return 1; }
+slow_port 18181; slow_port 18184
 for id in a b; do
   SLUICE_LOG_LEVEL=WARN start "${sut[@]}" "$root/sluice" run --config "$work/$id.yaml" --io-threads "${SLUICE_IO_THREADS:-1}"
 done
-wait_port 18080; wait_port 18070; wait_port 18089; wait_port 18079
+slow_port 18180; slow_port 18170; slow_port 18189; slow_port 18179
 owner=""
 for _ in $(seq 100); do
-  oa="$(curl -s http://127.0.0.1:18089/v1/revisions | sed -n 's/.*"owner" : "\([ab]\)".*/\1/p')"
-  ob="$(curl -s http://127.0.0.1:18079/v1/revisions | sed -n 's/.*"owner" : "\([ab]\)".*/\1/p')"
-  if [ -n "$oa" ] && [ "$oa" = "$ob" ] && ! curl -s http://127.0.0.1:18089/v1/revisions | grep -q '"capacity" : 0'; then owner="$oa"; break; fi
+  oa="$(curl -s http://127.0.0.1:18189/v1/revisions | sed -n 's/.*"owner" : "\([ab]\)".*/\1/p')"
+  ob="$(curl -s http://127.0.0.1:18179/v1/revisions | sed -n 's/.*"owner" : "\([ab]\)".*/\1/p')"
+  if [ -n "$oa" ] && [ "$oa" = "$ob" ] && ! curl -s http://127.0.0.1:18189/v1/revisions | grep -q '"capacity" : 0'; then owner="$oa"; break; fi
   sleep 0.2
 done
 [ -n "$owner" ] || { echo "the replicas never agreed on an owner" >&2; exit 1; }
-if [ "$owner" = a ]; then owned=18080; fwd=18070; else owned=18070; fwd=18080; fi
+if [ "$owner" = a ]; then owned=18180; fwd=18170; else owned=18170; fwd=18180; fi
 echo "owner: $owner (owned: port $owned, forwarded: port $fwd)"
 
 run() { # port conns -> "rps p50ms p99ms errors"
