@@ -53,6 +53,8 @@ class ReplicasIT {
     private final AtomicInteger ok = new AtomicInteger();
     private final Map<String, AtomicInteger> failedOn = new ConcurrentHashMap<>();
     private final List<String> failures = new CopyOnWriteArrayList<>();
+    /** Whether the replicas are started with their {@code cluster:} section (else each routes on its own). */
+    private boolean clustered = true;
 
     @AfterEach
     void stopEverything() {
@@ -89,8 +91,8 @@ class ReplicasIT {
         Path config = dir.resolve(id + ".yaml");
         Files.writeString(config, "listen: {proxy: '127.0.0.1:" + p[0] + "', control: '127.0.0.1:" + p[1] + "'}\n"
                 + "shutdown: {drainPeriod: 2s, gracePeriod: 20s}\n"
-                + "cluster:\n  self: " + id + "\n  peers:\n" + peers
-                + "  health: {interval: 200ms, timeout: 300ms, failures: 2}\n  handoffTimeout: 1500ms\n"
+                + (clustered ? "cluster:\n  self: " + id + "\n  peers:\n" + peers
+                + "  health: {interval: 200ms, timeout: 300ms, failures: 2}\n  handoffTimeout: 1500ms\n" : "")
                 + "revisions: [{name: gpu, containerConcurrency: 1, readinessPath: /healthz, queueDepth: 1000,"
                 + " timeouts: {queue: 30s, total: 60s}, pods: [" + podList + "]}]\n");
         String java = ProcessHandle.current().info().command().orElse("java");
@@ -164,8 +166,7 @@ class ReplicasIT {
         await().atMost(Duration.ofSeconds(90)).until(() -> ok.get() >= target);
     }
 
-    @Test
-    void threeReplicasHoldOneRequestPerPodThroughADrainAndAKill() throws Exception {
+    private void startAll() throws Exception {
         for (int i = 0; i < PODS; i++) {
             pods.add(new RecordingPod("pod-" + i, 3));
         }
@@ -175,6 +176,37 @@ class ReplicasIT {
         for (String id : IDS) {
             start(id);
         }
+    }
+
+    /** The control: the same three replicas and load without {@code cluster:} put pods over their limit. */
+    @Test
+    void eachReplicaOnItsOwnOvershoots() throws Exception {
+        clustered = false;
+        startAll();
+        await().atMost(Duration.ofSeconds(90)).ignoreExceptions().until(() -> {
+            for (String id : IDS) {
+                if (!get(id, "/v1/revisions").contains("\"state\" : \"ready\"")) {
+                    return false;
+                }
+            }
+            return true;
+        });
+        rotation.addAll(List.of(IDS));
+        List<Thread> clients = new ArrayList<>();
+        for (int i = 0; i < CLIENTS; i++) {
+            clients.add(client(i));
+        }
+        awaitRequests(1000);
+        running.set(false);
+        for (Thread t : clients) {
+            t.join(35_000);
+        }
+        assertThat(maxAtOnce()).as("most requests any pod had at once, replicas on their own").isGreaterThan(1);
+    }
+
+    @Test
+    void threeReplicasHoldOneRequestPerPodThroughADrainAndAKill() throws Exception {
+        startAll();
         // Ready, and all three agree on one owner.
         await().atMost(Duration.ofSeconds(90)).ignoreExceptions().until(() -> {
             for (String id : IDS) {
