@@ -184,7 +184,9 @@ public final class ControlServer {
                 return;
             }
             PodAuthenticator auth = backend.authenticator();
-            if (auth != null && !(auth instanceof StaticTokenAuthenticator s && s.isControlToken(bearer(req)))) {
+            String bearer = bearer(req);
+            if (auth != null && !(bearer != null && auth instanceof StaticTokenAuthenticator s
+                    && s.isControlToken(bearer))) {
                 send(ctx, text(HttpResponseStatus.UNAUTHORIZED, "a handoff report needs the control token\n"), keep);
                 return;
             }
