@@ -20,8 +20,9 @@ import java.util.Map;
  * {@link HandoffLedger#gained held} for its previous owner (before the proxy sees the new owner,
  * so no request of it is admitted here in between); one it loses is remembered for the
  * {@link HandoffReporter}, which reports what this replica still runs of it to the new owner.
- * Start-up is a gain from an unknown owner while it is recent: a replica that starts beside
- * others may find them before they find it.
+ * Start-up is a gain from an unknown owner while the first view is recent: a replica that starts
+ * beside others may find them before they find it. An empty view (a membership source that has
+ * not listed yet) owns nothing and leaves every revision served here, its owner unknown.
  *
  * <h2>Implementation notes</h2>
  * Called by the membership (a new view, under its lock) and by the revision registry (a new
@@ -35,8 +36,9 @@ final class Ownership implements Membership.Listener {
     private final HandoffLedger ledger;
     private final ClusterMetrics metrics;
     private final NanoClock clock;
-    private final long startNanos;
     private final long startupHoldNanos;
+    /** When the first non-empty view came (clock nanoseconds), or null before it. */
+    private Long firstViewNanos;
     private List<Peer> live = List.of();
     private Collection<Route> routes = List.of();
     private final Map<RevisionId, Long> lostAt = new HashMap<>();
@@ -46,7 +48,6 @@ final class Ownership implements Membership.Listener {
         this.ledger = ledger;
         this.metrics = metrics;
         this.clock = clock;
-        this.startNanos = clock.nanoTime();
         this.startupHoldNanos = startupHoldNanos;
     }
 
@@ -76,6 +77,19 @@ final class Ownership implements Membership.Listener {
     }
 
     private void recompute() {
+        if (live.isEmpty()) {
+            // No view yet (a membership source that has not listed), or this replica leaves and
+            // is the last: nobody to share with; served here, ownership unknown.
+            for (Route r : routes) {
+                if (r.owner() != null) {
+                    r.owner().set(null, null);
+                }
+            }
+            return;
+        }
+        if (firstViewNanos == null) {
+            firstViewNanos = clock.nanoTime();
+        }
         int moves = 0;
         for (Route r : routes) {
             RouteOwner cell = r.owner();
@@ -88,12 +102,13 @@ final class Ownership implements Membership.Listener {
             }
             String revision = r.config().id().toString();
             Peer owner = OwnerFunction.owner(revision, live);
-            String next = owner == null ? self : owner.id();
+            String next = owner.id();
             String before = cell.ownerId();
             boolean mine = next.equals(self);
             if (before == null) {
-                // First view of this revision: at start-up, others may have been serving it.
-                if (mine && owner != null && clock.nanoTime() - startNanos < startupHoldNanos) {
+                // First view of this revision: at start-up (the first view), others may have
+                // been serving it; a revision added later in a settled set was nobody's.
+                if (mine && clock.nanoTime() - firstViewNanos < startupHoldNanos) {
                     ledger.gained(r.config().id(), previousOwner(revision));
                 }
             } else if (!before.equals(next)) {
