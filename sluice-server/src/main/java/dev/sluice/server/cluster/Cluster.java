@@ -180,6 +180,9 @@ public final class Cluster implements Forwarding, ClusterControl, AutoCloseable 
         for (Peer p : live) {
             seen(p);
         }
+        for (Peer p : seen.values()) {
+            metrics.peerUp(p.id(), live.contains(p));
+        }
         ownership.viewChanged(live);
         LOG.info("cluster: live replicas now {}", live);
     }

@@ -97,9 +97,6 @@ final class PeerProber {
     private void publish() {
         Set<Peer> live = new LinkedHashSet<>(health.live());
         live.add(self);
-        for (Peer p : others) {
-            metrics.peerUp(p.id(), live.contains(p));
-        }
         membership.accept(live);
     }
 }

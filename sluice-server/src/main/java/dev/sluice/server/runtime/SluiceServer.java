@@ -229,6 +229,11 @@ public final class SluiceServer implements AutoCloseable {
         }
         PodAuthenticator podAuth = kubernetes == null ? null : kubernetes.podTokens();
         PodAuthenticator auth = token == null && podAuth == null ? null : new StaticTokenAuthenticator(token, podAuth);
+        if (config.cluster() != null && token == null && podAuth != null) {
+            throw new StartupException("cluster: the replicas authenticate their handoff reports to each other with"
+                    + " the control token, and there is none: set control.tokenFile or " + TOKEN_ENV
+                    + " (the same on every replica)");
+        }
         if (config.cluster() != null) {
             cluster = new Cluster(config.cluster(), Cluster.self(config.cluster(), config.proxyListen().toString(),
                     config.controlListen().toString()), id -> registry().get(id), metrics.registry(),
