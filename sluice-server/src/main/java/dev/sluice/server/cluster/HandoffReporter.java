@@ -61,7 +61,10 @@ final class HandoffReporter {
                 continue;
             }
             Map<String, Integer> pods = new HashMap<>();
-            for (PodTracker t : r.throttler().table().trackers()) {
+            // A revision with no token held has no request of this replica's on a pod (slots held
+            // for others take none): its pods are not scanned, so idle revisions cost a read each.
+            List<PodTracker> trackers = r.throttler().active() == 0 ? List.of() : r.throttler().table().trackers();
+            for (PodTracker t : trackers) {
                 int n = t.inFlight();
                 if (n > 0) {
                     n -= ledger.heldOn(id, t);
