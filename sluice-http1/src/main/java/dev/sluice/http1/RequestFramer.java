@@ -90,9 +90,12 @@ public final class RequestFramer {
     public static final String SLUICE_REVISION_HEADER = "Sluice-Revision";
     public static final String KNATIVE_NAMESPACE_HEADER = "Knative-Serving-Namespace";
     public static final String KNATIVE_REVISION_HEADER = "Knative-Serving-Revision";
+    /** Marks a request one Sluice replica forwarded to another (the sender's id is its value). */
+    public static final String SLUICE_FORWARDED_HEADER = "Sluice-Forwarded";
     private static final AsciiString SLUICE_REVISION = lower(SLUICE_REVISION_HEADER);
     private static final AsciiString KNATIVE_NAMESPACE = lower(KNATIVE_NAMESPACE_HEADER);
     private static final AsciiString KNATIVE_REVISION = lower(KNATIVE_REVISION_HEADER);
+    private static final AsciiString SLUICE_FORWARDED = lower(SLUICE_FORWARDED_HEADER);
 
 
     /** This thread's head parser while a head is parsed ({@link HeadLines#borrow}), else null. */
@@ -289,6 +292,7 @@ public final class RequestFramer {
         int revisionLine = -1;
         int namespaceLine = -1;
         int knativeRevisionLine = -1;
+        boolean forwarded = false;
         for (int li = 1, n = head.count(); li < n; li++) {
             int kind = HeadLines.KEEP;
             if (head.nameIs(li, HOST)) {
@@ -325,6 +329,8 @@ public final class RequestFramer {
                 namespaceLine = namespaceLine < 0 ? li : namespaceLine;
             } else if (head.nameIs(li, KNATIVE_REVISION)) {
                 knativeRevisionLine = knativeRevisionLine < 0 ? li : knativeRevisionLine;
+            } else if (head.nameIs(li, SLUICE_FORWARDED)) {
+                forwarded = true;
             } else if (head.isHopByHop(li)) {
                 kind = HeadLines.DROP;
             }
@@ -376,7 +382,7 @@ public final class RequestFramer {
         ByteBuf wire = PodRequestHead.write(head, f, c, headLen, http11, upgradeLine, upgrade != null, hostLine, alloc);
         return new RequestHead(wire, cached(revision, revisionLine), cached(knativeNamespace, namespaceLine),
                 cached(knativeRevision, knativeRevisionLine), cached(host, hostLine), headMethod, http11, keepAlive,
-                state != State.HEAD, upgrade);
+                state != State.HEAD, upgrade, forwarded);
     }
 
     private RequestHead refused(int status, String why) {

@@ -25,12 +25,15 @@ public final class RequestHead extends DefaultByteBufHolder {
     public final boolean hasBody;
     /** The protocol the request asks to upgrade to, or null. */
     public final String upgrade;
+    /** Whether the request carries {@code Sluice-Forwarded}: another Sluice replica sent it. */
+    public final boolean forwarded;
     /** For a refused head: the status to answer with and why; else 0 and null. */
     public final int errorStatus;
     public final String error;
 
     RequestHead(ByteBuf wire, String revision, String knativeNamespace, String knativeRevision, String host,
-            boolean headMethod, boolean http11, boolean keepAlive, boolean hasBody, String upgrade) {
+            boolean headMethod, boolean http11, boolean keepAlive, boolean hasBody, String upgrade,
+            boolean forwarded) {
         super(wire);
         this.revision = revision;
         this.knativeNamespace = knativeNamespace;
@@ -41,6 +44,7 @@ public final class RequestHead extends DefaultByteBufHolder {
         this.keepAlive = keepAlive;
         this.hasBody = hasBody;
         this.upgrade = upgrade;
+        this.forwarded = forwarded;
         this.errorStatus = 0;
         this.error = null;
     }
@@ -56,6 +60,7 @@ public final class RequestHead extends DefaultByteBufHolder {
         this.keepAlive = false;
         this.hasBody = false;
         this.upgrade = null;
+        this.forwarded = false;
         this.errorStatus = errorStatus;
         this.error = error;
     }

@@ -139,6 +139,23 @@ public final class RevisionThrottler {
     }
 
     /**
+     * Holds one slot of {@code pod} for a request this throttler does not serve (another
+     * Sluice replica's, still running on the pod while ownership of the revision moves): the
+     * pod's count rises, no revision token is taken, so a waiter that gets a token finds the
+     * pod full and waits, exactly as if the request were its own. Succeeds only while the pod
+     * is routable and below its capacity; {@link #releaseSlot} must follow exactly once.
+     */
+    public boolean reserveSlot(PodTracker pod) {
+        return pod.tryReserve();
+    }
+
+    /** Gives back a slot held by {@link #reserveSlot} and serves the waiter it may free. */
+    public void releaseSlot(PodTracker pod) {
+        pod.release();
+        breaker.dispatch();
+    }
+
+    /**
      * Recomputes capacity from the table and serves waiters. Writer only.
      *
      * <p>Capacity is {@link #capacityFor cc × routable pods} plus the requests still running on

@@ -92,9 +92,11 @@ public final class ControlServer {
      * @param authenticator decides on pod reports; null = no credential needed (loopback only,
      *                      enforced at start-up)
      * @param addresses     where a reported pod may be ({@link PodAddressRule})
+     * @param cluster       the replica set, or null when Sluice runs alone
      */
     public record Backend(StateManager control, Supplier<Routes> routes, SluiceMetrics metrics,
-            Supplier<Readiness> readiness, PodAuthenticator authenticator, PodAddressRule addresses) {
+            Supplier<Readiness> readiness, PodAuthenticator authenticator, PodAddressRule addresses,
+            ClusterControl cluster) {
     }
 
     /** {@code /readyz}: the verdict and the lines that explain it. */
@@ -159,6 +161,13 @@ public final class ControlServer {
                         send(ctx, json(HttpResponseStatus.OK, revisions()), keep);
                     }
                 }
+                case "/v1/cluster/handoff" -> {
+                    if (!m.equals(HttpMethod.POST)) {
+                        send(ctx, text(HttpResponseStatus.METHOD_NOT_ALLOWED, "use POST\n"), keep);
+                    } else {
+                        handoff(ctx, req, keep);
+                    }
+                }
                 case "/v1/pods" -> {
                     if (!m.equals(HttpMethod.POST)) {
                         send(ctx, text(HttpResponseStatus.METHOD_NOT_ALLOWED, "use POST\n"), keep);
@@ -169,6 +178,28 @@ public final class ControlServer {
                 default -> send(ctx, text(HttpResponseStatus.NOT_FOUND, "no such endpoint: " + path
                         + " (known: POST /v1/pods, GET /v1/revisions, /healthz, /readyz, /metrics)\n"), keep);
             }
+        }
+
+        /**
+         * Another replica's handoff report: what it still runs of revisions this one owns. Only
+         * the control token is accepted (a pod's token is not a replica's).
+         */
+        private void handoff(ChannelHandlerContext ctx, FullHttpRequest req, boolean keep) {
+            ClusterControl cluster = backend.cluster();
+            if (cluster == null) {
+                send(ctx, text(HttpResponseStatus.NOT_FOUND, "this Sluice runs alone (no cluster: section)\n"), keep);
+                return;
+            }
+            PodAuthenticator auth = backend.authenticator();
+            String bearer = bearer(req);
+            if (auth != null && !(bearer != null && auth instanceof StaticTokenAuthenticator s
+                    && s.isControlToken(bearer))) {
+                send(ctx, text(HttpResponseStatus.UNAUTHORIZED, "a handoff report needs the control token\n"), keep);
+                return;
+            }
+            String refusal = cluster.handoff(req.content().toString(StandardCharsets.UTF_8));
+            send(ctx, refusal == null ? text(HttpResponseStatus.OK, "ok\n")
+                    : text(HttpResponseStatus.BAD_REQUEST, refusal + "\n"), keep);
         }
 
         private void report(ChannelHandlerContext ctx, FullHttpRequest req, boolean keep) {
@@ -313,6 +344,12 @@ public final class ControlServer {
                     o.put("lastColdStartSeconds", cold / 1e9);
                 }
                 o.put("coldStartInProgress", r.coldStart().inProgress());
+                if (r.owner() != null) {
+                    // Which replica owns the revision, and the pod slots held here for others' requests.
+                    o.put("owner", r.owner().ownerId());
+                    o.put("forwarded", r.owner().forwardTo() != null);
+                    o.put("heldForOtherReplicas", backend.cluster().heldForOthers(r.config().id()));
+                }
                 ArrayNode pods = o.putArray("pods");
                 Map<String, PodCheck> checks = new LinkedHashMap<>();
                 for (PodCheck c : backend.control().checks(r.config().id())) {

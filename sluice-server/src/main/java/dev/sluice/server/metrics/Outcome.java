@@ -32,6 +32,11 @@ public enum Outcome {
     REQUEST_HEAD_TIMEOUT("request-head-timeout"),
     /** Not a request's outcome: the {@code Sluice-Reason} of a connection refused past client.maxConnections. */
     TOO_MANY_CONNECTIONS("too-many-connections"),
+    /**
+     * The Sluice replica that owns the revision could not be reached and nothing of the request
+     * was sent to it: 503 (serving it here instead could put a pod over its limit).
+     */
+    OWNER_UNREACHABLE("owner-unreachable"),
     /** The client went away before the answer. */
     CLIENT_CLOSED("client-closed");
 

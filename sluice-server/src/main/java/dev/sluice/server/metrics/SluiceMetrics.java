@@ -190,6 +190,11 @@ public final class SluiceMetrics implements ControlMetrics, ClientMetrics {
     }
 
     /** The text exposition format, for {@code /metrics}. */
+    /** The registry, for the parts that register metrics of their own (the replica set's). */
+    public PrometheusRegistry registry() {
+        return registry;
+    }
+
     public byte[] scrape() {
         ByteArrayOutputStream out = new ByteArrayOutputStream(16 * 1024);
         try {

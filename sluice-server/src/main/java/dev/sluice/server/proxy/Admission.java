@@ -33,6 +33,11 @@ abstract class Admission implements LeaseListener, Deadlines.Expiring {
     final ChannelHandlerContext ctx;
     final ProxyContext px;
     final Route route;
+    /**
+     * The proxy address of the replica that owns the revision, when this request is forwarded
+     * there instead of asking this replica's throttler; null for a request served here.
+     */
+    String owner;
     Deadlines deadlines;
     /** Set once the exchange has answered (by the exchange, in its end). */
     boolean done;
@@ -46,10 +51,11 @@ abstract class Admission implements LeaseListener, Deadlines.Expiring {
     private Pending pending = Pending.NONE;
     private Deadlines.Deadline queueTimer;
 
-    Admission(ChannelHandlerContext ctx, ProxyContext px, Route route) {
+    Admission(ChannelHandlerContext ctx, ProxyContext px, Route route, String owner) {
         this.ctx = ctx;
         this.px = px;
         this.route = route;
+        this.owner = owner;
     }
 
     final RevisionConfig config() {
@@ -62,8 +68,15 @@ abstract class Admission implements LeaseListener, Deadlines.Expiring {
     /** The request is refused before it reached a pod: answer {@code status} and end. */
     abstract void refuse(HttpResponseStatus status, Outcome outcome, String why);
 
-    /** The request can go: its queue clock starts at {@code now}. */
+    /** The request goes to the revision's owner: no lease here, the owner's throttler decides. */
+    abstract void toOwner();
+
+    /** The request can go: its queue clock starts at {@code now} (or it goes to its owner). */
     final void ready(long now) {
+        if (owner != null) {
+            toOwner();
+            return;
+        }
         queueDeadlineNanos = now + config().queueTimeout().toNanos();
         admit();
     }

@@ -236,7 +236,20 @@ final class ClientHandler extends ChannelInboundHandlerAdapter implements Deadli
                 relay.holdClient();
             }
             setPhase(req.hasBody ? BODY : NONE);
-            Exchange e = new Exchange(this, relay, ctx, px, route, req);
+            String owner = null;
+            RouteOwner o = route.owner();
+            if (o != null) {
+                owner = o.forwardTo();
+                if (req.forwarded) {
+                    // A replica's forward is never forwarded again, owner or not (views may differ
+                    // for an instant); a client's own header does not count.
+                    if (px.forwarding.fromReplica(ctx.channel().remoteAddress())) {
+                        owner = null;
+                        px.forwarding.received();
+                    }
+                }
+            }
+            Exchange e = new Exchange(this, relay, ctx, px, route, req, owner);
             current = e;
             e.start();
             return;

@@ -65,8 +65,8 @@ final class Exchange extends PodLink {
     private Deadlines.Deadline responseStartTimer;
 
     Exchange(ExchangeListener client, Relay relay, ChannelHandlerContext ctx, ProxyContext px, Route route,
-            RequestHead request) {
-        super(client, relay, ctx, px, route, request);
+            RequestHead request, String owner) {
+        super(client, relay, ctx, px, route, request, owner);
         this.clientKeepAlive = request.keepAlive;
         this.startNanos = px.clock.nanoTime();
     }
@@ -113,7 +113,8 @@ final class Exchange extends PodLink {
     }
 
     private void startResponseStartTimer() {
-        if (responseStartTimer == null && config().responseStartTimeout().compareTo(config().requestTimeout()) < 0) {
+        // A forward waits in its owner's queue: the owner keeps that timer, not the sender.
+        if (owner == null && responseStartTimer == null && config().responseStartTimeout().compareTo(config().requestTimeout()) < 0) {
             responseStartTimer = deadlines.add(config().responseStartTimeout().toNanos(), this, RESPONSE_START);
         }
     }
@@ -365,7 +366,12 @@ final class Exchange extends PodLink {
         cancel(responseStartTimer);
         releaseEarly();
         request.release();
-        route.metrics().completed(outcome, code, px.clock.nanoTime() - startNanos);
+        if (owner == null) {
+            route.metrics().completed(outcome, code, px.clock.nanoTime() - startNanos);
+        } else {
+            // The owner counts the request as its revision's; here it is a forward.
+            px.forwarding.forwarded(owner, outcome, code);
+        }
         px.ended();
     }
 

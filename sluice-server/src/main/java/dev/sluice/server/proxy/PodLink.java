@@ -4,6 +4,7 @@ import dev.sluice.core.pod.PodTracker;
 import dev.sluice.http1.RequestHead;
 import dev.sluice.server.metrics.Outcome;
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
@@ -35,6 +36,7 @@ import org.slf4j.LoggerFactory;
 abstract class PodLink extends Admission implements UpstreamHandler.Listener, ChannelFutureListener {
 
     private static final Logger LOG = LoggerFactory.getLogger(PodLink.class);
+    private static final byte[] CRLF = {'\r', '\n'};
 
     final ExchangeListener client;
     final Relay relay;
@@ -53,8 +55,8 @@ abstract class PodLink extends Admission implements UpstreamHandler.Listener, Ch
     private boolean connectRetried;
 
     PodLink(ExchangeListener client, Relay relay, ChannelHandlerContext ctx, ProxyContext px, Route route,
-            RequestHead request) {
-        super(ctx, px, route);
+            RequestHead request, String owner) {
+        super(ctx, px, route, owner);
         this.client = client;
         this.relay = relay;
         this.request = request;
@@ -66,7 +68,20 @@ abstract class PodLink extends Admission implements UpstreamHandler.Listener, Ch
 
     @Override
     final void admitted(PodTracker leased) {
-        podAddress = leased.address();
+        link(leased.address());
+    }
+
+    /**
+     * The owning replica is reached like a pod: a pooled keep-alive connection from this loop's
+     * pool or a new one, the same replay rule; the request carries the forwarded mark.
+     */
+    @Override
+    final void toOwner() {
+        link(owner);
+    }
+
+    private void link(String address) {
+        podAddress = address;
         pool = px.pool(ctx.channel().eventLoop());
         Channel ch = pool.poll(podAddress);
         if (ch != null) {
@@ -98,6 +113,26 @@ abstract class PodLink extends Admission implements UpstreamHandler.Listener, Ch
             attach(f.channel());
             return;
         }
+        if (owner != null) {
+            // Nothing was sent. The replica set is told (a refused connect takes that replica
+            // out of the live set at once); if that gave the revision another owner — this
+            // replica, which then holds the pods for the old owner's requests, or another one —
+            // the request goes there, once. Else 503: serving it here could overshoot the
+            // owner's limit.
+            LOG.debug("connect to {}, the owner of {}, failed: {}", podAddress, config().id(), f.cause().toString());
+            px.forwarding.ownerUnreachable(podAddress);
+            String next = route.owner().forwardTo();
+            if (!connectRetried && !podAddress.equals(next)) {
+                connectRetried = true;
+                owner = next;
+                ready(px.clock.nanoTime());
+                return;
+            }
+            refuse(HttpResponseStatus.SERVICE_UNAVAILABLE, Outcome.OWNER_UNREACHABLE, "the Sluice replica that"
+                    + " owns revision " + config().id() + " (" + podAddress + ") cannot be reached: "
+                    + f.cause().getMessage() + "\n");
+            return;
+        }
         // Nothing of the request reached the pod: report it and try another pod once.
         LOG.debug("connect to {} for {} failed: {}", podAddress, config().id(), f.cause().toString());
         try {
@@ -127,9 +162,15 @@ abstract class PodLink extends Admission implements UpstreamHandler.Listener, Ch
         // Only a failed write proves that a request that is not safe never reached the pod; a
         // safe one is replayed anyway, so it needs no promise (none is allocated).
         // The head stays the exchange's (released in its end): a replay sends it again.
-        relay.sendRequest(head.retainedDuplicate(), canReplay && !ReplayRule.safeMethod(head) ? this : null,
+        relay.sendRequest(owner == null ? head.retainedDuplicate() : marked(head), canReplay && !ReplayRule.safeMethod(head) ? this : null,
                 canReplay);
         sent();
+    }
+
+    /** The head with {@code sluice-forwarded: <self>} before its last CRLF (a head ends with CRLF CRLF). */
+    private ByteBuf marked(ByteBuf head) {
+        return Unpooled.wrappedBuffer(head.retainedSlice(head.readerIndex(), head.readableBytes() - 2),
+                Unpooled.wrappedBuffer(px.forwarding.markLine()), Unpooled.wrappedBuffer(CRLF));
     }
 
     /** The head's write to the pod: a failure proves the pod never saw the request. */

@@ -26,6 +26,8 @@ public final class ProxyContext {
     /** Told the status of each request refused before routing (a malformed head). */
     final IntConsumer refused;
     final ClientMetrics clientMetrics;
+    /** The replica set's side of forwarding; set before the proxy starts (not changed after). */
+    Forwarding forwarding = Forwarding.NONE;
     private volatile Routes routes = Routes.empty();
     /** Read once per new connection; a reload changes what later connections get. */
     private volatile ClientLimits clientLimits;
@@ -49,6 +51,11 @@ public final class ProxyContext {
         this.connectTimeoutMillis = connectTimeoutMillis;
         this.clientLimits = clientLimits;
         this.clientMetrics = clientMetrics;
+    }
+
+    /** Sets the replica set's side of forwarding; before the proxy starts. */
+    public void forwarding(Forwarding f) {
+        this.forwarding = f;
     }
 
     public ClientLimits clientLimits() {

@@ -6,9 +6,10 @@ import dev.sluice.server.config.RevisionConfig;
 import dev.sluice.server.metrics.RequestMetrics;
 
 /**
- * A revision as the proxy sees it: its configuration, its throttler and its request metrics,
- * and the watch that times its cold starts (for the control API).
+ * A revision as the proxy sees it: its configuration, its throttler, its request metrics, the
+ * watch that times its cold starts (for the control API) and, with several replicas, which one
+ * owns it ({@code owner}, null when Sluice runs alone).
  */
 public record Route(RevisionConfig config, RevisionThrottler throttler, RequestMetrics metrics,
-        ColdStartWatch coldStart) {
+        ColdStartWatch coldStart, RouteOwner owner) {
 }

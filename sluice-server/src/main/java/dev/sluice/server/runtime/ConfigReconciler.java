@@ -96,6 +96,9 @@ final class ConfigReconciler {
         if (!Objects.equals(next.kubernetes(), current.kubernetes())) {
             needsRestart.add("the kubernetes section");
         }
+        if (!Objects.equals(next.cluster(), current.cluster())) {
+            needsRestart.add("the cluster section");
+        }
         if (discovery == null && fileRevisions.stream().anyMatch(r -> r.service() != null)) {
             needsRestart.add("revisions naming a service (Sluice started without Kubernetes)");
             fileRevisions = fileRevisions.stream().filter(r -> r.service() == null).toList();
@@ -107,7 +110,7 @@ final class ConfigReconciler {
         List<RevisionConfig> kept = fileRevisions.stream().map(r -> running.getOrDefault(r.id(), r)).toList();
         this.config = new SluiceConfig(current.proxyListen(), current.controlListen(), current.controlTokenFile(),
                 current.allowedPodNetworks(), next.drainPeriod(), next.gracePeriod(), current.kubernetes(), kept,
-                next.client(), current.scalerListen());
+                next.client(), current.scalerListen(), current.cluster());
         proxy.clientLimits(next.client()); // new connections follow it
         LOG.info("configuration applied: {} revision(s){}", registry.size(),
                 needsRestart.isEmpty() ? "" : "; kept until a restart: " + String.join("; ", needsRestart));
@@ -175,7 +178,7 @@ final class ConfigReconciler {
                         rc.service(), rc.scaleToZeroGrace());
             }
             feed.add(() -> changeFeeding(rc, was));
-            next.add(new Route(kept, before.throttler(), before.metrics(), before.coldStart()));
+            next.add(new Route(kept, before.throttler(), before.metrics(), before.coldStart(), before.owner()));
         }
         registry.publish(next, gone -> {
             if (discovery != null) {

@@ -47,6 +47,8 @@ final class Lifecycle {
     private volatile Supplier<ControlServer.Readiness> synced;
     private volatile boolean ready;
     private final AtomicBoolean closed = new AtomicBoolean();
+    /** Run when shutdown begins, as readiness fails (the replica set: leave it); or null. */
+    private volatile Runnable onDrain;
 
     Lifecycle(RevisionRegistry registry, ProxyContext proxyContext) {
         this.registry = registry;
@@ -56,6 +58,11 @@ final class Lifecycle {
     /** Registers a started part; parts close in the reverse order. */
     synchronized void started(String name, AutoCloseable part) {
         parts.push(new Part(name, part));
+    }
+
+    /** {@code r} runs when shutdown begins, right after readiness fails. */
+    void onDrain(Runnable r) {
+        this.onDrain = r;
     }
 
     /** The proxy accepts; {@code synced}, if not null, decides readiness from now on. */
@@ -91,6 +98,10 @@ final class Lifecycle {
             return 0;
         }
         ready = false;
+        Runnable leave = onDrain;
+        if (leave != null) {
+            leave.run();
+        }
         LOG.info("shutting down: /readyz fails; serving for {} ms more", drain.toMillis());
         sleep(drain);
         proxy.stopAccepting();

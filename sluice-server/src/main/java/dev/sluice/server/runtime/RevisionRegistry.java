@@ -6,6 +6,7 @@ import dev.sluice.core.control.StateManager;
 import dev.sluice.core.throttle.ColdStartWatch;
 import dev.sluice.core.throttle.RevisionThrottler;
 import dev.sluice.core.throttle.ZeroPodListener;
+import dev.sluice.server.cluster.Cluster;
 import dev.sluice.server.config.RevisionConfig;
 import dev.sluice.server.metrics.SluiceMetrics;
 import dev.sluice.server.proxy.ProxyContext;
@@ -44,6 +45,8 @@ final class RevisionRegistry {
     private final NanoClock clock;
     private final Function<RevisionId, ZeroPodListener> scaleFromZero;
     private volatile Map<RevisionId, Route> running = Map.of();
+    /** The replica set, or null when Sluice runs alone; set before the first revision opens. */
+    private Cluster cluster;
 
     /**
      * @param scaleFromZero who else hears of a revision's requests queued at zero pods (KEDA's
@@ -56,6 +59,11 @@ final class RevisionRegistry {
         this.metrics = metrics;
         this.clock = clock;
         this.scaleFromZero = scaleFromZero;
+    }
+
+    /** With several replicas: each route gets an owner cell, and every new set goes to the ownership table. */
+    void cluster(Cluster c) {
+        this.cluster = c;
     }
 
     /** The running revision {@code id}, or null. */
@@ -98,7 +106,8 @@ final class RevisionRegistry {
         RevisionThrottler th = control.open(rc.id(), rc.settings());
         ColdStartWatch coldStart = new ColdStartWatch(clock, th::routablePods, metrics.coldStarts(rc.id()));
         th.listen(ZeroPodListener.both(coldStart, scaleFromZero.apply(rc.id())));
-        return new Route(rc, th, metrics.forRevision(rc.id()), coldStart);
+        return new Route(rc, th, metrics.forRevision(rc.id()), coldStart,
+                cluster == null ? null : cluster.newOwner());
     }
 
     /**
@@ -111,6 +120,10 @@ final class RevisionRegistry {
         next.forEach(r -> map.put(r.config().id(), r));
         Map<RevisionId, Route> before = running;
         running = Collections.unmodifiableMap(map);
+        if (cluster != null) {
+            // Owners first: the proxy must not see a route before it knows who owns it.
+            cluster.routesPublished(next);
+        }
         proxy.routes(new Routes(next));
         for (RevisionId id : before.keySet()) {
             if (!map.containsKey(id)) {

@@ -10,6 +10,7 @@ import dev.sluice.kubernetes.WatchStatus;
 import dev.sluice.scaler.ActivitySignals;
 import dev.sluice.scaler.ScalerServer;
 import dev.sluice.scaler.ScalerService;
+import dev.sluice.server.cluster.Cluster;
 import dev.sluice.server.config.KubernetesConfig;
 import dev.sluice.server.config.SluiceConfig;
 import dev.sluice.server.control.ControlServer;
@@ -76,6 +77,7 @@ public final class SluiceServer implements AutoCloseable {
     private ConfigReconciler reconciler;
     private ProxyServer proxy;
     private ControlServer controlApi;
+    private Cluster cluster;
 
     /** Options for {@link SluiceServer}; {@link #start()} starts it. */
     public static final class Builder {
@@ -254,6 +256,21 @@ public final class SluiceServer implements AutoCloseable {
         }
         PodAuthenticator podAuth = kubernetes == null ? null : kubernetes.podTokens();
         PodAuthenticator auth = token == null && podAuth == null ? null : new StaticTokenAuthenticator(token, podAuth);
+        if (config.cluster() != null && token == null && podAuth != null) {
+            throw new StartupException("cluster: the replicas authenticate their handoff reports to each other with"
+                    + " the control token, and there is none: set control.tokenFile or " + TOKEN_ENV
+                    + " (the same on every replica)");
+        }
+        if (config.cluster() != null) {
+            cluster = new Cluster(config.cluster(), Cluster.self(config.cluster(), config.proxyListen().toString(),
+                    config.controlListen().toString()), id -> registry().get(id), metrics.registry(),
+                    options.clock(), token);
+            lifecycle.started("the replica set", cluster);
+            registry.cluster(cluster);
+            proxyContext.forwarding(cluster);
+            lifecycle.onDrain(cluster::leave);
+            cluster.start(); // the first view, before the revisions get owners
+        }
         reconciler = new ConfigReconciler(config, registry, control, proxyContext,
                 kubernetes == null ? null : kubernetes.discovery());
         reconciler.start();
@@ -266,7 +283,7 @@ public final class SluiceServer implements AutoCloseable {
         PodAddressRule addresses = new PodAddressRule(this::ownAddresses, config.allowedPodNetworks());
         controlApi = StartupChecks.listen(config.controlListen(), "listen.control", () -> ControlServer.start(
                 config.controlListen().toSocketAddress(), controlGroup, options.transport(), new ControlServer.Backend(
-                        control, registry::routes, metrics, lifecycle::readiness, auth, addresses)));
+                        control, registry::routes, metrics, lifecycle::readiness, auth, addresses, cluster)));
         lifecycle.started("the control API", controlApi::close);
         long tick = options.tickInterval().toNanos();
         ScheduledFuture<?> ticker = controlGroup.next().scheduleAtFixedRate(this::tick, tick, tick,
@@ -377,6 +394,11 @@ public final class SluiceServer implements AutoCloseable {
     /** Where KEDA's external scaler listens, or null when {@code listen.scaler} is off. */
     public InetSocketAddress scalerAddress() {
         return scaler == null ? null : scaler.address();
+    }
+
+    /** The replica set, or null when Sluice runs alone (on Kubernetes, feed its membership from the peer watch). */
+    public Cluster cluster() {
+        return cluster;
     }
 
     public StateManager control() {
