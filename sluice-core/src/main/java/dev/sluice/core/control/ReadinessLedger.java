@@ -53,6 +53,11 @@ final class ReadinessLedger {
         this.id = id;
     }
 
+    /** Whether no check is running and none is waiting for its retry. */
+    boolean isIdle() {
+        return validating.isEmpty() && retries.isEmpty();
+    }
+
     /** The identity a check at {@code address} is running for, or null. */
     String validatingId(String address) {
         return validating.get(address);

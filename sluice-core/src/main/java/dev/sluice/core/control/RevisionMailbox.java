@@ -97,6 +97,12 @@ final class RevisionMailbox implements Inbox {
     private final NanoClock clock;
     private final ControlMetrics metrics;
     private final Runnable batch = this::runBatch;
+    /**
+     * Written by the worker after each batch: the writer had nothing for a sweep to do (no
+     * pods, no checks). {@link #tick} then posts no sweep unless requests wait, so thousands of
+     * revisions scaled to zero cost the worker nothing per tick (and make no metrics).
+     */
+    private volatile boolean quiet;
 
     RevisionMailbox(RevisionId id, RevisionSettings settings, WriterPool pool, WriterFailures failures,
             NanoClock clock, ReadinessCheck readiness, ControlMetrics metrics) {
@@ -146,7 +152,8 @@ final class RevisionMailbox implements Inbox {
 
     /**
      * The revision's share of {@link StateManager#tick()}: rejects its waiters if it has been
-     * failing too long, then queues a sweep (which also wakes a mailbox whose backoff ended).
+     * failing too long, then queues a sweep (which also wakes a mailbox whose backoff ended),
+     * unless the revision is quiet: no pods, no checks, no waiters, no failure.
      */
     void tick(long now) {
         RevisionThrottler throttler = writer.throttler;
@@ -154,6 +161,11 @@ final class RevisionMailbox implements Inbox {
             int n = throttler.rejectWaiting(Rejection.REVISION_UNAVAILABLE);
             LOG.log(System.Logger.Level.WARNING, "{0}: writer has not recovered within {1}; rejected {2} waiting requests",
                     id, settings.recoveryTimeout(), n);
+        }
+        // A request that queues after this read is swept on the next tick; an event that arrives
+        // meanwhile is applied by its own batch, which recomputes quiet.
+        if (quiet && throttler.queued() == 0 && !recovery.needsRecovery()) {
+            return;
         }
         post(Operation.SWEEP, RevisionWriter::sweep);
     }
@@ -218,6 +230,7 @@ final class RevisionMailbox implements Inbox {
                     break;
                 }
             }
+            quiet = !writer.needsSweep();
             try {
                 writer.updateMetrics();
             } catch (RuntimeException e) {

@@ -274,6 +274,15 @@ final class RevisionWriter {
     }
 
     /**
+     * Whether {@link #sweep()} could find anything to do apart from waiting requests (which the
+     * caller sees in the throttler): pods, checks running or due, unreachable pods, a log
+     * summary owed. False for a revision scaled to zero, whose periodic sweep is then skipped.
+     */
+    boolean needsSweep() {
+        return table.size() > 0 || !checks.isIdle() || !unreachable.isEmpty() || recalculations.hasUnsummarized();
+    }
+
+    /**
      * Closes the revision: waiting and later requests are rejected with {@code reason}, and
      * every pod's slot is released (requests still running finish on their detached trackers).
      */
