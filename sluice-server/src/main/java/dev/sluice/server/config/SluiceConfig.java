@@ -16,13 +16,22 @@ import java.util.List;
  * @param gracePeriod      then: how long in-flight requests may take to finish
  * @param kubernetes       the Kubernetes section, or null when Sluice does not talk to a cluster
  * @param client           what the proxy port allows its clients (timeouts, connections, buffering)
+ * @param readinessChecks  how many readiness checks run at once, in all and per revision
  */
 public record SluiceConfig(ListenAddress proxyListen, ListenAddress controlListen, Path controlTokenFile,
         List<PodNetwork> allowedPodNetworks, Duration drainPeriod, Duration gracePeriod, KubernetesConfig kubernetes,
-        List<RevisionConfig> revisions, ClientLimits client) {
+        List<RevisionConfig> revisions, ClientLimits client, ReadinessChecks readinessChecks) {
 
     public SluiceConfig {
         allowedPodNetworks = List.copyOf(allowedPodNetworks);
         revisions = List.copyOf(revisions);
+    }
+
+    /** A configuration with the default readiness-check bounds. */
+    public SluiceConfig(ListenAddress proxyListen, ListenAddress controlListen, Path controlTokenFile,
+            List<PodNetwork> allowedPodNetworks, Duration drainPeriod, Duration gracePeriod,
+            KubernetesConfig kubernetes, List<RevisionConfig> revisions, ClientLimits client) {
+        this(proxyListen, controlListen, controlTokenFile, allowedPodNetworks, drainPeriod, gracePeriod, kubernetes,
+                revisions, client, ReadinessChecks.DEFAULTS);
     }
 }

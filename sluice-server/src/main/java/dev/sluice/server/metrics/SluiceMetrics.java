@@ -217,6 +217,16 @@ public final class SluiceMetrics implements ControlMetrics, ClientMetrics {
                 .callback(cb -> cb.call(open.getAsInt())).register(registry);
     }
 
+    /** Reports the readiness checks running now and those waiting their turn, at scrape time. */
+    public void readinessChecks(IntSupplier inFlight, IntSupplier waiting) {
+        GaugeWithCallback.builder().name("sluice_readiness_checks_in_flight")
+                .help("Readiness checks running now (bounded by control.readinessChecks)")
+                .callback(cb -> cb.call(inFlight.getAsInt())).register(registry);
+        GaugeWithCallback.builder().name("sluice_readiness_checks_waiting")
+                .help("Readiness checks waiting for their turn (revisions take turns)")
+                .callback(cb -> cb.call(waiting.getAsInt())).register(registry);
+    }
+
     // ------------------------------------------------------------------ control-path hooks
 
     @Override

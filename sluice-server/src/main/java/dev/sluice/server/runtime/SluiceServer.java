@@ -2,11 +2,13 @@ package dev.sluice.server.runtime;
 
 import dev.sluice.core.NanoClock;
 import dev.sluice.core.RevisionId;
+import dev.sluice.core.control.CheckScheduler;
 import dev.sluice.core.control.PodAuthenticator;
 import dev.sluice.core.control.StateManager;
 import dev.sluice.core.throttle.RevisionThrottler;
 import dev.sluice.kubernetes.WatchStatus;
 import dev.sluice.server.config.KubernetesConfig;
+import dev.sluice.server.config.ReadinessChecks;
 import dev.sluice.server.config.SluiceConfig;
 import dev.sluice.server.control.ControlServer;
 import dev.sluice.server.control.HttpReadinessCheck;
@@ -57,6 +59,7 @@ public final class SluiceServer implements AutoCloseable {
     private final EventLoopGroup workers;
     private final EventLoopGroup controlGroup;
     private final StateManager control;
+    private final CheckScheduler checks;
     private final SluiceMetrics metrics;
     private final ProxyContext proxyContext;
     private final RevisionRegistry registry;
@@ -175,8 +178,12 @@ public final class SluiceServer implements AutoCloseable {
         this.controlGroup = transport.newGroup(1, "sluice-control");
         // The registry is assigned below; these read it (through registry()) only once revisions run.
         this.metrics = new SluiceMetrics(() -> registry().throttlers(), this::watchStatus);
-        this.control = new StateManager(o.writerThreads(), o.clock(),
-                new HttpReadinessCheck(o.readinessTimeout(), id -> registry().readinessPath(id)), metrics);
+        // Checks of every kind go through one scheduler: bounded in the process and per revision.
+        ReadinessChecks bounds = o.config().readinessChecks();
+        this.checks = new CheckScheduler(new HttpReadinessCheck(o.readinessTimeout(), id -> registry().readinessPath(id)),
+                bounds.maxInFlight(), bounds.maxInFlightPerRevision());
+        this.control = new StateManager(o.writerThreads(), o.clock(), checks, metrics);
+        metrics.readinessChecks(checks::inFlight, checks::waiting);
         this.proxyContext = new ProxyContext(control, o.clock(), transport.clientChannel(),
                 (int) o.connectTimeout().toMillis(), metrics::refused, o.config().client(), metrics);
         metrics.clientConnections(proxyContext::connections);
