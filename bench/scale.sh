@@ -16,10 +16,16 @@ jar="$root/sluice-benchmarks/target/benchmarks.jar"
 if [ ! -f "$jar" ] || [ ! -f "$root/sluice-server/target/sluice.jar" ]; then
   (cd "$root" && mvn -B -ntp -q package -DskipTests -pl sluice-benchmarks -am)
 fi
+# The launcher rebuilds its jar when a source is newer; the benchmark runs the jar as built, from
+# a copy of the launcher beside a copy of the jar (no sources there, so nothing to rebuild).
+frozen="$(mktemp -d /tmp/sluice-scale.XXXX)"; trap 'rm -rf "$frozen"' EXIT
+mkdir -p "$frozen/sluice-server/target"
+cp "$root/sluice" "$root/sluice-jvm.sh" "$root/sluice-jvm.options" "$frozen/"
+cp "$root/sluice-server/target/sluice.jar" "$frozen/sluice-server/target/"
 # The driver runs on the newest JDK, as ./sluice does, so that its jcmd can attach to Sluice.
 java="$(ls -d /usr/lib/jvm/*/bin/java | sort -V | tail -n 1)"
 [ -n "${JAVA_HOME:-}" ] && java="$JAVA_HOME/bin/java"
 # 10,000 pods hold up to 10,000 connections in each process.
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
-exec "$java" -Xmx1g -cp "$jar" dev.sluice.benchmarks.scale.ScaleBench --revisions "$n" --pods "$m" \
-  --launcher "$root/sluice" "$@"
+"$java" -Xmx1g -cp "$jar" dev.sluice.benchmarks.scale.ScaleBench --revisions "$n" --pods "$m" \
+  --launcher "$frozen/sluice" "$@"

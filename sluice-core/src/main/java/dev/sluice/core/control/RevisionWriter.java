@@ -84,6 +84,11 @@ final class RevisionWriter {
         }
     }
 
+    /** Whether {@code earlier} may be skipped for {@code later} (see {@link PodAuthority#isSupersededBy}). */
+    boolean isSupersededBy(PodEvent earlier, PodEvent later) {
+        return authority.isSupersededBy(earlier, later);
+    }
+
     /** The pod at {@code address} is gone: it drains, and is removed when idle. */
     void removePod(String address) {
         checks.changed();
