@@ -180,8 +180,9 @@ public final class SluiceServer implements AutoCloseable {
         this.metrics = new SluiceMetrics(() -> registry().throttlers(), this::watchStatus);
         // Checks of every kind go through one scheduler: bounded in the process and per revision.
         ReadinessChecks bounds = o.config().readinessChecks();
-        this.checks = new CheckScheduler(new HttpReadinessCheck(o.readinessTimeout(), id -> registry().readinessPath(id)),
-                bounds.maxInFlight(), bounds.maxInFlightPerRevision());
+        this.checks = new CheckScheduler(new HttpReadinessCheck(workers, transport.clientChannel(),
+                o.readinessTimeout(), id -> registry().readinessPath(id)), bounds.maxInFlight(),
+                bounds.maxInFlightPerRevision());
         this.control = new StateManager(o.writerThreads(), o.clock(), checks, metrics);
         metrics.readinessChecks(checks::inFlight, checks::waiting);
         this.proxyContext = new ProxyContext(control, o.clock(), transport.clientChannel(),
