@@ -350,7 +350,8 @@ final class RevisionMailbox implements Inbox {
                 try {
                     failures.beforeOperation(t.operation);
                     Object result = t.apply(writer);
-                    writer.publishChecks(); // before the caller hears back, so it sees its own change
+                    writer.publishChecks(); // before the caller hears back, so it sees its own change (large revisions: within 100 ms)
+                    quiet = !writer.needsSweep(); // likewise: a caller that ticks next sees it
                     metrics.processed(id, t.operation.label(), clock.nanoTime() - start);
                     t.done.complete(result);
                 } catch (RuntimeException e) {
