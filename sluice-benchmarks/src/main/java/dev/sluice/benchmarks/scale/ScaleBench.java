@@ -162,7 +162,8 @@ public final class ScaleBench {
             long passed = (long) s.metricSum("sluice_readiness_validations_total{", "result=\"passed\"");
             out.printf("ready: %d pods: first check of every revision answered after %s, every pod's after %s,"
                             + " %s%n", total, secs(everyRevision, t0), secs(allAnswered, t0),
-                    allReady > 0 ? "all ready after " + secs(allReady, t0)
+                    allReady > 0 ? "all ready after " + secs(allReady, t0) + " (" + secs(allReady, s.listenedAt)
+                            + " after Sluice listened)"
                             : "NOT all ready within " + timeout.toSeconds() + " s: " + ready + " ready");
             out.printf("checks: %d passed, %d failed; the backend answered %d checks%n", passed, failed,
                     backend.checks.get() - checksBefore);
@@ -300,6 +301,7 @@ public final class ScaleBench {
         final int controlPort;
         final Path log;
         final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+        long listenedAt;
 
         Sluice(Process process, int proxyPort, int controlPort, Path log) {
             this.process = process;
@@ -317,6 +319,7 @@ public final class ScaleBench {
                 }
                 try {
                     if (get("/healthz").statusCode() == 200) {
+                        listenedAt = System.nanoTime();
                         return;
                     }
                 } catch (IOException notYet) {
