@@ -5,8 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.sluice.core.ManualClock;
 import dev.sluice.core.RevisionId;
-import dev.sluice.core.control.ControlTestSupport.RecordingMetrics;
 import dev.sluice.core.balance.PolicyKind;
+import dev.sluice.core.control.ControlTestSupport.RecordingMetrics;
 import dev.sluice.core.pod.PodState;
 import dev.sluice.core.pod.PodTracker;
 import java.time.Duration;
