@@ -350,7 +350,8 @@ final class RevisionMailbox implements Inbox {
                 try {
                     failures.beforeOperation(t.operation);
                     Object result = t.apply(writer);
-                    writer.publishChecks(); // before the caller hears back, so it sees its own change (large revisions: within 100 ms)
+                    // Before the caller hears back, so it sees its own change (large revisions: within 100 ms).
+                    writer.publishChecks();
                     quiet = !writer.needsSweep(); // likewise: a caller that ticks next sees it
                     metrics.processed(id, t.operation.label(), clock.nanoTime() - start);
                     t.done.complete(result);
@@ -372,7 +373,8 @@ final class RevisionMailbox implements Inbox {
         scheduled.set(false);
         // Re-check: an operation added after our last poll found the flag still set and did
         // not schedule. A mailbox backing off is left for tick() to wake.
-        if ((!inbox.isEmpty() || heldBack != null && !heldBack.isEmpty()) && !recovery.isBackingOff(clock.nanoTime())) {
+        boolean more = !inbox.isEmpty() || heldBack != null && !heldBack.isEmpty();
+        if (more && !recovery.isBackingOff(clock.nanoTime())) {
             schedule();
         }
     }
