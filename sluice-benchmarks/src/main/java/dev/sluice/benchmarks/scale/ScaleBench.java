@@ -270,7 +270,12 @@ public final class ScaleBench {
                 .redirectErrorStream(true).redirectOutput(log.toFile());
         pb.environment().put("SLUICE_LOG_LEVEL", "WARN");
         Sluice s = new Sluice(pb.start(), proxy, control, log);
-        s.awaitUp();
+        try {
+            s.awaitUp();
+        } catch (Exception | Error e) {
+            s.close(); // never leave a Sluice running behind a failed run
+            throw e;
+        }
         return s;
     }
 
