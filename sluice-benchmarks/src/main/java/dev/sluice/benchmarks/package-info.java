@@ -5,6 +5,8 @@
  *
  * <p>Starting points: {@link dev.sluice.benchmarks.PolicyBenchmark} (pick + reserve + release
  * per policy), {@link dev.sluice.benchmarks.ThrottlerBenchmark} (the whole admission cycle),
- * {@link dev.sluice.benchmarks.PodTableBenchmark} (adding and removing a pod).
+ * {@link dev.sluice.benchmarks.PodTableBenchmark} (adding and removing a pod). The scale
+ * benchmark, N revisions × M pods in one Sluice process, is {@code dev.sluice.benchmarks.scale}
+ * (run by {@code bench/scale.sh}).
  */
 package dev.sluice.benchmarks;

@@ -119,6 +119,34 @@ final class PodAuthority {
         }
     }
 
+    /**
+     * Whether the pod's own report {@code earlier} may be skipped because {@code later}, a later
+     * report of the same pod (same address and id, also from the pod) follows it with nothing
+     * between them that touches this address: applying both then gives the same table as
+     * applying {@code later} alone. True only where that is plain from the rules of
+     * {@link #apply}: the pod is tracked under this id in READY or NOT_READY, {@code earlier}
+     * moves it at most between those two, no identity is retired and no retry scheduled (which
+     * {@code earlier} would cancel); then {@code later} sets the same state, the same last report
+     * and the same capacity whichever of the two it starts from. Anything else (a pod being
+     * validated, draining, recovering; discovery's word) is applied one by one.
+     */
+    boolean isSupersededBy(PodEvent earlier, PodEvent later) {
+        if (earlier.source() != EventSource.POD || later.source() != EventSource.POD
+                || !earlier.address().equals(later.address()) || !earlier.podId().equals(later.podId())) {
+            return false;
+        }
+        PodState s = earlier.state();
+        if (s != PodState.READY && s != PodState.NOT_READY && s != PodState.PENDING) {
+            return false;
+        }
+        if (retiredIds.contains(earlier.podId()) || checks.retryingId(earlier.address()) != null) {
+            return false;
+        }
+        PodTracker t = table.find(earlier.address());
+        return t != null && t.podId().equals(earlier.podId())
+                && (t.state() == PodState.READY || t.state() == PodState.NOT_READY);
+    }
+
     /** Applies every pod's own last report again (after a failure, over the discovery view). */
     void reapplyOwnReports(long now) {
         for (Map.Entry<String, Report> r : new ArrayList<>(podReports.entrySet())) {

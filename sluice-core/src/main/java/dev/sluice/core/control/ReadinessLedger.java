@@ -53,6 +53,21 @@ final class ReadinessLedger {
         this.id = id;
     }
 
+    /** Addresses it holds anything for (checks running, retries, last results). */
+    int size() {
+        return validating.size() + retries.size() + lastChecks.size();
+    }
+
+    /** Whether the published view may be out of date. */
+    boolean isChanged() {
+        return changed;
+    }
+
+    /** Whether no check is running and none is waiting for its retry. */
+    boolean isIdle() {
+        return validating.isEmpty() && retries.isEmpty();
+    }
+
     /** The identity a check at {@code address} is running for, or null. */
     String validatingId(String address) {
         return validating.get(address);

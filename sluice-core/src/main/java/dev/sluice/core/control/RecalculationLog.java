@@ -54,6 +54,11 @@ final class RecalculationLog {
         summarizeIfDue(now);
     }
 
+    /** Whether a summary is still to be written (a later sweep must run {@link #summarizeIfDue}). */
+    boolean hasUnsummarized() {
+        return changing != 0;
+    }
+
     /** Writes the INFO summary if pods changed since the last one and the interval has passed. */
     void summarizeIfDue(long now) {
         if (changing == 0 || summarized && now - lastSummaryNanos < SUMMARY_INTERVAL_NANOS) {

@@ -4,7 +4,10 @@ import dev.sluice.core.NanoClock;
 import dev.sluice.core.RevisionId;
 import dev.sluice.core.throttle.Rejection;
 import dev.sluice.core.throttle.RevisionThrottler;
+import java.util.ArrayDeque;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -28,9 +31,18 @@ import java.util.function.Function;
  * covers it; and a batch's volatile clear of the flag happens-before the CAS that schedules
  * the next batch, so no batch starts before the previous one has ended.
  *
+ * <p><b>Coalescing.</b> A batch takes up to {@link #BATCH} operations out of the inbox before
+ * applying any. A pod's own report followed in the batch by another report of the same pod,
+ * with nothing between them but reports of other addresses, is skipped at its turn if the
+ * writer says the later one alone gives the same table ({@link RevisionWriter#isSupersededBy});
+ * its future completes then. So a pod flapping forty times in a burst is applied once, and a
+ * burst of 100,000 reports costs a poll and a map lookup each. A discovery snapshot followed
+ * at once by a newer one is skipped: the newer one is the view, and the older one's caller
+ * gets the newer one's summary. The scratch arrays are per worker thread, not per revision.
+ *
  * <p><b>Failure recovery.</b> An exception while applying an operation is caught, counted,
  * and logged with the operation; the operation's future fails with it, and the mailbox stops
- * taking operations (they wait in the inbox) for the backoff {@link WriterRecovery} sets. The
+ * taking operations (they wait in the inbox, the rest of the batch ahead of them) for the backoff {@link WriterRecovery} sets. The
  * next {@link #tick} after the backoff reschedules the mailbox; its next batch first
  * reconciles the writer from its last discovery snapshot and its pods' own reports
  * (re-evaluating waiting requests), then resumes. If the revision has been failing for longer
@@ -39,7 +51,7 @@ import java.util.function.Function;
  */
 final class RevisionMailbox implements Inbox {
 
-    static final int BATCH = 256;
+    static final int BATCH = 1024;
     private static final System.Logger LOG = System.getLogger(RevisionMailbox.class.getName());
 
     /** One operation waiting in the inbox: an action (no result) or a query. */
@@ -71,6 +83,22 @@ final class RevisionMailbox implements Inbox {
         }
     }
 
+    /** A pod's report, which a later report of the same pod in the batch may supersede. */
+    private static final class Report extends Task {
+        final PodEvent event;
+
+        Report(PodEvent event, long enqueuedNanos) {
+            super(Operation.MUTATE_POD, enqueuedNanos);
+            this.event = event;
+        }
+
+        @Override
+        Object apply(RevisionWriter writer) {
+            writer.mutatePod(event);
+            return null;
+        }
+    }
+
     private static final class Query extends Task {
         final Function<RevisionWriter, ?> body;
 
@@ -97,6 +125,27 @@ final class RevisionMailbox implements Inbox {
     private final NanoClock clock;
     private final ControlMetrics metrics;
     private final Runnable batch = this::runBatch;
+    /**
+     * Written by the worker after each batch: the writer had nothing for a sweep to do (no
+     * pods, no checks). {@link #tick} then posts no sweep unless requests wait, so thousands of
+     * revisions scaled to zero cost the worker nothing per tick (and make no metrics).
+     */
+    private volatile boolean quiet;
+    /** Operations of a failed batch not yet applied, ahead of the inbox (worker only; null when none). */
+    private ArrayDeque<Task> heldBack;
+
+    /**
+     * The batch being applied, and for each report the index of a later one that may supersede
+     * it: one per worker thread (not per revision, which would cost ~9 KB an idle revision).
+     */
+    private static final class Scratch {
+        final Task[] taken = new Task[BATCH];
+        final boolean[] superseded = new boolean[BATCH];
+        final int[] laterOf = new int[BATCH];
+        final Map<String, Integer> lastReportAt = new HashMap<>();
+    }
+
+    private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
 
     RevisionMailbox(RevisionId id, RevisionSettings settings, WriterPool pool, WriterFailures failures,
             NanoClock clock, ReadinessCheck readiness, ControlMetrics metrics) {
@@ -128,6 +177,11 @@ final class RevisionMailbox implements Inbox {
         return enqueue(new Action(operation, body, clock.nanoTime()));
     }
 
+    /** Queues a pod event; the future completes once the writer applied it (or a later one of the same pod). */
+    CompletableFuture<Object> report(PodEvent event) {
+        return enqueue(new Report(event, clock.nanoTime()));
+    }
+
     /** Queues an operation; the future completes with its result once the writer applied it. */
     CompletableFuture<Object> query(Operation operation, Function<RevisionWriter, ?> body) {
         return enqueue(new Query(operation, body, clock.nanoTime()));
@@ -139,6 +193,9 @@ final class RevisionMailbox implements Inbox {
     }
 
     private CompletableFuture<Object> enqueue(Task task) {
+        if (quiet) {
+            quiet = false; // until its batch says otherwise: a caller that heard back may tick at once
+        }
         inbox.add(task);
         schedule();
         return task.done;
@@ -146,7 +203,8 @@ final class RevisionMailbox implements Inbox {
 
     /**
      * The revision's share of {@link StateManager#tick()}: rejects its waiters if it has been
-     * failing too long, then queues a sweep (which also wakes a mailbox whose backoff ended).
+     * failing too long, then queues a sweep (which also wakes a mailbox whose backoff ended),
+     * unless the revision is quiet: no pods, no checks, no waiters, no failure.
      */
     void tick(long now) {
         RevisionThrottler throttler = writer.throttler;
@@ -154,6 +212,11 @@ final class RevisionMailbox implements Inbox {
             int n = throttler.rejectWaiting(Rejection.REVISION_UNAVAILABLE);
             LOG.log(System.Logger.Level.WARNING, "{0}: writer has not recovered within {1}; rejected {2} waiting requests",
                     id, settings.recoveryTimeout(), n);
+        }
+        // A request that queues after this read is swept on the next tick; an event that arrives
+        // meanwhile is applied by its own batch, which recomputes quiet.
+        if (quiet && throttler.queued() == 0 && !recovery.needsRecovery()) {
+            return;
         }
         post(Operation.SWEEP, RevisionWriter::sweep);
     }
@@ -174,6 +237,71 @@ final class RevisionMailbox implements Inbox {
         } catch (RuntimeException | Error e) {
             LOG.log(System.Logger.Level.ERROR, Thread.currentThread().getName() + " failed outside an operation", e);
             scheduled.set(false);
+        }
+    }
+
+    /**
+     * Coalescing, step one: marks each pod report followed later in the batch by a report of the
+     * same pod (same address and id, both from the pod itself) with no other operation between
+     * them but reports of other addresses, and each discovery snapshot followed at once by another. Step two is the writer's, at apply time:
+     * {@link RevisionWriter#isSupersededBy} skips the earlier one only where applying both gives
+     * the same table as applying the later one alone.
+     */
+    private static void markSuperseded(Scratch s, int n) {
+        Task[] taken = s.taken;
+        Map<String, Integer> lastReportAt = s.lastReportAt;
+        lastReportAt.clear();
+        for (int i = n - 1; i >= 0; i--) {
+            s.superseded[i] = false;
+            if (taken[i].operation == Operation.RECALCULATE && i + 1 < n
+                    && taken[i + 1].operation == Operation.RECALCULATE) {
+                s.superseded[i] = true;
+                s.laterOf[i] = i + 1;
+            }
+            if (!(taken[i] instanceof Report r)) {
+                lastReportAt.clear(); // anything else is a barrier: a query, a removal, a check's result
+                continue;
+            }
+            Integer later = lastReportAt.put(r.event.address(), i);
+            if (later != null && r.event.source() == EventSource.POD) {
+                PodEvent next = ((Report) taken[later]).event;
+                if (next.source() == EventSource.POD && next.podId().equals(r.event.podId())) {
+                    s.superseded[i] = true;
+                    s.laterOf[i] = later;
+                }
+            }
+        }
+    }
+
+    /** Skips {@code t} for {@code later} where the writer agrees; its future then completes as said below. */
+    private boolean skip(Task t, Task later) {
+        if (t instanceof Report r) {
+            if (!writer.isSupersededBy(r.event, ((Report) later).event)) {
+                return false;
+            }
+            t.done.complete(null); // the later report of the same pod says everything this one would
+            return true;
+        }
+        // A discovery snapshot followed at once by a newer one: the newer is the view; the older
+        // one's caller hears the newer one's summary.
+        later.done.whenComplete((result, err) -> {
+            if (err != null) {
+                t.done.completeExceptionally(err);
+            } else {
+                t.done.complete(result);
+            }
+        });
+        return true;
+    }
+
+    /** After a failure, the batch's unapplied operations wait for recovery ahead of the inbox, in order. */
+    private void holdBack(Task[] taken, int from, int n) {
+        for (int i = n - 1; i >= from; i--) {
+            if (heldBack == null) {
+                heldBack = new ArrayDeque<>();
+            }
+            heldBack.addFirst(taken[i]);
+            taken[i] = null;
         }
     }
 
@@ -198,26 +326,44 @@ final class RevisionMailbox implements Inbox {
             }
         }
         if (progressed) {
-            for (int i = 0; i < BATCH; i++) {
-                Task t = inbox.poll();
+            Scratch s = SCRATCH.get();
+            Task[] taken = s.taken;
+            int n = 0;
+            for (; n < BATCH; n++) {
+                Task t = heldBack != null && !heldBack.isEmpty() ? heldBack.poll() : inbox.poll();
                 if (t == null) {
                     break;
                 }
+                taken[n] = t;
+            }
+            markSuperseded(s, n);
+            boolean[] superseded = s.superseded;
+            int[] laterOf = s.laterOf;
+            for (int i = 0; i < n; i++) {
+                Task t = taken[i];
+                taken[i] = null;
                 long start = clock.nanoTime();
                 metrics.inboxWait(id, start - t.enqueuedNanos);
+                if (superseded[i] && skip(t, taken[laterOf[i]])) {
+                    continue;
+                }
                 try {
                     failures.beforeOperation(t.operation);
                     Object result = t.apply(writer);
-                    writer.publishChecks(); // before the caller hears back, so it sees its own change
+                    // Before the caller hears back, so it sees its own change (large revisions: within 100 ms).
+                    writer.publishChecks();
+                    quiet = !writer.needsSweep(); // likewise: a caller that ticks next sees it
                     metrics.processed(id, t.operation.label(), clock.nanoTime() - start);
                     t.done.complete(result);
                 } catch (RuntimeException e) {
                     failures.counted();
                     recovery.failed(t.operation, e, clock.nanoTime());
                     t.done.completeExceptionally(e);
+                    holdBack(taken, i + 1, n);
                     break;
                 }
             }
+            quiet = !writer.needsSweep();
             try {
                 writer.updateMetrics();
             } catch (RuntimeException e) {
@@ -227,7 +373,8 @@ final class RevisionMailbox implements Inbox {
         scheduled.set(false);
         // Re-check: an operation added after our last poll found the flag still set and did
         // not schedule. A mailbox backing off is left for tick() to wake.
-        if (!inbox.isEmpty() && !recovery.isBackingOff(clock.nanoTime())) {
+        boolean more = !inbox.isEmpty() || heldBack != null && !heldBack.isEmpty();
+        if (more && !recovery.isBackingOff(clock.nanoTime())) {
             schedule();
         }
     }

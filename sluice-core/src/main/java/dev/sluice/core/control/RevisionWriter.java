@@ -50,6 +50,13 @@ final class RevisionWriter {
     private final ReadinessProbes probes;
     private final RecalculationLog recalculations;
 
+    /** Pods above which views of the whole table are rebuilt at most every {@link #VIEW_INTERVAL_NANOS}. */
+    static final int EAGER_VIEW_PODS = 256;
+    static final long VIEW_INTERVAL_NANOS = 100_000_000L;
+
+    private long checksPublishedAt;
+    private long metricsReportedAt;
+
     /** Addresses taken out of rotation by passive health, re-probed until they pass. */
     private final Map<String, String> unreachable = new HashMap<>();
     private List<Endpoint> lastSnapshot;
@@ -64,6 +71,8 @@ final class RevisionWriter {
         this.checks = new ReadinessLedger(id);
         this.recalculations = new RecalculationLog(id);
         this.table = new PodTable(settings.maxScale());
+        this.checksPublishedAt = clock.nanoTime() - VIEW_INTERVAL_NANOS;
+        this.metricsReportedAt = checksPublishedAt;
         this.edits = new TableEditor(id, table, settings.containerConcurrency(), clock, metrics);
         this.authority = new PodAuthority(table, edits, checks, this::validate);
         this.throttler = new RevisionThrottler(table, settings.policy().create(), settings.containerConcurrency(),
@@ -82,6 +91,11 @@ final class RevisionWriter {
             updateCapacity();
             edits.removeIdleLeavers();
         }
+    }
+
+    /** Whether {@code earlier} may be skipped for {@code later} (see {@link PodAuthority#isSupersededBy}). */
+    boolean isSupersededBy(PodEvent earlier, PodEvent later) {
+        return authority.isSupersededBy(earlier, later);
     }
 
     /** The pod at {@code address} is gone: it drains, and is removed when idle. */
@@ -150,6 +164,8 @@ final class RevisionWriter {
      */
     void sweep() {
         long now = clock.nanoTime();
+        checksPublishedAt = now - VIEW_INTERVAL_NANOS; // a tick rebuilds the views whatever their size
+        metricsReportedAt = now - VIEW_INTERVAL_NANOS;
         long stale = settings.staleThreshold().toNanos();
         long drain = settings.drainTimeout().toNanos();
         boolean changedAny = false;
@@ -268,9 +284,33 @@ final class RevisionWriter {
         throttler.updateCapacity();
     }
 
-    /** Reports the table's fragmentation and pods by state. */
+    /** Reports the table's fragmentation and pods by state (see {@link #dueForViews}). */
     void updateMetrics() {
-        edits.reportMetrics();
+        long now = clock.nanoTime();
+        if (dueForViews(metricsReportedAt, now)) {
+            metricsReportedAt = now;
+            edits.reportMetrics();
+        }
+    }
+
+    /**
+     * Whether the views built from the whole table (the checks operators read, the pods-by-state
+     * metrics) are to be rebuilt now. Each costs a pass over the table, so with more than
+     * {@link #EAGER_VIEW_PODS} pods they are rebuilt at most every {@link #VIEW_INTERVAL_NANOS}
+     * (on the clock), not after each of 10,000 readiness results; what is left over is rebuilt
+     * by the next operation after the interval, or the next tick's sweep.
+     */
+    private boolean dueForViews(long last, long now) {
+        return table.length() + checks.size() <= EAGER_VIEW_PODS || now - last >= VIEW_INTERVAL_NANOS;
+    }
+
+    /**
+     * Whether {@link #sweep()} could find anything to do apart from waiting requests (which the
+     * caller sees in the throttler): pods, checks running or due, unreachable pods, a log
+     * summary owed. False for a revision scaled to zero, whose periodic sweep is then skipped.
+     */
+    boolean needsSweep() {
+        return table.size() > 0 || !checks.isIdle() || !unreachable.isEmpty() || recalculations.hasUnsummarized();
     }
 
     /**
@@ -313,8 +353,12 @@ final class RevisionWriter {
         return checks.checks();
     }
 
-    /** Publishes the readiness checks for operators if the batch may have changed them. */
+    /** Publishes the readiness checks for operators if the batch may have changed them (see {@link #dueForViews}). */
     void publishChecks() {
-        checks.publish(table);
+        long now = clock.nanoTime();
+        if (checks.isChanged() && dueForViews(checksPublishedAt, now)) {
+            checksPublishedAt = now;
+            checks.publish(table);
+        }
     }
 }

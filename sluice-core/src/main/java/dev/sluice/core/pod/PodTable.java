@@ -13,10 +13,13 @@ import java.util.function.Consumer;
  * The sparse array of one revision's pod trackers, with an availability index beside it.
  *
  * <h2>Implementation notes</h2>
- * <b>Shape.</b> Slots are pre-allocated at 2 × max-scale ({@link #initialSlots(int)}: saturating,
+ * <b>Shape.</b> Slots are reserved at 2 × max-scale ({@link #initialSlots(int)}: saturating,
  * capped at {@link #HARD_MAX_SLOTS}, {@link #DEFAULT_MAX_SCALE} when max-scale is unknown) so
- * that a revision can hold every pod of a full rollout (n draining + n starting) without
- * copying. Removing a pod leaves a hole in place; no element ever moves, so a reader scanning
+ * that a revision can hold every pod of a full rollout (n draining + n starting). Only the
+ * first {@link #EAGER_SLOTS} are allocated at once; the rest are allocated as pods arrive,
+ * by doubling up to the reservation (a copy, as below, but neither logged nor counted), so a
+ * revision scaled to zero with a large max-scale costs a few hundred bytes, and a view never
+ * shrinks, so a rollout that has once reached its size copies nothing. Removing a pod leaves a hole in place; no element ever moves, so a reader scanning
  * the array never sees a tracker twice or skips one because of a shift. Holes inside
  * {@link #length()} go on a free list (an int stack) and are reused in O(1) before the table
  * extends {@code length}. After a removal, if the fragmentation ratio (empty slots inside
@@ -75,6 +78,9 @@ public final class PodTable {
     /** The max-scale assumed when a revision does not say (≤ 0): 64 pods, so 128 slots. */
     public static final int DEFAULT_MAX_SCALE = 64;
 
+    /** Slots allocated when the table is made (fewer if the reservation is smaller). */
+    public static final int EAGER_SLOTS = 16;
+
     private static final System.Logger LOG = System.getLogger(PodTable.class.getName());
 
     private static final VarHandle SLOTS = MethodHandles.arrayElementVarHandle(PodTracker[].class);
@@ -92,6 +98,8 @@ public final class PodTable {
     }
 
     private volatile View view;
+    /** Slots reserved for the revision ({@link #initialSlots(int)}); growth beyond is counted. */
+    private final int reserved;
     /** One past the highest slot in use (or freed and not yet trimmed). */
     private volatile int length;
     /** Occupied slots. Written by the writer only. */
@@ -105,13 +113,14 @@ public final class PodTable {
     private final ConcurrentHashMap<String, PodTracker> byAddress = new ConcurrentHashMap<>();
     private volatile Consumer<PodTracker> drainedListener = t -> { };
 
-    /** A table pre-allocated for a revision of the given max-scale (≤ 0: unknown). */
+    /** A table for a revision of the given max-scale (≤ 0: unknown), its slots reserved. */
     public PodTable(int maxScale) {
-        this.view = new View(initialSlots(maxScale));
+        this.reserved = initialSlots(maxScale);
+        this.view = new View(Math.min(reserved, EAGER_SLOTS));
     }
 
     /**
-     * Slots to pre-allocate for a revision: 2 × max-scale, saturating at {@link #HARD_MAX_SLOTS};
+     * Slots to reserve for a revision: 2 × max-scale, saturating at {@link #HARD_MAX_SLOTS};
      * {@code 2 × DEFAULT_MAX_SCALE} when max-scale is unknown (≤ 0).
      */
     public static int initialSlots(int maxScale) {
@@ -128,7 +137,7 @@ public final class PodTable {
         return length;
     }
 
-    /** Slots allocated (the pre-allocation, or more after growth). */
+    /** Slots allocated now (up to the reservation as pods arrive, or more after growth). */
     public int allocatedSlots() {
         return view.slots.length;
     }
@@ -477,7 +486,9 @@ public final class PodTable {
         if (oldSize >= HARD_MAX_SLOTS) {
             throw new IllegalStateException("pod table is full: " + HARD_MAX_SLOTS + " slots is the hard maximum");
         }
-        int newSize = (int) Math.min(HARD_MAX_SLOTS, Math.max(64L, 2L * oldSize));
+        boolean withinReservation = oldSize < reserved;
+        int newSize = withinReservation ? (int) Math.min(reserved, 2L * oldSize)
+                : (int) Math.min(HARD_MAX_SLOTS, Math.max(64L, 2L * oldSize));
         View grown = new View(newSize);
         for (int i = 0; i < oldSize; i++) {
             SLOTS.setRelease(grown.slots, i, SLOTS.getAcquire(old.slots, i));
@@ -485,6 +496,9 @@ public final class PodTable {
         view = grown;
         for (int i = 0; i < oldSize; i++) {
             refreshBit(i);
+        }
+        if (withinReservation) {
+            return;
         }
         growths = growths + 1;
         LOG.log(System.Logger.Level.INFO,

@@ -9,7 +9,7 @@ import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * A revision's admission gate: {@code capacity} tokens (cc × routable pods) and a bounded FIFO
- * of requests waiting for one. A waiter is handed a token together with a claimed pod slot,
+ * of requests waiting for one ({@link WaiterQueue}: as long as what waits, nothing up front). A waiter is handed a token together with a claimed pod slot,
  * never a token alone, so a token whose pod slot vanished cannot be lost or spun on.
  *
  * <h2>Implementation notes</h2>
@@ -74,9 +74,8 @@ public final class RevisionBreaker {
     private volatile int capacity;
     private volatile Rejection closedWith;
 
-    // Queue, guarded by lock.
-    private Waiter head;
-    private Waiter tail;
+    /** Guarded by lock; grows and shrinks with the waiters (nothing sized to queueDepth). */
+    private final WaiterQueue queue = new WaiterQueue();
 
     public RevisionBreaker(PodClaimer claimer, int queueDepth, NanoClock clock) {
         this.claimer = Objects.requireNonNull(claimer, "claimer");
@@ -210,7 +209,7 @@ public final class RevisionBreaker {
         try {
             long now = clock.nanoTime();
             for (;;) {
-                Waiter w = head;
+                Waiter w = queue.head();
                 if (w == null || closedWith != null || active(state) >= capacity) {
                     break;
                 }
@@ -246,7 +245,7 @@ public final class RevisionBreaker {
         lock.lock();
         try {
             long now = clock.nanoTime();
-            for (Waiter w = head; w != null; ) {
+            for (Waiter w = queue.head(); w != null; ) {
                 Waiter next = w.next;
                 if (w.deadline - now <= 0) {
                     unlinkLocked(w);
@@ -275,8 +274,8 @@ public final class RevisionBreaker {
             if (closedWith == null) {
                 closedWith = reason;
             }
-            while (head != null) {
-                Waiter w = head;
+            while (!queue.isEmpty()) {
+                Waiter w = queue.head();
                 unlinkLocked(w);
                 done = w.reject(closedWith, done);
             }
@@ -298,8 +297,8 @@ public final class RevisionBreaker {
         int n = 0;
         lock.lock();
         try {
-            while (head != null) {
-                Waiter w = head;
+            while (!queue.isEmpty()) {
+                Waiter w = queue.head();
                 unlinkLocked(w);
                 done = w.reject(reason, done);
                 n++;
@@ -395,7 +394,7 @@ public final class RevisionBreaker {
         Waiter done = null;
         long now = clock.nanoTime();
         for (;;) {
-            Waiter w = head;
+            Waiter w = queue.head();
             if (w == null || closedWith != null || active(state) > capacity) {
                 addStateLocked(-1);
                 return done;
@@ -440,45 +439,17 @@ public final class RevisionBreaker {
 
     /** Links at the tail; the caller has already counted the waiter in {@link #state}. */
     private void linkTailLocked(Waiter w) {
-        w.prev = tail;
-        w.next = null;
-        if (tail == null) {
-            head = w;
-        } else {
-            tail.next = w;
-        }
-        tail = w;
-        w.linked = true;
+        queue.addLast(w);
     }
 
     /** Links at the head; the caller has already counted the waiter in {@link #state}. */
     private void linkHeadLocked(Waiter w) {
-        w.prev = null;
-        w.next = head;
-        if (head == null) {
-            tail = w;
-        } else {
-            head.prev = w;
-        }
-        head = w;
-        w.linked = true;
+        queue.addFirst(w);
     }
 
     /** Unlinks and uncounts a waiter. */
     private void unlinkLocked(Waiter w) {
-        if (w.prev == null) {
-            head = w.next;
-        } else {
-            w.prev.next = w.next;
-        }
-        if (w.next == null) {
-            tail = w.prev;
-        } else {
-            w.next.prev = w.prev;
-        }
-        w.prev = null;
-        w.next = null;
-        w.linked = false;
+        queue.remove(w);
         addStateLocked(-ONE_QUEUED);
     }
 

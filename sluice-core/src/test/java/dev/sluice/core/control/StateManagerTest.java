@@ -23,6 +23,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.logging.Handler;
 import java.util.logging.LogRecord;
 import java.util.logging.Logger;
@@ -67,6 +68,43 @@ class StateManagerTest {
 
     private void flush() {
         await(manager.flush(REV));
+    }
+
+    // ------------------------------------------------------------------ idle revisions
+
+    private int sweeps() {
+        AtomicInteger n = metrics.processed.get("sweep");
+        return n == null ? 0 : n.get();
+    }
+
+    @Test
+    void aRevisionWithNoPodsNoChecksAndNoWaitersIsNotSweptUntilSomethingArrives() {
+        flush(); // a batch has run: the writer said it has nothing to sweep
+        for (int i = 0; i < 3; i++) {
+            manager.tick();
+        }
+        flush();
+        assertThat(sweeps()).as("ticks of a revision scaled to zero").isZero();
+
+        // A request waits: the next tick sweeps (its queue expiry is the sweep's work).
+        List<Rejection> rejected = new ArrayList<>();
+        throttler.acquire(clock.nanoTime() + 1_000_000_000L, listener(rejected));
+        manager.tick();
+        flush();
+        assertThat(sweeps()).isEqualTo(1);
+        clock.advance(Duration.ofSeconds(2));
+        manager.tick();
+        flush();
+        synchronized (rejected) {
+            assertThat(rejected).containsExactly(Rejection.QUEUE_TIMEOUT);
+        }
+
+        // A pod being checked keeps the revision swept (its retries are the sweep's work).
+        int before = sweeps();
+        pod("a", "10.0.0.1:8080", PodState.READY);
+        manager.tick();
+        flush();
+        assertThat(sweeps()).isEqualTo(before + 1);
     }
 
     // ------------------------------------------------------------------ validation

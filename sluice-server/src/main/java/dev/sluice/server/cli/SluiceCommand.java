@@ -131,7 +131,8 @@ public final class SluiceCommand implements Callable<Integer> {
                     proxyListen == null ? c.proxyListen() : ListenAddress.parse(proxyListen),
                     controlListen == null ? c.controlListen() : ListenAddress.parse(controlListen),
                     tokenFile == null ? c.controlTokenFile() : tokenFile, c.allowedPodNetworks(), c.drainPeriod(),
-                    c.gracePeriod(), c.kubernetes(), c.revisions(), c.client(), c.scalerListen(), c.cluster());
+                    c.gracePeriod(), c.kubernetes(), c.revisions(), c.client(), c.scalerListen(), c.cluster(),
+                    c.readinessChecks());
         }
 
         @Override

@@ -91,7 +91,8 @@ final class ConfigReader {
         ListenAddress control = listen(listen, "listen.control", "control", DEFAULT_CONTROL_LISTEN);
         String scalerText = string(listen, "listen.scaler", "scaler", null);
         JsonNode controlNode = optionalObject(root, "control", "control",
-                Set.of("tokenFile", "allowedPodNetworks"));
+                Set.of("tokenFile", "allowedPodNetworks", "readinessChecks"));
+        ReadinessChecks checks = readinessChecks(controlNode);
         String tokenFile = string(controlNode, "control.tokenFile", "tokenFile", null);
         if (tokenFile != null) {
             tokenFile(tokenFile);
@@ -156,7 +157,21 @@ final class ConfigReader {
                     + ": they still forward to it until then", null);
         }
         return new SluiceConfig(proxy, control, tokenFile == null ? null : Path.of(tokenFile), networks, drain,
-                grace, kubernetes, revisions, client == null ? ClientLimits.DEFAULTS : client, scaler, cluster);
+                grace, kubernetes, revisions, client == null ? ClientLimits.DEFAULTS : client, scaler, cluster, checks);
+    }
+
+    private ReadinessChecks readinessChecks(JsonNode controlNode) throws ConfigException {
+        JsonNode node = optionalObject(controlNode, "control.readinessChecks", "readinessChecks",
+                Set.of("maxInFlight", "maxInFlightPerRevision"));
+        int all = integer(node, "control.readinessChecks.maxInFlight", "maxInFlight",
+                ReadinessChecks.DEFAULTS.maxInFlight(), 1, ReadinessChecks.MAX);
+        int perRevision = integer(node, "control.readinessChecks.maxInFlightPerRevision", "maxInFlightPerRevision",
+                Math.min(all, ReadinessChecks.DEFAULTS.maxInFlightPerRevision()), 1, ReadinessChecks.MAX);
+        if (perRevision > all) {
+            perRevision = invalid("control.readinessChecks.maxInFlightPerRevision", "(" + perRevision
+                    + ") must not exceed control.readinessChecks.maxInFlight (" + all + ")", all);
+        }
+        return new ReadinessChecks(all, perRevision);
     }
 
     /** {@code run} reads the token at start-up: a file it could not read fails here first. */

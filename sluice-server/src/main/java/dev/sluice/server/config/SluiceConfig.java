@@ -19,12 +19,13 @@ import java.util.List;
  * @param scalerListen     where KEDA's external scaler is served, or null when it is off (the
  *                         default outside Kubernetes; {@value ConfigReader#DEFAULT_SCALER_LISTEN}
  *                         when the file has a kubernetes section)
-
  * @param cluster          the replica set sharing each pod's limit, or null when Sluice runs alone
+ * @param readinessChecks  how many readiness checks run at once, in all and per revision
  */
 public record SluiceConfig(ListenAddress proxyListen, ListenAddress controlListen, Path controlTokenFile,
         List<PodNetwork> allowedPodNetworks, Duration drainPeriod, Duration gracePeriod, KubernetesConfig kubernetes,
-        List<RevisionConfig> revisions, ClientLimits client, ListenAddress scalerListen, ClusterConfig cluster) {
+        List<RevisionConfig> revisions, ClientLimits client, ListenAddress scalerListen, ClusterConfig cluster,
+        ReadinessChecks readinessChecks) {
 
     public SluiceConfig {
         allowedPodNetworks = List.copyOf(allowedPodNetworks);

@@ -3,46 +3,83 @@ package dev.sluice.server.metrics;
 import io.prometheus.metrics.core.datapoints.CounterDataPoint;
 import io.prometheus.metrics.core.datapoints.DistributionDataPoint;
 import io.prometheus.metrics.core.metrics.Counter;
+import io.prometheus.metrics.core.metrics.Histogram;
+import java.util.Arrays;
 import java.util.concurrent.atomic.AtomicReferenceArray;
 
 /**
- * One revision's request metrics, with the label lookups done once: the data point for each
- * (outcome, status code) is cached on first use, so recording a request allocates nothing.
+ * One revision's request metrics, with the label lookups done once: each data point (per
+ * outcome and status code, and the two histograms) is made on first use and cached, so
+ * recording a request allocates nothing, and a revision that never served a request holds no
+ * data point at all (a few references, not the ~60 adders of two histograms).
+ *
+ * <h2>Implementation notes</h2>
+ * Any event-loop thread records. The caches are written racily: two threads may both find a
+ * slot empty and both ask the family for the data point, which returns the same one for the
+ * same labels (the family's own map), so the race only repeats a lookup. Codes per outcome
+ * are a handful: each outcome keeps a small copy-on-write array of (code, point) pairs,
+ * replaced whole under a lock and read with one volatile load and a short scan.
  */
 public final class RequestMetrics {
+
+    /** The (code, data point) pairs seen for one outcome; replaced whole, never changed. */
+    private static final class Codes {
+        static final Codes EMPTY = new Codes(new int[0], new CounterDataPoint[0]);
+        final int[] codes;
+        final CounterDataPoint[] points;
+
+        Codes(int[] codes, CounterDataPoint[] points) {
+            this.codes = codes;
+            this.points = points;
+        }
+
+        CounterDataPoint find(int code) {
+            int[] c = codes;
+            for (int i = 0; i < c.length; i++) {
+                if (c[i] == code) {
+                    return points[i];
+                }
+            }
+            return null;
+        }
+    }
 
     private static final int CODES = 600;
 
     private final String revision;
     private final Counter requests;
     private final Counter rejections;
-    private final AtomicReferenceArray<CounterDataPoint> byOutcomeAndCode;
-    private final CounterDataPoint[] rejectionsByOutcome;
-    private final DistributionDataPoint queueWait;
-    private final DistributionDataPoint duration;
+    private final Histogram queueWaitFamily;
+    private final Histogram durationFamily;
+    /** By {@link Outcome} ordinal; null until the outcome's first request. */
+    private final AtomicReferenceArray<Codes> byOutcome = new AtomicReferenceArray<>(Outcome.values().length);
+    private final CounterDataPoint[] rejectionsByOutcome = new CounterDataPoint[Outcome.values().length];
+    private volatile DistributionDataPoint queueWait;
+    private volatile DistributionDataPoint duration;
 
-    RequestMetrics(String revision, Counter requests, Counter rejections, DistributionDataPoint queueWait,
-            DistributionDataPoint duration) {
+    RequestMetrics(String revision, Counter requests, Counter rejections, Histogram queueWait, Histogram duration) {
         this.revision = revision;
         this.requests = requests;
         this.rejections = rejections;
-        this.byOutcomeAndCode = new AtomicReferenceArray<>(Outcome.values().length * CODES);
-        this.rejectionsByOutcome = new CounterDataPoint[Outcome.values().length];
-        this.queueWait = queueWait;
-        this.duration = duration;
+        this.queueWaitFamily = queueWait;
+        this.durationFamily = duration;
     }
 
     /** A request ended with {@code code}, for {@code outcome}, after {@code nanos}. */
     public void completed(Outcome outcome, int code, long nanos) {
         int c = code < 0 || code >= CODES ? 0 : code;
-        int i = outcome.ordinal() * CODES + c;
-        CounterDataPoint p = byOutcomeAndCode.get(i);
+        Codes seen = codesOf(outcome);
+        CounterDataPoint p = seen.find(c);
         if (p == null) {
-            p = requests.labelValues(revision, Integer.toString(c), outcome.wireName());
-            byOutcomeAndCode.lazySet(i, p);
+            p = add(outcome, c);
         }
         p.inc();
-        duration.observe(nanos / 1e9);
+        DistributionDataPoint d = duration;
+        if (d == null) {
+            d = durationFamily.labelValues(revision);
+            duration = d;
+        }
+        d.observe(nanos / 1e9);
         if (outcome != Outcome.PROXIED && outcome != Outcome.CLIENT_CLOSED) {
             CounterDataPoint r = rejectionsByOutcome[outcome.ordinal()];
             if (r == null) {
@@ -55,6 +92,34 @@ public final class RequestMetrics {
 
     /** A request waited {@code nanos} in the queue before it got a pod. */
     public void queued(long nanos) {
-        queueWait.observe(nanos / 1e9);
+        DistributionDataPoint q = queueWait;
+        if (q == null) {
+            q = queueWaitFamily.labelValues(revision);
+            queueWait = q;
+        }
+        q.observe(nanos / 1e9);
+    }
+
+    private Codes codesOf(Outcome outcome) {
+        Codes c = byOutcome.get(outcome.ordinal());
+        return c == null ? Codes.EMPTY : c;
+    }
+
+    private CounterDataPoint add(Outcome outcome, int code) {
+        synchronized (byOutcome) {
+            Codes was = byOutcome.get(outcome.ordinal());
+            Codes now = was == null ? Codes.EMPTY : was;
+            CounterDataPoint p = now.find(code);
+            if (p != null) {
+                return p;
+            }
+            int n = now.codes.length;
+            int[] codes = Arrays.copyOf(now.codes, n + 1);
+            CounterDataPoint[] points = Arrays.copyOf(now.points, n + 1);
+            codes[n] = code;
+            points[n] = requests.labelValues(revision, Integer.toString(code), outcome.wireName());
+            byOutcome.set(outcome.ordinal(), new Codes(codes, points));
+            return points[n];
+        }
     }
 }

@@ -110,7 +110,7 @@ final class ConfigReconciler {
         List<RevisionConfig> kept = fileRevisions.stream().map(r -> running.getOrDefault(r.id(), r)).toList();
         this.config = new SluiceConfig(current.proxyListen(), current.controlListen(), current.controlTokenFile(),
                 current.allowedPodNetworks(), next.drainPeriod(), next.gracePeriod(), current.kubernetes(), kept,
-                next.client(), current.scalerListen(), current.cluster());
+                next.client(), current.scalerListen(), current.cluster(), current.readinessChecks());
         proxy.clientLimits(next.client()); // new connections follow it
         LOG.info("configuration applied: {} revision(s){}", registry.size(),
                 needsRestart.isEmpty() ? "" : "; kept until a restart: " + String.join("; ", needsRestart));

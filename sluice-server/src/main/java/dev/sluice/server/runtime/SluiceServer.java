@@ -2,6 +2,7 @@ package dev.sluice.server.runtime;
 
 import dev.sluice.core.NanoClock;
 import dev.sluice.core.RevisionId;
+import dev.sluice.core.control.CheckScheduler;
 import dev.sluice.core.control.PodAuthenticator;
 import dev.sluice.core.control.StateManager;
 import dev.sluice.core.throttle.RevisionThrottler;
@@ -12,6 +13,7 @@ import dev.sluice.scaler.ScalerServer;
 import dev.sluice.scaler.ScalerService;
 import dev.sluice.server.cluster.Cluster;
 import dev.sluice.server.config.KubernetesConfig;
+import dev.sluice.server.config.ReadinessChecks;
 import dev.sluice.server.config.SluiceConfig;
 import dev.sluice.server.control.ControlServer;
 import dev.sluice.server.control.HttpReadinessCheck;
@@ -67,6 +69,7 @@ public final class SluiceServer implements AutoCloseable {
     private final EventLoopGroup workers;
     private final EventLoopGroup controlGroup;
     private final StateManager control;
+    private final CheckScheduler checks;
     private final SluiceMetrics metrics;
     private final ProxyContext proxyContext;
     private final RevisionRegistry registry;
@@ -202,8 +205,13 @@ public final class SluiceServer implements AutoCloseable {
         this.controlGroup = transport.newGroup(1, "sluice-control");
         // The registry is assigned below; these read it (through registry()) only once revisions run.
         this.metrics = new SluiceMetrics(() -> registry().throttlers(), this::watchStatus);
-        this.control = new StateManager(o.writerThreads(), o.clock(),
-                new HttpReadinessCheck(o.readinessTimeout(), id -> registry().readinessPath(id)), metrics);
+        // Checks of every kind go through one scheduler: bounded in the process and per revision.
+        ReadinessChecks bounds = o.config().readinessChecks();
+        this.checks = new CheckScheduler(new HttpReadinessCheck(workers, transport.clientChannel(),
+                o.readinessTimeout(), id -> registry().readinessPath(id)), bounds.maxInFlight(),
+                bounds.maxInFlightPerRevision());
+        this.control = new StateManager(o.writerThreads(), o.clock(), checks, metrics);
+        metrics.readinessChecks(checks::inFlight, checks::waiting);
         this.proxyContext = new ProxyContext(control, o.clock(), transport.clientChannel(),
                 (int) o.connectTimeout().toMillis(), metrics::refused, o.config().client(), metrics);
         metrics.clientConnections(proxyContext::connections);

@@ -135,6 +135,22 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void readinessCheckBoundsHaveDefaultsAndAreValidatedWithWhereAndWhy() throws Exception {
+        assertThat(ConfigLoader.parse("x", "revisions: []").readinessChecks()).isEqualTo(new ReadinessChecks(64, 32));
+        assertThat(ConfigLoader.parse("x", "control: {readinessChecks: {maxInFlight: 8, maxInFlightPerRevision: 2}}")
+                .readinessChecks()).isEqualTo(new ReadinessChecks(8, 2));
+        assertThat(ConfigLoader.parse("x", "control: {readinessChecks: {maxInFlight: 8}}").readinessChecks())
+                .as("the per-revision default never exceeds the bound in all").isEqualTo(new ReadinessChecks(8, 8));
+        assertThat(failure("control: {readinessChecks: {maxInFlight: 0}}").getMessage())
+                .isEqualTo("sluice.yaml: control.readinessChecks.maxInFlight: must be between 1 and 100000, was 0");
+        assertThat(failure("control: {readinessChecks: {maxInFlight: 4, maxInFlightPerRevision: 5}}").getMessage())
+                .isEqualTo("sluice.yaml: control.readinessChecks.maxInFlightPerRevision: (5) must not exceed"
+                        + " control.readinessChecks.maxInFlight (4)");
+        assertThat(failure("control: {readinessChecks: {maxInflight: 4}}").getMessage())
+                .contains("control.readinessChecks.maxInflight").contains("unknown field");
+    }
+
+    @Test
     void malformedYamlSaysWhere() {
         ConfigException e = failure("revisions:\n  - name: a\n   bad: [\n");
         assertThat(e.getMessage()).startsWith("sluice.yaml: not valid YAML at line");

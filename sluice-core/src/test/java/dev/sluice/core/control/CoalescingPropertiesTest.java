@@ -1,0 +1,137 @@
+package dev.sluice.core.control;
+
+import static dev.sluice.core.control.ControlTestSupport.await;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.sluice.core.ManualClock;
+import dev.sluice.core.RevisionId;
+import dev.sluice.core.balance.PolicyKind;
+import dev.sluice.core.control.ControlTestSupport.RecordingMetrics;
+import dev.sluice.core.pod.PodState;
+import dev.sluice.core.pod.PodTracker;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import net.jqwik.api.Example;
+import net.jqwik.api.ForAll;
+import net.jqwik.api.Property;
+import net.jqwik.api.constraints.IntRange;
+import net.jqwik.api.constraints.Size;
+
+/**
+ * Coalescing changes nothing but the work: the same pod events, applied one by one (each its
+ * own batch) and posted in one burst (one batch, coalesced), leave the same table — each
+ * address's pod id and state, the capacity, and the checks under way.
+ */
+class CoalescingPropertiesTest {
+
+    private static final RevisionId REV = new RevisionId("default", "coalesce");
+    private static final RevisionSettings SETTINGS = new RevisionSettings(2, 10, 100, PolicyKind.FIRST_AVAILABLE,
+            Duration.ofMinutes(10), Duration.ofSeconds(30), Duration.ofSeconds(20));
+    private static final PodState[] STATES = {PodState.READY, PodState.NOT_READY, PodState.PENDING, PodState.DRAINING};
+    /** A check that never answers: pods claiming READY while unknown stay validating. */
+    private static final ReadinessCheck NEVER = (r, p, a) -> new CompletableFuture<>();
+
+    /** Event {@code code}: one of 3 addresses, 2 pod ids, mostly the pod's own word, 4 states. */
+    static PodEvent event(int code) {
+        String address = "10.0.0." + (1 + code % 3) + ":8080";
+        String podId = (code / 3) % 2 == 0 ? "a" : "b";
+        EventSource source = (code / 6) % 4 == 0 ? EventSource.DISCOVERY : EventSource.POD;
+        return new PodEvent(source, REV, podId, address, STATES[(code / 24) % 4]);
+    }
+
+    @Property(tries = 200)
+    void aBurstAppliedCoalescedLeavesTheSameTableAsOneByOne(
+            @ForAll @Size(min = 1, max = 150) List<@IntRange(min = 0, max = 95) Integer> codes) throws Exception {
+        WriterPool pool = new WriterPool(1);
+        ManualClock clock = new ManualClock(1_000_000_000L);
+        try {
+            RevisionMailbox oneByOne = new RevisionMailbox(REV, SETTINGS, pool, new WriterFailures(), clock, NEVER,
+                    ControlMetrics.NONE);
+            RevisionMailbox burst = new RevisionMailbox(REV, SETTINGS, pool, new WriterFailures(), clock, NEVER,
+                    ControlMetrics.NONE);
+            List<PodEvent> events = codes.stream().map(CoalescingPropertiesTest::event).toList();
+            for (PodEvent e : events) {
+                await(oneByOne.report(e));
+            }
+
+            // Hold the worker, post the whole burst, let go: the burst is one batch.
+            CountDownLatch entered = new CountDownLatch(1);
+            CountDownLatch release = new CountDownLatch(1);
+            burst.query(Operation.FLUSH, w -> {
+                entered.countDown();
+                try {
+                    release.await(10, TimeUnit.SECONDS);
+                } catch (InterruptedException ie) {
+                    Thread.currentThread().interrupt();
+                }
+                return null;
+            });
+            assertThat(entered.await(10, TimeUnit.SECONDS)).isTrue();
+            List<CompletableFuture<Object>> posted = new ArrayList<>();
+            for (PodEvent e : events) {
+                posted.add(burst.report(e));
+            }
+            release.countDown();
+            for (CompletableFuture<Object> f : posted) {
+                await(f);
+            }
+            assertThat(view(burst)).isEqualTo(view(oneByOne));
+        } finally {
+            pool.shutdown();
+        }
+    }
+
+    @Example
+    void aPodFlappingInABurstIsAppliedOnceAndEndsInItsLastState() throws Exception {
+        WriterPool pool = new WriterPool(1);
+        RecordingMetrics metrics = new RecordingMetrics();
+        try {
+            RevisionMailbox m = new RevisionMailbox(REV, SETTINGS, pool, new WriterFailures(),
+                    new ManualClock(1_000_000_000L), NEVER, metrics);
+            String address = "10.0.0.1:8080";
+            await(m.report(new PodEvent(EventSource.POD, REV, "a", address, PodState.NOT_READY)));
+            CountDownLatch entered = new CountDownLatch(1);
+            CountDownLatch release = new CountDownLatch(1);
+            m.query(Operation.FLUSH, w -> {
+                entered.countDown();
+                try {
+                    release.await(10, TimeUnit.SECONDS);
+                } catch (InterruptedException ie) {
+                    Thread.currentThread().interrupt();
+                }
+                return null;
+            });
+            assertThat(entered.await(10, TimeUnit.SECONDS)).isTrue();
+            CompletableFuture<Object> last = null;
+            for (int i = 0; i < 100; i++) {
+                last = m.report(new PodEvent(EventSource.POD, REV, "a", address,
+                        i % 2 == 0 ? PodState.READY : PodState.NOT_READY));
+            }
+            last = m.report(new PodEvent(EventSource.POD, REV, "a", address, PodState.READY));
+            release.countDown();
+            await(last);
+            assertThat(metrics.processed.get("mutate-pod").get()).as("reports applied").isEqualTo(2);
+            assertThat(view(m)).startsWith("{10.0.0.1:8080=a:READY} capacity=2");
+        } finally {
+            pool.shutdown();
+        }
+    }
+
+    /** Each address's pod id and state, the capacity, and the checks under way, read on the writer. */
+    private static String view(RevisionMailbox m) {
+        return (String) await(m.query(Operation.FLUSH, w -> {
+            Map<String, String> pods = new TreeMap<>();
+            for (PodTracker t : w.throttler.table().trackers()) {
+                pods.merge(t.address(), t.podId() + ":" + t.state(), (x, y) -> x + "," + y);
+            }
+            w.publishChecks();
+            return pods + " capacity=" + w.throttler.capacity() + " checks=" + w.checks();
+        }));
+    }
+}
