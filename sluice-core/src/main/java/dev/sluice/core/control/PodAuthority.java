@@ -122,9 +122,10 @@ final class PodAuthority {
     /**
      * Whether the pod's own report {@code earlier} may be skipped because {@code later}, a later
      * report of the same pod (same address and id, also from the pod) follows it with nothing
-     * between them that touches this address: applying both then gives the same table as
+     * between them that touches this address or names this id: applying both then gives the same table as
      * applying {@code later} alone. True only where that is plain from the rules of
-     * {@link #apply}: the pod is tracked under this id in READY or NOT_READY, {@code earlier}
+     * {@link #apply}: the pod is tracked under this id in READY or NOT_READY, and under this
+     * id at no other address, {@code earlier}
      * moves it at most between those two, no identity is retired and no retry scheduled (which
      * {@code earlier} would cancel); then {@code later} sets the same state, the same last report
      * and the same capacity whichever of the two it starts from. Anything else (a pod being
@@ -143,8 +144,19 @@ final class PodAuthority {
             return false;
         }
         PodTracker t = table.find(earlier.address());
-        return t != null && t.podId().equals(earlier.podId())
-                && (t.state() == PodState.READY || t.state() == PodState.NOT_READY);
+        if (t == null || !t.podId().equals(earlier.podId())
+                || (t.state() != PodState.READY && t.state() != PodState.NOT_READY)) {
+            return false;
+        }
+        // The same id tracked at another address too: a report there (IP reuse) may retire it
+        // between the two, so the earlier report's own word matters. Rare; the scan is bounded
+        // by the table and runs only for a report that would be skipped.
+        for (PodTracker other : table.trackers()) {
+            if (other != t && other.podId().equals(earlier.podId())) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** Applies every pod's own last report again (after a failure, over the discovery view). */

@@ -143,6 +143,7 @@ final class RevisionMailbox implements Inbox {
         final boolean[] superseded = new boolean[BATCH];
         final int[] laterOf = new int[BATCH];
         final Map<String, Integer> lastReportAt = new HashMap<>();
+        final Map<String, Integer> lastIdAt = new HashMap<>();
     }
 
     private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
@@ -243,14 +244,18 @@ final class RevisionMailbox implements Inbox {
     /**
      * Coalescing, step one: marks each pod report followed later in the batch by a report of the
      * same pod (same address and id, both from the pod itself) with no other operation between
-     * them but reports of other addresses, and each discovery snapshot followed at once by another. Step two is the writer's, at apply time:
+     * them but reports of other addresses and other pod ids (a report naming the same id at another
+     * address can retire or move that identity), and each discovery snapshot followed at once by
+     * another. Step two is the writer's, at apply time:
      * {@link RevisionWriter#isSupersededBy} skips the earlier one only where applying both gives
      * the same table as applying the later one alone.
      */
     private static void markSuperseded(Scratch s, int n) {
         Task[] taken = s.taken;
         Map<String, Integer> lastReportAt = s.lastReportAt;
+        Map<String, Integer> lastIdAt = s.lastIdAt;
         lastReportAt.clear();
+        lastIdAt.clear();
         for (int i = n - 1; i >= 0; i--) {
             s.superseded[i] = false;
             if (taken[i].operation == Operation.RECALCULATE && i + 1 < n
@@ -260,10 +265,12 @@ final class RevisionMailbox implements Inbox {
             }
             if (!(taken[i] instanceof Report r)) {
                 lastReportAt.clear(); // anything else is a barrier: a query, a removal, a check's result
+                lastIdAt.clear();
                 continue;
             }
             Integer later = lastReportAt.put(r.event.address(), i);
-            if (later != null && r.event.source() == EventSource.POD) {
+            Integer laterOfId = lastIdAt.put(r.event.podId(), i);
+            if (later != null && later.equals(laterOfId) && r.event.source() == EventSource.POD) {
                 PodEvent next = ((Report) taken[later]).event;
                 if (next.source() == EventSource.POD && next.podId().equals(r.event.podId())) {
                     s.superseded[i] = true;

@@ -87,6 +87,15 @@ class CoalescingPropertiesTest {
         }
     }
 
+    /**
+     * Found by the property: a report of pod {@code a} skipped for its next one while a report of
+     * pod {@code b} between them retired {@code a}'s identity at another address (IP reuse).
+     */
+    @Example
+    void aReportIsNotSkippedOverAnotherAddressReusedFromTheSameId() throws Exception {
+        aBurstAppliedCoalescedLeavesTheSameTableAsOneByOne(List.of(56, 2, 25, 68, 34, 8));
+    }
+
     @Example
     void aPodFlappingInABurstIsAppliedOnceAndEndsInItsLastState() throws Exception {
         WriterPool pool = new WriterPool(1);
