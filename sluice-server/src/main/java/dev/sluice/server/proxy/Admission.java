@@ -40,9 +40,11 @@ abstract class Admission implements LeaseListener, Deadlines.Expiring {
     PodTracker pod;
     /**
      * The queue clock's end: its start (the request ready to queue, its body buffered if it
-     * was) plus the queue timeout. The start is not kept: one field less per request.
+     * was) plus {@link #queueLengthNanos}. The start is not kept.
      */
     private long queueDeadlineNanos;
+    /** The queue timeout, or the request's own shorter limit ({@code grpc-timeout}). */
+    private long queueLengthNanos;
     private Pending pending = Pending.NONE;
     private Deadlines.Deadline queueTimer;
 
@@ -62,9 +64,13 @@ abstract class Admission implements LeaseListener, Deadlines.Expiring {
     /** The request is refused before it reached a pod: answer {@code status} and end. */
     abstract void refuse(HttpResponseStatus status, Outcome outcome, String why);
 
-    /** The request can go: its queue clock starts at {@code now}. */
-    final void ready(long now) {
-        queueDeadlineNanos = now + config().queueTimeout().toNanos();
+    /**
+     * The request can go: its queue clock starts at {@code now}, and runs for the queue timeout
+     * or {@code limitNanos}, whichever is shorter.
+     */
+    final void ready(long now, long limitNanos) {
+        queueLengthNanos = Math.min(config().queueTimeout().toNanos(), limitNanos);
+        queueDeadlineNanos = now + queueLengthNanos;
         admit();
     }
 
@@ -73,7 +79,7 @@ abstract class Admission implements LeaseListener, Deadlines.Expiring {
         pending = route.throttler().acquire(queueDeadlineNanos, this);
         if (!done && pod == null && pending != Pending.NONE && queueTimer == null) {
             // The length the deadline was set with, so it joins the lane of its peers.
-            queueTimer = deadlines.add(config().queueTimeout().toNanos(), this, QUEUE);
+            queueTimer = deadlines.add(queueLengthNanos, this, QUEUE);
         }
     }
 
@@ -103,7 +109,7 @@ abstract class Admission implements LeaseListener, Deadlines.Expiring {
         pod = leased;
         pending = Pending.NONE;
         Exchange.cancel(queueTimer);
-        route.metrics().queued(px.clock.nanoTime() - (queueDeadlineNanos - config().queueTimeout().toNanos()));
+        route.metrics().queued(px.clock.nanoTime() - (queueDeadlineNanos - queueLengthNanos));
         admitted(leased);
     }
 
@@ -117,7 +123,7 @@ abstract class Admission implements LeaseListener, Deadlines.Expiring {
         String why = switch (reason) {
             case QUEUE_FULL -> "the queue of revision " + config().id() + " is full (" + config().queueDepth()
                     + " requests waiting)";
-            case QUEUE_TIMEOUT -> RevisionStatus.queueTimeout(px.control, route);
+            case QUEUE_TIMEOUT -> RevisionStatus.queueTimeout(px.control, route, queueLengthNanos);
             case REVISION_CLOSED -> "revision " + config().id() + " was removed";
             case REVISION_UNAVAILABLE -> "revision " + config().id() + " is unavailable: its control path failed";
             case SHUTTING_DOWN -> "Sluice is shutting down";

@@ -69,6 +69,11 @@ final class ClientHandler extends ChannelInboundHandlerAdapter implements Deadli
     private int phase = NONE;
     /** Whether the client has sent anything yet. */
     private boolean anyBytes;
+    /**
+     * How long a request of this connection may wait in the queue at most, besides the
+     * revision's queue timeout: an HTTP/2 stream's {@code grpc-timeout}; else none.
+     */
+    private long queueLimitNanos = Long.MAX_VALUE;
 
     ClientHandler(ProxyContext px, ClientLimits limits) {
         this.px = px;
@@ -83,6 +88,21 @@ final class ClientHandler extends ChannelInboundHandlerAdapter implements Deadli
     @Override
     public int requestBuffer() {
         return limits.requestBuffer();
+    }
+
+    @Override
+    public long queueLimitNanos() {
+        return queueLimitNanos;
+    }
+
+    /** The request of this (stream) connection may wait in the queue {@code nanos} at most. */
+    void queueLimit(long nanos) {
+        queueLimitNanos = nanos;
+    }
+
+    /** The connection turned out to be HTTP/2 before any request: this handler's timer stops. */
+    void handOver() {
+        setPhase(NONE);
     }
 
     @Override
@@ -220,8 +240,9 @@ final class ClientHandler extends ChannelInboundHandlerAdapter implements Deadli
             }
             Route route = px.routes().find(req.revision, req.knativeNamespace, req.knativeRevision, req.host);
             if (route == null) {
-                ctx.channel().writeAndFlush(Answers.of(HttpResponseStatus.NOT_FOUND, Outcome.UNKNOWN_REVISION, px.routes().explainMiss(
-                        req.revision, req.knativeNamespace, req.knativeRevision, req.host), req.keepAlive, req.headMethod));
+                ctx.channel().writeAndFlush(Answers.to(req.content(), HttpResponseStatus.NOT_FOUND,
+                        Outcome.UNKNOWN_REVISION, px.routes().explainMiss(req.revision, req.knativeNamespace,
+                        req.knativeRevision, req.host), req.keepAlive, req.headMethod));
                 req.release();
                 // A body that follows is read and dropped under the stall rule, then the wait is idle.
                 setPhase(req.hasBody ? BODY : IDLE);

@@ -8,6 +8,7 @@ import dev.sluice.server.metrics.Outcome;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -87,7 +88,7 @@ final class Exchange extends PodLink {
             relay.readClient();
             return;
         }
-        ready(startNanos);
+        ready(startNanos, client.queueLimitNanos());
     }
 
     boolean requestComplete() {
@@ -144,7 +145,7 @@ final class Exchange extends PodLink {
                 if (!last) {
                     relay.holdClient();
                 }
-                ready(px.clock.nanoTime());
+                ready(px.clock.nanoTime(), client.queueLimitNanos());
             }
             return;
         }
@@ -344,11 +345,14 @@ final class Exchange extends PodLink {
             return;
         }
         boolean answered = !responseStarted && st != null;
+        boolean keep = clientKeepAlive && requestComplete;
+        // Made before end() releases the head it reads (a gRPC call is answered as gRPC).
+        FullHttpResponse answer = answered ? Answers.to(request.content(), st, outcome, body, keep,
+                request.headMethod) : null;
         end(outcome, answered ? st.code() : status);
         abortPod();
         if (answered) {
-            boolean keep = clientKeepAlive && requestComplete;
-            ctx.channel().writeAndFlush(Answers.of(st, outcome, body, keep, request.headMethod));
+            ctx.channel().writeAndFlush(answer);
             client.exchangeDone(this, keep);
         } else {
             ctx.close();

@@ -17,6 +17,9 @@ import java.net.InetSocketAddress;
 /** The proxy's listening socket. */
 public final class ProxyServer {
 
+    /** The name of the handler that watches the client's bytes for its timers. */
+    static final String BYTES = "bytes";
+
     private final Channel channel;
 
     private ProxyServer(Channel channel) {
@@ -55,7 +58,10 @@ public final class ProxyServer {
                         // through untouched (ResponseFramer).
                         // Ahead of the framer, which holds a partial head back: the client's timers
                         // must see every byte come.
-                        ch.pipeline().addLast("bytes", client.bytesWatch());
+                        // h2c with prior knowledge is told apart by its first bytes; the sniffer
+                        // leaves the pipeline at once for HTTP/1 (H2ClientConnection otherwise).
+                        ch.pipeline().addLast("sniff", new PrefaceSniffer(new H2ClientConnection(px, limits)));
+                        ch.pipeline().addLast(BYTES, client.bytesWatch());
                         ch.pipeline().addLast("decoder", new RequestDecoder());
                         ch.pipeline().addLast("proxy", client);
                         ch.pipeline().addLast("encoder", new HttpResponseEncoder());
