@@ -29,6 +29,27 @@ public final class GrpcCalls {
         }
     };
 
+    public static final MethodDescriptor.Marshaller<byte[]> BYTES = new MethodDescriptor.Marshaller<>() {
+        @Override
+        public InputStream stream(byte[] value) {
+            return new ByteArrayInputStream(value);
+        }
+
+        @Override
+        public byte[] parse(InputStream stream) {
+            try {
+                return stream.readAllBytes();
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
+    };
+
+    /** {@code grpc.health.v1.Health/Check}, its messages as their protobuf bytes. */
+    public static final MethodDescriptor<byte[], byte[]> HEALTH_CHECK = MethodDescriptor.<byte[], byte[]>newBuilder()
+            .setType(MethodDescriptor.MethodType.UNARY).setFullMethodName("grpc.health.v1.Health/Check")
+            .setRequestMarshaller(BYTES).setResponseMarshaller(BYTES).build();
+
     public static final MethodDescriptor<String, String> UNARY = method(MethodDescriptor.MethodType.UNARY, "Unary");
     public static final MethodDescriptor<String, String> SERVER_STREAM =
             method(MethodDescriptor.MethodType.SERVER_STREAMING, "Stream");

@@ -74,6 +74,8 @@ final class ClientHandler extends ChannelInboundHandlerAdapter implements Deadli
      * revision's queue timeout: an HTTP/2 stream's {@code grpc-timeout}; else none.
      */
     private long queueLimitNanos = Long.MAX_VALUE;
+    /** See {@link #streamBody()}. */
+    private boolean streamed;
 
     ClientHandler(ProxyContext px, ClientLimits limits) {
         this.px = px;
@@ -87,7 +89,16 @@ final class ClientHandler extends ChannelInboundHandlerAdapter implements Deadli
 
     @Override
     public int requestBuffer() {
-        return limits.requestBuffer();
+        return streamed ? 0 : limits.requestBuffer();
+    }
+
+    /**
+     * The request of this (stream) connection is a gRPC call: its body streams to the pod as it
+     * comes, never buffered first (a bidirectional call's client waits for answers before it
+     * sends more).
+     */
+    void streamBody() {
+        streamed = true;
     }
 
     @Override
@@ -251,7 +262,7 @@ final class ClientHandler extends ChannelInboundHandlerAdapter implements Deadli
                 }
                 return;
             }
-            if (req.hasBody && limits.requestBuffer() == 0) {
+            if (req.hasBody && requestBuffer() == 0) {
                 // A body follows: read no more of it until a pod can take it (else the
                 // exchange reads it into its buffer first).
                 relay.holdClient();

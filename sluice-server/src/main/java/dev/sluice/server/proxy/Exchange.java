@@ -269,7 +269,7 @@ final class Exchange extends PodLink {
             client.exchangeDone(this, false);
             return;
         }
-        if (!responseStarted && replayed()) {
+        if (!responseStarted && replayed(cause)) {
             return;
         }
         if (!responseStarted) {

@@ -2,6 +2,8 @@ package dev.sluice.server.proxy;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.http2.DefaultHttp2ResetFrame;
@@ -9,6 +11,7 @@ import io.netty.handler.codec.http2.Http2DataFrame;
 import io.netty.handler.codec.http2.Http2Error;
 import io.netty.handler.codec.http2.Http2Headers;
 import io.netty.handler.codec.http2.Http2HeadersFrame;
+import io.netty.handler.codec.http2.Http2ResetFrame;
 import io.netty.util.AsciiString;
 import io.netty.util.ReferenceCountUtil;
 import java.nio.charset.StandardCharsets;
@@ -24,7 +27,8 @@ import java.util.Map;
  * way (routing, refusals, the head forwarded to the pod) applies to HTTP/2 as well.
  *
  * <p>It also tells the stream's {@link ClientHandler} what HTTP/2 alone carries: a gRPC call's
- * {@code grpc-timeout} bounds its queue wait ({@link Grpc#timeoutNanos}), and the response
+ * {@code grpc-timeout} bounds its queue wait ({@link Grpc#timeoutNanos}), its body is streamed
+ * rather than buffered first (a bidirectional call needs answers before it sends more), and the response
  * adapter learns that a HEAD request's answer has no body.
  *
  * <h2>Implementation notes</h2>
@@ -47,6 +51,37 @@ final class Http2ToHttp1Request extends ChannelInboundHandlerAdapter {
     Http2ToHttp1Request(ClientHandler client, Http1ToHttp2Response response) {
         this.client = client;
         this.response = response;
+    }
+
+    /** Closes this stream's channel when the connection closes (see {@link #handlerAdded}). */
+    private ChannelFutureListener closeWithConnection;
+
+    /**
+     * A stream's channel that Sluice holds back (its request waits for a pod) reads nothing, and
+     * so would not hear that its stream or connection ended until it read again (Netty delivers
+     * a stream's end in order, after its data). Both must free the slot at once: a client's
+     * RST_STREAM comes as an event, which closes the channel here, and the connection's close
+     * closes it too.
+     */
+    @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        Channel stream = ctx.channel();
+        Channel connection = stream.parent();
+        if (connection != null) {
+            closeWithConnection = f -> stream.close();
+            connection.closeFuture().addListener(closeWithConnection);
+            stream.closeFuture().addListener(f -> connection.closeFuture().removeListener(closeWithConnection));
+        }
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+        if (evt instanceof Http2ResetFrame) {
+            ended = true;
+            ctx.close();
+            return;
+        }
+        ctx.fireUserEventTriggered(evt);
     }
 
     @Override
@@ -109,6 +144,9 @@ final class Http2ToHttp1Request extends ChannelInboundHandlerAdapter {
             if (AsciiString.contentEqualsIgnoreCase(name, "content-length")) {
                 hasLength = true;
             }
+            if (AsciiString.contentEqualsIgnoreCase(name, "content-type") && Grpc.isCall(f.getValue())) {
+                client.streamBody();
+            }
             if (AsciiString.contentEqualsIgnoreCase(name, GRPC_TIMEOUT)) {
                 long t = Grpc.timeoutNanos(f.getValue());
                 if (t > 0) {
@@ -170,7 +208,7 @@ final class Http2ToHttp1Request extends ChannelInboundHandlerAdapter {
     }
 
     /** No CR, LF or NUL in any field value (names are checked by the codec). */
-    private static boolean fieldsValid(Http2Headers h) {
+    static boolean fieldsValid(Http2Headers h) {
         for (Map.Entry<CharSequence, CharSequence> f : h) {
             CharSequence v = f.getValue();
             for (int i = 0, n = v.length(); i < n; i++) {

@@ -9,6 +9,7 @@ import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.util.concurrent.Future;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -68,7 +69,7 @@ abstract class PodLink extends Admission implements UpstreamHandler.Listener, Ch
     final void admitted(PodTracker leased) {
         podAddress = leased.address();
         pool = px.pool(ctx.channel().eventLoop());
-        Channel ch = pool.poll(podAddress);
+        Channel ch = config().h2c() ? null : pool.poll(podAddress);
         if (ch != null) {
             fromPool = true;
             attach(ch);
@@ -78,28 +79,41 @@ abstract class PodLink extends Admission implements UpstreamHandler.Listener, Ch
     }
 
     private void connect() {
-        fromPool = false;
-        ChannelFuture f = pool.connect(podAddress);
-        if (f.isDone()) {
-            connected(f);
-        } else {
-            f.addListener(x -> connected(f));
-        }
-    }
-
-    private void connected(ChannelFuture f) {
-        if (done) {
-            if (f.isSuccess()) {
-                f.channel().close();
+        if (config().h2c()) {
+            // A stream on the pod's HTTP/2 connection, which may have been open a while: a
+            // stream that closes unanswered is judged like a pooled connection's request.
+            fromPool = true;
+            Future<Channel> s = pool.openStream(podAddress);
+            if (s.isDone()) {
+                connected(s.isSuccess() ? s.getNow() : null, s.cause());
+            } else {
+                s.addListener(x -> connected(s.isSuccess() ? s.getNow() : null, s.cause()));
             }
             return;
         }
-        if (f.isSuccess()) {
-            attach(f.channel());
+        fromPool = false;
+        ChannelFuture f = pool.connect(podAddress);
+        if (f.isDone()) {
+            connected(f.isSuccess() ? f.channel() : null, f.cause());
+        } else {
+            f.addListener(x -> connected(f.isSuccess() ? f.channel() : null, f.cause()));
+        }
+    }
+
+    /** The connection (or h2c stream) to the pod: {@code ch}, or null and why not. */
+    private void connected(Channel ch, Throwable cause) {
+        if (done) {
+            if (ch != null) {
+                ch.close();
+            }
+            return;
+        }
+        if (ch != null) {
+            attach(ch);
             return;
         }
         // Nothing of the request reached the pod: report it and try another pod once.
-        LOG.debug("connect to {} for {} failed: {}", podAddress, config().id(), f.cause().toString());
+        LOG.debug("connect to {} for {} failed: {}", podAddress, config().id(), String.valueOf(cause));
         try {
             px.control.reportUnreachable(config().id(), pod.podId(), podAddress);
         } catch (IllegalArgumentException revisionGone) {
@@ -149,10 +163,14 @@ abstract class PodLink extends Admission implements UpstreamHandler.Listener, Ch
     }
 
     /**
-     * The pod's connection closed before the response started: sends the request again on a
-     * fresh connection if {@link ReplayRule} allows it, and says whether it did.
+     * The pod's connection closed ({@code cause}, or null) before the response started: sends
+     * the request again on a fresh connection if {@link ReplayRule} allows it, and says whether
+     * it did.
      */
-    final boolean replayed() {
+    final boolean replayed(Throwable cause) {
+        if (cause == Http2ToHttp1Response.UNPROCESSED) {
+            headUnsent = true; // an h2c pod refused the stream before processing it (RFC 9113 §8.7)
+        }
         if (canReplay && !replayed && (headUnsent || fromPool && replayable())) {
             replayed = true;
             connect();

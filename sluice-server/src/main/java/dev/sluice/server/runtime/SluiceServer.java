@@ -3,14 +3,19 @@ package dev.sluice.server.runtime;
 import dev.sluice.core.NanoClock;
 import dev.sluice.core.RevisionId;
 import dev.sluice.core.control.PodAuthenticator;
+import dev.sluice.core.control.ReadinessCheck;
 import dev.sluice.core.control.StateManager;
 import dev.sluice.core.throttle.RevisionThrottler;
 import dev.sluice.kubernetes.WatchStatus;
 import dev.sluice.server.config.KubernetesConfig;
+import dev.sluice.server.config.ReadinessProbe;
+import dev.sluice.server.config.RevisionConfig;
 import dev.sluice.server.config.SluiceConfig;
 import dev.sluice.server.control.ControlServer;
+import dev.sluice.server.control.H2ReadinessCheck;
 import dev.sluice.server.control.HttpReadinessCheck;
 import dev.sluice.server.control.PodAddressRule;
+import dev.sluice.server.control.ProtocolReadinessCheck;
 import dev.sluice.server.control.StaticTokenAuthenticator;
 import dev.sluice.server.metrics.SluiceMetrics;
 import dev.sluice.server.platform.SchedulerSlice;
@@ -162,6 +167,10 @@ public final class SluiceServer implements AutoCloseable {
             Duration tickInterval) {
     }
 
+    private static ReadinessProbe probe(RevisionConfig c) {
+        return c == null ? null : c.readinessProbe();
+    }
+
     /** Options for a Sluice running {@code config}. */
     public static Builder builder(SluiceConfig config) {
         return new Builder(config);
@@ -175,8 +184,16 @@ public final class SluiceServer implements AutoCloseable {
         this.controlGroup = transport.newGroup(1, "sluice-control");
         // The registry is assigned below; these read it (through registry()) only once revisions run.
         this.metrics = new SluiceMetrics(() -> registry().throttlers(), this::watchStatus);
-        this.control = new StateManager(o.writerThreads(), o.clock(),
-                new HttpReadinessCheck(o.readinessTimeout(), id -> registry().readinessPath(id)), metrics);
+        // Each revision's pods are checked in their protocol (HTTP/1.1, or HTTP/2 for h2c pods).
+        ReadinessCheck readiness = new ProtocolReadinessCheck(
+                new HttpReadinessCheck(o.readinessTimeout(), id -> registry().readinessPath(id)),
+                new H2ReadinessCheck(controlGroup, transport.clientChannel(), o.readinessTimeout(),
+                        id -> registry().readinessPath(id), id -> probe(registry().config(id))),
+                id -> {
+                    RevisionConfig c = registry().config(id);
+                    return c != null && c.h2c();
+                });
+        this.control = new StateManager(o.writerThreads(), o.clock(), readiness, metrics);
         this.proxyContext = new ProxyContext(control, o.clock(), transport.clientChannel(),
                 (int) o.connectTimeout().toMillis(), metrics::refused, o.config().client(), metrics);
         metrics.clientConnections(proxyContext::connections);
