@@ -56,7 +56,8 @@ import tools.jackson.databind.node.ObjectNode;
  *       address that {@link PodAddressRule} refuses: Sluice's own, or outside
  *       {@code control.allowedPodNetworks}), 404 for an unknown revision, 503 when the token
  *       cannot be checked now — and then nothing changes.</li>
- *   <li>{@code GET /v1/revisions} — capacity, queued and active per revision, and every pod
+ *   <li>{@code GET /v1/revisions} — capacity, queued and active per revision, its pods' protocol,
+ *       the requests it completed by client protocol ({@code requests: {http1, h2}}), and every pod
  *       Sluice knows of: those with a slot (state, in-flight count) and those still waiting for
  *       a readiness check to pass ({@code "state": "validating"}), each with its last check's
  *       result and error.</li>
@@ -301,6 +302,8 @@ public final class ControlServer {
                 o.put("capacity", th.capacity());
                 o.put("queued", th.queued());
                 o.put("active", th.active());
+                o.put("protocol", r.config().protocol().wireName());
+                o.putObject("requests").put("http1", r.metrics().completed(false)).put("h2", r.metrics().completed(true));
                 ArrayNode pods = o.putArray("pods");
                 java.util.Map<String, PodCheck> checks = new java.util.LinkedHashMap<>();
                 for (PodCheck c : backend.control().checks(r.config().id())) {

@@ -76,6 +76,8 @@ final class ClientHandler extends ChannelInboundHandlerAdapter implements Deadli
     private long queueLimitNanos = Long.MAX_VALUE;
     /** See {@link #streamBody()}. */
     private boolean streamed;
+    /** This "connection" is one HTTP/2 stream's ({@link H2ClientConnection}). */
+    private boolean http2;
 
     ClientHandler(ProxyContext px, ClientLimits limits) {
         this.px = px;
@@ -99,6 +101,16 @@ final class ClientHandler extends ChannelInboundHandlerAdapter implements Deadli
      */
     void streamBody() {
         streamed = true;
+    }
+
+    @Override
+    public boolean http2() {
+        return http2;
+    }
+
+    /** This handler serves one HTTP/2 stream (made by {@link H2ClientConnection}). */
+    void http2Stream() {
+        http2 = true;
     }
 
     @Override

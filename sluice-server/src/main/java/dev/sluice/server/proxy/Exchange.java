@@ -368,7 +368,7 @@ final class Exchange extends PodLink {
         cancel(responseStartTimer);
         releaseEarly();
         request.release();
-        route.metrics().completed(outcome, code, px.clock.nanoTime() - startNanos);
+        route.metrics().completed(outcome, code, px.clock.nanoTime() - startNanos, client.http2());
         px.ended();
     }
 

@@ -8,6 +8,9 @@ package dev.sluice.server.proxy;
  */
 interface ExchangeListener {
 
+    /** Whether the request is an HTTP/2 stream (for metrics). */
+    boolean http2();
+
     /** The largest body read whole before its request queues for a pod; 0: none is. */
     int requestBuffer();
 

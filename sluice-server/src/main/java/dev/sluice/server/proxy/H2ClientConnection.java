@@ -1,14 +1,21 @@
 package dev.sluice.server.proxy;
 
 import dev.sluice.server.config.ClientLimits;
+import dev.sluice.server.metrics.ClientMetrics.Phase;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelPipeline;
 import io.netty.handler.codec.http.HttpResponseEncoder;
+import io.netty.handler.codec.http2.Http2FrameCodec;
 import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
 import io.netty.handler.codec.http2.Http2MultiplexHandler;
 import io.netty.handler.codec.http2.Http2Settings;
+import io.netty.handler.timeout.IdleStateEvent;
+import io.netty.handler.timeout.IdleStateHandler;
+import io.netty.util.ReferenceCountUtil;
+import java.util.concurrent.TimeUnit;
 
 /**
  * A client connection that opened with the HTTP/2 preface (h2c with prior knowledge): its
@@ -58,17 +65,45 @@ final class H2ClientConnection {
         p.remove(ProxyServer.BYTES);
         p.remove(RequestDecoder.class);
         p.remove(HttpResponseEncoder.class);
-        p.addAfter(at.name(), "h2", Http2FrameCodecBuilder.forServer()
+        Http2FrameCodec codec = Http2FrameCodecBuilder.forServer()
                 .initialSettings(Http2Settings.defaultSettings().maxConcurrentStreams(MAX_CONCURRENT_STREAMS))
-                .build());
+                .build();
+        // client.timeouts.idle, for the connection: no frame either way for that long and no
+        // stream open, and it is closed (as a kept-alive HTTP/1.1 connection would be).
+        long idle = limits.idleTimeout().toNanos();
+        p.addAfter(at.name(), "h2idle", new IdleStateHandler(0, 0, idle, TimeUnit.NANOSECONDS));
+        p.addAfter("h2idle", "h2", codec);
+        px.http2Client(at.channel());
         p.addAfter("h2", "streams", new Http2MultiplexHandler(new ChannelInitializer<Channel>() {
             @Override
             protected void initChannel(Channel stream) {
                 ClientHandler client = new ClientHandler(px, limits);
+                client.http2Stream();
                 Http1ToHttp2Response response = new Http1ToHttp2Response();
                 stream.pipeline().addLast(response, new Http2ToHttp1Request(client, response), client.bytesWatch(),
                         new RequestDecoder(), client);
             }
         }));
+        p.addAfter("streams", "h2close", new ChannelInboundHandlerAdapter() {
+            @Override
+            public void channelRead(ChannelHandlerContext ctx, Object msg) {
+                ReferenceCountUtil.release(msg); // the connection's own frames (SETTINGS, PING…): the codec acted on them
+            }
+
+            @Override
+            public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+                if (evt instanceof IdleStateEvent && codec.connection().numActiveStreams() == 0) {
+                    px.clientMetrics.clientTimeout(Phase.IDLE);
+                    ctx.close();
+                    return;
+                }
+                ReferenceCountUtil.release(evt);
+            }
+
+            @Override
+            public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+                ctx.close();
+            }
+        });
     }
 }

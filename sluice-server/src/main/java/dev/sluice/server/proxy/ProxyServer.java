@@ -1,5 +1,7 @@
 package dev.sluice.server.proxy;
 
+import dev.sluice.server.config.ClientLimits;
+import dev.sluice.server.metrics.Outcome;
 import dev.sluice.server.platform.Transport;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
@@ -8,8 +10,6 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.WriteBufferWaterMark;
-import dev.sluice.server.config.ClientLimits;
-import dev.sluice.server.metrics.Outcome;
 import io.netty.handler.codec.http.HttpResponseEncoder;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import java.net.InetSocketAddress;
@@ -21,9 +21,11 @@ public final class ProxyServer {
     static final String BYTES = "bytes";
 
     private final Channel channel;
+    private final ProxyContext px;
 
-    private ProxyServer(Channel channel) {
+    private ProxyServer(Channel channel, ProxyContext px) {
         this.channel = channel;
+        this.px = px;
     }
 
     /** Binds and starts accepting. */
@@ -67,15 +69,19 @@ public final class ProxyServer {
                         ch.pipeline().addLast("encoder", new HttpResponseEncoder());
                     }
                 });
-        return new ProxyServer(b.bind(address).sync().channel());
+        return new ProxyServer(b.bind(address).sync().channel(), px);
     }
 
     public InetSocketAddress address() {
         return (InetSocketAddress) channel.localAddress();
     }
 
-    /** Stops accepting new connections; connections already open keep being served. */
+    /**
+     * Stops accepting new connections; connections already open keep being served, and HTTP/2
+     * clients are told (GOAWAY) that their open streams are the last.
+     */
     public void stopAccepting() {
         channel.close().syncUninterruptibly();
+        px.goAway();
     }
 }

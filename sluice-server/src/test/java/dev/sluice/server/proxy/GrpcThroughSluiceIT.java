@@ -24,6 +24,10 @@ import io.grpc.stub.ClientCalls;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.Socket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -108,6 +112,17 @@ class GrpcThroughSluiceIT {
         replies.forEachRemaining(all::add);
         assertThat(all).containsExactly("a:0", "a:1", "a:2");
         assertThat(throttler().active()).isZero();
+        // Streams are counted as requests, by the client's protocol.
+        HttpClient http = HttpClient.newHttpClient();
+        String base = "http://127.0.0.1:" + sluice.controlAddress().getPort();
+        String metrics = http.send(HttpRequest.newBuilder(URI.create(base + "/metrics")).build(),
+                HttpResponse.BodyHandlers.ofString()).body();
+        assertThat(metrics).contains(
+                "sluice_requests_total{code=\"200\",protocol=\"h2\",reason=\"proxied\",revision=\"default/model\"} 2");
+        String revisions = http.send(HttpRequest.newBuilder(URI.create(base + "/v1/revisions")).build(),
+                HttpResponse.BodyHandlers.ofString()).body();
+        assertThat(revisions.replaceAll("\\s", "")).contains("\"protocol\":\"http1\"")
+                .contains("\"requests\":{\"http1\":0,\"h2\":2}");
     }
 
     @Test

@@ -1,6 +1,7 @@
 package dev.sluice.server.proxy;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
 import static org.awaitility.Awaitility.await;
 
 import com.google.common.util.concurrent.ListenableFuture;
@@ -11,11 +12,15 @@ import dev.sluice.server.GrpcH2cPod;
 import dev.sluice.server.config.ConfigLoader;
 import dev.sluice.server.runtime.SluiceServer;
 import io.grpc.CallOptions;
+import io.grpc.ConnectivityState;
 import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
 import io.grpc.stub.ClientCalls;
 import io.grpc.stub.StreamObserver;
 import java.io.ByteArrayOutputStream;
+import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.Socket;
@@ -210,6 +215,36 @@ class GrpcToH2cPodsIT {
         await().atMost(Duration.ofSeconds(10)).until(() -> a.cancelled() == 1 && a.arrived() == 2);
         a.open();
         assertThat(next.get(10, TimeUnit.SECONDS)).isEqualTo("a:2");
+    }
+
+    @Test
+    void onShutdownAnOpenStreamFinishesWithinTheGraceAndNoNewCallIsTaken() throws Exception {
+        GrpcH2cPod a = pod("a", 0);
+        a.hold();
+        start(1, "", a);
+        ListenableFuture<String> open = unaryAsync("1");
+        await().atMost(Duration.ofSeconds(10)).until(() -> a.inFlight() == 1);
+        CompletableFuture<Integer> shutdown = CompletableFuture.supplyAsync(
+                () -> sluice.shutdown(Duration.ZERO, Duration.ofSeconds(30)));
+        int port = sluice.proxyAddress().getPort();
+        await().atMost(Duration.ofSeconds(10)).until(() -> {
+            try (Socket s = new Socket("127.0.0.1", port)) {
+                return false;
+            } catch (IOException refused) {
+                return true;
+            }
+        });
+        // GOAWAY told the client its connection takes no new stream (grpc-java's channel leaves
+        // READY while the open stream goes on); a new connection finds no listener.
+        await().atMost(Duration.ofSeconds(10)).until(() -> channel.getState(false) != ConnectivityState.READY);
+        assertThat(open.isDone()).isFalse();
+        StatusRuntimeException late = catchThrowableOfType(StatusRuntimeException.class,
+                () -> ClientCalls.blockingUnaryCall(channel, GrpcCalls.UNARY, deadline(), "2"));
+        assertThat(late.getStatus().getCode()).isEqualTo(Status.Code.UNAVAILABLE);
+        assertThat(a.arrived()).isEqualTo(1);
+        a.open();
+        assertThat(open.get(10, TimeUnit.SECONDS)).isEqualTo("a:1");
+        assertThat(shutdown.get(30, TimeUnit.SECONDS)).as("requests cut at the end of the grace").isZero();
     }
 
     @Test
