@@ -28,7 +28,8 @@ final class AnnotationReader {
             Map.entry("overflowStatus", "overflowStatus"), Map.entry("maxScale", "maxScale"),
             Map.entry("readinessPath", "readinessPath"), Map.entry("staleThreshold", "staleThreshold"),
             Map.entry("drainTimeout", "drainTimeout"), Map.entry("queueTimeout", "timeouts.queue"),
-            Map.entry("requestTimeout", "timeouts.total"), Map.entry("responseStartTimeout", "timeouts.responseStart"));
+            Map.entry("requestTimeout", "timeouts.total"), Map.entry("responseStartTimeout", "timeouts.responseStart"),
+            Map.entry("protocol", "protocol"), Map.entry("readinessProbe", "readinessProbe"));
 
     /** The revision a labelled Service's annotations describe; errors name the Service and the annotation. */
     static RevisionConfig revision(DiscoveredRevision d) throws ConfigException {

@@ -234,6 +234,14 @@ class ConfigLoaderTest {
                 () -> ConfigLoader.revision(new DiscoveredRevision(new RevisionId("team", "fn-1"), svc,
                         Map.of("requestTimeout", "1s", "queueTimeout", "5s"))));
         assertThat(timeout.field()).isEqualTo("sluice.dev/queueTimeout");
+        RevisionConfig grpc = ConfigLoader.revision(new DiscoveredRevision(new RevisionId("team", "fn-1"), svc,
+                Map.of("protocol", "h2c", "readinessProbe", "grpc:test.Echo")));
+        assertThat(grpc.h2c()).isTrue();
+        assertThat(grpc.readinessProbe()).isEqualTo(new ReadinessProbe(true, "test.Echo"));
+        ConfigException probe = org.assertj.core.api.Assertions.catchThrowableOfType(ConfigException.class,
+                () -> ConfigLoader.revision(new DiscoveredRevision(new RevisionId("team", "fn-1"), svc,
+                        Map.of("readinessProbe", "grpc"))));
+        assertThat(probe.field()).isEqualTo("sluice.dev/readinessProbe");
     }
 
     @Test
