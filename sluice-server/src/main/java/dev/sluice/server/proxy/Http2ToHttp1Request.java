@@ -193,6 +193,11 @@ final class Http2ToHttp1Request extends ChannelInboundHandlerAdapter {
 
     private void trailers(ChannelHandlerContext ctx, Http2Headers h) {
         ended = true;
+        if (!fieldsValid(h)) {
+            ctx.writeAndFlush(new DefaultHttp2ResetFrame(Http2Error.PROTOCOL_ERROR));
+            ctx.close();
+            return;
+        }
         if (!chunked) {
             return; // a body of known length ends by its length; HTTP/1.1 has nowhere to put them
         }
