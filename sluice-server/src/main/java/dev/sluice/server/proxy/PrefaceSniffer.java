@@ -1,5 +1,6 @@
 package dev.sluice.server.proxy;
 
+import dev.sluice.server.config.ClientLimits;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
@@ -22,11 +23,13 @@ final class PrefaceSniffer extends ChannelInboundHandlerAdapter {
 
     static final byte[] PREFACE = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
 
-    private final H2ClientConnection http2;
+    private final ProxyContext px;
+    private final ClientLimits limits;
     private ByteBuf held;
 
-    PrefaceSniffer(H2ClientConnection http2) {
-        this.http2 = http2;
+    PrefaceSniffer(ProxyContext px, ClientLimits limits) {
+        this.px = px;
+        this.limits = limits;
     }
 
     @Override
@@ -56,7 +59,7 @@ final class PrefaceSniffer extends ChannelInboundHandlerAdapter {
             held = in;
             return;
         }
-        http2.install(ctx);
+        new H2ClientConnection(px, limits).install(ctx);
         ctx.fireChannelRead(in);
         ctx.pipeline().remove(this);
     }

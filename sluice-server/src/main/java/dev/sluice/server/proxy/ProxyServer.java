@@ -62,7 +62,7 @@ public final class ProxyServer {
                         // must see every byte come.
                         // h2c with prior knowledge is told apart by its first bytes; the sniffer
                         // leaves the pipeline at once for HTTP/1 (H2ClientConnection otherwise).
-                        ch.pipeline().addLast("sniff", new PrefaceSniffer(new H2ClientConnection(px, limits)));
+                        ch.pipeline().addLast("sniff", new PrefaceSniffer(px, limits));
                         ch.pipeline().addLast(BYTES, client.bytesWatch());
                         ch.pipeline().addLast("decoder", new RequestDecoder());
                         ch.pipeline().addLast("proxy", client);
