@@ -31,6 +31,7 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
@@ -245,6 +246,22 @@ class GrpcToH2cPodsIT {
         a.open();
         assertThat(open.get(10, TimeUnit.SECONDS)).isEqualTo("a:1");
         assertThat(shutdown.get(30, TimeUnit.SECONDS)).as("requests cut at the end of the grace").isZero();
+    }
+
+    @Test
+    void aPodThatGoesAwayMidCallAnswersTheCallAndFreesItsSlot() throws Exception {
+        GrpcH2cPod a = pod("a", 0);
+        a.hold();
+        start(1, "", a);
+        ListenableFuture<String> call = unaryAsync("1");
+        await().atMost(Duration.ofSeconds(10)).until(() -> a.inFlight() == 1);
+        a.close(); // GOAWAY, its streams reset, the connection closed
+        ExecutionException e = catchThrowableOfType(ExecutionException.class, () -> call.get(20, TimeUnit.SECONDS));
+        Status status = Status.fromThrowable(e.getCause());
+        // Sluice's own answer: the call may have reached the pod and is not safe to repeat.
+        assertThat(status.getCode()).isEqualTo(Status.Code.UNAVAILABLE);
+        assertThat(status.getDescription()).contains("closed the connection before answering");
+        await().atMost(Duration.ofSeconds(10)).until(() -> throttler().active() == 0);
     }
 
     @Test
