@@ -2,6 +2,7 @@ package dev.sluice.kubernetes;
 
 import dev.sluice.core.RevisionId;
 import io.fabric8.kubernetes.api.model.Service;
+import io.fabric8.kubernetes.api.model.ServicePort;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.dsl.FilterWatchListDeletable;
 import io.fabric8.kubernetes.client.dsl.ServiceResource;
@@ -21,7 +22,9 @@ import org.slf4j.LoggerFactory;
  * Revisions from labels: every Service carrying {@value #REVISION_LABEL} is a revision named
  * {@code <namespace>/<label value>}, its pods in that Service's EndpointSlices, its settings in
  * {@value #ANNOTATION_PREFIX}* annotations ({@code sluice.dev/containerConcurrency: "1"},
- * {@code sluice.dev/policy}, {@code sluice.dev/queueTimeout}, {@code sluice.dev/port}…).
+ * {@code sluice.dev/policy}, {@code sluice.dev/queueTimeout}, {@code sluice.dev/port}…). A
+ * Service port with {@code appProtocol: kubernetes.io/h2c} makes it a revision of h2c pods,
+ * unless {@code sluice.dev/protocol} says otherwise.
  *
  * <h2>Implementation notes</h2>
  * One informer on Services (one namespace or all). Each change hands the whole catalogue to the
@@ -35,6 +38,8 @@ public final class RevisionCatalog implements AutoCloseable {
     public static final String REVISION_LABEL = "sluice.dev/revision";
     public static final String ANNOTATION_PREFIX = "sluice.dev/";
     public static final String PORT_ANNOTATION = ANNOTATION_PREFIX + "port";
+    /** A Service port's {@code appProtocol} for HTTP/2 without TLS (KEP-3726's standard name). */
+    public static final String H2C_APP_PROTOCOL = "kubernetes.io/h2c";
 
     private final SharedIndexInformer<Service> informer;
     private final Consumer<List<DiscoveredRevision>> listener;
@@ -87,6 +92,27 @@ public final class RevisionCatalog implements AutoCloseable {
         listener.accept(catalogue(informer.getStore().list()));
     }
 
+    /**
+     * The {@code appProtocol} of the Service's port that serves the revision (named or numbered
+     * by {@code port}, or the only one), or null. The EndpointSlices' ports carry the same value.
+     */
+    static String appProtocol(Service s, String port) {
+        List<ServicePort> ports = s.getSpec() == null ? null : s.getSpec().getPorts();
+        if (ports == null || ports.isEmpty()) {
+            return null;
+        }
+        if (port == null) {
+            return ports.size() == 1 ? ports.get(0).getAppProtocol() : null;
+        }
+        for (ServicePort p : ports) {
+            if (port.equals(p.getName()) || p.getPort() != null && port.equals(String.valueOf(p.getPort()))
+                    || p.getTargetPort() != null && port.equals(String.valueOf(p.getTargetPort().getIntVal()))) {
+                return p.getAppProtocol();
+            }
+        }
+        return null;
+    }
+
     /** The revisions a set of Services describes (invalid ones logged and left out). */
     static List<DiscoveredRevision> catalogue(List<Service> services) {
         Map<RevisionId, DiscoveredRevision> out = new HashMap<>();
@@ -110,6 +136,9 @@ public final class RevisionCatalog implements AutoCloseable {
                         settings.put(k.substring(ANNOTATION_PREFIX.length()), v);
                     }
                 });
+                if (!settings.containsKey("protocol") && H2C_APP_PROTOCOL.equals(appProtocol(s, ref.port()))) {
+                    settings.put("protocol", "h2c"); // the Service's port says its pods speak h2c
+                }
                 DiscoveredRevision r = new DiscoveredRevision(id, ref, settings);
                 DiscoveredRevision clash = out.putIfAbsent(id, r);
                 if (clash != null) {

@@ -70,4 +70,15 @@ class RevisionCatalogIT {
                 service("ns", "bad", "Not_A_Name", Map.of())));
         assertThat(list).extracting(DiscoveredRevision::id).containsExactly(new RevisionId("ns", "good-1"));
     }
+
+    @Test
+    void aServicePortWithTheH2cAppProtocolMakesARevisionOfH2cPodsUnlessAnAnnotationSaysOtherwise() {
+        Service grpc = service("ns", "grpc", "grpc-1", Map.of());
+        grpc.getSpec().getPorts().get(0).setAppProtocol(RevisionCatalog.H2C_APP_PROTOCOL);
+        Service pinned = service("ns", "pinned", "pinned-1", Map.of("sluice.dev/protocol", "http1"));
+        pinned.getSpec().getPorts().get(0).setAppProtocol(RevisionCatalog.H2C_APP_PROTOCOL);
+        Service plain = service("ns", "plain", "plain-1", Map.of());
+        List<DiscoveredRevision> list = RevisionCatalog.catalogue(List.of(grpc, pinned, plain));
+        assertThat(list).extracting(d -> d.settings().get("protocol")).containsExactly("h2c", "http1", null);
+    }
 }

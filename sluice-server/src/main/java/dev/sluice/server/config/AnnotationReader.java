@@ -29,7 +29,8 @@ final class AnnotationReader {
             Map.entry("readinessPath", "readinessPath"), Map.entry("staleThreshold", "staleThreshold"),
             Map.entry("drainTimeout", "drainTimeout"), Map.entry("queueTimeout", "timeouts.queue"),
             Map.entry("requestTimeout", "timeouts.total"), Map.entry("responseStartTimeout", "timeouts.responseStart"),
-            Map.entry("scaleToZeroGrace", "scaleToZeroGrace"));
+            Map.entry("scaleToZeroGrace", "scaleToZeroGrace"),
+            Map.entry("protocol", "protocol"), Map.entry("readinessProbe", "readinessProbe"));
 
     /** The revision a labelled Service's annotations describe; errors name the Service and the annotation. */
     static RevisionConfig revision(DiscoveredRevision d) throws ConfigException {

@@ -383,7 +383,7 @@ final class ConfigReader {
     RevisionConfig revision(JsonNode node, String at) throws ConfigException {
         object(node, at, Set.of("namespace", "name", "hosts", "containerConcurrency", "policy", "queueDepth",
                 "overflowStatus", "timeouts", "maxScale", "readinessPath", "staleThreshold", "drainTimeout",
-                "pods", "service", "scaleToZeroGrace"));
+                "pods", "service", "scaleToZeroGrace", "protocol", "readinessProbe"));
         String namespace = string(node, at + ".namespace", "namespace", "default");
         String name = string(node, at + ".name", "name", null);
         if (name == null) {
@@ -433,8 +433,22 @@ final class ConfigReader {
         if (service != null && !pods.isEmpty()) {
             invalid(at + ".service", "a revision takes its pods from a service or from a pods list, not both", null);
         }
+        String protocolName = string(node, at + ".protocol", "protocol", "http1");
+        PodProtocol protocol = PodProtocol.parse(protocolName);
+        if (protocol == null) {
+            protocol = invalid(at + ".protocol", "must be http1 or h2c, was '" + protocolName + "'", PodProtocol.HTTP1);
+        }
+        String probeName = string(node, at + ".readinessProbe", "readinessProbe", "http");
+        ReadinessProbe probe = ReadinessProbe.parse(probeName);
+        if (probe == null) {
+            probe = invalid(at + ".readinessProbe", "must be http, grpc or grpc:<service>, was '" + probeName + "'",
+                    ReadinessProbe.HTTP);
+        } else if (probe.grpc() && protocol != PodProtocol.H2C) {
+            probe = invalid(at + ".readinessProbe", "grpc needs protocol: h2c (gRPC servers speak HTTP/2)",
+                    ReadinessProbe.HTTP);
+        }
         return new RevisionConfig(id, hosts, cc, policy, queueDepth, overflow, queue, total, responseStart,
-                maxScale, readinessPath, stale, drain, pods, service, scaleToZeroGrace);
+                maxScale, readinessPath, stale, drain, pods, service, scaleToZeroGrace, protocol, probe);
     }
 
     ServiceRef service(JsonNode node, String at, String revisionNamespace) throws ConfigException {

@@ -17,11 +17,14 @@ import java.util.List;
  * @param service        the Kubernetes Service whose EndpointSlices hold the pods, or null
  * @param scaleToZeroGrace how long demand must have been zero before KEDA's external scaler
  *                       reports the revision inactive (and KEDA scales it to zero)
+ * @param protocol       what the pods speak (requests of either protocol are translated to it)
+ * @param readinessProbe how pods are checked before they get requests
  */
 public record RevisionConfig(RevisionId id, List<String> hosts, int containerConcurrency, PolicyKind policy,
         int queueDepth, int overflowStatus, Duration queueTimeout, Duration requestTimeout,
         Duration responseStartTimeout, int maxScale, String readinessPath, Duration staleThreshold,
-        Duration drainTimeout, List<Endpoint> pods, ServiceRef service, Duration scaleToZeroGrace) {
+        Duration drainTimeout, List<Endpoint> pods, ServiceRef service, Duration scaleToZeroGrace,
+        PodProtocol protocol, ReadinessProbe readinessProbe) {
 
     /** Default {@code scaleToZeroGrace}: KEDA's own default cooldown before it scales to zero is 300 s; 30 s of quiet is the signal. */
     public static final Duration DEFAULT_SCALE_TO_ZERO_GRACE = Duration.ofSeconds(30);
@@ -29,6 +32,42 @@ public record RevisionConfig(RevisionId id, List<String> hosts, int containerCon
     public RevisionConfig {
         hosts = List.copyOf(hosts);
         pods = List.copyOf(pods);
+    }
+
+    /** A revision of HTTP/1.1 pods checked with {@code GET readinessPath}. */
+    public RevisionConfig(RevisionId id, List<String> hosts, int containerConcurrency, PolicyKind policy,
+            int queueDepth, int overflowStatus, Duration queueTimeout, Duration requestTimeout,
+            Duration responseStartTimeout, int maxScale, String readinessPath, Duration staleThreshold,
+            Duration drainTimeout, List<Endpoint> pods, ServiceRef service) {
+        this(id, hosts, containerConcurrency, policy, queueDepth, overflowStatus, queueTimeout, requestTimeout,
+                responseStartTimeout, maxScale, readinessPath, staleThreshold, drainTimeout, pods, service,
+                DEFAULT_SCALE_TO_ZERO_GRACE, PodProtocol.HTTP1, ReadinessProbe.HTTP);
+    }
+
+    /** A revision of HTTP/1.1 pods checked with {@code GET readinessPath}, with its scale-to-zero grace. */
+    public RevisionConfig(RevisionId id, List<String> hosts, int containerConcurrency, PolicyKind policy,
+            int queueDepth, int overflowStatus, Duration queueTimeout, Duration requestTimeout,
+            Duration responseStartTimeout, int maxScale, String readinessPath, Duration staleThreshold,
+            Duration drainTimeout, List<Endpoint> pods, ServiceRef service, Duration scaleToZeroGrace) {
+        this(id, hosts, containerConcurrency, policy, queueDepth, overflowStatus, queueTimeout, requestTimeout,
+                responseStartTimeout, maxScale, readinessPath, staleThreshold, drainTimeout, pods, service,
+                scaleToZeroGrace, PodProtocol.HTTP1, ReadinessProbe.HTTP);
+    }
+
+    /** A revision with the default scale-to-zero grace. */
+    public RevisionConfig(RevisionId id, List<String> hosts, int containerConcurrency, PolicyKind policy,
+            int queueDepth, int overflowStatus, Duration queueTimeout, Duration requestTimeout,
+            Duration responseStartTimeout, int maxScale, String readinessPath, Duration staleThreshold,
+            Duration drainTimeout, List<Endpoint> pods, ServiceRef service, PodProtocol protocol,
+            ReadinessProbe readinessProbe) {
+        this(id, hosts, containerConcurrency, policy, queueDepth, overflowStatus, queueTimeout, requestTimeout,
+                responseStartTimeout, maxScale, readinessPath, staleThreshold, drainTimeout, pods, service,
+                DEFAULT_SCALE_TO_ZERO_GRACE, protocol, readinessProbe);
+    }
+
+    /** Whether the pods speak h2c. */
+    public boolean h2c() {
+        return protocol == PodProtocol.H2C;
     }
 
     /** The control path's view of this revision. */

@@ -63,7 +63,9 @@ import tools.jackson.databind.node.ObjectNode;
  *       cannot be checked now — and then nothing changes.</li>
  *   <li>{@code GET /v1/revisions} — capacity, queued and active per revision, its last cold
  *       start ({@code lastColdStartSeconds}: first request queued at zero pods to first pod
- *       routable; null before the first) and whether one is under way, and every pod
+ *       routable; null before the first) and whether one is under way,,
+ *       its pods' protocol,
+ *       the requests it completed by client protocol ({@code requests: {http1, h2}}), and every pod
  *       Sluice knows of: those with a slot (state, in-flight count) and those still waiting for
  *       a readiness check to pass ({@code "state": "validating"}), each with its last check's
  *       result and error.</li>
@@ -350,6 +352,8 @@ public final class ControlServer {
                     o.put("forwarded", r.owner().forwardTo() != null);
                     o.put("heldForOtherReplicas", backend.cluster().heldForOthers(r.config().id()));
                 }
+                o.put("protocol", r.config().protocol().wireName());
+                o.putObject("requests").put("http1", r.metrics().completed(false)).put("h2", r.metrics().completed(true));
                 ArrayNode pods = o.putArray("pods");
                 Map<String, PodCheck> checks = new LinkedHashMap<>();
                 for (PodCheck c : backend.control().checks(r.config().id())) {

@@ -6,12 +6,15 @@ import io.prometheus.metrics.core.metrics.Counter;
 import io.prometheus.metrics.core.metrics.Histogram;
 import java.util.Arrays;
 import java.util.concurrent.atomic.AtomicReferenceArray;
+import java.util.concurrent.atomic.LongAdder;
 
 /**
  * One revision's request metrics, with the label lookups done once: each data point (per
  * outcome and status code, and the two histograms) is made on first use and cached, so
  * recording a request allocates nothing, and a revision that never served a request holds no
- * data point at all (a few references, not the ~60 adders of two histograms).
+ * data point at all (a few references, not the ~60 adders of two histograms). The requests
+ * carry the client's protocol as a label, {@code http1} or {@code h2} (an HTTP/2 stream is
+ * counted as a request).
  *
  * <h2>Implementation notes</h2>
  * Any event-loop thread records. The caches are written racily: two threads may both find a
@@ -51,11 +54,13 @@ public final class RequestMetrics {
     private final Counter rejections;
     private final Histogram queueWaitFamily;
     private final Histogram durationFamily;
-    /** By {@link Outcome} ordinal; null until the outcome's first request. */
-    private final AtomicReferenceArray<Codes> byOutcome = new AtomicReferenceArray<>(Outcome.values().length);
+    /** By client protocol and {@link Outcome} ({@link #slot}); null until that pair's first request. */
+    private final AtomicReferenceArray<Codes> byOutcome = new AtomicReferenceArray<>(2 * Outcome.values().length);
     private final CounterDataPoint[] rejectionsByOutcome = new CounterDataPoint[Outcome.values().length];
     private volatile DistributionDataPoint queueWait;
     private volatile DistributionDataPoint duration;
+    private final LongAdder http1Requests = new LongAdder();
+    private final LongAdder h2Requests = new LongAdder();
 
     RequestMetrics(String revision, Counter requests, Counter rejections, Histogram queueWait, Histogram duration) {
         this.revision = revision;
@@ -65,15 +70,20 @@ public final class RequestMetrics {
         this.durationFamily = duration;
     }
 
-    /** A request ended with {@code code}, for {@code outcome}, after {@code nanos}. */
-    public void completed(Outcome outcome, int code, long nanos) {
+    /**
+     * A request ended with {@code code}, for {@code outcome}, after {@code nanos};
+     * {@code http2}: it was an HTTP/2 stream.
+     */
+    public void completed(Outcome outcome, int code, long nanos, boolean http2) {
         int c = code < 0 || code >= CODES ? 0 : code;
-        Codes seen = codesOf(outcome);
+        int slot = slot(outcome, http2);
+        Codes seen = codesOf(slot);
         CounterDataPoint p = seen.find(c);
         if (p == null) {
-            p = add(outcome, c);
+            p = add(slot, outcome, c, http2);
         }
         p.inc();
+        (http2 ? h2Requests : http1Requests).increment();
         DistributionDataPoint d = duration;
         if (d == null) {
             d = durationFamily.labelValues(revision);
@@ -90,6 +100,11 @@ public final class RequestMetrics {
         }
     }
 
+    /** Requests of this revision that ended, HTTP/2 streams ({@code http2}) or HTTP/1 requests. */
+    public long completed(boolean http2) {
+        return (http2 ? h2Requests : http1Requests).sum();
+    }
+
     /** A request waited {@code nanos} in the queue before it got a pod. */
     public void queued(long nanos) {
         DistributionDataPoint q = queueWait;
@@ -100,14 +115,18 @@ public final class RequestMetrics {
         q.observe(nanos / 1e9);
     }
 
-    private Codes codesOf(Outcome outcome) {
-        Codes c = byOutcome.get(outcome.ordinal());
+    private static int slot(Outcome outcome, boolean http2) {
+        return (http2 ? Outcome.values().length : 0) + outcome.ordinal();
+    }
+
+    private Codes codesOf(int slot) {
+        Codes c = byOutcome.get(slot);
         return c == null ? Codes.EMPTY : c;
     }
 
-    private CounterDataPoint add(Outcome outcome, int code) {
+    private CounterDataPoint add(int slot, Outcome outcome, int code, boolean http2) {
         synchronized (byOutcome) {
-            Codes was = byOutcome.get(outcome.ordinal());
+            Codes was = byOutcome.get(slot);
             Codes now = was == null ? Codes.EMPTY : was;
             CounterDataPoint p = now.find(code);
             if (p != null) {
@@ -117,8 +136,9 @@ public final class RequestMetrics {
             int[] codes = Arrays.copyOf(now.codes, n + 1);
             CounterDataPoint[] points = Arrays.copyOf(now.points, n + 1);
             codes[n] = code;
-            points[n] = requests.labelValues(revision, Integer.toString(code), outcome.wireName());
-            byOutcome.set(outcome.ordinal(), new Codes(codes, points));
+            points[n] = requests.labelValues(revision, Integer.toString(code), outcome.wireName(),
+                    http2 ? "h2" : "http1");
+            byOutcome.set(slot, new Codes(codes, points));
             return points[n];
         }
     }

@@ -82,8 +82,9 @@ public final class SluiceMetrics implements ControlMetrics, ClientMetrics {
     public SluiceMetrics(Supplier<Map<RevisionId, RevisionThrottler>> revisions,
             Supplier<List<WatchStatus>> discovery) {
         requests = Counter.builder().withoutExemplars().name("sluice_requests_total")
-                .help("Requests by revision, status code and outcome (proxied, or the reason Sluice answered itself)")
-                .labelNames("revision", "code", "reason").register(registry);
+                .help("Requests by revision, status code, outcome (proxied, or the reason Sluice answered itself) and the"
+                        + " client's protocol (http1, or h2: an HTTP/2 stream)")
+                .labelNames("revision", "code", "reason", "protocol").register(registry);
         rejections = Counter.builder().withoutExemplars().name("sluice_rejections_total")
                 .help("Requests Sluice answered itself instead of proxying, by reason")
                 .labelNames("revision", "reason").register(registry);

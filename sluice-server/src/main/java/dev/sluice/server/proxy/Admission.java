@@ -45,9 +45,11 @@ abstract class Admission implements LeaseListener, Deadlines.Expiring {
     PodTracker pod;
     /**
      * The queue clock's end: its start (the request ready to queue, its body buffered if it
-     * was) plus the queue timeout. The start is not kept: one field less per request.
+     * was) plus {@link #queueLengthNanos}. The start is not kept.
      */
     private long queueDeadlineNanos;
+    /** The queue timeout, or the request's own shorter limit ({@code grpc-timeout}). */
+    private long queueLengthNanos;
     private Pending pending = Pending.NONE;
     private Deadlines.Deadline queueTimer;
 
@@ -71,13 +73,17 @@ abstract class Admission implements LeaseListener, Deadlines.Expiring {
     /** The request goes to the revision's owner: no lease here, the owner's throttler decides. */
     abstract void toOwner();
 
-    /** The request can go: its queue clock starts at {@code now} (or it goes to its owner). */
-    final void ready(long now) {
+    /**
+     * The request can go (or it goes to its owner): its queue clock starts at {@code now}, and
+     * runs for the queue timeout or {@code limitNanos}, whichever is shorter.
+     */
+    final void ready(long now, long limitNanos) {
         if (owner != null) {
             toOwner();
             return;
         }
-        queueDeadlineNanos = now + config().queueTimeout().toNanos();
+        queueLengthNanos = Math.min(config().queueTimeout().toNanos(), limitNanos);
+        queueDeadlineNanos = now + queueLengthNanos;
         admit();
     }
 
@@ -86,7 +92,7 @@ abstract class Admission implements LeaseListener, Deadlines.Expiring {
         pending = route.throttler().acquire(queueDeadlineNanos, this);
         if (!done && pod == null && pending != Pending.NONE && queueTimer == null) {
             // The length the deadline was set with, so it joins the lane of its peers.
-            queueTimer = deadlines.add(config().queueTimeout().toNanos(), this, QUEUE);
+            queueTimer = deadlines.add(queueLengthNanos, this, QUEUE);
         }
     }
 
@@ -116,7 +122,7 @@ abstract class Admission implements LeaseListener, Deadlines.Expiring {
         pod = leased;
         pending = Pending.NONE;
         Exchange.cancel(queueTimer);
-        route.metrics().queued(px.clock.nanoTime() - (queueDeadlineNanos - config().queueTimeout().toNanos()));
+        route.metrics().queued(px.clock.nanoTime() - (queueDeadlineNanos - queueLengthNanos));
         admitted(leased);
     }
 
@@ -130,7 +136,7 @@ abstract class Admission implements LeaseListener, Deadlines.Expiring {
         String why = switch (reason) {
             case QUEUE_FULL -> "the queue of revision " + config().id() + " is full (" + config().queueDepth()
                     + " requests waiting)";
-            case QUEUE_TIMEOUT -> RevisionStatus.queueTimeout(px.control, route);
+            case QUEUE_TIMEOUT -> RevisionStatus.queueTimeout(px.control, route, queueLengthNanos);
             case REVISION_CLOSED -> "revision " + config().id() + " was removed";
             case REVISION_UNAVAILABLE -> "revision " + config().id() + " is unavailable: its control path failed";
             case SHUTTING_DOWN -> "Sluice is shutting down";

@@ -69,6 +69,15 @@ final class ClientHandler extends ChannelInboundHandlerAdapter implements Deadli
     private int phase = NONE;
     /** Whether the client has sent anything yet. */
     private boolean anyBytes;
+    /**
+     * How long a request of this connection may wait in the queue at most, besides the
+     * revision's queue timeout: an HTTP/2 stream's {@code grpc-timeout}; else none.
+     */
+    private long queueLimitNanos = Long.MAX_VALUE;
+    /** See {@link #streamBody()}. */
+    private boolean streamed;
+    /** This "connection" is one HTTP/2 stream's ({@link H2ClientConnection}). */
+    private boolean http2;
 
     ClientHandler(ProxyContext px, ClientLimits limits) {
         this.px = px;
@@ -82,7 +91,41 @@ final class ClientHandler extends ChannelInboundHandlerAdapter implements Deadli
 
     @Override
     public int requestBuffer() {
-        return limits.requestBuffer();
+        return streamed ? 0 : limits.requestBuffer();
+    }
+
+    /**
+     * The request of this (stream) connection is a gRPC call: its body streams to the pod as it
+     * comes, never buffered first (a bidirectional call's client waits for answers before it
+     * sends more).
+     */
+    void streamBody() {
+        streamed = true;
+    }
+
+    @Override
+    public boolean http2() {
+        return http2;
+    }
+
+    /** This handler serves one HTTP/2 stream (made by {@link H2ClientConnection}). */
+    void http2Stream() {
+        http2 = true;
+    }
+
+    @Override
+    public long queueLimitNanos() {
+        return queueLimitNanos;
+    }
+
+    /** The request of this (stream) connection may wait in the queue {@code nanos} at most. */
+    void queueLimit(long nanos) {
+        queueLimitNanos = nanos;
+    }
+
+    /** The connection turned out to be HTTP/2 before any request: this handler's timer stops. */
+    void handOver() {
+        setPhase(NONE);
     }
 
     @Override
@@ -220,8 +263,9 @@ final class ClientHandler extends ChannelInboundHandlerAdapter implements Deadli
             }
             Route route = px.routes().find(req.revision, req.knativeNamespace, req.knativeRevision, req.host);
             if (route == null) {
-                ctx.channel().writeAndFlush(Answers.of(HttpResponseStatus.NOT_FOUND, Outcome.UNKNOWN_REVISION, px.routes().explainMiss(
-                        req.revision, req.knativeNamespace, req.knativeRevision, req.host), req.keepAlive, req.headMethod));
+                ctx.channel().writeAndFlush(Answers.to(req.content(), HttpResponseStatus.NOT_FOUND,
+                        Outcome.UNKNOWN_REVISION, px.routes().explainMiss(req.revision, req.knativeNamespace,
+                        req.knativeRevision, req.host), req.keepAlive, req.headMethod));
                 req.release();
                 // A body that follows is read and dropped under the stall rule, then the wait is idle.
                 setPhase(req.hasBody ? BODY : IDLE);
@@ -230,7 +274,7 @@ final class ClientHandler extends ChannelInboundHandlerAdapter implements Deadli
                 }
                 return;
             }
-            if (req.hasBody && limits.requestBuffer() == 0) {
+            if (req.hasBody && requestBuffer() == 0) {
                 // A body follows: read no more of it until a pod can take it (else the
                 // exchange reads it into its buffer first).
                 relay.holdClient();

@@ -9,6 +9,7 @@ import dev.sluice.server.metrics.Outcome;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -88,7 +89,7 @@ final class Exchange extends PodLink {
             relay.readClient();
             return;
         }
-        ready(startNanos);
+        ready(startNanos, client.queueLimitNanos());
     }
 
     boolean requestComplete() {
@@ -146,7 +147,7 @@ final class Exchange extends PodLink {
                 if (!last) {
                     relay.holdClient();
                 }
-                ready(px.clock.nanoTime());
+                ready(px.clock.nanoTime(), client.queueLimitNanos());
             }
             return;
         }
@@ -270,7 +271,7 @@ final class Exchange extends PodLink {
             client.exchangeDone(this, false);
             return;
         }
-        if (!responseStarted && replayed()) {
+        if (!responseStarted && replayed(cause)) {
             return;
         }
         if (!responseStarted) {
@@ -346,11 +347,14 @@ final class Exchange extends PodLink {
             return;
         }
         boolean answered = !responseStarted && st != null;
+        boolean keep = clientKeepAlive && requestComplete;
+        // Made before end() releases the head it reads (a gRPC call is answered as gRPC).
+        FullHttpResponse answer = answered ? Answers.to(request.content(), st, outcome, body, keep,
+                request.headMethod) : null;
         end(outcome, answered ? st.code() : status);
         abortPod();
         if (answered) {
-            boolean keep = clientKeepAlive && requestComplete;
-            ctx.channel().writeAndFlush(Answers.of(st, outcome, body, keep, request.headMethod));
+            ctx.channel().writeAndFlush(answer);
             client.exchangeDone(this, keep);
         } else {
             ctx.close();
@@ -367,7 +371,8 @@ final class Exchange extends PodLink {
         releaseEarly();
         request.release();
         if (owner == null) {
-            route.metrics().completed(outcome, code, px.clock.nanoTime() - startNanos);
+            route.metrics().completed(outcome, code, px.clock.nanoTime() - startNanos,
+                    client.http2());
         } else {
             // The owner counts the request as its revision's; here it is a forward.
             px.forwarding.forwarded(owner, outcome, code);

@@ -8,8 +8,17 @@ package dev.sluice.server.proxy;
  */
 interface ExchangeListener {
 
+    /** Whether the request is an HTTP/2 stream (for metrics). */
+    boolean http2();
+
     /** The largest body read whole before its request queues for a pod; 0: none is. */
     int requestBuffer();
+
+    /**
+     * The longest the request may wait in the queue, whatever the revision's queue timeout
+     * ({@code grpc-timeout} on HTTP/2 streams); {@code Long.MAX_VALUE}: no such limit.
+     */
+    long queueLimitNanos();
 
     /** The exchange reads the client's body again after holding it back: the stall clock restarts. */
     void bodyReadResumed();

@@ -10,6 +10,7 @@ import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.util.concurrent.Future;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -83,7 +84,7 @@ abstract class PodLink extends Admission implements UpstreamHandler.Listener, Ch
     private void link(String address) {
         podAddress = address;
         pool = px.pool(ctx.channel().eventLoop());
-        Channel ch = pool.poll(podAddress);
+        Channel ch = h2cToPod() ? null : pool.poll(podAddress);
         if (ch != null) {
             fromPool = true;
             attach(ch);
@@ -92,25 +93,47 @@ abstract class PodLink extends Admission implements UpstreamHandler.Listener, Ch
         }
     }
 
-    private void connect() {
-        fromPool = false;
-        ChannelFuture f = pool.connect(podAddress);
-        if (f.isDone()) {
-            connected(f);
-        } else {
-            f.addListener(x -> connected(f));
-        }
+    /**
+     * Whether the request goes to an h2c pod as a stream. A forward to the revision's owner
+     * replica goes as HTTP/1.1 whatever the pods speak: the owner translates, and the peer
+     * connection pool stays one protocol.
+     */
+    private boolean h2cToPod() {
+        return owner == null && config().h2c();
     }
 
-    private void connected(ChannelFuture f) {
-        if (done) {
-            if (f.isSuccess()) {
-                f.channel().close();
+    private void connect() {
+        if (h2cToPod()) {
+            // A stream on the pod's HTTP/2 connection, which may have been open a while: a
+            // stream that closes unanswered is judged like a pooled connection's request.
+            fromPool = true;
+            Future<Channel> s = pool.openStream(podAddress);
+            if (s.isDone()) {
+                connected(s.isSuccess() ? s.getNow() : null, s.cause());
+            } else {
+                s.addListener(x -> connected(s.isSuccess() ? s.getNow() : null, s.cause()));
             }
             return;
         }
-        if (f.isSuccess()) {
-            attach(f.channel());
+        fromPool = false;
+        ChannelFuture f = pool.connect(podAddress);
+        if (f.isDone()) {
+            connected(f.isSuccess() ? f.channel() : null, f.cause());
+        } else {
+            f.addListener(x -> connected(f.isSuccess() ? f.channel() : null, f.cause()));
+        }
+    }
+
+    /** The connection (or h2c stream) to the pod: {@code ch}, or null and why not. */
+    private void connected(Channel ch, Throwable cause) {
+        if (done) {
+            if (ch != null) {
+                ch.close();
+            }
+            return;
+        }
+        if (ch != null) {
+            attach(ch);
             return;
         }
         if (owner != null) {
@@ -119,22 +142,22 @@ abstract class PodLink extends Admission implements UpstreamHandler.Listener, Ch
             // replica, which then holds the pods for the old owner's requests, or another one —
             // the request goes there, once. Else 503: serving it here could overshoot the
             // owner's limit.
-            LOG.debug("connect to {}, the owner of {}, failed: {}", podAddress, config().id(), f.cause().toString());
+            LOG.debug("connect to {}, the owner of {}, failed: {}", podAddress, config().id(), String.valueOf(cause));
             px.forwarding.ownerUnreachable(podAddress);
             String next = route.owner().forwardTo();
             if (!connectRetried && !podAddress.equals(next)) {
                 connectRetried = true;
                 owner = next;
-                ready(px.clock.nanoTime());
+                ready(px.clock.nanoTime(), Long.MAX_VALUE); // goes to the owner: no queue clock here
                 return;
             }
             refuse(HttpResponseStatus.SERVICE_UNAVAILABLE, Outcome.OWNER_UNREACHABLE, "the Sluice replica that"
                     + " owns revision " + config().id() + " (" + podAddress + ") cannot be reached: "
-                    + f.cause().getMessage() + "\n");
+                    + (cause == null ? "no connection" : cause.getMessage()) + "\n");
             return;
         }
         // Nothing of the request reached the pod: report it and try another pod once.
-        LOG.debug("connect to {} for {} failed: {}", podAddress, config().id(), f.cause().toString());
+        LOG.debug("connect to {} for {} failed: {}", podAddress, config().id(), String.valueOf(cause));
         try {
             px.control.reportUnreachable(config().id(), pod.podId(), podAddress);
         } catch (IllegalArgumentException revisionGone) {
@@ -190,10 +213,14 @@ abstract class PodLink extends Admission implements UpstreamHandler.Listener, Ch
     }
 
     /**
-     * The pod's connection closed before the response started: sends the request again on a
-     * fresh connection if {@link ReplayRule} allows it, and says whether it did.
+     * The pod's connection closed ({@code cause}, or null) before the response started: sends
+     * the request again on a fresh connection if {@link ReplayRule} allows it, and says whether
+     * it did.
      */
-    final boolean replayed() {
+    final boolean replayed(Throwable cause) {
+        if (cause == Http2ToHttp1Response.UNPROCESSED) {
+            headUnsent = true; // an h2c pod refused the stream before processing it (RFC 9113 §8.7)
+        }
         if (canReplay && !replayed && (headUnsent || fromPool && replayable())) {
             replayed = true;
             connect();

@@ -7,7 +7,12 @@ import dev.sluice.server.metrics.ClientMetrics;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.EventLoop;
+import io.netty.channel.group.ChannelGroup;
+import io.netty.channel.group.DefaultChannelGroup;
+import io.netty.handler.codec.http2.DefaultHttp2GoAwayFrame;
+import io.netty.handler.codec.http2.Http2Error;
 import io.netty.util.concurrent.FastThreadLocal;
+import io.netty.util.concurrent.GlobalEventExecutor;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.IntConsumer;
@@ -35,6 +40,8 @@ public final class ProxyContext {
     private final AtomicInteger connections = new AtomicInteger();
     /** One listener for every connection's close: counting a connection allocates nothing. */
     final ChannelFutureListener connectionClosed = f -> connections.decrementAndGet();
+    /** Client connections that speak HTTP/2 (a closed one leaves the group by itself). */
+    private final ChannelGroup http2Clients = new DefaultChannelGroup("sluice-h2-clients", GlobalEventExecutor.INSTANCE);
 
     public ProxyContext(StateManager control, NanoClock clock, Class<? extends Channel> upstreamChannelClass,
             int connectTimeoutMillis, IntConsumer refused) {
@@ -82,6 +89,22 @@ public final class ProxyContext {
             return false;
         }
         return true;
+    }
+
+    /** A client connection turned out to speak HTTP/2. */
+    void http2Client(Channel ch) {
+        http2Clients.add(ch);
+    }
+
+    /**
+     * Tells every HTTP/2 client that no new stream will be served (GOAWAY, NO_ERROR): their
+     * open streams go on, and each connection closes once its last stream has ended. Shutdown
+     * does this when the listener closes; an HTTP/1.1 connection learns it on its next request.
+     */
+    public void goAway() {
+        for (Channel ch : http2Clients) {
+            ch.eventLoop().execute(() -> ch.writeAndFlush(new DefaultHttp2GoAwayFrame(Http2Error.NO_ERROR)));
+        }
     }
 
     public Routes routes() {

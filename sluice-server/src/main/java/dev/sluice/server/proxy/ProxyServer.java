@@ -17,10 +17,15 @@ import java.net.InetSocketAddress;
 /** The proxy's listening socket. */
 public final class ProxyServer {
 
-    private final Channel channel;
+    /** The name of the handler that watches the client's bytes for its timers. */
+    static final String BYTES = "bytes";
 
-    private ProxyServer(Channel channel) {
+    private final Channel channel;
+    private final ProxyContext px;
+
+    private ProxyServer(Channel channel, ProxyContext px) {
         this.channel = channel;
+        this.px = px;
     }
 
     /** Binds and starts accepting. */
@@ -55,21 +60,28 @@ public final class ProxyServer {
                         // through untouched (ResponseFramer).
                         // Ahead of the framer, which holds a partial head back: the client's timers
                         // must see every byte come.
-                        ch.pipeline().addLast("bytes", client.bytesWatch());
+                        // h2c with prior knowledge is told apart by its first bytes; the sniffer
+                        // leaves the pipeline at once for HTTP/1 (H2ClientConnection otherwise).
+                        ch.pipeline().addLast("sniff", new PrefaceSniffer(px, limits));
+                        ch.pipeline().addLast(BYTES, client.bytesWatch());
                         ch.pipeline().addLast("decoder", new RequestDecoder());
                         ch.pipeline().addLast("proxy", client);
                         ch.pipeline().addLast("encoder", new HttpResponseEncoder());
                     }
                 });
-        return new ProxyServer(b.bind(address).sync().channel());
+        return new ProxyServer(b.bind(address).sync().channel(), px);
     }
 
     public InetSocketAddress address() {
         return (InetSocketAddress) channel.localAddress();
     }
 
-    /** Stops accepting new connections; connections already open keep being served. */
+    /**
+     * Stops accepting new connections; connections already open keep being served, and HTTP/2
+     * clients are told (GOAWAY) that their open streams are the last.
+     */
     public void stopAccepting() {
         channel.close().syncUninterruptibly();
+        px.goAway();
     }
 }

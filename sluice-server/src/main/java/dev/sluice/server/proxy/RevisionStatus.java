@@ -4,6 +4,7 @@ import dev.sluice.core.control.PodCheck;
 import dev.sluice.core.control.StateManager;
 import dev.sluice.core.pod.PodTracker;
 import dev.sluice.server.config.Durations;
+import java.time.Duration;
 import java.util.List;
 
 /**
@@ -20,9 +21,10 @@ final class RevisionStatus {
      * none ready, say what is known of them, so the 503 points at the pods (a readiness path that
      * answers 404, a pod that refuses connections) and not at load:
      * {@code no pod of revision default/x is ready: 2 validating, last error: connection refused}.
+     * {@code waitedNanos}: the queue timeout, or the request's own shorter limit.
      */
-    static String queueTimeout(StateManager control, Route route) {
-        String waited = Durations.format(route.config().queueTimeout());
+    static String queueTimeout(StateManager control, Route route, long waitedNanos) {
+        String waited = Durations.format(Duration.ofNanos(waitedNanos));
         if (route.throttler().capacity() > 0) {
             return "no pod of revision " + route.config().id() + " became free within " + waited;
         }

@@ -100,6 +100,8 @@ final class UpstreamHandler extends ChannelInboundHandlerAdapter {
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
         Listener e = exchange;
+        // Unbound first: the close must not report the end a second time (without its cause).
+        exchange = null;
         ctx.close();
         if (e != null) {
             e.podClosed(cause);

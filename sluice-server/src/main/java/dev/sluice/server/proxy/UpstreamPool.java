@@ -6,6 +6,8 @@ import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
+import io.netty.handler.codec.http2.Http2StreamChannel;
+import io.netty.util.concurrent.Future;
 import java.net.InetSocketAddress;
 import java.util.ArrayDeque;
 import java.util.HashMap;
@@ -29,19 +31,26 @@ final class UpstreamPool {
     private final Bootstrap bootstrap;
     private final Map<String, ArrayDeque<Channel>> idle = new HashMap<>();
     private final Map<String, InetSocketAddress> resolved = new HashMap<>();
+    private final H2PodConnections h2c;
 
     UpstreamPool(EventLoop loop, Class<? extends Channel> channelClass, int connectTimeoutMillis) {
-        this.bootstrap = new Bootstrap().group(loop).channel(channelClass)
+        Bootstrap base = new Bootstrap().group(loop).channel(channelClass)
                 .option(ChannelOption.TCP_NODELAY, true)
                 .option(ChannelOption.SO_KEEPALIVE, true)
-                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, connectTimeoutMillis)
-                .handler(new ChannelInitializer<>() {
-                    @Override
-                    protected void initChannel(Channel ch) {
-                        // Requests go out as RequestFramer wrote them; responses are framed, not decoded.
-                        ch.pipeline().addLast("upstream", new UpstreamHandler());
-                    }
-                });
+                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, connectTimeoutMillis);
+        this.h2c = new H2PodConnections(base, loop);
+        this.bootstrap = base.handler(new ChannelInitializer<>() {
+            @Override
+            protected void initChannel(Channel ch) {
+                // Requests go out as RequestFramer wrote them; responses are framed, not decoded.
+                ch.pipeline().addLast("upstream", new UpstreamHandler());
+            }
+        });
+    }
+
+    /** A new stream to the h2c pod at {@code address} (its one connection on this loop, opened if need be). */
+    Future<Channel> openStream(String address) {
+        return h2c.open(address, resolve(address));
     }
 
     /** An idle connection to {@code address}, or null. */
@@ -65,6 +74,10 @@ final class UpstreamPool {
 
     /** Returns a connection whose last exchange completed cleanly. */
     void offer(String address, Channel ch) {
+        if (ch instanceof Http2StreamChannel) {
+            ch.close(); // a stream serves one request (a no-op once both sides ended it)
+            return;
+        }
         if (!ch.isActive()) {
             return;
         }

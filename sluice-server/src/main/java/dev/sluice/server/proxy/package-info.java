@@ -1,5 +1,5 @@
 /**
- * The data plane: a Netty HTTP/1.1 proxy. Start reading at
+ * The data plane: a Netty HTTP/1.1 proxy, which also takes h2c and speaks h2c to pods. Start reading at
  * {@link dev.sluice.server.proxy.ProxyServer} (the client pipeline), then follow the request's
  * way top to bottom: {@link dev.sluice.server.proxy.ClientHandler} (one per client connection:
  * client timeouts, the pipelined backlog, {@link dev.sluice.server.proxy.Routes}) makes one
@@ -21,5 +21,15 @@
  * {@link dev.sluice.server.config.ClientLimits}; when a request may be sent to a pod twice is
  * {@code ReplayRule}'s; the event loops' deadlines are {@code Deadlines}. OS and JVM tuning is
  * in {@link dev.sluice.server.platform}.
+ *
+ * <p>HTTP/2 is an adapter on each side of that way, not a second way.
+ * {@link dev.sluice.server.proxy.PrefaceSniffer} tells an h2c client by its preface and
+ * {@link dev.sluice.server.proxy.H2ClientConnection} gives each of its streams a child channel
+ * with the HTTP/1.1 pipeline behind {@link dev.sluice.server.proxy.Http2ToHttp1Request} and
+ * {@link dev.sluice.server.proxy.Http1ToHttp2Response}; toward an h2c pod,
+ * {@link dev.sluice.server.proxy.H2PodConnections} opens a stream per request whose pipeline is
+ * {@link dev.sluice.server.proxy.Http1ToHttp2Request}, {@link dev.sluice.server.proxy.Http2ToHttp1Response}
+ * and the same {@code UpstreamHandler}. What gRPC needs of Sluice (its own answers,
+ * {@code grpc-timeout}) is {@link dev.sluice.server.proxy.Grpc}.
  */
 package dev.sluice.server.proxy;

@@ -175,7 +175,7 @@ final class ConfigReconciler {
                 kept = new RevisionConfig(rc.id(), rc.hosts(), rc.containerConcurrency(), was.policy(), was.queueDepth(),
                         rc.overflowStatus(), rc.queueTimeout(), rc.requestTimeout(), rc.responseStartTimeout(),
                         was.maxScale(), rc.readinessPath(), was.staleThreshold(), was.drainTimeout(), rc.pods(),
-                        rc.service(), rc.scaleToZeroGrace());
+                        rc.service(), rc.scaleToZeroGrace(), rc.protocol(), rc.readinessProbe());
             }
             feed.add(() -> changeFeeding(rc, was));
             next.add(new Route(kept, before.throttler(), before.metrics(), before.coldStart(), before.owner()));

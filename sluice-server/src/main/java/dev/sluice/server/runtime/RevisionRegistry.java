@@ -82,6 +82,12 @@ final class RevisionRegistry {
         return r == null ? null : r.config().readinessPath();
     }
 
+    /** The configuration of the running revision {@code id}, or null when it runs no more. */
+    RevisionConfig config(RevisionId id) {
+        Route r = running.get(id);
+        return r == null ? null : r.config();
+    }
+
     /** The running revisions' throttlers, by id, in order (a copy). */
     Map<RevisionId, RevisionThrottler> throttlers() {
         Map<RevisionId, RevisionThrottler> out = new LinkedHashMap<>();

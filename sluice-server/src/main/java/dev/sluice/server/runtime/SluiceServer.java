@@ -4,6 +4,7 @@ import dev.sluice.core.NanoClock;
 import dev.sluice.core.RevisionId;
 import dev.sluice.core.control.CheckScheduler;
 import dev.sluice.core.control.PodAuthenticator;
+import dev.sluice.core.control.ReadinessCheck;
 import dev.sluice.core.control.StateManager;
 import dev.sluice.core.throttle.RevisionThrottler;
 import dev.sluice.core.throttle.ZeroPodListener;
@@ -14,10 +15,14 @@ import dev.sluice.scaler.ScalerService;
 import dev.sluice.server.cluster.Cluster;
 import dev.sluice.server.config.KubernetesConfig;
 import dev.sluice.server.config.ReadinessChecks;
+import dev.sluice.server.config.ReadinessProbe;
+import dev.sluice.server.config.RevisionConfig;
 import dev.sluice.server.config.SluiceConfig;
 import dev.sluice.server.control.ControlServer;
+import dev.sluice.server.control.H2ReadinessCheck;
 import dev.sluice.server.control.HttpReadinessCheck;
 import dev.sluice.server.control.PodAddressRule;
+import dev.sluice.server.control.ProtocolReadinessCheck;
 import dev.sluice.server.control.StaticTokenAuthenticator;
 import dev.sluice.server.metrics.SluiceMetrics;
 import dev.sluice.server.platform.SchedulerSlice;
@@ -192,6 +197,10 @@ public final class SluiceServer implements AutoCloseable {
             Duration tickInterval, Duration scalerTickInterval, Duration scalerHeartbeat) {
     }
 
+    private static ReadinessProbe probe(RevisionConfig c) {
+        return c == null ? null : c.readinessProbe();
+    }
+
     /** Options for a Sluice running {@code config}. */
     public static Builder builder(SluiceConfig config) {
         return new Builder(config);
@@ -205,11 +214,19 @@ public final class SluiceServer implements AutoCloseable {
         this.controlGroup = transport.newGroup(1, "sluice-control");
         // The registry is assigned below; these read it (through registry()) only once revisions run.
         this.metrics = new SluiceMetrics(() -> registry().throttlers(), this::watchStatus);
-        // Checks of every kind go through one scheduler: bounded in the process and per revision.
+        // Each revision's pods are checked in their protocol (HTTP/1.1, or HTTP/2 for h2c pods),
+        // and checks of every kind go through one scheduler: bounded in the process and per revision.
+        ReadinessCheck byProtocol = new ProtocolReadinessCheck(
+                new HttpReadinessCheck(workers, transport.clientChannel(), o.readinessTimeout(),
+                        id -> registry().readinessPath(id)),
+                new H2ReadinessCheck(controlGroup, transport.clientChannel(), o.readinessTimeout(),
+                        id -> registry().readinessPath(id), id -> probe(registry().config(id))),
+                id -> {
+                    RevisionConfig c = registry().config(id);
+                    return c != null && c.h2c();
+                });
         ReadinessChecks bounds = o.config().readinessChecks();
-        this.checks = new CheckScheduler(new HttpReadinessCheck(workers, transport.clientChannel(),
-                o.readinessTimeout(), id -> registry().readinessPath(id)), bounds.maxInFlight(),
-                bounds.maxInFlightPerRevision());
+        this.checks = new CheckScheduler(byProtocol, bounds.maxInFlight(), bounds.maxInFlightPerRevision());
         this.control = new StateManager(o.writerThreads(), o.clock(), checks, metrics);
         metrics.readinessChecks(checks::inFlight, checks::waiting);
         this.proxyContext = new ProxyContext(control, o.clock(), transport.clientChannel(),

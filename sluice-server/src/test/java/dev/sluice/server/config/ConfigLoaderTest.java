@@ -68,6 +68,23 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void aRevisionSaysItsPodsProtocolAndHowTheyAreProbed() throws Exception {
+        RevisionConfig plain = ConfigLoader.parse("x", "revisions: [{name: a}]").revisions().get(0);
+        assertThat(plain.protocol()).isEqualTo(PodProtocol.HTTP1);
+        assertThat(plain.readinessProbe()).isEqualTo(ReadinessProbe.HTTP);
+        RevisionConfig grpc = ConfigLoader.parse("x", "revisions: [{name: a, protocol: h2c,"
+                + " readinessProbe: 'grpc:test.Echo'}]").revisions().get(0);
+        assertThat(grpc.h2c()).isTrue();
+        assertThat(grpc.readinessProbe()).isEqualTo(new ReadinessProbe(true, "test.Echo"));
+        assertThat(failure("revisions: [{name: a, protocol: h2}]").getMessage())
+                .isEqualTo("sluice.yaml: revisions[0].protocol: must be http1 or h2c, was 'h2'");
+        assertThat(failure("revisions: [{name: a, readinessProbe: grpc}]").getMessage())
+                .isEqualTo("sluice.yaml: revisions[0].readinessProbe: grpc needs protocol: h2c (gRPC servers speak HTTP/2)");
+        assertThat(failure("revisions: [{name: a, protocol: h2c, readinessProbe: tcp}]").getMessage())
+                .isEqualTo("sluice.yaml: revisions[0].readinessProbe: must be http, grpc or grpc:<service>, was 'tcp'");
+    }
+
+    @Test
     void errorsNameTheFileTheFieldAndTheReason() {
         ConfigException e = failure("revisions:\n  - name: a\n    containerConcurrency: -1\n");
         assertThat(e.file()).isEqualTo("sluice.yaml");
@@ -287,6 +304,14 @@ class ConfigLoaderTest {
                 () -> ConfigLoader.revision(new DiscoveredRevision(new RevisionId("team", "fn-1"), svc,
                         Map.of("requestTimeout", "1s", "queueTimeout", "5s"))));
         assertThat(timeout.field()).isEqualTo("sluice.dev/queueTimeout");
+        RevisionConfig grpc = ConfigLoader.revision(new DiscoveredRevision(new RevisionId("team", "fn-1"), svc,
+                Map.of("protocol", "h2c", "readinessProbe", "grpc:test.Echo")));
+        assertThat(grpc.h2c()).isTrue();
+        assertThat(grpc.readinessProbe()).isEqualTo(new ReadinessProbe(true, "test.Echo"));
+        ConfigException probe = Assertions.catchThrowableOfType(ConfigException.class,
+                () -> ConfigLoader.revision(new DiscoveredRevision(new RevisionId("team", "fn-1"), svc,
+                        Map.of("readinessProbe", "grpc"))));
+        assertThat(probe.field()).isEqualTo("sluice.dev/readinessProbe");
     }
 
     @Test

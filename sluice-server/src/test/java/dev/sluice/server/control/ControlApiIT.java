@@ -118,7 +118,7 @@ class ControlApiIT {
         assertThat(views.body()).contains("\"revision\" : \"default/fn\"").contains("\"podId\" : \"p1\"")
                 .contains("\"state\" : \"ready\"").contains("\"capacity\" : 4");
         HttpResponse<String> metrics = get("/metrics");
-        assertThat(metrics.body()).contains("sluice_requests_total{code=\"200\",reason=\"proxied\",revision=\"default/fn\"} 1")
+        assertThat(metrics.body()).contains("sluice_requests_total{code=\"200\",protocol=\"http1\",reason=\"proxied\",revision=\"default/fn\"} 1")
                 .contains("sluice_pod_in_flight{").contains("sluice_revision_capacity{revision=\"default/fn\"} 4")
                 .contains("sluice_readiness_validations_total");
         assertThat(post(report("draining"), TOKEN).statusCode()).isEqualTo(200);

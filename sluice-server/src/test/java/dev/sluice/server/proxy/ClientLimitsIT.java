@@ -177,7 +177,7 @@ class ClientLimitsIT {
         assertThat(c.closedByServer()).isTrue();
         assertThat(pod.arrived()).isZero();
         assertThat(metrics()).contains("sluice_client_timeouts_total{phase=\"body\"} 1")
-                .contains("sluice_requests_total{code=\"408\",reason=\"request-body-timeout\",revision=\"default/model\"} 1");
+                .contains("sluice_requests_total{code=\"408\",protocol=\"http1\",reason=\"request-body-timeout\",revision=\"default/model\"} 1");
     }
 
     @Test

@@ -92,7 +92,7 @@ class ReplayIT {
                 "http://127.0.0.1:" + sluice.controlAddress().getPort() + "/metrics")).build(),
                 HttpResponse.BodyHandlers.ofString()).body();
         assertThat(metrics).contains(
-                "sluice_requests_total{code=\"502\",reason=\"upstream-closed\",revision=\"default/model\"} 1");
+                "sluice_requests_total{code=\"502\",protocol=\"http1\",reason=\"upstream-closed\",revision=\"default/model\"} 1");
     }
 
     @Test

@@ -1,0 +1,297 @@
+package dev.sluice.server.proxy;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelOutboundHandlerAdapter;
+import io.netty.channel.ChannelPromise;
+import io.netty.handler.codec.http2.DefaultHttp2DataFrame;
+import io.netty.handler.codec.http2.DefaultHttp2Headers;
+import io.netty.handler.codec.http2.DefaultHttp2HeadersFrame;
+import io.netty.handler.codec.http2.Http2Headers;
+import io.netty.util.ByteProcessor;
+import java.nio.charset.StandardCharsets;
+import java.util.Locale;
+
+/**
+ * An HTTP/1.1 message written to an HTTP/2 stream channel, turned into the stream's frames:
+ * the head as one HEADERS frame (its start line read by the subclass, the fields with their
+ * names in lower case, connection-specific ones dropped, RFC 9113 §8.2.2), the body as DATA
+ * frames, a chunked body's trailer section as a trailing HEADERS frame, the stream ended with
+ * the body. What it reads is canonical, as the framers of {@code sluice-http1} forward it: a
+ * whole head, then a body of {@code content-length}, chunked with bare sizes, or up to the
+ * close; so this is a splitter, not a validating parser.
+ *
+ * <h2>Implementation notes</h2>
+ * Outbound, on the stream channel's event loop only. Body bytes pass as slices of what was
+ * written (no copy); only a head, chunk line or trailer section cut across two writes is
+ * gathered ({@link #partial}). A write's promise is completed once its frames are written, in
+ * order, so a close listener on it runs after them.
+ */
+abstract class Http1ToFrames extends ChannelOutboundHandlerAdapter {
+
+    /** {@link #head}'s answers besides a length: chunked, up to the close, and a head to skip (1xx). */
+    static final long CHUNKED = -2;
+    static final long UNTIL_CLOSE = -1;
+    static final long SKIP = -3;
+
+    private static final int HEAD = 0;
+    private static final int LENGTH = 1;
+    private static final int CHUNK_SIZE = 2;
+    private static final int CHUNK_DATA = 3;
+    private static final int CHUNK_END = 4;
+    private static final int TRAILERS = 5;
+    private static final int BODY_TO_CLOSE = 6;
+    private static final int DONE = 7;
+
+    private int state = HEAD;
+    private long remaining;
+    /** The promise of the write being turned into frames: its first frame takes it. */
+    private ChannelPromise promise;
+    /** Bytes of a head, chunk line or trailer section that a write cut short. */
+    private ByteBuf partial;
+
+    /**
+     * The message's head, from {@code from} (its start line ends at {@code lineEnd}, the LF) to
+     * {@code end}: write its HEADERS frame and say how its body is framed: a length ({@code 0}:
+     * none, the HEADERS frame ended the stream), {@link #CHUNKED}, {@link #UNTIL_CLOSE}, or
+     * {@link #SKIP} (nothing written; another head follows).
+     */
+    abstract long head(ChannelHandlerContext ctx, ByteBuf in, int from, int lineEnd, int end);
+
+    /** Whether the message was written whole (its last frame ended the stream). */
+    final boolean done() {
+        return state == DONE;
+    }
+
+    /** The message was answered otherwise: nothing more of it is written. */
+    final void finish() {
+        state = DONE;
+    }
+
+    /** Whether nothing of the message has been written yet. */
+    final boolean notStarted() {
+        return state == HEAD;
+    }
+
+    @Override
+    public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
+        if (msg instanceof ByteBuf b) {
+            this.promise = promise;
+            feed(ctx, b);
+            if (this.promise != null) {
+                this.promise = null;
+                promise.trySuccess(); // no frame came of it (a partial line, or after the end)
+            }
+        } else {
+            ctx.write(msg, promise);
+        }
+    }
+
+    @Override
+    public void close(ChannelHandlerContext ctx, ChannelPromise promise) {
+        if (state == BODY_TO_CLOSE) {
+            // The body was framed by the close: on HTTP/2 it ends with the stream.
+            state = DONE;
+            ctx.writeAndFlush(new DefaultHttp2DataFrame(Unpooled.EMPTY_BUFFER, true));
+        }
+        release();
+        ctx.close(promise);
+    }
+
+    @Override
+    public void handlerRemoved(ChannelHandlerContext ctx) {
+        release();
+    }
+
+    /**
+     * Writes a frame of the message; the first of a write's frames carries the write's promise,
+     * so a failure to open the stream (its HEADERS) reaches whoever asked.
+     */
+    final void emit(ChannelHandlerContext ctx, Object frame) {
+        ChannelPromise p = promise;
+        if (p != null) {
+            promise = null;
+            ctx.write(frame, p);
+        } else {
+            ctx.write(frame, ctx.voidPromise());
+        }
+    }
+
+    private void release() {
+        if (partial != null) {
+            partial.release();
+            partial = null;
+        }
+    }
+
+    private void feed(ChannelHandlerContext ctx, ByteBuf b) {
+        ByteBuf in = b;
+        if (partial != null) {
+            in = ctx.alloc().buffer(partial.readableBytes() + b.readableBytes()).writeBytes(partial).writeBytes(b);
+            partial.release();
+            b.release();
+            partial = null;
+        }
+        try {
+            parse(ctx, in);
+            if (in.isReadable() && state != DONE) {
+                partial = in.retain();
+            }
+        } finally {
+            in.release();
+        }
+    }
+
+    private void parse(ChannelHandlerContext ctx, ByteBuf in) {
+        while (in.isReadable()) {
+            switch (state) {
+                case HEAD -> {
+                    int end = blankLineEnd(in);
+                    if (end < 0) {
+                        return;
+                    }
+                    int from = in.readerIndex();
+                    int lineEnd = in.indexOf(from, end, (byte) '\n');
+                    in.readerIndex(end);
+                    long body = head(ctx, in, from, lineEnd, end);
+                    if (body == SKIP) {
+                        continue;
+                    }
+                    if (body == 0) {
+                        state = DONE;
+                    } else if (body == CHUNKED) {
+                        state = CHUNK_SIZE;
+                    } else if (body == UNTIL_CLOSE) {
+                        state = BODY_TO_CLOSE;
+                    } else {
+                        remaining = body;
+                        state = LENGTH;
+                    }
+                }
+                case LENGTH -> {
+                    int n = (int) Math.min(in.readableBytes(), remaining);
+                    remaining -= n;
+                    boolean last = remaining == 0;
+                    emit(ctx, new DefaultHttp2DataFrame(in.readRetainedSlice(n), last));
+                    if (last) {
+                        state = DONE;
+                    }
+                }
+                case CHUNK_SIZE -> {
+                    int lf = in.forEachByte(ByteProcessor.FIND_LF);
+                    if (lf < 0) {
+                        return;
+                    }
+                    long size = Long.parseLong(in.toString(in.readerIndex(), lf - 1 - in.readerIndex(),
+                            StandardCharsets.US_ASCII).trim(), 16);
+                    in.readerIndex(lf + 1);
+                    if (size == 0) {
+                        state = TRAILERS;
+                    } else {
+                        remaining = size;
+                        state = CHUNK_DATA;
+                    }
+                }
+                case CHUNK_DATA -> {
+                    int n = (int) Math.min(in.readableBytes(), remaining);
+                    remaining -= n;
+                    emit(ctx, new DefaultHttp2DataFrame(in.readRetainedSlice(n), false));
+                    if (remaining == 0) {
+                        state = CHUNK_END;
+                    }
+                }
+                case CHUNK_END -> {
+                    if (in.readableBytes() < 2) {
+                        return;
+                    }
+                    in.skipBytes(2);
+                    state = CHUNK_SIZE;
+                }
+                case TRAILERS -> {
+                    if (in.readableBytes() >= 2 && in.getByte(in.readerIndex()) == '\r') {
+                        in.skipBytes(2);
+                        state = DONE;
+                        emit(ctx, new DefaultHttp2DataFrame(Unpooled.EMPTY_BUFFER, true));
+                        continue;
+                    }
+                    int end = blankLineEnd(in);
+                    if (end < 0) {
+                        return;
+                    }
+                    Http2Headers t = new DefaultHttp2Headers();
+                    fields(in, in.readerIndex(), end, t);
+                    in.readerIndex(end);
+                    state = DONE;
+                    emit(ctx, new DefaultHttp2HeadersFrame(t, true));
+                }
+                case BODY_TO_CLOSE -> emit(ctx, new DefaultHttp2DataFrame(in.readRetainedSlice(in.readableBytes()),
+                        false));
+                default -> in.skipBytes(in.readableBytes()); // nothing follows the message
+            }
+        }
+    }
+
+    /** Where the blank line that ends a head (or trailer section) at the reader index ends, or -1. */
+    private static int blankLineEnd(ByteBuf in) {
+        int from = in.readerIndex();
+        int to = in.writerIndex();
+        if (to - from >= 2 && in.getByte(from) == '\r' && in.getByte(from + 1) == '\n') {
+            return from + 2;
+        }
+        for (int i = in.indexOf(from, to, (byte) '\n'); i >= 0; i = in.indexOf(i + 1, to, (byte) '\n')) {
+            if (i + 2 < to && in.getByte(i + 1) == '\r' && in.getByte(i + 2) == '\n') {
+                return i + 3;
+            }
+        }
+        return -1;
+    }
+
+    /**
+     * Adds the field lines between {@code from} and {@code end} to {@code h}, names in lower
+     * case, connection-specific ones and {@code host} left out; returns the content length,
+     * {@link #CHUNKED}, or {@link #UNTIL_CLOSE} if neither was said. {@code host}, if not null,
+     * is given the {@code Host} field's value.
+     */
+    static long fields(ByteBuf in, int from, int end, Http2Headers h) {
+        long length = UNTIL_CLOSE;
+        int at = from;
+        while (at < end) {
+            int lf = in.indexOf(at, end, (byte) '\n');
+            if (lf < 0 || lf - at <= 1) {
+                break; // the blank line
+            }
+            int colon = in.indexOf(at, lf, (byte) ':');
+            if (colon > at) {
+                String name = in.toString(at, colon - at, StandardCharsets.US_ASCII).toLowerCase(Locale.ROOT);
+                String value = in.toString(colon + 1, lf - 1 - colon - 1, StandardCharsets.UTF_8).strip();
+                if (name.equals("transfer-encoding")) {
+                    length = CHUNKED;
+                } else if (name.equals("host")) {
+                    if (h.authority() == null && h.method() != null) {
+                        h.authority(value);
+                    }
+                } else if (name.equals("te")) {
+                    if (value.equalsIgnoreCase("trailers")) {
+                        h.add(name, value); // the one value HTTP/2 allows (gRPC sends it)
+                    }
+                } else if (!connectionSpecific(name)) {
+                    if (name.equals("content-length") && length != CHUNKED) {
+                        length = Long.parseLong(value);
+                    }
+                    h.add(name, value);
+                }
+            }
+            at = lf + 1;
+        }
+        return length;
+    }
+
+    /** Fields HTTP/2 forbids (RFC 9113 §8.2.2). */
+    static boolean connectionSpecific(String name) {
+        return switch (name) {
+            case "connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade" -> true;
+            default -> false;
+        };
+    }
+}

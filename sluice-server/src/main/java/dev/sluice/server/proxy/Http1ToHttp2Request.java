@@ -1,0 +1,45 @@
+package dev.sluice.server.proxy;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.codec.http2.DefaultHttp2Headers;
+import io.netty.handler.codec.http2.DefaultHttp2HeadersFrame;
+import io.netty.handler.codec.http2.Http2Headers;
+import io.netty.util.AsciiString;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * A request as the {@link dev.sluice.http1.RequestFramer} wrote it for a pod, sent on a stream
+ * to an h2c pod ({@link Http1ToFrames}): {@code :method}, {@code :path} and {@code :authority}
+ * from the request line and {@code Host}, {@code :scheme http}, the fields in lower case, the
+ * body as DATA frames (a chunked body's trailers as trailers: gRPC's client streaming needs
+ * them), the stream ended with it.
+ *
+ * <h2>Implementation notes</h2>
+ * Outbound, on the pod stream channel's event loop only, like its base.
+ */
+final class Http1ToHttp2Request extends Http1ToFrames {
+
+    private static final AsciiString HTTP = AsciiString.cached("http");
+    private static final AsciiString TE = AsciiString.cached("te");
+    private static final AsciiString TRAILERS = AsciiString.cached("trailers");
+
+    @Override
+    long head(ChannelHandlerContext ctx, ByteBuf in, int from, int lineEnd, int end) {
+        int sp1 = in.indexOf(from, lineEnd, (byte) ' ');
+        int sp2 = in.indexOf(sp1 + 1, lineEnd, (byte) ' ');
+        Http2Headers h = new DefaultHttp2Headers()
+                .method(in.toString(from, sp1 - from, StandardCharsets.US_ASCII))
+                .path(in.toString(sp1 + 1, sp2 - sp1 - 1, StandardCharsets.UTF_8))
+                .scheme(HTTP);
+        long length = fields(in, lineEnd + 1, end, h);
+        // TE is hop-by-hop, so the framer dropped the client's; Sluice itself takes trailers
+        // (and passes them on), which gRPC servers insist on hearing.
+        h.set(TE, TRAILERS);
+        if (length == UNTIL_CLOSE) {
+            length = 0; // a request without a length or chunked coding has no body (RFC 9112 §6.3)
+        }
+        emit(ctx, new DefaultHttp2HeadersFrame(h, length == 0));
+        return length;
+    }
+}

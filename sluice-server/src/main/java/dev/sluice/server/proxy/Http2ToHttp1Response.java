@@ -1,0 +1,165 @@
+package dev.sluice.server.proxy;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http2.Http2DataFrame;
+import io.netty.handler.codec.http2.Http2Error;
+import io.netty.handler.codec.http2.Http2GoAwayFrame;
+import io.netty.handler.codec.http2.Http2Headers;
+import io.netty.handler.codec.http2.Http2HeadersFrame;
+import io.netty.handler.codec.http2.Http2ResetFrame;
+import io.netty.util.ReferenceCountUtil;
+import java.nio.charset.StandardCharsets;
+import java.util.Map;
+
+/**
+ * An h2c pod's answer on one stream, written as the HTTP/1.1 response it means for the
+ * {@link UpstreamHandler} behind (its {@link dev.sluice.http1.ResponseFramer} then frames it as
+ * it frames any pod's): the status line, the fields, then the body chunked, each DATA frame a
+ * chunk, the pod's trailers (gRPC's {@code grpc-status}) as the chunked body's trailer section;
+ * a HEADERS frame that ends the stream (gRPC's trailers-only answer) is a head with
+ * {@code content-length: 0}.
+ *
+ * <p>A stream the pod refused unprocessed (RST_STREAM {@code REFUSED_STREAM}, or a GOAWAY whose
+ * last stream is below it, RFC 9113 §8.7) is reported to the exchange as
+ * {@link #UNPROCESSED}: the request never reached the pod's application, so it may be sent
+ * again whatever its method ({@link PodLink}).
+ *
+ * <h2>Implementation notes</h2>
+ * Inbound, on the pod stream channel's event loop (the client's) only.
+ */
+final class Http2ToHttp1Response extends ChannelInboundHandlerAdapter {
+
+    /** The pod refused the stream before processing it. Stackless: a marker, not a failure to trace. */
+    static final Exception UNPROCESSED = new Exception("the pod refused the stream unprocessed", null, false, false) {
+    };
+
+    private static final byte[] CRLF = {'\r', '\n'};
+    private static final byte[] LAST_CHUNK = {'0', '\r', '\n'};
+
+    private boolean headSent;
+    private boolean chunked;
+    private boolean ended;
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        try {
+            if (ended) {
+                return;
+            }
+            if (msg instanceof Http2HeadersFrame h) {
+                if (!headSent) {
+                    head(ctx, h.headers(), h.isEndStream());
+                } else if (h.isEndStream()) {
+                    trailers(ctx, h.headers());
+                }
+            } else if (msg instanceof Http2DataFrame d) {
+                data(ctx, d.content(), d.isEndStream());
+            }
+        } finally {
+            ReferenceCountUtil.release(msg);
+        }
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+        boolean refused = !headSent && (evt instanceof Http2ResetFrame r
+                && r.errorCode() == Http2Error.REFUSED_STREAM.code() || evt instanceof Http2GoAwayFrame);
+        ReferenceCountUtil.release(evt);
+        if (refused) {
+            ctx.fireExceptionCaught(UNPROCESSED);
+        }
+    }
+
+    private void head(ChannelHandlerContext ctx, Http2Headers h, boolean endStream) {
+        CharSequence statusText = h.status();
+        int status = statusText == null ? 502 : Integer.parseInt(statusText.toString());
+        if (status < 200) {
+            return; // informational: the final head follows
+        }
+        headSent = true;
+        ended = endStream;
+        if (!Http2ToHttp1Request.fieldsValid(h)) {
+            ended = true;
+            ctx.fireExceptionCaught(new IllegalStateException("a field value of the pod's HTTP/2 response has a CR,"
+                    + " LF or NUL"));
+            return;
+        }
+        ByteBuf out = ctx.alloc().buffer(256);
+        ByteBufUtil.writeAscii(out, "HTTP/1.1 ");
+        ByteBufUtil.writeAscii(out, Integer.toString(status));
+        out.writeByte(' ');
+        ByteBufUtil.writeAscii(out, HttpResponseStatus.valueOf(status).reasonPhrase());
+        out.writeBytes(CRLF);
+        boolean hasLength = false;
+        for (Map.Entry<CharSequence, CharSequence> f : h) {
+            CharSequence name = f.getKey();
+            if (name.length() == 0 || name.charAt(0) == ':') {
+                continue;
+            }
+            if (name.toString().equalsIgnoreCase("content-length")) {
+                hasLength = true;
+            }
+            field(out, name, f.getValue());
+        }
+        if (endStream && !hasLength) {
+            ByteBufUtil.writeAscii(out, "content-length: 0\r\n");
+        } else if (!endStream && !hasLength) {
+            ByteBufUtil.writeAscii(out, "transfer-encoding: chunked\r\n");
+        }
+        out.writeBytes(CRLF);
+        chunked = !endStream && !hasLength;
+        ctx.fireChannelRead(out);
+    }
+
+    private void data(ChannelHandlerContext ctx, ByteBuf content, boolean endStream) {
+        ended = endStream;
+        if (!chunked) {
+            if (content.isReadable()) {
+                ctx.fireChannelRead(content.retain());
+            }
+            return;
+        }
+        int n = content.readableBytes();
+        ByteBuf out = ctx.alloc().buffer(n + 16);
+        if (n > 0) {
+            ByteBufUtil.writeAscii(out, Integer.toHexString(n));
+            out.writeBytes(CRLF).writeBytes(content, content.readerIndex(), n).writeBytes(CRLF);
+        }
+        if (endStream) {
+            out.writeBytes(LAST_CHUNK).writeBytes(CRLF);
+        }
+        if (out.isReadable()) {
+            ctx.fireChannelRead(out);
+        } else {
+            out.release();
+        }
+    }
+
+    private void trailers(ChannelHandlerContext ctx, Http2Headers h) {
+        ended = true;
+        if (!chunked) {
+            return; // a body of known length has nowhere for them in HTTP/1.1
+        }
+        ByteBuf out = ctx.alloc().buffer(128);
+        out.writeBytes(LAST_CHUNK);
+        for (Map.Entry<CharSequence, CharSequence> f : h) {
+            if (f.getKey().length() > 0 && f.getKey().charAt(0) != ':') {
+                field(out, f.getKey(), f.getValue());
+            }
+        }
+        out.writeBytes(CRLF);
+        ctx.fireChannelRead(out);
+    }
+
+    private static void field(ByteBuf out, CharSequence name, CharSequence value) {
+        out.writeCharSequence(name, StandardCharsets.US_ASCII);
+        out.writeByte(':');
+        out.writeByte(' ');
+        out.writeCharSequence(value, StandardCharsets.UTF_8);
+        out.writeBytes(CRLF);
+    }
+}

@@ -1,0 +1,191 @@
+package dev.sluice.server.proxy;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.sluice.core.RevisionId;
+import dev.sluice.server.TestPod;
+import dev.sluice.server.config.ConfigLoader;
+import dev.sluice.server.runtime.SluiceServer;
+import io.netty.bootstrap.Bootstrap;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.nio.NioSocketChannel;
+import io.netty.handler.codec.http2.DefaultHttp2DataFrame;
+import io.netty.handler.codec.http2.DefaultHttp2Headers;
+import io.netty.handler.codec.http2.DefaultHttp2HeadersFrame;
+import io.netty.handler.codec.http2.Http2DataFrame;
+import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
+import io.netty.handler.codec.http2.Http2Headers;
+import io.netty.handler.codec.http2.Http2HeadersFrame;
+import io.netty.handler.codec.http2.Http2MultiplexHandler;
+import io.netty.handler.codec.http2.Http2StreamChannel;
+import io.netty.handler.codec.http2.Http2StreamChannelBootstrap;
+import io.netty.util.ReferenceCountUtil;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Plain HTTP/2 (not gRPC) on the proxy port, with Netty's HTTP/2 client (h2c, prior knowledge)
+ * and an HTTP/1.1 pod: the request translated with its fields and body (of known length, or
+ * chunked), HEAD, Sluice's own answers as HTTP/2, and HTTP/1.1 on the same port unchanged.
+ */
+class Http2ClientIT {
+
+    private static final RevisionId REV = new RevisionId("default", "model");
+
+    private final EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
+    private TestPod pod;
+    private SluiceServer sluice;
+    private Channel connection;
+
+    /** One answer: the status, the fields, the body, the trailers. */
+    record Answer(Http2Headers head, String body, Http2Headers trailers) {
+        String status() {
+            return head.status().toString();
+        }
+    }
+
+    @BeforeEach
+    void start() throws Exception {
+        pod = new TestPod("a", 4);
+        String yaml = "listen: {proxy: '127.0.0.1:0', control: '127.0.0.1:0'}\n"
+                + "revisions:\n  - {namespace: default, name: model, hosts: [model.test], containerConcurrency: 4,"
+                + " readinessPath: /healthz, pods: [{address: '" + pod.address() + "', id: a}]}\n";
+        sluice = SluiceServer.builder(ConfigLoader.parse("test.yaml", yaml)).ioThreads(2).start();
+        await().atMost(Duration.ofSeconds(10)).until(() -> sluice.throttlers().get(REV).table().routableCount() == 1);
+        connection = new Bootstrap().group(group).channel(NioSocketChannel.class)
+                .handler(new ChannelInitializer<Channel>() {
+                    @Override
+                    protected void initChannel(Channel ch) {
+                        ch.pipeline().addLast(Http2FrameCodecBuilder.forClient().build(),
+                                new Http2MultiplexHandler(new ChannelInboundHandlerAdapter()));
+                    }
+                }).connect(sluice.proxyAddress()).sync().channel();
+    }
+
+    @AfterEach
+    void stop() {
+        if (connection != null) {
+            connection.close().syncUninterruptibly();
+        }
+        group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+        if (sluice != null) {
+            sluice.close();
+        }
+        pod.close();
+    }
+
+    private Answer send(Http2Headers head, String... bodyParts) throws Exception {
+        CompletableFuture<Answer> answer = new CompletableFuture<>();
+        Http2StreamChannel stream = new Http2StreamChannelBootstrap(connection).handler(new Collector(answer))
+                .open().sync().getNow();
+        stream.write(new DefaultHttp2HeadersFrame(head, bodyParts.length == 0));
+        for (int i = 0; i < bodyParts.length; i++) {
+            stream.write(new DefaultHttp2DataFrame(Unpooled.copiedBuffer(bodyParts[i], StandardCharsets.UTF_8),
+                    i == bodyParts.length - 1));
+        }
+        stream.flush();
+        return answer.get(20, TimeUnit.SECONDS);
+    }
+
+    private static Http2Headers request(String method, String authority) {
+        return new DefaultHttp2Headers().method(method).path("/p?q=1").scheme("http").authority(authority);
+    }
+
+    @Test
+    void aRequestReachesAnHttp1PodWithItsFieldsAndItsAnswerComesBackAsHttp2() throws Exception {
+        Answer a = send(request("GET", "model.test").add("traceparent", "00-abc-01").add("cookie", "a=1")
+                .add("cookie", "b=2"));
+        assertThat(a.status()).isEqualTo("200");
+        assertThat(a.body()).isEqualTo("a\n");
+        assertThat(a.head().get("x-pod")).hasToString("a");
+        assertThat(pod.paths()).containsExactly("/p");
+        assertThat(pod.lastHeaders()).containsEntry("traceparent", "00-abc-01").containsEntry("cookie", "a=1; b=2")
+                .containsEntry("host", "model.test").containsEntry("x-forwarded-for", "127.0.0.1");
+    }
+
+    @Test
+    void bodiesOfKnownAndUnknownLengthReachThePodWhole() throws Exception {
+        Answer known = send(request("POST", "model.test").add("content-length", "11"), "hello ", "world");
+        assertThat(known.status()).isEqualTo("200");
+        assertThat(pod.lastBody()).isEqualTo("hello world");
+        Answer streamed = send(request("POST", "model.test"), "one,", "two,", "three");
+        assertThat(streamed.status()).isEqualTo("200");
+        assertThat(pod.lastBody()).isEqualTo("one,two,three");
+        assertThat(pod.lastHeaders()).containsEntry("transfer-encoding", "chunked");
+    }
+
+    @Test
+    void headAndSluicesOwnAnswersAreHttp2Too() throws Exception {
+        Answer head = send(request("HEAD", "model.test"));
+        assertThat(head.status()).isEqualTo("200");
+        assertThat(head.body()).isEmpty();
+        Answer unknown = send(request("GET", "nope.test"));
+        assertThat(unknown.status()).isEqualTo("404");
+        assertThat(unknown.head().get("sluice-reason")).hasToString("unknown-revision");
+        assertThat(unknown.head().contains("connection")).isFalse();
+        assertThat(unknown.body()).contains("nope.test");
+        // The same port still speaks HTTP/1.1.
+        HttpResponse<String> h1 = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build()
+                .send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:"
+                        + sluice.proxyAddress().getPort() + "/")).header("Sluice-Revision", "default/model").build(),
+                        HttpResponse.BodyHandlers.ofString());
+        assertThat(h1.statusCode()).isEqualTo(200);
+        assertThat(h1.version()).isEqualTo(HttpClient.Version.HTTP_1_1);
+    }
+
+    /** Gathers one stream's answer. */
+    private static final class Collector extends ChannelInboundHandlerAdapter {
+        private final CompletableFuture<Answer> answer;
+        private final StringBuilder body = new StringBuilder();
+        private Http2Headers head;
+
+        Collector(CompletableFuture<Answer> answer) {
+            this.answer = answer;
+        }
+
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            try {
+                if (msg instanceof Http2HeadersFrame h) {
+                    if (head == null) {
+                        head = h.headers();
+                        if (h.isEndStream()) {
+                            answer.complete(new Answer(head, "", null));
+                        }
+                    } else {
+                        answer.complete(new Answer(head, body.toString(), h.headers()));
+                    }
+                } else if (msg instanceof Http2DataFrame d) {
+                    body.append(d.content().toString(StandardCharsets.UTF_8));
+                    if (d.isEndStream()) {
+                        answer.complete(new Answer(head, body.toString(), null));
+                    }
+                }
+            } finally {
+                ReferenceCountUtil.release(msg);
+            }
+        }
+
+        @Override
+        public void channelInactive(ChannelHandlerContext ctx) {
+            answer.completeExceptionally(new IllegalStateException("the stream closed before its answer"));
+        }
+    }
+}
