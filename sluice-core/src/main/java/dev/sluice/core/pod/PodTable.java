@@ -62,7 +62,7 @@ import java.util.function.Consumer;
  * grown view is published before {@code length} can exceed the old one, so a reader never
  * indexes past the array it holds.
  */
-public final class PodTable {
+public final class PodTable extends SlotEvents {
 
     /**
      * When the share of empty slots inside {@link #length()} exceeds this, trailing holes are
@@ -288,11 +288,13 @@ public final class PodTable {
     // ------------------------------------------------------------------ tracker callbacks
 
     /** A reservation filled the tracker in {@code slot}. */
+    @Override
     void onFilled(int slot) {
         clearAndRecheck(slot);
     }
 
     /** A release freed a slot on a full, routable tracker. */
+    @Override
     void onFreed(int slot) {
         if (slot >= 0) {
             long[] bits = view.bits;
@@ -304,6 +306,7 @@ public final class PodTable {
     }
 
     /** The last request on a draining tracker ended. */
+    @Override
     void onDrained(PodTracker tracker) {
         drainedListener.accept(tracker);
     }

@@ -45,7 +45,7 @@ public final class PodTracker {
 
     private final String podId;
     private final String address;
-    private final PodTable table;
+    private final SlotEvents table;
 
     /** State ordinal (high 32 bits) and in-flight count (low 32 bits). Accessed through {@link #WORD}. */
     @SuppressWarnings("unused")
@@ -58,7 +58,7 @@ public final class PodTracker {
     /** Clock reading of the last state change, in nanoseconds. Written by the writer. */
     private volatile long lastStateChangeNanos;
 
-    PodTracker(String podId, String address, PodState state, int capacity, PodTable table, int slot,
+    PodTracker(String podId, String address, PodState state, int capacity, SlotEvents table, int slot,
             long nowNanos) {
         this.podId = Objects.requireNonNull(podId, "podId");
         this.address = Objects.requireNonNull(address, "address");
