@@ -162,34 +162,10 @@ public final class Cluster implements Forwarding, ClusterControl, AutoCloseable 
         ownership.routesPublished(routes);
     }
 
-    /**
-     * Draining ({@code /readyz} fails from now on): stop owning once the others have noticed, then
-     * finish what is held (see {@link Membership#leave}).
-     *
-     * <p>Not at once: until the others see this replica gone they keep forwarding its revisions
-     * here, and a forwarded request is served where it arrives; had this replica already handed
-     * its revisions to a new owner, that one would admit the requests this replica forwards to it
-     * while this one admits what the others still forward here, both on the same pods (a pod
-     * with 2 at once, measured by {@code bench/replicas.sh cluster} while an owner drained). So
-     * the owner keeps admitting until the others' detection time has passed (static peers:
-     * {@code interval x failures + timeout}, two ticks more); by then each of them has moved the
-     * revision, and the new owner holds every slot until this one's first report, which follows
-     * its leaving within a tick. On Kubernetes the membership source drops this replica when its
-     * endpoint stops serving, as it does for the others, at about the same moment: the view
-     * changes then, and no timer is needed.
-     */
+    /** Draining: own nothing from now on; finish what is held (see {@link Membership#leave}). */
     public void leave() {
-        if (prober == null) {
-            LOG.info("cluster: replica {} drains: it leaves when the membership no longer lists it", self.id());
-            return;
-        }
-        Duration after = config.detectionTime().plus(TICK.multipliedBy(2));
-        LOG.info("cluster: replica {} drains: it hands its revisions over in {} ms, once the others have noticed",
-                self.id(), after.toMillis());
-        scheduler.schedule(() -> {
-            membership.leave();
-            LOG.info("cluster: replica {} leaves: new arrivals go to the other replicas", self.id());
-        }, after.toNanos(), TimeUnit.NANOSECONDS);
+        membership.leave();
+        LOG.info("cluster: replica {} leaves: new arrivals go to the other replicas", self.id());
     }
 
     @Override
