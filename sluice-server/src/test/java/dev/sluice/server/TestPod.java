@@ -38,6 +38,7 @@ public final class TestPod implements AutoCloseable {
     private final String name;
     private final String host;
     private volatile Semaphore chunkGate;
+    private volatile long delayMillis;
 
     public TestPod(String name, int limit) throws IOException {
         this(name, limit, "127.0.0.1");
@@ -83,6 +84,11 @@ public final class TestPod implements AutoCloseable {
     /** Lets every request through from now on. */
     public void open() {
         gate.release(Integer.MAX_VALUE / 2);
+    }
+
+    /** Every request takes {@code millis} before it is answered (a slow model), so overlaps show. */
+    public void serveIn(long millis) {
+        delayMillis = millis;
     }
 
     /** Streamed responses send their second chunk only after {@link #releaseChunk()}. */
@@ -153,6 +159,10 @@ public final class TestPod implements AutoCloseable {
                 return;
             }
             gate.acquireUninterruptibly();
+            long delay = delayMillis;
+            if (delay > 0) {
+                Thread.sleep(delay);
+            }
             Semaphore chunks = chunkGate;
             if (chunks != null) {
                 ex.getResponseHeaders().set("Content-Type", "text/plain");

@@ -150,6 +150,10 @@ final class ConfigReader {
         ListenAddress scaler = scalerText == null
                 ? (kubernetes == null ? null : ListenAddress.parse(DEFAULT_SCALER_LISTEN))
                 : "off".equals(scalerText) ? null : listen(listen, "listen.scaler", "scaler", DEFAULT_SCALER_LISTEN);
+        if (cluster != null && !cluster.peers().isEmpty() && kubernetes != null && kubernetes.peers() != null) {
+            invalid("kubernetes.peers", "the replicas come either from cluster.peers (static, with health checks)"
+                    + " or from the control Service's endpoints (kubernetes.peers), not both: remove one", null);
+        }
         if (cluster != null && drain.compareTo(cluster.detectionTime()) <= 0) {
             invalid("shutdown.drainPeriod", "must be longer than the time the other replicas take to notice this"
                     + " one draining (cluster.health.interval x failures + timeout = "

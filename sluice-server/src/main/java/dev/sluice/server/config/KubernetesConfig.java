@@ -12,7 +12,8 @@ import java.util.List;
  * @param tokenReview       pods may authenticate with their projected ServiceAccount token
  * @param audiences         the audiences that token must carry
  * @param peers             where the replicas' membership comes from ({@code kubernetes.peers});
- *                          null = not from Kubernetes
+ *                          null = the defaults when {@code cluster:} lists no static peers, else
+ *                          not from Kubernetes
  */
 public record KubernetesConfig(String masterUrl, boolean discoverRevisions, String namespace, boolean tokenReview,
         List<String> audiences, Peers peers) {

@@ -295,6 +295,11 @@ public final class SluiceServer implements AutoCloseable {
             proxyContext.forwarding(cluster);
             lifecycle.onDrain(cluster::leave);
             cluster.start(); // the first view, before the revisions get owners
+            if (kubernetes != null && config.cluster().peers().isEmpty()) {
+                kubernetes.watchPeers(cluster.membership()); // its first list gates /readyz
+            }
+        } else if (config.kubernetes() != null && config.kubernetes().peers() != null) {
+            LOG.warn("kubernetes.peers is set but there is no cluster: section: this replica routes on its own");
         }
         reconciler = new ConfigReconciler(config, registry, control, proxyContext,
                 kubernetes == null ? null : kubernetes.discovery());

@@ -48,6 +48,17 @@ class ClusterConfigTest {
     }
 
     @Test
+    void staticPeersAndTheKubernetesSourceAreNotBothAllowed() throws Exception {
+        assertThatThrownBy(() -> ConfigLoader.parse("s.yaml", PEERS + "kubernetes: {peers: {}}\n"))
+                .hasMessageContaining("s.yaml").hasMessageContaining("kubernetes.peers")
+                .hasMessageContaining("not both");
+        // Either one alone is fine: static peers, or the control Service's endpoints.
+        assertThat(ConfigLoader.parse("s.yaml", PEERS + "kubernetes: {}\n").kubernetes().peers()).isNull();
+        assertThat(ConfigLoader.parse("s.yaml", "cluster: {}\nkubernetes: {peers: {}}\nrevisions: []")
+                .kubernetes().peers()).isEqualTo(KubernetesConfig.Peers.DEFAULTS);
+    }
+
+    @Test
     void everyMistakeIsReportedWithItsField() {
         assertThatThrownBy(() -> ConfigLoader.parse("s.yaml", """
                 cluster:

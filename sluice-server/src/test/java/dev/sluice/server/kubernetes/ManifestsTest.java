@@ -3,7 +3,9 @@ package dev.sluice.server.kubernetes;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.sluice.server.config.ConfigLoader;
+import dev.sluice.server.config.KubernetesConfig;
 import dev.sluice.server.config.SluiceConfig;
+import dev.sluice.server.runtime.SluiceServer;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.ContainerPort;
 import io.fabric8.kubernetes.api.model.EnvVar;
@@ -186,6 +188,28 @@ class ManifestsTest {
         // cluster.self defaults to SLUICE_CLUSTER_SELF: the pod UID, the identity PeerWatch gives a peer.
         assertThat(fields).containsExactlyInAnyOrderEntriesOf(Map.of("SLUICE_CLUSTER_SELF", "metadata.uid",
                 "POD_NAME", "metadata.name", "POD_NAMESPACE", "metadata.namespace", "POD_IP", "status.podIP"));
+    }
+
+    @Test
+    void theReplicasHoldOneLimitWithTheirMembershipFromTheControlServiceAndAToken() throws Exception {
+        ConfigMap cm = (ConfigMap) load(DEPLOY.resolve("configmap.yaml")).get(0);
+        SluiceConfig config = ConfigLoader.parse("configmap.yaml", cm.getData().get("sluice.yaml"));
+        assertThat(config.cluster()).isNotNull();
+        assertThat(config.cluster().peers()).as("no static peers: the membership is Kubernetes'").isEmpty();
+        assertThat(config.kubernetes().peers()).isEqualTo(KubernetesConfig.Peers.DEFAULTS);
+        Service control = load(DEPLOY.resolve("service.yaml")).stream().map(Service.class::cast)
+                .filter(s -> s.getMetadata().getName().equals(config.kubernetes().peers().service())).findFirst()
+                .orElseThrow();
+        assertThat(control.getSpec().getPorts()).extracting(ServicePort::getName).contains(
+                config.kubernetes().peers().controlPort(), config.kubernetes().peers().proxyPort());
+        // The control API listens beyond loopback, so a cluster needs the control token on every replica.
+        assertThat(config.controlListen().isLoopback()).isFalse();
+        Deployment d = (Deployment) load(DEPLOY.resolve("deployment.yaml")).get(0);
+        assertThat(d.getSpec().getTemplate().getSpec().getContainers().get(0).getEnv()).anySatisfy(e -> {
+            assertThat(e.getName()).isEqualTo(SluiceServer.TOKEN_ENV);
+            assertThat(e.getValueFrom().getSecretKeyRef().getName()).isEqualTo("sluice-control-token");
+            assertThat(e.getValueFrom().getSecretKeyRef().getOptional()).isNotEqualTo(Boolean.TRUE);
+        });
     }
 
     @Test
