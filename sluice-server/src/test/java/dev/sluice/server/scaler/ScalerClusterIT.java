@@ -43,6 +43,8 @@ class ScalerClusterIT {
 
     private static final String TOKEN = "cluster-token";
     private static final Duration WAIT = Duration.ofSeconds(20);
+    private static final int LATENCY_REVISIONS = 60;
+    private static final int WARM_UP = 10;
 
     @TempDir
     Path dir;
@@ -53,18 +55,20 @@ class ScalerClusterIT {
     private SluiceServer other;
     private KedaClient kedaOnOwner;
     private KedaClient kedaOnOther;
-    /** A revision with a limit that replica "a" owns, and one with none. */
+    /** Revisions with a limit that replica "a" owns: the first for most tests, the rest for the latency run. */
+    private final List<String> owned = new ArrayList<>();
     private String limited;
     private TestPod openPod;
 
     @BeforeEach
     void start() throws Exception {
         List<Peer> ids = List.of(new Peer("a", "x:1", "x:2"), new Peer("b", "y:1", "y:2"));
-        for (int i = 0; limited == null; i++) {
+        for (int i = 0; owned.size() < 1 + LATENCY_REVISIONS; i++) {
             if (OwnerFunction.owner("default/fn-" + i, ids).id().equals("a")) {
-                limited = "fn-" + i;
+                owned.add("fn-" + i);
             }
         }
+        limited = owned.get(0);
         openPod = new TestPod("open-pod", 0);
         closing.add(openPod);
         int[] a = {freePort(), freePort()};
@@ -73,10 +77,12 @@ class ScalerClusterIT {
                 + "    - {id: a, address: '127.0.0.1:" + a[0] + "', control: '127.0.0.1:" + a[1] + "'}\n"
                 + "    - {id: b, address: '127.0.0.1:" + b[0] + "', control: '127.0.0.1:" + b[1] + "'}\n"
                 + "  health: {interval: 100ms, timeout: 500ms}\n  handoffTimeout: 2s\n";
-        String revisions = "revisions:\n"
-                + "- {namespace: default, name: " + limited + ", containerConcurrency: 1, readinessPath: /healthz,"
-                + " scaleToZeroGrace: 30s}\n"
-                + "- {namespace: default, name: open, containerConcurrency: 0, pods: ['" + openPod.address() + "']}\n";
+        StringBuilder revisions = new StringBuilder("revisions:\n");
+        for (String name : owned) {
+            revisions.append("- {namespace: default, name: ").append(name)
+                    .append(", containerConcurrency: 1, readinessPath: /healthz, scaleToZeroGrace: 30s}\n");
+        }
+        revisions.append("- {namespace: default, name: open, containerConcurrency: 0, pods: ['" + openPod.address() + "']}\n");
         owner = sluice(a, String.format(peers, "a") + revisions);
         other = sluice(b, String.format(peers, "b") + revisions);
         kedaOnOwner = new KedaClient(owner.scalerAddress());
@@ -220,6 +226,32 @@ class ScalerClusterIT {
         closing.add(pod);
         podReportsReady(pod);
         assertThat(r.get(WAIT.toSeconds(), TimeUnit.SECONDS).statusCode()).isEqualTo(200);
+    }
+
+    @Test
+    void pushLatencyAcrossReplicas() throws Exception {
+        List<String> names = owned.subList(1, owned.size());
+        List<KedaClient.Stream> streams = new ArrayList<>();
+        for (String name : names) {
+            KedaClient.Stream s = kedaOnOther.stream(KedaClient.ref("default", name));
+            assertThat(s.next(WAIT).active()).isFalse();
+            streams.add(s);
+        }
+        List<Double> millis = new ArrayList<>();
+        for (int i = 0; i < names.size(); i++) {
+            long sent = System.nanoTime();
+            CompletableFuture<HttpResponse<String>> held = request(other, names.get(i));
+            KedaClient.Message m = streams.get(i).until(true, WAIT);
+            assertThat(held).as("waits at the owner for a pod").isNotDone();
+            if (i >= WARM_UP) {
+                millis.add((m.arrivedNanos() - sent) / 1e6);
+            }
+        }
+        millis.sort(null);
+        System.out.printf("scaler push across replicas, %d revisions (after %d warm-up): request sent to the"
+                + " non-owner -> StreamIsActive true on the non-owner: p50 %.2f ms, p99 %.2f ms, max %.2f ms%n",
+                millis.size(), WARM_UP, millis.get(millis.size() / 2),
+                millis.get((int) Math.ceil(millis.size() * 0.99) - 1), millis.get(millis.size() - 1));
     }
 
     @Test
