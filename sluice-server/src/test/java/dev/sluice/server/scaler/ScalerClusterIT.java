@@ -12,6 +12,7 @@ import dev.sluice.server.cluster.OwnerFunction;
 import dev.sluice.server.cluster.Peer;
 import dev.sluice.server.config.ConfigLoader;
 import dev.sluice.server.runtime.SluiceServer;
+import dev.sluice.server.runtime.StartupException;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import java.io.IOException;
@@ -71,26 +72,49 @@ class ScalerClusterIT {
         limited = owned.get(0);
         openPod = new TestPod("open-pod", 0);
         closing.add(openPod);
-        int[] a = {freePort(), freePort()};
-        int[] b = {freePort(), freePort()};
-        String peers = "cluster:\n  self: %s\n  peers:\n"
-                + "    - {id: a, address: '127.0.0.1:" + a[0] + "', control: '127.0.0.1:" + a[1] + "'}\n"
-                + "    - {id: b, address: '127.0.0.1:" + b[0] + "', control: '127.0.0.1:" + b[1] + "'}\n"
-                + "  health: {interval: 100ms, timeout: 500ms}\n  handoffTimeout: 2s\n";
         StringBuilder revisions = new StringBuilder("revisions:\n");
         for (String name : owned) {
             revisions.append("- {namespace: default, name: ").append(name)
                     .append(", containerConcurrency: 1, readinessPath: /healthz, scaleToZeroGrace: 30s}\n");
         }
         revisions.append("- {namespace: default, name: open, containerConcurrency: 0, pods: ['" + openPod.address() + "']}\n");
-        owner = sluice(a, String.format(peers, "a") + revisions);
-        other = sluice(b, String.format(peers, "b") + revisions);
+        // Static peers need their ports before either starts: a port found free may be taken
+        // (another test's outgoing connection) before it is bound; then both start again elsewhere.
+        for (int attempt = 1; !startPair(revisions.toString()); attempt++) {
+            assertThat(attempt).as("ports kept being taken").isLessThan(5);
+        }
         kedaOnOwner = new KedaClient(owner.scalerAddress());
         kedaOnOther = new KedaClient(other.scalerAddress());
         closing.add(kedaOnOwner);
         closing.add(kedaOnOther);
         await().atMost(WAIT).until(() -> view(other, limited).path("forwarded").asBoolean()
                 && view(owner, limited).path("owner").asString("").equals("a"));
+    }
+
+    private boolean startPair(String revisions) throws Exception {
+        int[] a = {freePort(), freePort()};
+        int[] b = {freePort(), freePort()};
+        String peers = "cluster:\n  self: %s\n  peers:\n"
+                + "    - {id: a, address: '127.0.0.1:" + a[0] + "', control: '127.0.0.1:" + a[1] + "'}\n"
+                + "    - {id: b, address: '127.0.0.1:" + b[0] + "', control: '127.0.0.1:" + b[1] + "'}\n"
+                + "  health: {interval: 100ms, timeout: 500ms}\n  handoffTimeout: 2s\n";
+        try {
+            owner = sluice(a, String.format(peers, "a") + revisions);
+            other = sluice(b, String.format(peers, "b") + revisions);
+            return true;
+        } catch (StartupException e) {
+            if (!e.getMessage().contains("already in use")) {
+                throw e;
+            }
+            for (SluiceServer s : new SluiceServer[] {owner, other}) {
+                if (s != null && closing.remove(s)) {
+                    s.close();
+                }
+            }
+            owner = null;
+            other = null;
+            return false;
+        }
     }
 
     @AfterEach
