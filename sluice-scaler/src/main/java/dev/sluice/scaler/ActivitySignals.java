@@ -153,6 +153,11 @@ public final class ActivitySignals {
      */
     public void tick() {
         signals.forEach((id, s) -> {
+            if (s.relayingToNoOne()) {
+                // The owner decides and isActive asks it afresh: reading it here would only
+                // cost a request to the owner per tick. Read again once a stream opens.
+                return;
+            }
             long now = clock.nanoTime();
             RevisionDemand d;
             try {
@@ -183,6 +188,7 @@ public final class ActivitySignals {
         private long lastDemandAt;
         private long lastAdmitted = -1;
         private long lastSentAt = clock.nanoTime();
+        private boolean relaying;
 
         /** Request thread: a request waits at zero pods. True when this turned the revision active. */
         boolean poke() {
@@ -205,6 +211,10 @@ public final class ActivitySignals {
 
         synchronized boolean hasSinks() {
             return !sinks.isEmpty();
+        }
+
+        synchronized boolean relayingToNoOne() {
+            return relaying && sinks.isEmpty();
         }
 
         synchronized void add(Sink sink, RevisionDemand d, long now) {
@@ -233,7 +243,8 @@ public final class ActivitySignals {
 
         /** Under the monitor: updates the demand seen and {@link #active}. */
         private boolean decide(RevisionDemand d, long now) {
-            if (d != null && d.relayed() != null) {
+            relaying = d != null && d.relayed() != null;
+            if (relaying) {
                 return relay(d.relayed(), now);
             }
             // Demand now: requests queued or in flight, requests admitted since the last reading

@@ -8,6 +8,7 @@ import dev.sluice.core.throttle.Demand;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 
@@ -27,7 +28,9 @@ class ActivityRelayTest {
     private final AtomicReference<Runnable> duringReading = new AtomicReference<>(() -> { });
     private final List<RevisionId> announced = new CopyOnWriteArrayList<>();
     private final List<Boolean> sent = new CopyOnWriteArrayList<>();
+    private final AtomicInteger readings = new AtomicInteger();
     private final ActivitySignals signals = new ActivitySignals(id -> {
+        readings.incrementAndGet();
         duringReading.get().run();
         Boolean a = owners.get();
         if (a == null) {
@@ -84,6 +87,20 @@ class ActivityRelayTest {
         owners.set(false);
         signals.tick();
         assertThat(sent).containsExactly(true, false);
+    }
+
+    @Test
+    void theTickDoesNotAskTheOwnerForARevisionNoStreamWatches() {
+        assertThat(signals.isActive(REV)).isFalse();
+        signals.tick();
+        signals.tick();
+        assertThat(readings).as("isActive's own reading only").hasValue(1);
+        ActivitySignals.Subscription sub = signals.subscribe(REV, sent::add);
+        signals.tick();
+        assertThat(readings).hasValue(3);
+        sub.close();
+        signals.tick();
+        assertThat(readings).hasValue(3);
     }
 
     @Test
