@@ -97,7 +97,9 @@ class ScalerClusterIT {
         String peers = "cluster:\n  self: %s\n  peers:\n"
                 + "    - {id: a, address: '127.0.0.1:" + a[0] + "', control: '127.0.0.1:" + a[1] + "'}\n"
                 + "    - {id: b, address: '127.0.0.1:" + b[0] + "', control: '127.0.0.1:" + b[1] + "'}\n"
-                + "  health: {interval: 100ms, timeout: 500ms}\n  handoffTimeout: 2s\n";
+                // 20 failures: a stopped owner stays in the view for 2.5 s, the window in which the
+                // survivor must say it cannot ask it.
+                + "  health: {interval: 100ms, timeout: 500ms, failures: 20}\n  handoffTimeout: 3s\n";
         try {
             owner = sluice(a, String.format(peers, "a") + revisions);
             other = sluice(b, String.format(peers, "b") + revisions);
