@@ -8,6 +8,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Consumer;
 
 /**
  * Whether each revision is active — should run at least one pod — and the pushes of that answer
@@ -34,6 +35,13 @@ import java.util.concurrent.ConcurrentHashMap;
  * no queued request is left without a {@code true}, and the push happens on the request's own
  * thread, with no polling between the arrival and the message.
  *
+ * <p>With several replicas a revision's answer is decided where its queue is (its owner): a
+ * {@link RevisionDemand#relayed() relayed} reading carries the owner's answer and this replica
+ * repeats it; a request queued at zero pods here calls {@code activatedHere} on the edge to
+ * active (the cluster tells the other replicas, which call {@link #queuedWithNoPod}). A relayed
+ * {@code false} read before such a poke arrived does not undo it: a reading is taken with the
+ * time it started, and a poke at or after that time wins.
+ *
  * <p>Everything time-related reads the injected {@link NanoClock}: the grace and the heartbeat
  * are tested on {@code ManualClock}.
  */
@@ -55,11 +63,22 @@ public final class ActivitySignals {
     private final DemandSource demand;
     private final NanoClock clock;
     private final long heartbeatNanos;
+    private final Consumer<RevisionId> activatedHere;
     private final ConcurrentHashMap<RevisionId, Signal> signals = new ConcurrentHashMap<>();
 
     /** @param heartbeat how often an open stream is sent the current answer even if it did not change */
     public ActivitySignals(DemandSource demand, NanoClock clock, Duration heartbeat) {
+        this(demand, clock, heartbeat, id -> { });
+    }
+
+    /**
+     * @param activatedHere told, on the request's thread, when a request queued at zero pods in this
+     *                      replica turned its revision active; must not block
+     */
+    public ActivitySignals(DemandSource demand, NanoClock clock, Duration heartbeat,
+            Consumer<RevisionId> activatedHere) {
         this.demand = Objects.requireNonNull(demand, "demand");
+        this.activatedHere = Objects.requireNonNull(activatedHere, "activatedHere");
         this.clock = Objects.requireNonNull(clock, "clock");
         if (heartbeat.isNegative() || heartbeat.isZero()) {
             throw new IllegalArgumentException("heartbeat must be positive, was " + heartbeat);
@@ -75,7 +94,9 @@ public final class ActivitySignals {
             public void queuedWithNoPod() {
                 // Looked up each time (one map read): the ticker may have dropped the entry
                 // while the revision was being opened, before Sluice ran it.
-                signal(id).poke();
+                if (signal(id).poke()) {
+                    activatedHere.accept(id);
+                }
             }
 
             @Override
@@ -85,7 +106,10 @@ public final class ActivitySignals {
         };
     }
 
-    /** For a revision whose throttler has no listener (tests, or events from elsewhere). */
+    /**
+     * For a revision whose throttler has no listener: tests, or another replica saying a request
+     * was queued there at zero pods (not told to {@code activatedHere} again).
+     */
     public void queuedWithNoPod(RevisionId id) {
         signal(id).poke();
     }
@@ -95,11 +119,20 @@ public final class ActivitySignals {
      * does not run it.
      */
     public boolean isActive(RevisionId id) {
+        long now = clock.nanoTime();
         RevisionDemand d = demand.find(id);
         if (d == null) {
             return false;
         }
-        return signal(id).evaluate(d, clock.nanoTime(), false);
+        return signal(id).evaluate(d, now, false);
+    }
+
+    /**
+     * Whether the revision is active on a reading the caller just took of this replica's own
+     * demand (another replica asking the owner); blocks on nothing.
+     */
+    public boolean isActive(RevisionDemand d) {
+        return signal(d.id()).evaluate(d, clock.nanoTime(), false);
     }
 
     /**
@@ -108,15 +141,30 @@ public final class ActivitySignals {
      */
     public Subscription subscribe(RevisionId id, Sink sink) {
         Signal s = signal(id);
-        s.add(sink, demand.find(id), clock.nanoTime());
+        long now = clock.nanoTime();
+        s.add(sink, demand.find(id), now);
         return () -> s.remove(sink);
     }
 
-    /** Re-reads every revision's demand: pushes changes (the grace ending) and heartbeats. Ticker thread. */
+    /**
+     * Re-reads every revision's demand: pushes changes (the grace ending) and heartbeats. Ticker
+     * thread. A revision whose demand cannot be read now ({@link DemandUnavailable}) keeps its
+     * answer until the next tick.
+     */
     public void tick() {
-        long now = clock.nanoTime();
         signals.forEach((id, s) -> {
-            RevisionDemand d = demand.find(id);
+            if (s.relayingToNoOne()) {
+                // The owner decides and isActive asks it afresh: reading it here would only
+                // cost a request to the owner per tick. Read again once a stream opens.
+                return;
+            }
+            long now = clock.nanoTime();
+            RevisionDemand d;
+            try {
+                d = demand.find(id);
+            } catch (DemandUnavailable e) {
+                return;
+            }
             if (d == null && !s.hasSinks()) {
                 signals.remove(id, s);
                 return;
@@ -140,27 +188,33 @@ public final class ActivitySignals {
         private long lastDemandAt;
         private long lastAdmitted = -1;
         private long lastSentAt = clock.nanoTime();
+        private boolean relaying;
 
-        /** Request thread: a request waits at zero pods. */
-        void poke() {
+        /** Request thread: a request waits at zero pods. True when this turned the revision active. */
+        boolean poke() {
             poked = true;
             if (active) {
-                return;
+                return false;
             }
             synchronized (this) {
                 if (active) {
-                    return;
+                    return false;
                 }
                 poked = false;
                 demandSeen = true;
                 lastDemandAt = clock.nanoTime();
                 active = true;
                 sendAll(true, lastDemandAt);
+                return true;
             }
         }
 
         synchronized boolean hasSinks() {
             return !sinks.isEmpty();
+        }
+
+        synchronized boolean relayingToNoOne() {
+            return relaying && sinks.isEmpty();
         }
 
         synchronized void add(Sink sink, RevisionDemand d, long now) {
@@ -189,6 +243,10 @@ public final class ActivitySignals {
 
         /** Under the monitor: updates the demand seen and {@link #active}. */
         private boolean decide(RevisionDemand d, long now) {
+            relaying = d != null && d.relayed() != null;
+            if (relaying) {
+                return relay(d.relayed(), now);
+            }
             // Demand now: requests queued or in flight, requests admitted since the last reading
             // (they came and went in between), or a request queued at zero pods since then.
             boolean demandNow = false;
@@ -213,6 +271,26 @@ public final class ActivitySignals {
                 active = false;
                 if (poked) {
                     // A request queued at zero pods between the reading and now (class notes).
+                    poked = false;
+                    lastDemandAt = now;
+                    answer = true;
+                }
+            }
+            active = answer;
+            return answer;
+        }
+
+        /**
+         * Under the monitor: the owner's answer, read from {@code now} on; a poke since then (the
+         * owner telling this replica it went active) outranks an older {@code false}.
+         */
+        private boolean relay(boolean owners, long now) {
+            lastAdmitted = -1; // a local reading after ownership moves here starts afresh
+            boolean answer = owners || poked || (demandSeen && lastDemandAt - now >= 0);
+            poked = false;
+            if (!answer && active) {
+                active = false;
+                if (poked) {
                     poked = false;
                     lastDemandAt = now;
                     answer = true;

@@ -10,6 +10,11 @@ import dev.sluice.core.RevisionId;
 @FunctionalInterface
 public interface DemandSource {
 
-    /** The revision's demand now, or null when Sluice does not run it. Any thread; must not block long. */
+    /**
+     * The revision's demand now, or null when Sluice does not run it. Any thread but a proxy
+     * event loop; may wait briefly (asking another replica, within a short timeout).
+     *
+     * @throws DemandUnavailable when the figure is another replica's and it cannot be asked now
+     */
     RevisionDemand find(RevisionId id);
 }

@@ -19,7 +19,8 @@ import java.util.Objects;
  * KEDA's {@code externalscaler.ExternalScaler}, answered from Sluice's demand: which revision
  * a ScaledObject means and its target follow {@link ScaledObjects}; the metric is the
  * revision's queued + in-flight requests; activity and its pushes come from
- * {@link ActivitySignals}. A revision Sluice does not run is {@code NOT_FOUND}, with the reason.
+ * {@link ActivitySignals}. A revision Sluice does not run is {@code NOT_FOUND}, with the reason;
+ * a figure another replica has and cannot give now is {@code UNAVAILABLE}, with the reason.
  *
  * <p>Stateless apart from the open streams, which {@link ActivitySignals} holds; gRPC calls
  * it on its own threads.
@@ -47,15 +48,18 @@ public final class ScalerService extends ExternalScalerGrpc.ExternalScalerImplBa
 
     @Override
     public void streamIsActive(ScaledObjectRef ref, StreamObserver<IsActiveResponse> out) {
-        RevisionId id;
+        ServerCallStreamObserver<IsActiveResponse> call = (ServerCallStreamObserver<IsActiveResponse>) out;
+        ActivitySignals.Subscription sub;
         try {
-            id = running(ref).id();
+            RevisionId id = running(ref).id();
+            sub = signals.subscribe(id, active -> call.onNext(active ? ACTIVE : INACTIVE));
         } catch (StatusRuntimeException e) {
             out.onError(e);
             return;
+        } catch (DemandUnavailable e) {
+            out.onError(unavailable(e));
+            return;
         }
-        ServerCallStreamObserver<IsActiveResponse> call = (ServerCallStreamObserver<IsActiveResponse>) out;
-        ActivitySignals.Subscription sub = signals.subscribe(id, active -> call.onNext(active ? ACTIVE : INACTIVE));
         call.setOnCancelHandler(sub::close);
         if (call.isCancelled()) {
             sub.close();
@@ -105,6 +109,10 @@ public final class ScalerService extends ExternalScalerGrpc.ExternalScalerImplBa
         return d;
     }
 
+    private static StatusRuntimeException unavailable(DemandUnavailable e) {
+        return Status.UNAVAILABLE.withDescription(e.getMessage()).asRuntimeException();
+    }
+
     private interface Answer<T> {
         T get();
     }
@@ -115,6 +123,9 @@ public final class ScalerService extends ExternalScalerGrpc.ExternalScalerImplBa
             value = answer.get();
         } catch (StatusRuntimeException e) {
             out.onError(e);
+            return;
+        } catch (DemandUnavailable e) {
+            out.onError(unavailable(e));
             return;
         }
         out.onNext(value);

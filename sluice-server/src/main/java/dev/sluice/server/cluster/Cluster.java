@@ -2,6 +2,8 @@ package dev.sluice.server.cluster;
 
 import dev.sluice.core.NanoClock;
 import dev.sluice.core.RevisionId;
+import dev.sluice.scaler.ActivitySignals;
+import dev.sluice.scaler.DemandSource;
 import dev.sluice.server.config.ClusterConfig;
 import dev.sluice.server.control.ClusterControl;
 import dev.sluice.server.metrics.Outcome;
@@ -74,6 +76,8 @@ public final class Cluster implements Forwarding, ClusterControl, AutoCloseable 
     private final byte[] markLine;
     private final Map<String, Peer> seen = new ConcurrentHashMap<>();
     private final Set<InetAddress> replicaHosts = ConcurrentHashMap.newKeySet();
+    private final Function<RevisionId, Route> routes;
+    private volatile ClusterScaler scaler;
     private final ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "sluice-cluster");
         t.setDaemon(true);
@@ -91,6 +95,7 @@ public final class Cluster implements Forwarding, ClusterControl, AutoCloseable 
         this.self = self;
         this.clock = clock;
         this.bearer = token == null ? null : "Bearer " + new String(token, StandardCharsets.UTF_8).trim();
+        this.routes = routes;
         this.ledger = new HandoffLedger(routes, clock, config.handoffTimeout());
         this.metrics = new ClusterMetrics(registry, ledger::held);
         this.ownership = new Ownership(self.id(), ledger, metrics, clock,
@@ -152,6 +157,28 @@ public final class Cluster implements Forwarding, ClusterControl, AutoCloseable 
         return membership;
     }
 
+    /**
+     * KEDA's external scaler runs here too: its answers become cluster-wide ({@link ClusterScaler}).
+     *
+     * @param local   this replica's own demand
+     * @param signals the scaler's activity; its demand source must be the one returned
+     * @return the cluster-wide demand source
+     */
+    public ClusterScaler scaler(DemandSource local, ActivitySignals signals) {
+        ClusterScaler s = new ClusterScaler(self.id(), membership, routes, local, signals, http, bearer,
+                config.healthTimeout(), metrics);
+        scaler = s;
+        return s;
+    }
+
+    /** A request queued here at zero pods turned the revision active; the request's thread, returns at once. */
+    public void activatedHere(RevisionId id) {
+        ClusterScaler s = scaler;
+        if (s != null) {
+            s.announce(id);
+        }
+    }
+
     /** A new owner cell for a revision's route. */
     public RouteOwner newOwner() {
         return new RouteOwner();
@@ -171,6 +198,10 @@ public final class Cluster implements Forwarding, ClusterControl, AutoCloseable 
     @Override
     public void close() {
         scheduler.shutdownNow();
+        ClusterScaler s = scaler;
+        if (s != null) {
+            s.close();
+        }
         ledger.clear();
     }
 
@@ -285,6 +316,18 @@ public final class Cluster implements Forwarding, ClusterControl, AutoCloseable 
     @Override
     public int heldForOthers(RevisionId revision) {
         return ledger.held(revision);
+    }
+
+    @Override
+    public String demand(RevisionId revision) {
+        ClusterScaler s = scaler;
+        return s == null ? null : s.figure(revision);
+    }
+
+    @Override
+    public String activated(String json) {
+        ClusterScaler s = scaler;
+        return s == null ? "this replica runs no scaler (listen.scaler is off)" : s.activated(json);
     }
 
     @Override

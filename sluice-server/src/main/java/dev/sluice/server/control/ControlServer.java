@@ -73,6 +73,12 @@ import tools.jackson.databind.node.ObjectNode;
  *       until every Kubernetes discovery has listed once; says when a watch is down and Sluice
  *       routes on its last known view),
  *       {@code GET /metrics} (Prometheus text format).</li>
+ *   <li>Between replicas, with the control token only: {@code POST /v1/cluster/handoff}
+ *       (handoff reports), {@code GET /v1/cluster/demand?revision=ns/name} (this replica's own
+ *       queued, in-flight, routable-pod and admitted counts for KEDA's scaler, and its
+ *       {@code active} answer when it owns the revision) and {@code POST /v1/cluster/active}
+ *       ({@code {"from": "<replica>", "revision": "ns/name"}}: a request was queued there at
+ *       zero pods).</li>
  * </ul>
  */
 public final class ControlServer {
@@ -170,6 +176,20 @@ public final class ControlServer {
                         handoff(ctx, req, keep);
                     }
                 }
+                case "/v1/cluster/demand" -> {
+                    if (!m.equals(HttpMethod.GET)) {
+                        send(ctx, text(HttpResponseStatus.METHOD_NOT_ALLOWED, "use GET\n"), keep);
+                    } else {
+                        demand(ctx, req, keep);
+                    }
+                }
+                case "/v1/cluster/active" -> {
+                    if (!m.equals(HttpMethod.POST)) {
+                        send(ctx, text(HttpResponseStatus.METHOD_NOT_ALLOWED, "use POST\n"), keep);
+                    } else {
+                        activated(ctx, req, keep);
+                    }
+                }
                 case "/v1/pods" -> {
                     if (!m.equals(HttpMethod.POST)) {
                         send(ctx, text(HttpResponseStatus.METHOD_NOT_ALLOWED, "use POST\n"), keep);
@@ -178,7 +198,8 @@ public final class ControlServer {
                     }
                 }
                 default -> send(ctx, text(HttpResponseStatus.NOT_FOUND, "no such endpoint: " + path
-                        + " (known: POST /v1/pods, GET /v1/revisions, /healthz, /readyz, /metrics)\n"), keep);
+                        + " (known: POST /v1/pods, GET /v1/revisions, /healthz, /readyz, /metrics; between replicas:"
+                        + " /v1/cluster/handoff, /v1/cluster/demand, /v1/cluster/active)\n"), keep);
             }
         }
 
@@ -187,21 +208,73 @@ public final class ControlServer {
          * the control token is accepted (a pod's token is not a replica's).
          */
         private void handoff(ChannelHandlerContext ctx, FullHttpRequest req, boolean keep) {
-            ClusterControl cluster = backend.cluster();
+            ClusterControl cluster = replica(ctx, req, keep, "a handoff report");
             if (cluster == null) {
-                send(ctx, text(HttpResponseStatus.NOT_FOUND, "this Sluice runs alone (no cluster: section)\n"), keep);
-                return;
-            }
-            PodAuthenticator auth = backend.authenticator();
-            String bearer = bearer(req);
-            if (auth != null && !(bearer != null && auth instanceof StaticTokenAuthenticator s
-                    && s.isControlToken(bearer))) {
-                send(ctx, text(HttpResponseStatus.UNAUTHORIZED, "a handoff report needs the control token\n"), keep);
                 return;
             }
             String refusal = cluster.handoff(req.content().toString(StandardCharsets.UTF_8));
             send(ctx, refusal == null ? text(HttpResponseStatus.OK, "ok\n")
                     : text(HttpResponseStatus.BAD_REQUEST, refusal + "\n"), keep);
+        }
+
+        /** Another replica's scaler asks this one's own demand figure for a revision (control token only). */
+        private void demand(ChannelHandlerContext ctx, FullHttpRequest req, boolean keep) {
+            ClusterControl cluster = replica(ctx, req, keep, "a demand query");
+            if (cluster == null) {
+                return;
+            }
+            List<String> given = new QueryStringDecoder(req.uri()).parameters().get("revision");
+            RevisionId id;
+            try {
+                if (given == null || given.size() != 1) {
+                    throw new IllegalArgumentException("give one ?revision=<namespace>/<name>");
+                }
+                id = RevisionId.parse(given.get(0));
+            } catch (IllegalArgumentException e) {
+                send(ctx, text(HttpResponseStatus.BAD_REQUEST, "revision: " + e.getMessage() + "\n"), keep);
+                return;
+            }
+            String figure = cluster.demand(id);
+            if (figure == null) {
+                send(ctx, text(HttpResponseStatus.NOT_FOUND, "this replica runs no revision " + id
+                        + " or no scaler (listen.scaler)\n"), keep);
+                return;
+            }
+            FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK,
+                    Unpooled.copiedBuffer(figure, StandardCharsets.UTF_8));
+            r.headers().set(HttpHeaderNames.CONTENT_TYPE, "application/json");
+            send(ctx, r, keep);
+        }
+
+        /** Another replica says a request of a revision was queued there at zero pods (control token only). */
+        private void activated(ChannelHandlerContext ctx, FullHttpRequest req, boolean keep) {
+            ClusterControl cluster = replica(ctx, req, keep, "an activity notice");
+            if (cluster == null) {
+                return;
+            }
+            String refusal = cluster.activated(req.content().toString(StandardCharsets.UTF_8));
+            send(ctx, refusal == null ? text(HttpResponseStatus.OK, "ok\n")
+                    : text(HttpResponseStatus.BAD_REQUEST, refusal + "\n"), keep);
+        }
+
+        /**
+         * The cluster, when the request comes from a replica: Sluice runs in a cluster and the
+         * control token is presented (a pod's token is not a replica's); else answers and null.
+         */
+        private ClusterControl replica(ChannelHandlerContext ctx, FullHttpRequest req, boolean keep, String what) {
+            ClusterControl cluster = backend.cluster();
+            if (cluster == null) {
+                send(ctx, text(HttpResponseStatus.NOT_FOUND, "this Sluice runs alone (no cluster: section)\n"), keep);
+                return null;
+            }
+            PodAuthenticator auth = backend.authenticator();
+            String bearer = bearer(req);
+            if (auth != null && !(bearer != null && auth instanceof StaticTokenAuthenticator s
+                    && s.isControlToken(bearer))) {
+                send(ctx, text(HttpResponseStatus.UNAUTHORIZED, what + " needs the control token\n"), keep);
+                return null;
+            }
+            return cluster;
         }
 
         private void report(ChannelHandlerContext ctx, FullHttpRequest req, boolean keep) {

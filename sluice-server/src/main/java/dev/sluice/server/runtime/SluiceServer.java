@@ -10,6 +10,7 @@ import dev.sluice.core.throttle.RevisionThrottler;
 import dev.sluice.core.throttle.ZeroPodListener;
 import dev.sluice.kubernetes.WatchStatus;
 import dev.sluice.scaler.ActivitySignals;
+import dev.sluice.scaler.DemandSource;
 import dev.sluice.scaler.ScalerServer;
 import dev.sluice.scaler.ScalerService;
 import dev.sluice.server.cluster.Cluster;
@@ -40,8 +41,11 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -61,8 +65,9 @@ import org.slf4j.LoggerFactory;
  *
  * <p>With {@code listen.scaler}, KEDA's external scaler runs on gRPC's own threads (its shaded
  * Netty); the request path pushes its "active" messages through {@link ActivitySignals}, and
- * the control loop runs the signals' tick (the grace, the heartbeats) every
- * {@code scalerTickInterval}.
+ * a thread of the scaler's own ({@code sluice-scaler-tick}) runs the signals' tick (the grace,
+ * the heartbeats) every {@code scalerTickInterval}: with a cluster a tick may wait briefly on
+ * another replica ({@code ClusterScaler}), which no event loop may.
  */
 public final class SluiceServer implements AutoCloseable {
 
@@ -80,6 +85,10 @@ public final class SluiceServer implements AutoCloseable {
     private final RevisionRegistry registry;
     private final Lifecycle lifecycle;
     private final ActivitySignals signals;
+    /** Where the scaler reads demand: this replica's, or with a cluster the cluster-wide figure. */
+    private volatile DemandSource scalerDemand;
+    /** Told when a request queued here at zero pods turned its revision active (the cluster's notices). */
+    private volatile Consumer<RevisionId> activatedHere = id -> { };
     private KubernetesWiring kubernetes;
     private ScalerServer scaler;
     private ConfigReconciler reconciler;
@@ -232,7 +241,10 @@ public final class SluiceServer implements AutoCloseable {
         this.proxyContext = new ProxyContext(control, o.clock(), transport.clientChannel(),
                 (int) o.connectTimeout().toMillis(), metrics::refused, o.config().client(), metrics);
         metrics.clientConnections(proxyContext::connections);
-        this.signals = new ActivitySignals(new RegistryDemand(this::registry), o.clock(), o.scalerHeartbeat());
+        this.scalerDemand = new RegistryDemand(this::registry);
+        // Both read the fields when called: with a cluster, wire() swaps in its demand and its notices.
+        this.signals = new ActivitySignals(id -> scalerDemand.find(id), o.clock(), o.scalerHeartbeat(),
+                id -> activatedHere.accept(id));
         this.registry = new RevisionRegistry(control, proxyContext, metrics, o.clock(),
                 o.config().scalerListen() == null ? id -> ZeroPodListener.NONE : signals::listenerFor);
         this.lifecycle = new Lifecycle(registry, proxyContext);
@@ -298,6 +310,11 @@ public final class SluiceServer implements AutoCloseable {
             if (kubernetes != null && config.cluster().peers().isEmpty()) {
                 kubernetes.watchPeers(cluster.membership()); // its first list gates /readyz
             }
+            if (config.scalerListen() != null) {
+                Cluster c = cluster;
+                scalerDemand = c.scaler(new RegistryDemand(this::registry), signals);
+                activatedHere = c::activatedHere;
+            }
         } else if (config.kubernetes() != null && config.kubernetes().peers() != null) {
             LOG.warn("kubernetes.peers is set but there is no cluster: section: this replica routes on its own");
         }
@@ -321,13 +338,17 @@ public final class SluiceServer implements AutoCloseable {
         lifecycle.started("the tick", () -> ticker.cancel(false));
         if (config.scalerListen() != null) {
             scaler = StartupChecks.listen(config.scalerListen(), "listen.scaler", () -> ScalerServer.start(
-                    config.scalerListen().toSocketAddress(), new ScalerService(new RegistryDemand(this::registry),
-                            signals)));
+                    config.scalerListen().toSocketAddress(), new ScalerService(id -> scalerDemand.find(id), signals)));
             lifecycle.started("the scaler", scaler::close);
             long every = options.scalerTickInterval().toNanos();
-            ScheduledFuture<?> scalerTick = controlGroup.next().scheduleAtFixedRate(signals::tick, every, every,
-                    TimeUnit.NANOSECONDS);
-            lifecycle.started("the scaler's tick", () -> scalerTick.cancel(false));
+            // Its own thread: with a cluster a tick may wait on another replica (a short timeout).
+            ScheduledExecutorService scalerTicker = Executors.newSingleThreadScheduledExecutor(r -> {
+                Thread t = new Thread(r, "sluice-scaler-tick");
+                t.setDaemon(true);
+                return t;
+            });
+            scalerTicker.scheduleAtFixedRate(this::scalerTick, every, every, TimeUnit.NANOSECONDS);
+            lifecycle.started("the scaler's tick", scalerTicker::shutdownNow);
         }
         lifecycle.serving(proxy, kubernetes == null ? null : kubernetes::readiness);
     }
@@ -394,6 +415,14 @@ public final class SluiceServer implements AutoCloseable {
             }
         }
         return why;
+    }
+
+    private void scalerTick() {
+        try {
+            signals.tick();
+        } catch (RuntimeException e) {
+            LOG.warn("scaler: tick failed", e);
+        }
     }
 
     private void tick() {
