@@ -5,15 +5,11 @@ import io.netty.buffer.ByteBufUtil;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.http2.DefaultHttp2ResetFrame;
-import io.netty.handler.codec.http2.Http2DataFrame;
 import io.netty.handler.codec.http2.Http2Error;
 import io.netty.handler.codec.http2.Http2Headers;
-import io.netty.handler.codec.http2.Http2HeadersFrame;
 import io.netty.handler.codec.http2.Http2ResetFrame;
 import io.netty.util.AsciiString;
-import io.netty.util.ReferenceCountUtil;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
 
@@ -36,7 +32,7 @@ import java.util.Map;
  * without a copy; a frame is "consumed" for flow control when the stream channel reads it, so
  * a stream held back by the {@link Relay} stops its window and the client waits.
  */
-final class Http2ToHttp1Request extends ChannelInboundHandlerAdapter {
+final class Http2ToHttp1Request extends Http2StreamReader {
 
     private static final byte[] CRLF = {'\r', '\n'};
     private static final byte[] LAST_CHUNK = {'0', '\r', '\n'};
@@ -44,9 +40,7 @@ final class Http2ToHttp1Request extends ChannelInboundHandlerAdapter {
 
     private final ClientHandler client;
     private final Http1ToHttp2Response response;
-    private boolean headSent;
     private boolean chunked;
-    private boolean ended;
 
     Http2ToHttp1Request(ClientHandler client, Http1ToHttp2Response response) {
         this.client = client;
@@ -84,27 +78,9 @@ final class Http2ToHttp1Request extends ChannelInboundHandlerAdapter {
         ctx.fireUserEventTriggered(evt);
     }
 
-    @Override
-    public void channelRead(ChannelHandlerContext ctx, Object msg) {
-        try {
-            if (ended) {
-                return;
-            }
-            if (msg instanceof Http2HeadersFrame h) {
-                if (!headSent) {
-                    head(ctx, h.headers(), h.isEndStream());
-                } else if (h.isEndStream()) {
-                    trailers(ctx, h.headers());
-                }
-            } else if (msg instanceof Http2DataFrame d) {
-                data(ctx, d.content(), d.isEndStream());
-            }
-        } finally {
-            ReferenceCountUtil.release(msg);
-        }
-    }
 
-    private void head(ChannelHandlerContext ctx, Http2Headers h, boolean endStream) {
+    @Override
+    void head(ChannelHandlerContext ctx, Http2Headers h, boolean endStream) {
         headSent = true;
         ended = endStream;
         if (!fieldsValid(h)) {
@@ -169,7 +145,8 @@ final class Http2ToHttp1Request extends ChannelInboundHandlerAdapter {
         ctx.fireChannelRead(out);
     }
 
-    private void data(ChannelHandlerContext ctx, ByteBuf content, boolean endStream) {
+    @Override
+    void data(ChannelHandlerContext ctx, ByteBuf content, boolean endStream) {
         ended = endStream;
         if (!chunked) {
             if (content.isReadable()) {
@@ -191,7 +168,8 @@ final class Http2ToHttp1Request extends ChannelInboundHandlerAdapter {
         }
     }
 
-    private void trailers(ChannelHandlerContext ctx, Http2Headers h) {
+    @Override
+    void trailers(ChannelHandlerContext ctx, Http2Headers h) {
         ended = true;
         if (!fieldsValid(h)) {
             ctx.writeAndFlush(new DefaultHttp2ResetFrame(Http2Error.PROTOCOL_ERROR));

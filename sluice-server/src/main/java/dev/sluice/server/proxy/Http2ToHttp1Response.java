@@ -3,13 +3,10 @@ package dev.sluice.server.proxy;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.http.HttpResponseStatus;
-import io.netty.handler.codec.http2.Http2DataFrame;
 import io.netty.handler.codec.http2.Http2Error;
 import io.netty.handler.codec.http2.Http2GoAwayFrame;
 import io.netty.handler.codec.http2.Http2Headers;
-import io.netty.handler.codec.http2.Http2HeadersFrame;
 import io.netty.handler.codec.http2.Http2ResetFrame;
 import io.netty.util.ReferenceCountUtil;
 import java.nio.charset.StandardCharsets;
@@ -31,7 +28,7 @@ import java.util.Map;
  * <h2>Implementation notes</h2>
  * Inbound, on the pod stream channel's event loop (the client's) only.
  */
-final class Http2ToHttp1Response extends ChannelInboundHandlerAdapter {
+final class Http2ToHttp1Response extends Http2StreamReader {
 
     /** The pod refused the stream before processing it. Stackless: a marker, not a failure to trace. */
     static final Exception UNPROCESSED = new Exception("the pod refused the stream unprocessed", null, false, false) {
@@ -40,29 +37,8 @@ final class Http2ToHttp1Response extends ChannelInboundHandlerAdapter {
     private static final byte[] CRLF = {'\r', '\n'};
     private static final byte[] LAST_CHUNK = {'0', '\r', '\n'};
 
-    private boolean headSent;
     private boolean chunked;
-    private boolean ended;
 
-    @Override
-    public void channelRead(ChannelHandlerContext ctx, Object msg) {
-        try {
-            if (ended) {
-                return;
-            }
-            if (msg instanceof Http2HeadersFrame h) {
-                if (!headSent) {
-                    head(ctx, h.headers(), h.isEndStream());
-                } else if (h.isEndStream()) {
-                    trailers(ctx, h.headers());
-                }
-            } else if (msg instanceof Http2DataFrame d) {
-                data(ctx, d.content(), d.isEndStream());
-            }
-        } finally {
-            ReferenceCountUtil.release(msg);
-        }
-    }
 
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
@@ -74,7 +50,8 @@ final class Http2ToHttp1Response extends ChannelInboundHandlerAdapter {
         }
     }
 
-    private void head(ChannelHandlerContext ctx, Http2Headers h, boolean endStream) {
+    @Override
+    void head(ChannelHandlerContext ctx, Http2Headers h, boolean endStream) {
         CharSequence statusText = h.status();
         int status = statusText == null ? 502 : Integer.parseInt(statusText.toString());
         if (status < 200) {
@@ -115,7 +92,8 @@ final class Http2ToHttp1Response extends ChannelInboundHandlerAdapter {
         ctx.fireChannelRead(out);
     }
 
-    private void data(ChannelHandlerContext ctx, ByteBuf content, boolean endStream) {
+    @Override
+    void data(ChannelHandlerContext ctx, ByteBuf content, boolean endStream) {
         ended = endStream;
         if (!chunked) {
             if (content.isReadable()) {
@@ -139,7 +117,8 @@ final class Http2ToHttp1Response extends ChannelInboundHandlerAdapter {
         }
     }
 
-    private void trailers(ChannelHandlerContext ctx, Http2Headers h) {
+    @Override
+    void trailers(ChannelHandlerContext ctx, Http2Headers h) {
         ended = true;
         if (!chunked) {
             return; // a body of known length has nowhere for them in HTTP/1.1
