@@ -12,12 +12,17 @@ import dev.sluice.server.config.ConfigLoader;
 import dev.sluice.server.runtime.SluiceServer;
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
@@ -29,7 +34,9 @@ import org.junit.jupiter.api.Test;
 /**
  * Readiness checks over real sockets are bounded in the process and per revision, and
  * revisions take turns: 3 revisions × 12 pods, each pod a loopback address (127.0.r.p) of one
- * server that holds every check 100 ms and records how many run at once.
+ * server that holds every check 100 ms and records how many run at once. The first checks are
+ * held until every revision's checks are queued (the scheduler's gauges say so), so which
+ * revision goes next depends on the turns alone, not on how fast start-up queued them.
  */
 class ReadinessChecksIT {
 
@@ -42,6 +49,8 @@ class ReadinessChecksIT {
     private final AtomicInteger mostRunningInOneRevision = new AtomicInteger();
     /** The revision (third octet) of each check, in the order they arrived. */
     private final List<String> arrivals = new CopyOnWriteArrayList<>();
+    /** Opened once every check is queued or running. */
+    private final CountDownLatch gate = new CountDownLatch(1);
     private ExecutorService pool;
     private HttpServer pods;
     private SluiceServer sluice;
@@ -75,6 +84,7 @@ class ReadinessChecksIT {
         mostRunning.accumulateAndGet(running.incrementAndGet(), Math::max);
         mostRunningInOneRevision.accumulateAndGet(mine.incrementAndGet(), Math::max);
         try {
+            gate.await();
             TimeUnit.MILLISECONDS.sleep(100);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -87,6 +97,7 @@ class ReadinessChecksIT {
 
     @AfterEach
     void stop() {
+        gate.countDown();
         sluice.close();
         pods.stop(0);
         pool.shutdownNow();
@@ -105,7 +116,16 @@ class ReadinessChecksIT {
     }
 
     @Test
-    void everyPodBecomesReadyWithNoMoreChecksAtOnceThanTheBoundsAndRevisionsTakingTurns() {
+    void everyPodBecomesReadyWithNoMoreChecksAtOnceThanTheBoundsAndRevisionsTakingTurns() throws Exception {
+        HttpClient client = HttpClient.newHttpClient();
+        URI metrics = URI.create("http://127.0.0.1:" + sluice.controlAddress().getPort() + "/metrics");
+        await().atMost(Duration.ofSeconds(30)).until(() -> {
+            String body = client.send(HttpRequest.newBuilder(metrics).build(), HttpResponse.BodyHandlers.ofString())
+                    .body();
+            return body.contains("sluice_readiness_checks_in_flight 4.0")
+                    && body.contains("sluice_readiness_checks_waiting " + (REVISIONS * PODS - 4) + ".0");
+        });
+        gate.countDown();
         await().atMost(Duration.ofSeconds(60)).until(() -> ready() == REVISIONS * PODS);
         assertThat(mostRunning.get()).as("checks at once in the process").isBetween(2, 4);
         assertThat(mostRunningInOneRevision.get()).as("checks at once in one revision").isLessThanOrEqualTo(2);
