@@ -2,6 +2,7 @@ package dev.sluice.server.cluster;
 
 import dev.sluice.core.NanoClock;
 import dev.sluice.core.RevisionId;
+import dev.sluice.core.throttle.ZeroPodListener;
 import dev.sluice.scaler.ActivitySignals;
 import dev.sluice.scaler.DemandSource;
 import dev.sluice.server.config.ClusterConfig;
@@ -179,9 +180,14 @@ public final class Cluster implements Forwarding, ClusterControl, AutoCloseable 
         }
     }
 
-    /** A new owner cell for a revision's route. */
-    public RouteOwner newOwner() {
-        return new RouteOwner();
+    /**
+     * A new owner cell for a revision's route.
+     *
+     * @param forwardedAtZero the revision's scale-from-zero signal, told when this replica forwards
+     *                        a request for it while no pod is routable
+     */
+    public RouteOwner newOwner(ZeroPodListener forwardedAtZero) {
+        return new RouteOwner(forwardedAtZero);
     }
 
     /** The running revisions changed. */

@@ -79,6 +79,7 @@ abstract class Admission implements LeaseListener, Deadlines.Expiring {
      */
     final void ready(long now, long limitNanos) {
         if (owner != null) {
+            route.owner().forwardingAtZeroPods(route.throttler().routablePods());
             toOwner();
             return;
         }

@@ -1,5 +1,8 @@
 package dev.sluice.server.proxy;
 
+import dev.sluice.core.throttle.ZeroPodListener;
+import java.util.Objects;
+
 /**
  * Which Sluice replica owns a revision, as the proxy reads it per request: the owner's proxy
  * address to forward to, or null when this replica serves the revision itself (it owns it, the
@@ -10,12 +13,39 @@ package dev.sluice.server.proxy;
  * live replica set or the revisions change; read by every event loop with one volatile read of
  * {@link #forwardTo}. The id and the address are two fields, so a reader may pair an old id
  * with a new address for an instant: only {@code /v1/revisions} reads the id, and a forward
- * needs only the address.
+ * needs only the address. {@link #forwardingAtZeroPods} runs on the request's event loop and
+ * only calls the listener, which must not block.
  */
 public final class RouteOwner {
 
+    private final ZeroPodListener forwardedAtZero;
     private volatile String forwardTo;
     private volatile String ownerId;
+
+    /** An owner cell with no one to tell of requests forwarded at zero pods. */
+    public RouteOwner() {
+        this(ZeroPodListener.NONE);
+    }
+
+    /**
+     * @param forwardedAtZero told of each request this replica forwards while the revision has no
+     *                        routable pod (the scaler's signal, not the cold-start watch: the owner
+     *                        times the cold start where the request queues)
+     */
+    public RouteOwner(ZeroPodListener forwardedAtZero) {
+        this.forwardedAtZero = Objects.requireNonNull(forwardedAtZero, "forwardedAtZero");
+    }
+
+    /**
+     * A request is forwarded to the owner while {@code routablePods} pods are routable here. Pods
+     * are the same on every replica, so at zero the owner will queue it at zero pods: this
+     * replica's scaler streams hear of it now instead of after the owner's notice.
+     */
+    void forwardingAtZeroPods(int routablePods) {
+        if (routablePods == 0) {
+            forwardedAtZero.queuedWithNoPod();
+        }
+    }
 
     /** The owner's proxy {@code host:port}, or null when this replica serves the revision. */
     public String forwardTo() {

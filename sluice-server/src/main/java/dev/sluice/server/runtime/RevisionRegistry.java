@@ -111,9 +111,10 @@ final class RevisionRegistry {
     Route open(RevisionConfig rc) {
         RevisionThrottler th = control.open(rc.id(), rc.settings());
         ColdStartWatch coldStart = new ColdStartWatch(clock, th::routablePods, metrics.coldStarts(rc.id()));
-        th.listen(ZeroPodListener.both(coldStart, scaleFromZero.apply(rc.id())));
+        ZeroPodListener scaler = scaleFromZero.apply(rc.id());
+        th.listen(ZeroPodListener.both(coldStart, scaler));
         return new Route(rc, th, metrics.forRevision(rc.id()), coldStart,
-                cluster == null ? null : cluster.newOwner());
+                cluster == null ? null : cluster.newOwner(scaler));
     }
 
     /**
