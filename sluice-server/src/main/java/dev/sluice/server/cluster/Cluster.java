@@ -189,6 +189,15 @@ public final class Cluster implements Forwarding, ClusterControl, AutoCloseable 
         ownership.routesPublished(routes);
     }
 
+    /**
+     * {@code /readyz} passes from now: the other replicas can find this one live only from
+     * here, so holds taken at start-up for previous owners that have not reported yet count
+     * their timeout from now ({@link HandoffLedger#restartUnreported}).
+     */
+    public void serving() {
+        ledger.restartUnreported();
+    }
+
     /** Draining: own nothing from now on; finish what is held (see {@link Membership#leave}). */
     public void leave() {
         membership.leave();
@@ -350,6 +359,27 @@ public final class Cluster implements Forwarding, ClusterControl, AutoCloseable 
     @Override
     public void received() {
         metrics.received();
+    }
+
+    @Override
+    public String target(Route route, int hops, String sender) {
+        RouteOwner cell = route.owner();
+        RouteOwner.Target owner = cell == null ? null : cell.target();
+        if (owner == null || owner.forwardTo() == null) {
+            return null;
+        }
+        switch (ForwardRule.decide(owner, hops, sender, membership.leaving())) {
+            case HEIR -> {
+                ledger.gained(route.config().id(), sender);
+                return null;
+            }
+            case SERVE -> {
+                return null;
+            }
+            default -> {
+                return owner.forwardTo();
+            }
+        }
     }
 
     @Override

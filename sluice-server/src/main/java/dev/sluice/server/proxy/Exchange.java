@@ -66,8 +66,8 @@ final class Exchange extends PodLink {
     private Deadlines.Deadline responseStartTimer;
 
     Exchange(ExchangeListener client, Relay relay, ChannelHandlerContext ctx, ProxyContext px, Route route,
-            RequestHead request, String owner) {
-        super(client, relay, ctx, px, route, request, owner);
+            RequestHead request, String owner, boolean fromReplica) {
+        super(client, relay, ctx, px, route, request, owner, fromReplica);
         this.clientKeepAlive = request.keepAlive;
         this.startNanos = px.clock.nanoTime();
     }

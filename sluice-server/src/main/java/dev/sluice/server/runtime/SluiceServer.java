@@ -351,6 +351,9 @@ public final class SluiceServer implements AutoCloseable {
             lifecycle.started("the scaler's tick", scalerTicker::shutdownNow);
         }
         lifecycle.serving(proxy, kubernetes == null ? null : kubernetes::readiness);
+        if (cluster != null) {
+            cluster.serving(); // the others can see this replica live only from now
+        }
     }
 
     private void logStarted(String sliceNotSet) {
