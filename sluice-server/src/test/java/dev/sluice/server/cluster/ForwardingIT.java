@@ -135,6 +135,58 @@ class ForwardingIT {
         assertThat(control(owning, "/v1/revisions")).contains("\"heldForOtherReplicas\" : 1");
     }
 
+    /**
+     * The owner leaves (as on SIGTERM) while the other replica still sees it live and owning: a
+     * request sent to the leaver, and one the other forwards to it, both go on to the other
+     * replica, its heir, which serves them; the leaver serves none.
+     */
+    @Test
+    void aLeavingOwnerServesNothingAndForwardsOnToItsHeir() throws Exception {
+        TestPod pod = new TestPod("p", 2);
+        closing.add(pod);
+        int[] a = {freePort(), freePort()};
+        int[] b = {freePort(), freePort()};
+        String peers = "  peers:\n"
+                + "    - {id: a, address: '127.0.0.1:" + a[0] + "', control: '127.0.0.1:" + a[1] + "'}\n"
+                + "    - {id: b, address: '127.0.0.1:" + b[0] + "', control: '127.0.0.1:" + b[1] + "'}\n"
+                + "  health: {interval: 100ms, timeout: 300ms}\n  handoffTimeout: 1s\n";
+        SluiceServer sa = sluice("listen: {proxy: '127.0.0.1:" + a[0] + "', control: '127.0.0.1:" + a[1] + "'}\n"
+                + "cluster:\n  self: a\n" + peers + revision(pod));
+        SluiceServer sb = sluice("listen: {proxy: '127.0.0.1:" + b[0] + "', control: '127.0.0.1:" + b[1] + "'}\n"
+                + "cluster:\n  self: b\n" + peers + revision(pod));
+        String owner = OwnerFunction.owner("default/fn", List.of(new Peer("a", "x:1", "x:2"),
+                new Peer("b", "y:1", "y:2"))).id();
+        String heirId = owner.equals("a") ? "b" : "a";
+        SluiceServer leaver = owner.equals("a") ? sa : sb;
+        SluiceServer heir = owner.equals("a") ? sb : sa;
+        await().atMost(Duration.ofSeconds(20)).until(() -> control(heir, "/v1/revisions")
+                .contains("\"owner\" : \"" + owner + "\"") && control(leaver, "/v1/revisions")
+                .contains("\"state\" : \"ready\"") && control(heir, "/v1/revisions").contains("\"state\" : \"ready\""));
+
+        // Only the replica set is left, not /readyz: the heir keeps seeing the leaver live and owning.
+        leaver.cluster().leave();
+        assertThat(control(leaver, "/v1/revisions")).contains("\"owner\" : \"" + heirId + "\"");
+        assertThat(control(heir, "/v1/revisions")).contains("\"owner\" : \"" + owner + "\"");
+
+        HttpResponse<String> direct = send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:"
+                + leaver.proxyAddress().getPort() + "/direct")).header("Sluice-Revision", "default/fn"));
+        assertThat(direct.statusCode()).isEqualTo(200);
+        assertThat(pod.lastHeaders()).containsEntry("sluice-forwarded", owner);
+
+        // The heir forwards to the owner it sees; the leaver sends it back, marked twice.
+        HttpResponse<String> around = send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:"
+                + heir.proxyAddress().getPort() + "/around")).header("Sluice-Revision", "default/fn"));
+        assertThat(around.statusCode()).isEqualTo(200);
+        assertThat(pod.lastHeaders()).containsEntry("sluice-forwarded", heirId + "," + owner);
+
+        assertThat(metric(control(leaver, "/metrics"), "sluice_requests_total{")).as("served by the leaver")
+                .isZero();
+        assertThat(metric(control(leaver, "/metrics"), "sluice_cluster_forwards_sent_total{reason=\"proxied\"}"))
+                .isEqualTo(2);
+        assertThat(metric(control(heir, "/metrics"), "sluice_requests_total{")).isEqualTo(2);
+        assertThat(pod.arrived()).isEqualTo(2);
+    }
+
     @Test
     void aMembershipFedFromOutsideDrivesOwnersAndAnUnreachableOwnerIs503WithNothingSent() throws Exception {
         TestPod pod = new TestPod("p", 2);
