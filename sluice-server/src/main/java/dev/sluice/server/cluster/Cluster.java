@@ -31,7 +31,9 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
 import java.util.function.Function;
+import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import tools.jackson.databind.JsonNode;
@@ -97,7 +99,7 @@ public final class Cluster implements Forwarding, ClusterControl, AutoCloseable 
         this.bearer = token == null ? null : "Bearer " + new String(token, StandardCharsets.UTF_8).trim();
         this.routes = routes;
         this.ledger = new HandoffLedger(routes, clock, config.handoffTimeout());
-        this.metrics = new ClusterMetrics(registry, ledger::held);
+        this.metrics = new ClusterMetrics(registry, ledger::held, () -> membership().live().size());
         this.ownership = new Ownership(self.id(), ledger, metrics, clock,
                 config.handoffTimeout().toNanos() + config.healthInterval().toNanos());
         this.membership = new Membership(self, this::viewChanged);
@@ -155,6 +157,15 @@ public final class Cluster implements Forwarding, ClusterControl, AutoCloseable 
      */
     public Membership membership() {
         return membership;
+    }
+
+    /**
+     * The replica set comes from the Kubernetes peer watch (fed to {@link #membership()}): its
+     * state goes into the metrics ({@code sluice_cluster_peer_watch_up},
+     * {@code sluice_cluster_peer_watch_failures_total}); {@code /readyz} says it too.
+     */
+    public void peerWatch(BooleanSupplier up, LongSupplier failures) {
+        metrics.peerWatch(up, failures);
     }
 
     /**

@@ -23,7 +23,9 @@ import java.util.function.Function;
  *     on each pod). While it still has requests queued for the revision (it finishes what it
  *     queued, and they may take any pod) it wants every slot of every pod;</li>
  * <li>after {@link #gained} with no report yet from the previous owner: every slot of every pod
- *     (the previous owner may not have seen the change yet, and may be routing still);</li>
+ *     (the previous owner may not have seen the change yet, and may be routing still). A gain
+ *     is this replica's view changing, or the owner it sees forwarding it a request as its heir
+ *     ({@link ForwardRule});</li>
  * <li>an entry not refreshed by a report within the handoff timeout is dropped with its slots:
  *     a replica that died stops reporting, and one that is done sends a last all-zero report.</li>
  * </ul>

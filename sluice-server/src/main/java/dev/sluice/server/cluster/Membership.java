@@ -13,8 +13,9 @@ import java.util.Objects;
  * Service — and tells its listener each time the set it would own against changes.
  *
  * <p>This replica leaves its own view the moment it starts draining ({@link #leave()}), before the
- * others notice its {@code /readyz} failing: from then on it forwards new arrivals for every
- * limited revision to the new owners, and finishes what it queued and holds.
+ * others notice its {@code /readyz} failing: from then on it admits nothing of any limited
+ * revision — new arrivals, the forwards the others still send it and its queued requests go to
+ * the new owners ({@link ForwardRule}) — and finishes what it has in flight.
  *
  * <h2>Implementation notes</h2>
  * Updates come from one source thread (the prober's, or the informer's) and {@link #leave} from

@@ -309,6 +309,7 @@ public final class SluiceServer implements AutoCloseable {
             cluster.start(); // the first view, before the revisions get owners
             if (kubernetes != null && config.cluster().peers().isEmpty()) {
                 kubernetes.watchPeers(cluster.membership()); // its first list gates /readyz
+                cluster.peerWatch(kubernetes::peerWatchUp, kubernetes::peerWatchFailures);
             }
             if (config.scalerListen() != null) {
                 Cluster c = cluster;
