@@ -61,6 +61,11 @@ final class Exchange extends PodLink {
     private boolean upstreamKeepAlive;
     /** After the pod's 101 (a WebSocket or other upgrade) the exchange is a byte tunnel. */
     private boolean tunnel;
+    /**
+     * The client left after its whole request reached the pod: the exchange is answered (done)
+     * but keeps the pod's slot until the pod answers or closes ({@link #clientGone}).
+     */
+    private boolean orphaned;
     private int status;
     private Deadlines.Deadline totalTimer;
     private Deadlines.Deadline responseStartTimer;
@@ -187,7 +192,7 @@ final class Exchange extends PodLink {
     @Override
     public void clientBytes(ByteBuf bytes) {
         if (done) {
-            bytes.release();
+            bytes.release(); // also an orphaned request's answer: nobody to send it to
             return;
         }
         relay.toClient(bytes);
@@ -196,6 +201,7 @@ final class Exchange extends PodLink {
     @Override
     public void responseEnd(boolean podReusable) {
         if (done) {
+            orphanEnds();
             return;
         }
         upstreamKeepAlive = podReusable;
@@ -205,6 +211,7 @@ final class Exchange extends PodLink {
     @Override
     public void malformed(String why) {
         if (done) {
+            orphanEnds();
             return;
         }
         LOG.debug("pod {} of {} sent a response that cannot be forwarded: {}", podAddress, config().id(), why);
@@ -220,6 +227,7 @@ final class Exchange extends PodLink {
     @Override
     public void switched() {
         if (done) {
+            orphanEnds();
             return;
         }
         tunnel = true;
@@ -261,6 +269,10 @@ final class Exchange extends PodLink {
     @Override
     public void podClosed(Throwable cause) {
         if (done) {
+            if (orphaned) {
+                podConnectionGone();
+                orphanEnds();
+            }
             return;
         }
         podConnectionGone();
@@ -294,6 +306,7 @@ final class Exchange extends PodLink {
 
     private void onTotalTimeout() {
         if (done) {
+            orphanEnds(); // the pod had the request's whole time: stop waiting for it
             return;
         }
         fail(HttpResponseStatus.GATEWAY_TIMEOUT, Outcome.REQUEST_TIMEOUT, "revision " + config().id()
@@ -317,13 +330,36 @@ final class Exchange extends PodLink {
                 + " within " + Durations.format(stall) + (pod == null ? "" : "; its pod's slot was freed") + "\n");
     }
 
-    /** The client connection closed. */
+    /**
+     * The client connection closed. One rule for every client, a replica's forward included:
+     * if the pod has the whole request (so it may be working on it), its slot stays taken until
+     * the pod answers (the answer is read and dropped) or closes, or the request's time runs
+     * out; the pod's connection is half-closed, so a pod that stops work when its client goes
+     * away (an EOF on its read side) closes and frees the slot at once. A pod that does not
+     * notice keeps working, and no second request reaches it meanwhile. Otherwise (a request not
+     * yet whole, not yet sent, a tunnel, an h2c stream, which is reset) the pod's connection is
+     * closed and the slot freed now.
+     */
     void clientGone() {
         if (done) {
             return;
         }
+        orphaned = pod != null && attached && requestComplete && !tunnel && relay.podOutputCanShutdown();
         end(tunnel ? Outcome.PROXIED : Outcome.CLIENT_CLOSED, tunnel ? 101 : 499);
-        abortPod();
+        if (orphaned) {
+            relay.orphan();
+        } else {
+            abortPod();
+        }
+    }
+
+    /** An orphaned request's pod answered, closed, or ran out of time: its connection closed, its slot freed. */
+    private void orphanEnds() {
+        if (orphaned) {
+            orphaned = false;
+            cancel(totalTimer);
+            abortPod();
+        }
     }
 
     // ------------------------------------------------------------------ endings
@@ -365,7 +401,9 @@ final class Exchange extends PodLink {
     /** Marks the exchange answered, exactly once. */
     private void end(Outcome outcome, int code) {
         done = true;
-        cancel(totalTimer);
+        if (!orphaned) {
+            cancel(totalTimer); // an orphaned request's pod is waited for no longer than its time
+        }
         cancelAdmission();
         cancel(responseStartTimer);
         releaseEarly();
