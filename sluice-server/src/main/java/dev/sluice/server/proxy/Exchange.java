@@ -39,6 +39,11 @@ import org.slf4j.LoggerFactory;
  * exchange are the listeners.
  *
  * <p>The head's bytes are held until the exchange ends, and released in {@link #end}.
+ *
+ * <p>One exchange outlives its answer: a client that left once the pod had its whole request
+ * ({@link #clientGone}) leaves the exchange done but {@link #orphaned}, still the pod
+ * connection's listener, holding the lease until the pod's answer ends (dropped), the pod
+ * closes, or the total timer fires; each of those ends it once ({@link #orphanEnds}).
  */
 final class Exchange extends PodLink {
 
