@@ -87,6 +87,14 @@ public final class PeerWatch implements AutoCloseable {
         return watch.poll();
     }
 
+    /**
+     * Listed, and open at the last {@link #watching()} poll: the replica set is current. Reads
+     * only (a metrics scrape); the poll is the one that notices and logs a change.
+     */
+    public boolean up() {
+        return watch.synced() && watch.watchingAtLastPoll();
+    }
+
     /** Watches lost and list/watch attempts failed since start (each retried with backoff). */
     public long failures() {
         return watch.failures();

@@ -146,6 +146,11 @@ final class ServiceWatch<V extends ServiceView> implements AutoCloseable {
     }
 
     /** Watches lost and list/watch attempts failed since start. */
+    /** Whether the watch was open at the last {@link #poll()} (no poll, no log: for a scrape). */
+    synchronized boolean watchingAtLastPoll() {
+        return wasWatching;
+    }
+
     long failures() {
         long lost;
         synchronized (this) {

@@ -32,7 +32,9 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
 import java.util.function.Function;
+import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import tools.jackson.databind.JsonNode;
@@ -98,7 +100,7 @@ public final class Cluster implements Forwarding, ClusterControl, AutoCloseable 
         this.bearer = token == null ? null : "Bearer " + new String(token, StandardCharsets.UTF_8).trim();
         this.routes = routes;
         this.ledger = new HandoffLedger(routes, clock, config.handoffTimeout());
-        this.metrics = new ClusterMetrics(registry, ledger::held);
+        this.metrics = new ClusterMetrics(registry, ledger::held, () -> membership().live().size());
         this.ownership = new Ownership(self.id(), ledger, metrics, clock,
                 config.handoffTimeout().toNanos() + config.healthInterval().toNanos());
         this.membership = new Membership(self, this::viewChanged);
@@ -159,6 +161,15 @@ public final class Cluster implements Forwarding, ClusterControl, AutoCloseable 
     }
 
     /**
+     * The replica set comes from the Kubernetes peer watch (fed to {@link #membership()}): its
+     * state goes into the metrics ({@code sluice_cluster_peer_watch_up},
+     * {@code sluice_cluster_peer_watch_failures_total}); {@code /readyz} says it too.
+     */
+    public void peerWatch(BooleanSupplier up, LongSupplier failures) {
+        metrics.peerWatch(up, failures);
+    }
+
+    /**
      * KEDA's external scaler runs here too: its answers become cluster-wide ({@link ClusterScaler}).
      *
      * @param local   this replica's own demand
@@ -193,6 +204,15 @@ public final class Cluster implements Forwarding, ClusterControl, AutoCloseable 
     /** The running revisions changed. */
     public void routesPublished(Collection<Route> routes) {
         ownership.routesPublished(routes);
+    }
+
+    /**
+     * {@code /readyz} passes from now: the other replicas can find this one live only from
+     * here, so holds taken at start-up for previous owners that have not reported yet count
+     * their timeout from now ({@link HandoffLedger#restartUnreported}).
+     */
+    public void serving() {
+        ledger.restartUnreported();
     }
 
     /** Draining: own nothing from now on; finish what is held (see {@link Membership#leave}). */
@@ -356,6 +376,27 @@ public final class Cluster implements Forwarding, ClusterControl, AutoCloseable 
     @Override
     public void received() {
         metrics.received();
+    }
+
+    @Override
+    public String target(Route route, int hops, String sender) {
+        RouteOwner cell = route.owner();
+        RouteOwner.Target owner = cell == null ? null : cell.target();
+        if (owner == null || owner.forwardTo() == null) {
+            return null;
+        }
+        switch (ForwardRule.decide(owner, hops, sender, membership.leaving())) {
+            case HEIR -> {
+                ledger.gained(route.config().id(), sender);
+                return null;
+            }
+            case SERVE -> {
+                return null;
+            }
+            default -> {
+                return owner.forwardTo();
+            }
+        }
     }
 
     @Override

@@ -23,7 +23,9 @@ import java.util.function.Function;
  *     on each pod). While it still has requests queued for the revision (it finishes what it
  *     queued, and they may take any pod) it wants every slot of every pod;</li>
  * <li>after {@link #gained} with no report yet from the previous owner: every slot of every pod
- *     (the previous owner may not have seen the change yet, and may be routing still);</li>
+ *     (the previous owner may not have seen the change yet, and may be routing still). A gain
+ *     is this replica's view changing, or the owner it sees forwarding it a request as its heir
+ *     ({@link ForwardRule});</li>
  * <li>an entry not refreshed by a report within the handoff timeout is dropped with its slots:
  *     a replica that died stops reporting, and one that is done sends a last all-zero report.</li>
  * </ul>
@@ -53,6 +55,8 @@ final class HandoffLedger {
 
     private static final class Entry {
         long heardNanos;
+        /** The other replica has reported at least once (else the hold is a gain's, waiting for it). */
+        boolean reported;
         /** Every slot of every pod (queued requests, or no report yet). */
         boolean all;
         Map<String, Integer> wanted = Map.of();
@@ -81,6 +85,7 @@ final class HandoffLedger {
     synchronized void report(String from, RevisionId revision, int queued, Map<String, Integer> pods) {
         Entry e = entries.computeIfAbsent(new Key(from, revision), k -> new Entry());
         e.heardNanos = clock.nanoTime();
+        e.reported = true;
         e.all = queued > 0;
         e.wanted = Map.copyOf(pods);
         apply(revision, e);
@@ -102,6 +107,20 @@ final class HandoffLedger {
         e.all = true;
         entries.put(k, e);
         apply(revision, e);
+    }
+
+    /**
+     * Restarts the timeout of every hold still waiting for its first report: a replica that
+     * starts holds what it gains from the moment it has a view, but the previous owners can only
+     * notice it, stop admitting and report once it is ready, which may be later.
+     */
+    synchronized void restartUnreported() {
+        long now = clock.nanoTime();
+        for (Entry e : entries.values()) {
+            if (!e.reported) {
+                e.heardNanos = now;
+            }
+        }
     }
 
     /** Drops silent entries and takes slots that could not be taken before. */

@@ -13,14 +13,15 @@ import java.util.Objects;
  * Service — and tells its listener each time the set it would own against changes.
  *
  * <p>This replica leaves its own view the moment it starts draining ({@link #leave()}), before the
- * others notice its {@code /readyz} failing: from then on it forwards new arrivals for every
- * limited revision to the new owners, and finishes what it queued and holds.
+ * others notice its {@code /readyz} failing: from then on it admits nothing of any limited
+ * revision — new arrivals, the forwards the others still send it and its queued requests go to
+ * the new owners ({@link ForwardRule}) — and finishes what it has in flight.
  *
  * <h2>Implementation notes</h2>
  * Updates come from one source thread (the prober's, or the informer's) and {@link #leave} from
  * the shutdown thread: both take the monitor, and the listener is called under it, so listeners
- * see views one at a time, in order. {@link #live()} is a volatile read of an immutable list
- * (sorted by id, so equal sets compare equal) for any thread.
+ * see views one at a time, in order. {@link #live()} (an immutable list, sorted by id, so equal
+ * sets compare equal) and {@link #leaving()} are volatile reads, for any thread.
  */
 public final class Membership {
 
@@ -32,7 +33,7 @@ public final class Membership {
     private final Peer self;
     private final Listener listener;
     private Collection<Peer> given = List.of();
-    private boolean leaving;
+    private volatile boolean leaving;
     private volatile List<Peer> live = List.of();
 
     public Membership(Peer self, Listener listener) {
@@ -59,7 +60,8 @@ public final class Membership {
         publish();
     }
 
-    public synchronized boolean leaving() {
+    /** Whether this replica drains (any thread: the forwarding rule reads it per forward it does not own). */
+    public boolean leaving() {
         return leaving;
     }
 

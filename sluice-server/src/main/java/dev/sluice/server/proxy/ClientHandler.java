@@ -281,19 +281,24 @@ final class ClientHandler extends ChannelInboundHandlerAdapter implements Deadli
             }
             setPhase(req.hasBody ? BODY : NONE);
             String owner = null;
+            boolean fromReplica = false;
             RouteOwner o = route.owner();
             if (o != null) {
                 owner = o.forwardTo();
-                if (req.forwarded) {
-                    // A replica's forward is never forwarded again, owner or not (views may differ
-                    // for an instant); a client's own header does not count.
-                    if (px.forwarding.fromReplica(ctx.channel().remoteAddress())) {
-                        owner = null;
+                // A replica's forward (a client's own header does not count) that reaches a
+                // replica that does not own the revision follows the forwarding rule: on to the
+                // owner, or served here as the owner's heir or at the hop limit.
+                if (req.forwarded && px.forwarding.fromReplica(ctx.channel().remoteAddress())) {
+                    fromReplica = true;
+                    if (owner != null) {
+                        owner = ForwardMarks.next(px.forwarding, route, req.content());
+                    }
+                    if (owner == null) {
                         px.forwarding.received();
                     }
                 }
             }
-            Exchange e = new Exchange(this, relay, ctx, px, route, req, owner);
+            Exchange e = new Exchange(this, relay, ctx, px, route, req, owner, fromReplica);
             current = e;
             e.start();
             return;

@@ -39,6 +39,11 @@ import org.slf4j.LoggerFactory;
  * exchange are the listeners.
  *
  * <p>The head's bytes are held until the exchange ends, and released in {@link #end}.
+ *
+ * <p>One exchange outlives its answer: a client that left once the pod had its whole request
+ * ({@link #clientGone}) leaves the exchange done but {@link #orphaned}, still the pod
+ * connection's listener, holding the lease until the pod's answer ends (dropped), the pod
+ * closes, or the total timer fires; each of those ends it once ({@link #orphanEnds}).
  */
 final class Exchange extends PodLink {
 
@@ -61,13 +66,18 @@ final class Exchange extends PodLink {
     private boolean upstreamKeepAlive;
     /** After the pod's 101 (a WebSocket or other upgrade) the exchange is a byte tunnel. */
     private boolean tunnel;
+    /**
+     * The client left after its whole request reached the pod: the exchange is answered (done)
+     * but keeps the pod's slot until the pod answers or closes ({@link #clientGone}).
+     */
+    private boolean orphaned;
     private int status;
     private Deadlines.Deadline totalTimer;
     private Deadlines.Deadline responseStartTimer;
 
     Exchange(ExchangeListener client, Relay relay, ChannelHandlerContext ctx, ProxyContext px, Route route,
-            RequestHead request, String owner) {
-        super(client, relay, ctx, px, route, request, owner);
+            RequestHead request, String owner, boolean fromReplica) {
+        super(client, relay, ctx, px, route, request, owner, fromReplica);
         this.clientKeepAlive = request.keepAlive;
         this.startNanos = px.clock.nanoTime();
     }
@@ -187,7 +197,7 @@ final class Exchange extends PodLink {
     @Override
     public void clientBytes(ByteBuf bytes) {
         if (done) {
-            bytes.release();
+            bytes.release(); // also an orphaned request's answer: nobody to send it to
             return;
         }
         relay.toClient(bytes);
@@ -196,6 +206,7 @@ final class Exchange extends PodLink {
     @Override
     public void responseEnd(boolean podReusable) {
         if (done) {
+            orphanEnds();
             return;
         }
         upstreamKeepAlive = podReusable;
@@ -205,6 +216,7 @@ final class Exchange extends PodLink {
     @Override
     public void malformed(String why) {
         if (done) {
+            orphanEnds();
             return;
         }
         LOG.debug("pod {} of {} sent a response that cannot be forwarded: {}", podAddress, config().id(), why);
@@ -220,6 +232,7 @@ final class Exchange extends PodLink {
     @Override
     public void switched() {
         if (done) {
+            orphanEnds();
             return;
         }
         tunnel = true;
@@ -261,6 +274,10 @@ final class Exchange extends PodLink {
     @Override
     public void podClosed(Throwable cause) {
         if (done) {
+            if (orphaned) {
+                podConnectionGone();
+                orphanEnds();
+            }
             return;
         }
         podConnectionGone();
@@ -294,6 +311,7 @@ final class Exchange extends PodLink {
 
     private void onTotalTimeout() {
         if (done) {
+            orphanEnds(); // the pod had the request's whole time: stop waiting for it
             return;
         }
         fail(HttpResponseStatus.GATEWAY_TIMEOUT, Outcome.REQUEST_TIMEOUT, "revision " + config().id()
@@ -317,13 +335,36 @@ final class Exchange extends PodLink {
                 + " within " + Durations.format(stall) + (pod == null ? "" : "; its pod's slot was freed") + "\n");
     }
 
-    /** The client connection closed. */
+    /**
+     * The client connection closed. One rule for every client, a replica's forward included:
+     * if the pod has the whole request (so it may be working on it), its slot stays taken until
+     * the pod answers (the answer is read and dropped) or closes, or the request's time runs
+     * out; the pod's connection is half-closed, so a pod that stops work when its client goes
+     * away (an EOF on its read side) closes and frees the slot at once. A pod that does not
+     * notice keeps working, and no second request reaches it meanwhile. Otherwise (a request not
+     * yet whole, not yet sent, a tunnel, an h2c stream, which is reset) the pod's connection is
+     * closed and the slot freed now.
+     */
     void clientGone() {
         if (done) {
             return;
         }
+        orphaned = pod != null && attached && requestComplete && !tunnel && relay.podOutputCanShutdown();
         end(tunnel ? Outcome.PROXIED : Outcome.CLIENT_CLOSED, tunnel ? 101 : 499);
-        abortPod();
+        if (orphaned) {
+            relay.orphan();
+        } else {
+            abortPod();
+        }
+    }
+
+    /** An orphaned request's pod answered, closed, or ran out of time: its connection closed, its slot freed. */
+    private void orphanEnds() {
+        if (orphaned) {
+            orphaned = false;
+            cancel(totalTimer);
+            abortPod();
+        }
     }
 
     // ------------------------------------------------------------------ endings
@@ -365,7 +406,9 @@ final class Exchange extends PodLink {
     /** Marks the exchange answered, exactly once. */
     private void end(Outcome outcome, int code) {
         done = true;
-        cancel(totalTimer);
+        if (!orphaned) {
+            cancel(totalTimer); // an orphaned request's pod is waited for no longer than its time
+        }
         cancelAdmission();
         cancel(responseStartTimer);
         releaseEarly();

@@ -24,6 +24,17 @@ public interface Forwarding {
     /** A request for a revision this replica owns arrived forwarded by another replica. */
     void received();
 
+    /**
+     * Where a request that replicas forwarded here goes, when this replica does not own its
+     * revision in its own view ({@code route.owner().forwardTo()} is not null): the next
+     * replica's proxy address, or null to serve it here. Read when the forward arrives and again
+     * when it is admitted, like every request's owner.
+     *
+     * @param hops   how many replicas forwarded it in turn (its {@code Sluice-Forwarded} lines)
+     * @param sender the id the last of them wrote, or null
+     */
+    String target(Route route, int hops, String sender);
+
     /** A forward ended: answered {@code code} ({@code outcome} {@code PROXIED} when the owner answered). */
     void forwarded(String owner, Outcome outcome, int code);
 
@@ -46,6 +57,11 @@ public interface Forwarding {
 
         @Override
         public void received() {
+        }
+
+        @Override
+        public String target(Route route, int hops, String sender) {
+            return null;
         }
 
         @Override

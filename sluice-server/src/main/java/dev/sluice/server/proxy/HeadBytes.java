@@ -25,8 +25,16 @@ final class HeadBytes {
      * spaces or tabs), or -1 if the head has no such field.
      */
     static int valueOf(ByteBuf head, byte[] key) {
+        return valueOf(head, key, head.readerIndex());
+    }
+
+    /**
+     * Where the value of the first field named by {@code key} at or after {@code from} starts, or
+     * -1: called again with the previous value's start, it walks every field of that name.
+     */
+    static int valueOf(ByteBuf head, byte[] key, int from) {
         int end = head.writerIndex() - key.length;
-        for (int i = head.readerIndex(); i <= end; i++) {
+        for (int i = from; i <= end; i++) {
             if (head.getByte(i) == '\n' && matches(head, i, key, true)) {
                 int v = i + key.length;
                 while (v < head.writerIndex() && (head.getByte(v) == ' ' || head.getByte(v) == '\t')) {

@@ -42,6 +42,8 @@ abstract class PodLink extends Admission implements UpstreamHandler.Listener, Ch
     final ExchangeListener client;
     final Relay relay;
     final RequestHead request;
+    /** A trusted replica's forward: the forwarding rule decides whether it is forwarded on. */
+    private final boolean fromReplica;
     boolean requestComplete;
     String podAddress;
     private UpstreamPool pool;
@@ -56,8 +58,9 @@ abstract class PodLink extends Admission implements UpstreamHandler.Listener, Ch
     private boolean connectRetried;
 
     PodLink(ExchangeListener client, Relay relay, ChannelHandlerContext ctx, ProxyContext px, Route route,
-            RequestHead request, String owner) {
+            RequestHead request, String owner, boolean fromReplica) {
         super(ctx, px, route, owner);
+        this.fromReplica = fromReplica;
         this.client = client;
         this.relay = relay;
         this.request = request;
@@ -67,8 +70,26 @@ abstract class PodLink extends Admission implements UpstreamHandler.Listener, Ch
     /** The request (its head, and the body held so far) is on the pod's connection. */
     abstract void sent();
 
+    /**
+     * The pod is leased, and its slot counted ({@link PodTracker#inFlight()}), before the
+     * revision's owner is read again here: if ownership left this replica while the request
+     * waited (or read the owner before the change), the lease goes back unused and the request
+     * goes to the owner. So once the owner cell changes, nothing more is sent to a pod by this
+     * replica, and whatever was sent was counted before the change, where the handoff report
+     * that follows the change reads it (see the cluster's {@code HandoffReporter}).
+     */
     @Override
     final void admitted(PodTracker leased) {
+        RouteOwner o = route.owner();
+        if (o != null && o.forwardTo() != null) {
+            String next = fromReplica ? ForwardMarks.next(px.forwarding, route, request.content()) : o.forwardTo();
+            if (next != null) {
+                releasePod();
+                owner = next;
+                toOwner();
+                return;
+            }
+        }
         link(leased.address());
     }
 

@@ -1,9 +1,11 @@
 package dev.sluice.server.proxy;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.socket.DuplexChannel;
 import io.netty.handler.codec.http.HttpResponseEncoder;
 import java.util.ArrayList;
 import java.util.List;
@@ -103,6 +105,26 @@ final class Relay {
         }
         up.close();
         return null;
+    }
+
+    /** Whether the pod connection can be half-closed: a TCP connection (an h2c stream cannot). */
+    boolean podOutputCanShutdown() {
+        return pod instanceof DuplexChannel;
+    }
+
+    /**
+     * The client left while the pod works on its whole request: after what was written to the
+     * pod, its connection's output is shut (the pod reads an EOF), and it is read whatever the
+     * client's state, so its answer, dropped by the exchange, or its close comes through.
+     */
+    void orphan() {
+        Channel up = pod;
+        up.config().setAutoRead(true);
+        up.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(f -> {
+            if (up.isActive()) {
+                ((DuplexChannel) up).shutdownOutput();
+            }
+        });
     }
 
     /** The pod connection closed by itself: forget it. */

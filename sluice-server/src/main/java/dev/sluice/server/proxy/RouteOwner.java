@@ -10,17 +10,22 @@ import java.util.Objects;
  *
  * <h2>Implementation notes</h2>
  * Written by the cluster's ownership table (one thread at a time, under its lock) whenever the
- * live replica set or the revisions change; read by every event loop with one volatile read of
- * {@link #forwardTo}. The id and the address are two fields, so a reader may pair an old id
- * with a new address for an instant: only {@code /v1/revisions} reads the id, and a forward
- * needs only the address. {@link #forwardingAtZeroPods} runs on the request's event loop and
- * only calls the listener, which must not block.
+ * live replica set or the revisions change; read by every event loop with one volatile read.
+ * The owner's id and address are one immutable pair behind that read, so a reader that needs
+ * both (the forwarding rule compares the id with a forward's sender) never pairs an old id
+ * with a new address. {@link #forwardingAtZeroPods} runs on the request's event loop and only
+ * calls the listener, which must not block.
  */
 public final class RouteOwner {
 
+    /** The owner's id (this replica's own when it serves the revision, null before the first view) and where to forward. */
+    public record Target(String ownerId, String forwardTo) {
+    }
+
+    private static final Target NONE = new Target(null, null);
+
     private final ZeroPodListener forwardedAtZero;
-    private volatile String forwardTo;
-    private volatile String ownerId;
+    private volatile Target target = NONE;
 
     /** An owner cell with no one to tell of requests forwarded at zero pods. */
     public RouteOwner() {
@@ -49,17 +54,21 @@ public final class RouteOwner {
 
     /** The owner's proxy {@code host:port}, or null when this replica serves the revision. */
     public String forwardTo() {
-        return forwardTo;
+        return target.forwardTo;
     }
 
     /** The owning replica's id (this replica's own when it serves the revision), or null before the first view. */
     public String ownerId() {
-        return ownerId;
+        return target.ownerId;
+    }
+
+    /** The owner's id and address, read together. */
+    public Target target() {
+        return target;
     }
 
     /** Ownership table only. */
     public void set(String ownerId, String forwardTo) {
-        this.ownerId = ownerId;
-        this.forwardTo = forwardTo;
+        this.target = ownerId == null && forwardTo == null ? NONE : new Target(ownerId, forwardTo);
     }
 }

@@ -119,6 +119,18 @@ final class KubernetesWiring implements AutoCloseable {
                 p.proxyPort());
     }
 
+    /** The peer watch has listed and was open at the last poll; false before {@link #watchPeers}. */
+    boolean peerWatchUp() {
+        PeerWatch w = peers;
+        return w != null && w.up();
+    }
+
+    /** The peer watch's failures so far; 0 before {@link #watchPeers}. */
+    long peerWatchFailures() {
+        PeerWatch w = peers;
+        return w == null ? 0 : w.failures();
+    }
+
     /** {@code POD_NAMESPACE}, else the client's namespace (in-cluster: the service account's), else default. */
     private String ownNamespace() {
         String env = System.getenv(NAMESPACE_ENV);

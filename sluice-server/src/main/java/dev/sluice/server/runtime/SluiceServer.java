@@ -309,6 +309,7 @@ public final class SluiceServer implements AutoCloseable {
             cluster.start(); // the first view, before the revisions get owners
             if (kubernetes != null && config.cluster().peers().isEmpty()) {
                 kubernetes.watchPeers(cluster.membership()); // its first list gates /readyz
+                cluster.peerWatch(kubernetes::peerWatchUp, kubernetes::peerWatchFailures);
             }
             if (config.scalerListen() != null) {
                 Cluster c = cluster;
@@ -351,6 +352,9 @@ public final class SluiceServer implements AutoCloseable {
             lifecycle.started("the scaler's tick", scalerTicker::shutdownNow);
         }
         lifecycle.serving(proxy, kubernetes == null ? null : kubernetes::readiness);
+        if (cluster != null) {
+            cluster.serving(); // the others can see this replica live only from now
+        }
     }
 
     private void logStarted(String sliceNotSet) {

@@ -193,6 +193,11 @@ class ClusterOnKubernetesIT {
             await().atMost(Duration.ofSeconds(30)).until(
                     () -> get("http://127.0.0.1:" + s.controlAddress().getPort() + "/readyz", null),
                     r -> r.statusCode() == 200 && r.body().matches("(?s).*replicas \\(kubernetes.peers\\): [^\n]*, 2 live.*"));
+            // The metrics say it too, once the control tick has polled the watch.
+            await().atMost(Duration.ofSeconds(30)).until(
+                    () -> get("http://127.0.0.1:" + s.controlAddress().getPort() + "/metrics", null).body(),
+                    m -> m.contains("sluice_cluster_peer_watch_up 1.0") && m.contains("sluice_cluster_live_replicas 2.0")
+                            && m.contains("sluice_cluster_peer_watch_failures_total"));
         }
         Map<String, String> expected = Map.of(ofA, "uid-a", ofB, "uid-b");
         await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {

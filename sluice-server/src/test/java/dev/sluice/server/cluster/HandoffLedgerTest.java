@@ -132,4 +132,27 @@ class HandoffLedgerTest {
         assertThat(old.inFlight()).isZero();
         assertThat(pod(3).inFlight()).as("the report names the address: the new pod is held").isEqualTo(1);
     }
+
+    @Test
+    void aStartUpHoldCountsItsTimeoutFromWhenTheReplicaServes() {
+        ledger.gained(REV, "b"); // the first view, before the others can see this replica
+        clock.advance(Duration.ofMillis(1500));
+        ledger.restartUnreported(); // ready: the others find it live only from now
+        clock.advance(Duration.ofMillis(1500));
+        ledger.tick();
+        assertThat(ledger.held(REV)).as("b has not had the timeout to notice and report since").isEqualTo(4);
+        clock.advance(Duration.ofMillis(501));
+        ledger.tick();
+        assertThat(ledger.held()).isZero();
+    }
+
+    @Test
+    void aReportedHoldKeepsItsOwnClockWhenTheReplicaStartsServing() {
+        ledger.report("b", REV, 0, Map.of("10.0.0.1:80", 1));
+        clock.advance(Duration.ofMillis(1500));
+        ledger.restartUnreported();
+        clock.advance(Duration.ofMillis(501));
+        ledger.tick();
+        assertThat(ledger.held()).as("b reported, then went silent for longer than the timeout").isZero();
+    }
 }

@@ -32,7 +32,7 @@ class OwnershipTest {
     private final Map<RevisionId, Route> routes = new HashMap<>();
     private final HandoffLedger ledger = new HandoffLedger(routes::get, clock, Duration.ofSeconds(2));
     private final Ownership ownership = new Ownership("a", ledger,
-            new ClusterMetrics(new PrometheusRegistry(), ledger::held), clock, 0);
+            new ClusterMetrics(new PrometheusRegistry(), ledger::held, () -> 0), clock, 0);
     private final HandoffReporter reporter = new HandoffReporter(ownership, ledger, clock,
             Duration.ofSeconds(2).toNanos());
     private final Route limited;

@@ -205,7 +205,7 @@ class ReplicasIT {
     }
 
     @Test
-    void threeReplicasHoldOneRequestPerPodInSteadyLoadAndAtMostTwoThroughADrainAndAKill() throws Exception {
+    void threeReplicasHoldOneRequestPerPodInSteadyLoadThroughADrainARejoinAndAKill() throws Exception {
         startAll();
         // Ready, and all three agree on one owner.
         await().atMost(Duration.ofSeconds(90)).ignoreExceptions().until(() -> {
@@ -248,11 +248,10 @@ class ReplicasIT {
         assertThat(draining.exitValue()).as(Files.readString(dir.resolve(owner + ".log"))).isZero();
         awaitRequests(300);
         assertThat(failures).as("errors while the owner drained").isEmpty();
-        // Known gap (docs/architecture.md, "Several replicas, one limit", failure modes): while the
-        // owner drains, the others still forward to it until they notice, and it serves those
-        // while the new owner serves its own forwards, so a pod can get 2 at once for that window.
-        // Asserted here: the window's bound, not the goal of 1.
-        assertThat(maxAtOnce()).as("most requests any pod had at once, through the drain").isLessThanOrEqualTo(2);
+        // The drainer admits nothing after it leaves: its arrivals, the forwards the others still
+        // send it and its own queued requests go on to the new owner, which holds every pod for
+        // the drainer's requests until the drainer reports them.
+        assertThat(maxAtOnce()).as("most requests any pod had at once, through the drain").isEqualTo(1);
         List<String> left = new ArrayList<>(List.of(IDS));
         left.remove(owner);
         await().atMost(Duration.ofSeconds(10)).ignoreExceptions()
@@ -270,7 +269,7 @@ class ReplicasIT {
         rotation.add(owner);
         awaitRequests(1500);
         assertThat(failures).as("errors while the replica rejoined").isEmpty();
-        assertThat(maxAtOnce()).as("most requests any pod had at once, through the rejoin").isLessThanOrEqualTo(2);
+        assertThat(maxAtOnce()).as("most requests any pod had at once, through the rejoin").isEqualTo(1);
 
         // The owner is killed. Requests sent to it fail, and so may those the others had
         // forwarded to it and not yet had answered: cut mid-answer, or closed unanswered on a
@@ -287,16 +286,15 @@ class ReplicasIT {
         assertThat(onOthers).as("the others' failures: only forwards the killed owner held")
                 .hasSizeLessThanOrEqualTo(CLIENTS)
                 .allSatisfy(f -> assertThat(f).matches(".*(IOException|502 upstream-closed).*"));
-        // Known gap too: the owner frees the slot of a forward whose connection died with the
-        // killed replica while the pod may still work on it.
-        assertThat(maxAtOnce()).as("most requests any pod had at once, through the kill").isLessThanOrEqualTo(2);
+        // The new owner holds every pod for the dead owner's requests until the handoff timeout.
+        assertThat(maxAtOnce()).as("most requests any pod had at once, through the kill").isEqualTo(1);
         await().atMost(Duration.ofSeconds(10)).ignoreExceptions()
                 .until(() -> left.contains(owner(left.get(0))) && owner(left.get(0)).equals(owner(left.get(1))));
         int settled = failures.size();
         awaitRequests(500);
         assertThat(failures.subList(settled, failures.size())).as("errors once a survivor owns the revision")
                 .isEmpty();
-        assertThat(maxAtOnce()).isLessThanOrEqualTo(2);
+        assertThat(maxAtOnce()).isEqualTo(1);
 
         running.set(false);
         for (Thread t : clients) {

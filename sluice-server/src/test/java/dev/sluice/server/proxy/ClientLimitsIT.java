@@ -95,6 +95,31 @@ class ClientLimitsIT {
         }, 0, everyMillis, TimeUnit.MILLISECONDS);
     }
 
+    /**
+     * One rule for any client that goes away (a replica's forward whose replica died included):
+     * a pod that has the whole request may still be working on it, so its slot stays taken
+     * until it answers; the next request waits for it, and the pod never has two.
+     */
+    @Test
+    void aClientThatLeavesWhileThePodWorksKeepsItsSlotUntilThePodAnswers() throws Exception {
+        start(1, "{timeouts: {idle: 30s}}");
+        pod.hold();
+        RawConnection first = connect().send(GET);
+        await().atMost(Duration.ofSeconds(10)).until(() -> pod.arrived() == 1);
+        first.close();
+        await().atMost(Duration.ofSeconds(10)).until(() -> metrics().contains("code=\"499\""));
+        RawConnection second = connect().send(GET);
+        await().atMost(Duration.ofSeconds(10)).until(() -> throttler().queued() == 1);
+        assertThat(pod.arrived()).as("the pod still works on the first request").isEqualTo(1);
+        assertThat(throttler().table().trackers().get(0).inFlight()).isEqualTo(1);
+
+        pod.release(1); // the first is answered (to nobody): its slot goes to the second
+        await().atMost(Duration.ofSeconds(10)).until(() -> pod.arrived() == 2);
+        pod.open();
+        assertThat(second.response()).startsWith("HTTP/1.1 200");
+        assertThat(pod.violations()).isZero();
+    }
+
     @Test
     void aHeadSentByteByByteSlowerThanTheHeadTimeoutGets408AndTheConnectionCloses() throws Exception {
         start(1, "{timeouts: {head: 400ms, idle: 30s}}");
