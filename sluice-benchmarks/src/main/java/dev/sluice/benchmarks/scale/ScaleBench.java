@@ -141,6 +141,7 @@ public final class ScaleBench {
             long everyRevision = -1;
             long allAnswered = -1;
             long allReady = -1;
+            double cpuAtReady = -1;
             int ready = 0;
             long lastScrape = 0;
             while (System.nanoTime() < deadline) {
@@ -158,6 +159,7 @@ public final class ScaleBench {
                     ready = readyPods(s);
                     if (ready >= total) {
                         allReady = System.nanoTime();
+                        cpuAtReady = s.cpuSeconds();
                         break;
                     }
                 }
@@ -174,6 +176,11 @@ public final class ScaleBench {
                     allReady > 0 ? "all ready after " + secs(allReady, t0) + " (" + secs(allReady, s.listenedAt)
                             + " after Sluice listened)"
                             : "NOT all ready within " + timeout.toSeconds() + " s: " + ready + " ready");
+            if (cpuAtReady >= 0) {
+                out.printf("sluice CPU (user + system, all threads): %.2f s when it listened, %.2f s when all were"
+                        + " ready (%.2f s for the checks and the rest of start-up)%n", s.cpuAtListen, cpuAtReady,
+                        cpuAtReady - s.cpuAtListen);
+            }
             out.printf("checks: %d passed, %d failed; the backend answered %d checks%n", passed, failed,
                     backend.checks.get() - checksBefore);
             probes.report(out);
@@ -335,6 +342,7 @@ public final class ScaleBench {
         final Path log;
         final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
         long listenedAt;
+        double cpuAtListen;
 
         Sluice(Process process, int proxyPort, int controlPort, Path log) {
             this.process = process;
@@ -353,6 +361,7 @@ public final class ScaleBench {
                 try {
                     if (get("/healthz").statusCode() == 200) {
                         listenedAt = System.nanoTime();
+                        cpuAtListen = cpuSeconds();
                         return;
                     }
                 } catch (IOException notYet) {
@@ -361,6 +370,14 @@ public final class ScaleBench {
                 TimeUnit.MILLISECONDS.sleep(50);
             }
             throw new IllegalStateException("sluice did not listen within " + timeout);
+        }
+
+        /**
+         * CPU time Sluice has used so far, all threads (the launcher execs the JVM, so the pid is
+         * the JVM's): unlike wall time, hardly moved by what else runs on a shared machine.
+         */
+        double cpuSeconds() {
+            return process.toHandle().info().totalCpuDuration().map(d -> d.toNanos() / 1e9).orElse(-1.0);
         }
 
         HttpResponse<String> get(String path) throws IOException, InterruptedException {

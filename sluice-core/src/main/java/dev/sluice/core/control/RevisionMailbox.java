@@ -101,6 +101,8 @@ final class RevisionMailbox implements Inbox {
     /** A pod's report, which a later report of the same pod in the batch may supersede. */
     private static final class Report extends Task {
         final PodEvent event;
+        /** Its index in the batch being marked (worker only). */
+        int at;
 
         Report(PodEvent event, long enqueuedNanos) {
             super(Operation.MUTATE_POD, enqueuedNanos);
@@ -160,8 +162,9 @@ final class RevisionMailbox implements Inbox {
         final Object[] results = new Object[BATCH];
         final boolean[] superseded = new boolean[BATCH];
         final int[] laterOf = new int[BATCH];
-        final Map<String, Integer> lastReportAt = new HashMap<>();
-        final Map<String, Integer> lastIdAt = new HashMap<>();
+        /** By address and by pod id, the next report in the batch (tasks, not boxed indexes). */
+        final Map<String, Report> lastReportAt = new HashMap<>();
+        final Map<String, Report> lastIdAt = new HashMap<>();
     }
 
     private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
@@ -282,8 +285,8 @@ final class RevisionMailbox implements Inbox {
      */
     private static void markSuperseded(Scratch s, int n) {
         Task[] taken = s.taken;
-        Map<String, Integer> lastReportAt = s.lastReportAt;
-        Map<String, Integer> lastIdAt = s.lastIdAt;
+        Map<String, Report> lastReportAt = s.lastReportAt;
+        Map<String, Report> lastIdAt = s.lastIdAt;
         lastReportAt.clear();
         lastIdAt.clear();
         for (int i = n - 1; i >= 0; i--) {
@@ -298,13 +301,14 @@ final class RevisionMailbox implements Inbox {
                 lastIdAt.clear();
                 continue;
             }
-            Integer later = lastReportAt.put(r.event.address(), i);
-            Integer laterOfId = lastIdAt.put(r.event.podId(), i);
-            if (later != null && later.equals(laterOfId) && r.event.source() == EventSource.POD) {
-                PodEvent next = ((Report) taken[later]).event;
+            r.at = i;
+            Report later = lastReportAt.put(r.event.address(), r);
+            Report laterOfId = lastIdAt.put(r.event.podId(), r);
+            if (later != null && later == laterOfId && r.event.source() == EventSource.POD) {
+                PodEvent next = later.event;
                 if (next.source() == EventSource.POD && next.podId().equals(r.event.podId())) {
                     s.superseded[i] = true;
-                    s.laterOf[i] = later;
+                    s.laterOf[i] = later.at;
                 }
             }
         }
