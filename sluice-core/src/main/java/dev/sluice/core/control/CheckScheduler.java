@@ -23,9 +23,7 @@ import java.util.concurrent.CompletionStage;
  * machine the first full wave of 64 checks, started while the JVM was still cold, timed out at
  * 1 s by the dozen (33-72 of them, all within the first two seconds; docs/benchmarks.md); a
  * small first wave warms the path, and a quiet machine reaches the bound within a few round
- * trips of a few milliseconds. The server also {@link #hold holds} checks while it starts
- * (opening 1,000 revisions is seconds of CPU there), so the first ones do not race start-up
- * for the cores and time out.
+ * trips of a few milliseconds.
  *
  * <h2>Implementation notes</h2>
  * <b>State</b>, under {@code this} lock: per revision with work, a FIFO of waiting checks and
@@ -81,8 +79,6 @@ public final class CheckScheduler implements ReadinessCheck {
     private int waiting;
     /** Checks allowed in flight now: grows by one per ended check up to {@link #maxInFlight}. */
     private int window;
-    /** While set, checks queue but none starts (see {@link #hold}). */
-    private boolean held;
     /** A thread is in the start loop; {@code again}: something changed since it last looked. */
     private boolean starting;
     private boolean again;
@@ -114,19 +110,6 @@ public final class CheckScheduler implements ReadinessCheck {
         }
         startWhatMay();
         return result;
-    }
-
-    /** Checks queue from now on but none starts until {@link #release()} (the server, while it starts). */
-    public synchronized void hold() {
-        held = true;
-    }
-
-    /** Ends {@link #hold()}: what queued meanwhile starts, within the bounds. */
-    public void release() {
-        synchronized (this) {
-            held = false;
-        }
-        startWhatMay();
     }
 
     /** Checks running now. */
@@ -171,7 +154,7 @@ public final class CheckScheduler implements ReadinessCheck {
 
     /** Claims a slot for the next check in turn, or returns null. */
     private Job nextLocked() {
-        if (held || inFlight >= window) {
+        if (inFlight >= window) {
             return null;
         }
         Lane lane = ready.poll();

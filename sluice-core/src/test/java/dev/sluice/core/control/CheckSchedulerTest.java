@@ -143,20 +143,6 @@ class CheckSchedulerTest {
     }
 
     @Test
-    void heldChecksQueueAndStartOnRelease() {
-        HeldCheck held = new HeldCheck();
-        CheckScheduler s = new CheckScheduler(held, 8, 8);
-        s.hold();
-        s.check(rev("a"), "p0", "10.0.0.1:80");
-        s.check(rev("b"), "q0", "10.0.0.2:80");
-        assertThat(held.started).isEmpty();
-        assertThat(s.waiting()).isEqualTo(2);
-        s.release();
-        assertThat(held.started).containsExactly("a/p0", "b/q0");
-        assertThat(s.waiting()).isZero();
-    }
-
-    @Test
     void boundsBelowOneAreRefusedWithTheirName() {
         assertThatThrownBy(() -> new CheckScheduler(ReadinessCheck.ALWAYS_READY, 0, 1))
                 .hasMessage("maxInFlight must be >= 1, was 0");

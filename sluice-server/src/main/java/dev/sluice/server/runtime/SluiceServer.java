@@ -287,9 +287,6 @@ public final class SluiceServer implements AutoCloseable {
     /** Connects the parts, opens the revisions, binds the sockets and starts the tick. */
     private void wire(byte[] token) throws Exception {
         SluiceConfig config = options.config();
-        // Readiness checks queue until the end of start-up: the first ones otherwise raced the
-        // opening of every revision for the cores and timed out (docs/benchmarks.md, "Scale").
-        checks.hold();
         kubernetes = KubernetesWiring.connect(config.kubernetes(), control, options.clock());
         if (kubernetes != null) {
             lifecycle.started("the Kubernetes client", kubernetes);
@@ -353,7 +350,6 @@ public final class SluiceServer implements AutoCloseable {
             scalerTicker.scheduleAtFixedRate(this::scalerTick, every, every, TimeUnit.NANOSECONDS);
             lifecycle.started("the scaler's tick", scalerTicker::shutdownNow);
         }
-        checks.release();
         lifecycle.serving(proxy, kubernetes == null ? null : kubernetes::readiness);
     }
 
