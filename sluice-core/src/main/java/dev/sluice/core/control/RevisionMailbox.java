@@ -383,6 +383,8 @@ final class RevisionMailbox implements Inbox {
             Task[] done = s.done;
             Object[] results = s.results;
             int finished = 0;
+            Task failedTask = null;
+            RuntimeException failure = null;
             for (int i = 0; i < n; i++) {
                 Task t = taken[i];
                 long start = clock.nanoTime();
@@ -403,7 +405,8 @@ final class RevisionMailbox implements Inbox {
                 } catch (RuntimeException e) {
                     failures.counted();
                     recovery.failed(t.operation, e, clock.nanoTime());
-                    t.done.completeExceptionally(e);
+                    failedTask = t; // it hears back after the ones before it
+                    failure = e;
                     holdBack(taken, i + 1, n);
                     break;
                 }
@@ -423,6 +426,9 @@ final class RevisionMailbox implements Inbox {
                 done[i] = null;
                 results[i] = null;
                 t.done.complete(result);
+            }
+            if (failedTask != null) {
+                failedTask.done.completeExceptionally(failure);
             }
             try {
                 writer.updateMetrics();
