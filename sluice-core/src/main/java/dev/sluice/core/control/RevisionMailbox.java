@@ -259,7 +259,7 @@ final class RevisionMailbox implements Inbox {
 
     private void schedule() {
         // Read first: in a burst the flag is set, and a failed CAS would still take the line
-        // from the worker. Safe: see "Batching" in the notes.
+        // from the worker. Safe: see "Single writer" in the implementation notes.
         if (!scheduled.get() && scheduled.compareAndSet(false, true)) {
             pool.schedule(worker, batch);
         }
