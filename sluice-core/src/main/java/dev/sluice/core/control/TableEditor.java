@@ -32,8 +32,11 @@ final class TableEditor {
     private final NanoClock clock;
     private final ControlMetrics metrics;
     private final List<PodTracker> leaving = new ArrayList<>();
-    /** Trackers in the table by pod id (more than one only while an identity moves or drains). */
-    private final Map<String, Integer> trackedIds = new HashMap<>();
+    /**
+     * Trackers in the table by pod id (more than one only while an identity moves or drains);
+     * made with the first tracker, so a revision scaled to zero holds none.
+     */
+    private Map<String, Integer> trackedIds;
     /** containerConcurrency for new trackers; changed live by {@link #setContainerConcurrency}. */
     private int containerConcurrency;
 
@@ -48,12 +51,15 @@ final class TableEditor {
     /** Adds a tracker with the revision's current containerConcurrency. */
     void add(String podId, String address, PodState state, long now) {
         table.add(podId, address, state, containerConcurrency, now);
+        if (trackedIds == null) {
+            trackedIds = new HashMap<>();
+        }
         trackedIds.merge(podId, 1, Integer::sum);
     }
 
     /** Trackers in the table under {@code podId}. */
     int trackersOf(String podId) {
-        return trackedIds.getOrDefault(podId, 0);
+        return trackedIds == null ? 0 : trackedIds.getOrDefault(podId, 0);
     }
 
     /** Trackers added from now on take {@code cc}; the throttler changes the existing ones. */
@@ -105,7 +111,7 @@ final class TableEditor {
             return false;
         }
         if (table.remove(t, force, now)) {
-            trackedIds.computeIfPresent(t.podId(), (k, n) -> n == 1 ? null : n - 1);
+            trackedIds.computeIfPresent(t.podId(), (k, n) -> n == 1 ? null : n - 1); // added here first
             metrics.stateTransition(id, from, PodState.REMOVED);
             return true;
         }

@@ -93,6 +93,8 @@ public final class PodTable extends SlotEvents {
 
     private static final VarHandle SLOTS = MethodHandles.arrayElementVarHandle(PodTracker[].class);
     private static final VarHandle BITS = MethodHandles.arrayElementVarHandle(long[].class);
+    /** The out-of-rotation bits of a table that never held a pod (shared: an idle revision allocates none). */
+    private static final long[] NO_BITS = new long[0];
 
     /** Slots and their availability bits, replaced together when the table grows. */
     private static final class View {
@@ -116,8 +118,8 @@ public final class PodTable extends SlotEvents {
 
     /** Trackers in a routable state; written by the writer only (see "Counts for capacity"). */
     private volatile int routable;
-    /** One bit per slot whose tracker is not routable: writer only. */
-    private long[] outOfRotation = new long[1];
+    /** One bit per slot whose tracker is not routable: writer only; none allocated until a pod arrives. */
+    private long[] outOfRotation = NO_BITS;
 
     /** Holes inside {@code length}, exactly: writer only. */
     private int[] freeSlots = new int[16];
