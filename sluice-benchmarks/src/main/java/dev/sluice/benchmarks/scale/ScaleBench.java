@@ -38,7 +38,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * Heap is the total of {@code jcmd <pid> GC.class_histogram} (live objects, after a full GC).
  *
  * <p>Usage: {@code ScaleBench --revisions N --pods M [--launcher ./sluice] [--timeout 120]
- * [--skip-idle]}; prints a report to stdout.
+ * [--skip-idle] [--max-checks N]}; prints a report to stdout. {@code --max-checks} sets both bounds of
+ * {@code control.readinessChecks} (otherwise Sluice's defaults).
  */
 public final class ScaleBench {
 
@@ -49,15 +50,19 @@ public final class ScaleBench {
     private final Path launcher;
     private final Duration timeout;
     private final boolean skipIdle;
+    /** {@code control.readinessChecks} of the config, both bounds; 0: Sluice's defaults. */
+    private final int maxChecks;
     private final Path work;
     private final PrintStream out = System.out;
 
-    private ScaleBench(int revisions, int pods, Path launcher, Duration timeout, boolean skipIdle) throws IOException {
+    private ScaleBench(int revisions, int pods, Path launcher, Duration timeout, boolean skipIdle, int maxChecks)
+            throws IOException {
         this.revisions = revisions;
         this.pods = pods;
         this.launcher = launcher;
         this.timeout = timeout;
         this.skipIdle = skipIdle;
+        this.maxChecks = maxChecks;
         this.work = Files.createTempDirectory("sluice-scale");
     }
 
@@ -67,6 +72,7 @@ public final class ScaleBench {
         Path launcher = Path.of("sluice");
         Duration timeout = Duration.ofSeconds(120);
         boolean skipIdle = false;
+        int maxChecks = 0;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--revisions" -> n = Integer.parseInt(args[++i]);
@@ -74,20 +80,23 @@ public final class ScaleBench {
                 case "--launcher" -> launcher = Path.of(args[++i]);
                 case "--timeout" -> timeout = Duration.ofSeconds(Long.parseLong(args[++i]));
                 case "--skip-idle" -> skipIdle = true;
+                case "--max-checks" -> maxChecks = Integer.parseInt(args[++i]);
                 default -> throw new IllegalArgumentException("unknown argument " + args[i]
-                        + " (known: --revisions N --pods M --launcher PATH --timeout SECONDS --skip-idle)");
+                        + " (known: --revisions N --pods M --launcher PATH --timeout SECONDS --skip-idle"
+                        + " --max-checks N)");
             }
         }
         if (n < 1 || m < 0 || (long) n * m > 1_000_000) {
             throw new IllegalArgumentException("need revisions >= 1, pods >= 0, revisions x pods <= 1,000,000");
         }
-        new ScaleBench(n, m, launcher, timeout, skipIdle).run();
+        new ScaleBench(n, m, launcher, timeout, skipIdle, maxChecks).run();
     }
 
     private void run() throws Exception {
         try (LoopbackBackend backend = new LoopbackBackend(1)) {
-            out.printf("scale: %d revisions x %d pods, backend on 0.0.0.0:%d, %s, %d cores%n", revisions, pods,
-                    backend.port(), Instant.now(), Runtime.getRuntime().availableProcessors());
+            out.printf("scale: %d revisions x %d pods, backend on 0.0.0.0:%d, %s, %d cores, readiness checks in"
+                    + " flight: %s%n", revisions, pods, backend.port(), Instant.now(),
+                    Runtime.getRuntime().availableProcessors(), maxChecks > 0 ? "at most " + maxChecks : "defaults");
             Heap idle = new Heap(0, Map.of());
             if (!skipIdle) {
                 Heap base = baseRun(backend);
@@ -132,6 +141,7 @@ public final class ScaleBench {
             long everyRevision = -1;
             long allAnswered = -1;
             long allReady = -1;
+            double cpuAtReady = -1;
             int ready = 0;
             long lastScrape = 0;
             while (System.nanoTime() < deadline) {
@@ -149,6 +159,7 @@ public final class ScaleBench {
                     ready = readyPods(s);
                     if (ready >= total) {
                         allReady = System.nanoTime();
+                        cpuAtReady = s.cpuSeconds();
                         break;
                     }
                 }
@@ -165,6 +176,11 @@ public final class ScaleBench {
                     allReady > 0 ? "all ready after " + secs(allReady, t0) + " (" + secs(allReady, s.listenedAt)
                             + " after Sluice listened)"
                             : "NOT all ready within " + timeout.toSeconds() + " s: " + ready + " ready");
+            if (cpuAtReady >= 0) {
+                out.printf("sluice CPU (user + system, all threads): %.2f s when it listened, %.2f s when all were"
+                        + " ready (%.2f s for the checks and the rest of start-up)%n", s.cpuAtListen, cpuAtReady,
+                        cpuAtReady - s.cpuAtListen);
+            }
             out.printf("checks: %d passed, %d failed; the backend answered %d checks%n", passed, failed,
                     backend.checks.get() - checksBefore);
             probes.report(out);
@@ -181,10 +197,25 @@ public final class ScaleBench {
         }
     }
 
-    /** Ready pods of the benchmark's revisions (not counting revision live's one). */
+    /**
+     * Ready pods of the benchmark's revisions (not counting revision live's one), from one scrape
+     * (with 10,000 pods it is ~1 MB: a line per pod for {@code sluice_pod_in_flight}).
+     */
     private static int readyPods(Sluice s) throws IOException, InterruptedException {
-        return (int) s.metricSum("sluice_revision_pods{", "state=\"ready\"")
-                - (int) s.metricSum("sluice_revision_pods{revision=\"default/live\"", "state=\"ready\"");
+        String body = s.get("/metrics").body();
+        return (int) (metricSum(body, "sluice_revision_pods{", "state=\"ready\"")
+                - metricSum(body, "sluice_revision_pods{revision=\"default/live\"", "state=\"ready\""));
+    }
+
+    /** The sum of the samples in {@code body} of one metric whose line contains {@code label}. */
+    static double metricSum(String body, String metric, String label) {
+        double sum = 0;
+        for (String line : body.split("\n")) {
+            if (line.startsWith(metric) && line.contains(label)) {
+                sum += Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+            }
+        }
+        return sum;
     }
 
     private boolean firstChecksCoverEveryRevision(LoopbackBackend backend) {
@@ -238,6 +269,10 @@ public final class ScaleBench {
         StringBuilder y = new StringBuilder(64 + n * (80 + m * 24));
         y.append("listen: {proxy: '127.0.0.1:PROXY', control: '127.0.0.1:CONTROL'}\n");
         y.append("shutdown: {drainPeriod: 0s, gracePeriod: 1s}\n");
+        if (maxChecks > 0) {
+            y.append("control: {readinessChecks: {maxInFlight: ").append(maxChecks).append(", maxInFlightPerRevision: ")
+                    .append(maxChecks).append("}}\n");
+        }
         y.append("revisions:\n");
         y.append("  - {name: live, containerConcurrency: 16, readinessPath: /ready, pods: ['127.0.0.1:")
                 .append(backendPort).append("']}\n");
@@ -307,6 +342,7 @@ public final class ScaleBench {
         final Path log;
         final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
         long listenedAt;
+        double cpuAtListen;
 
         Sluice(Process process, int proxyPort, int controlPort, Path log) {
             this.process = process;
@@ -325,6 +361,7 @@ public final class ScaleBench {
                 try {
                     if (get("/healthz").statusCode() == 200) {
                         listenedAt = System.nanoTime();
+                        cpuAtListen = cpuSeconds();
                         return;
                     }
                 } catch (IOException notYet) {
@@ -335,6 +372,14 @@ public final class ScaleBench {
             throw new IllegalStateException("sluice did not listen within " + timeout);
         }
 
+        /**
+         * CPU time Sluice has used so far, all threads (the launcher execs the JVM, so the pid is
+         * the JVM's): unlike wall time, hardly moved by what else runs on a shared machine.
+         */
+        double cpuSeconds() {
+            return process.toHandle().info().totalCpuDuration().map(d -> d.toNanos() / 1e9).orElse(-1.0);
+        }
+
         HttpResponse<String> get(String path) throws IOException, InterruptedException {
             return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + controlPort + path))
                     .timeout(Duration.ofSeconds(60)).build(), HttpResponse.BodyHandlers.ofString());
@@ -342,13 +387,7 @@ public final class ScaleBench {
 
         /** The sum of the samples of one metric whose line contains {@code label}. */
         double metricSum(String metric, String label) throws IOException, InterruptedException {
-            double sum = 0;
-            for (String line : get("/metrics").body().split("\n")) {
-                if (line.startsWith(metric) && line.contains(label)) {
-                    sum += Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
-                }
-            }
-            return sum;
+            return ScaleBench.metricSum(get("/metrics").body(), metric, label);
         }
 
         /** Live heap after a full GC: jcmd GC.class_histogram, bytes by class. */

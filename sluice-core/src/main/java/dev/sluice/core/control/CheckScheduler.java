@@ -17,10 +17,18 @@ import java.util.concurrent.CompletionStage;
  * it starts, not while it waits its turn. It wraps the check the server uses (any
  * {@link ReadinessCheck}), so the bound holds for every kind of check.
  *
+ * <p><b>Slow start.</b> The process bound is reached gradually: at most {@link #INITIAL_WINDOW}
+ * checks at first, one more for each check that ends (so the window doubles with each round of
+ * answers, as TCP's does), up to {@code maxInFlight}; it never shrinks. On a loaded 2-core
+ * machine the first full wave of 64 checks, started while the JVM was still cold, timed out at
+ * 1 s by the dozen (33-72 of them, all within the first two seconds; docs/benchmarks.md); a
+ * small first wave warms the path, and a quiet machine reaches the bound within a few round
+ * trips of a few milliseconds.
+ *
  * <h2>Implementation notes</h2>
  * <b>State</b>, under {@code this} lock: per revision with work, a FIFO of waiting checks and
  * its count in flight ({@link Lane}); a ring of the lanes that have a check waiting and are
- * below the per-revision bound ({@link #ready}); the process count in flight. A lane is in the
+ * below the per-revision bound ({@link #ready}); the process count in flight and the window. A lane is in the
  * ring at most once ({@code inRing}); a lane with nothing waiting or in flight is dropped, so
  * idle revisions cost nothing here.
  *
@@ -43,6 +51,8 @@ public final class CheckScheduler implements ReadinessCheck {
     public static final int DEFAULT_MAX_IN_FLIGHT = 64;
     /** Default bound per revision. */
     public static final int DEFAULT_MAX_IN_FLIGHT_PER_REVISION = 32;
+    /** Checks allowed in flight before any has ended (see "Slow start"). */
+    public static final int INITIAL_WINDOW = 4;
 
     /** One waiting check. */
     private record Job(Lane lane, String podId, String address, CompletableFuture<Boolean> result) {
@@ -67,6 +77,8 @@ public final class CheckScheduler implements ReadinessCheck {
     private final ArrayDeque<Lane> ready = new ArrayDeque<>();
     private int inFlight;
     private int waiting;
+    /** Checks allowed in flight now: grows by one per ended check up to {@link #maxInFlight}. */
+    private int window;
     /** A thread is in the start loop; {@code again}: something changed since it last looked. */
     private boolean starting;
     private boolean again;
@@ -84,6 +96,7 @@ public final class CheckScheduler implements ReadinessCheck {
         }
         this.maxInFlight = maxInFlight;
         this.maxInFlightPerRevision = maxInFlightPerRevision;
+        this.window = Math.min(maxInFlight, INITIAL_WINDOW);
     }
 
     @Override
@@ -141,7 +154,7 @@ public final class CheckScheduler implements ReadinessCheck {
 
     /** Claims a slot for the next check in turn, or returns null. */
     private Job nextLocked() {
-        if (inFlight >= maxInFlight) {
+        if (inFlight >= window) {
             return null;
         }
         Lane lane = ready.poll();
@@ -187,6 +200,9 @@ public final class CheckScheduler implements ReadinessCheck {
         synchronized (this) {
             lane.inFlight--;
             inFlight--;
+            if (window < maxInFlight) {
+                window++;
+            }
             if (lane.inFlight == 0 && lane.waiting.isEmpty()) {
                 lanes.remove(lane.revision);
             } else {

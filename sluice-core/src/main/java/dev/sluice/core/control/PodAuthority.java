@@ -149,14 +149,9 @@ final class PodAuthority {
             return false;
         }
         // The same id tracked at another address too: a report there (IP reuse) may retire it
-        // between the two, so the earlier report's own word matters. Rare; the scan is bounded
-        // by the table and runs only for a report that would be skipped.
-        for (PodTracker other : table.trackers()) {
-            if (other != t && other.podId().equals(earlier.podId())) {
-                return false;
-            }
-        }
-        return true;
+        // between the two, so the earlier report's own word matters. Rare; a count, not a scan,
+        // since in a burst nearly every report asks.
+        return edits.trackersOf(earlier.podId()) == 1;
     }
 
     /** Applies every pod's own last report again (after a failure, over the discovery view). */

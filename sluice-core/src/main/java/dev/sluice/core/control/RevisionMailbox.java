@@ -5,6 +5,7 @@ import dev.sluice.core.RevisionId;
 import dev.sluice.core.throttle.Rejection;
 import dev.sluice.core.throttle.RevisionThrottler;
 import java.util.ArrayDeque;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -29,16 +30,30 @@ import java.util.function.Function;
  * operation's fields are published by the inbox (an add happens-before the poll that returns
  * it); the writer's state is only ever touched on the one worker thread, so program order
  * covers it; and a batch's volatile clear of the flag happens-before the CAS that schedules
- * the next batch, so no batch starts before the previous one has ended.
+ * the next batch, so no batch starts before the previous one has ended. A producer reads the
+ * flag before it tries the CAS (in a burst it is set, and a failed CAS would still pull the
+ * cache line away from the worker). That read cannot strand an operation: the producer's add
+ * and the worker's clear come before, in each thread, its read of the other (the flag; the
+ * inbox), and volatile accesses are sequentially consistent, so at least one of the two reads
+ * sees the other's write: the producer schedules, or the worker's re-check finds the operation.
+ *
+ * <p><b>Batching.</b> A batch applies its operations one by one, in order (each sees the
+ * table the previous one left, so the table is the one-by-one result), but does once, at its
+ * end, what depends only on the resulting table: publishing the readiness checks' view,
+ * computing {@link #quiet}, reporting the table's metrics. Only then are the operations'
+ * futures completed, in order, so a caller that hears back sees its own change. Capacity is
+ * still updated within each operation, in the order the writer's rules require; it is O(1)
+ * plus a word scan (the table keeps the counts), not a pass over the table.
  *
  * <p><b>Coalescing.</b> A batch takes up to {@link #BATCH} operations out of the inbox before
  * applying any. A pod's own report followed in the batch by another report of the same pod,
  * with nothing between them but reports of other addresses, is skipped at its turn if the
  * writer says the later one alone gives the same table ({@link RevisionWriter#isSupersededBy});
- * its future completes then. So a pod flapping forty times in a burst is applied once, and a
- * burst of 100,000 reports costs a poll and a map lookup each. A discovery snapshot followed
- * at once by a newer one is skipped: the newer one is the view, and the older one's caller
- * gets the newer one's summary. The scratch arrays are per worker thread, not per revision.
+ * its future completes with the batch. So a pod flapping forty times in a burst is applied
+ * once, and a burst of 100,000 reports costs a poll, two map updates and a few lookups each. A
+ * discovery snapshot followed at once by a newer one is skipped: the newer one is the view, and
+ * the older one's caller gets the newer one's summary. The scratch arrays are per worker
+ * thread, not per revision.
  *
  * <p><b>Failure recovery.</b> An exception while applying an operation is caught, counted,
  * and logged with the operation; the operation's future fails with it, and the mailbox stops
@@ -86,6 +101,8 @@ final class RevisionMailbox implements Inbox {
     /** A pod's report, which a later report of the same pod in the batch may supersede. */
     private static final class Report extends Task {
         final PodEvent event;
+        /** Its index in the batch being marked (worker only). */
+        int at;
 
         Report(PodEvent event, long enqueuedNanos) {
             super(Operation.MUTATE_POD, enqueuedNanos);
@@ -140,10 +157,14 @@ final class RevisionMailbox implements Inbox {
      */
     private static final class Scratch {
         final Task[] taken = new Task[BATCH];
+        /** Tasks done in this batch (applied or skipped), with their results: they hear back at its end. */
+        final Task[] done = new Task[BATCH];
+        final Object[] results = new Object[BATCH];
         final boolean[] superseded = new boolean[BATCH];
         final int[] laterOf = new int[BATCH];
-        final Map<String, Integer> lastReportAt = new HashMap<>();
-        final Map<String, Integer> lastIdAt = new HashMap<>();
+        /** By address and by pod id, the next report in the batch (tasks, not boxed indexes). */
+        final Map<String, Report> lastReportAt = new HashMap<>();
+        final Map<String, Report> lastIdAt = new HashMap<>();
     }
 
     private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
@@ -181,6 +202,16 @@ final class RevisionMailbox implements Inbox {
     /** Queues a pod event; the future completes once the writer applied it (or a later one of the same pod). */
     CompletableFuture<Object> report(PodEvent event) {
         return enqueue(new Report(event, clock.nanoTime()));
+    }
+
+    /**
+     * {@link #report}, typed for the facade: a report's future only ever completes with null, so
+     * it is handed out as it is (a dependent future per event was a second completion for the
+     * writer in a burst).
+     */
+    @SuppressWarnings("unchecked")
+    CompletableFuture<Void> reportAndForget(PodEvent event) {
+        return (CompletableFuture<Void>) (CompletableFuture<?>) report(event);
     }
 
     /** Queues an operation; the future completes with its result once the writer applied it. */
@@ -227,7 +258,9 @@ final class RevisionMailbox implements Inbox {
     }
 
     private void schedule() {
-        if (scheduled.compareAndSet(false, true)) {
+        // Read first: in a burst the flag is set, and a failed CAS would still take the line
+        // from the worker. Safe: see "Single writer" in the implementation notes.
+        if (!scheduled.get() && scheduled.compareAndSet(false, true)) {
             pool.schedule(worker, batch);
         }
     }
@@ -252,8 +285,8 @@ final class RevisionMailbox implements Inbox {
      */
     private static void markSuperseded(Scratch s, int n) {
         Task[] taken = s.taken;
-        Map<String, Integer> lastReportAt = s.lastReportAt;
-        Map<String, Integer> lastIdAt = s.lastIdAt;
+        Map<String, Report> lastReportAt = s.lastReportAt;
+        Map<String, Report> lastIdAt = s.lastIdAt;
         lastReportAt.clear();
         lastIdAt.clear();
         for (int i = n - 1; i >= 0; i--) {
@@ -268,26 +301,27 @@ final class RevisionMailbox implements Inbox {
                 lastIdAt.clear();
                 continue;
             }
-            Integer later = lastReportAt.put(r.event.address(), i);
-            Integer laterOfId = lastIdAt.put(r.event.podId(), i);
-            if (later != null && later.equals(laterOfId) && r.event.source() == EventSource.POD) {
-                PodEvent next = ((Report) taken[later]).event;
+            r.at = i;
+            Report later = lastReportAt.put(r.event.address(), r);
+            Report laterOfId = lastIdAt.put(r.event.podId(), r);
+            if (later != null && later == laterOfId && r.event.source() == EventSource.POD) {
+                PodEvent next = later.event;
                 if (next.source() == EventSource.POD && next.podId().equals(r.event.podId())) {
                     s.superseded[i] = true;
-                    s.laterOf[i] = later;
+                    s.laterOf[i] = later.at;
                 }
             }
         }
     }
 
-    /** Skips {@code t} for {@code later} where the writer agrees; its future then completes as said below. */
+    /**
+     * Skips {@code t} for {@code later} where the writer agrees. A skipped report hears back with
+     * the batch (the later report of the same pod says everything it would); a skipped snapshot
+     * as said below.
+     */
     private boolean skip(Task t, Task later) {
         if (t instanceof Report r) {
-            if (!writer.isSupersededBy(r.event, ((Report) later).event)) {
-                return false;
-            }
-            t.done.complete(null); // the later report of the same pod says everything this one would
-            return true;
+            return writer.isSupersededBy(r.event, ((Report) later).event);
         }
         // A discovery snapshot followed at once by a newer one: the newer is the view; the older
         // one's caller hears the newer one's summary.
@@ -346,31 +380,56 @@ final class RevisionMailbox implements Inbox {
             markSuperseded(s, n);
             boolean[] superseded = s.superseded;
             int[] laterOf = s.laterOf;
+            Task[] done = s.done;
+            Object[] results = s.results;
+            int finished = 0;
+            Task failedTask = null;
+            RuntimeException failure = null;
             for (int i = 0; i < n; i++) {
                 Task t = taken[i];
-                taken[i] = null;
                 long start = clock.nanoTime();
                 metrics.inboxWait(id, start - t.enqueuedNanos);
                 if (superseded[i] && skip(t, taken[laterOf[i]])) {
+                    if (t instanceof Report) {
+                        done[finished] = t;
+                        results[finished++] = null;
+                    }
                     continue;
                 }
                 try {
                     failures.beforeOperation(t.operation);
                     Object result = t.apply(writer);
-                    // Before the caller hears back, so it sees its own change (large revisions: within 100 ms).
-                    writer.publishChecks();
-                    quiet = !writer.needsSweep(); // likewise: a caller that ticks next sees it
                     metrics.processed(id, t.operation.label(), clock.nanoTime() - start);
-                    t.done.complete(result);
+                    done[finished] = t;
+                    results[finished++] = result;
                 } catch (RuntimeException e) {
                     failures.counted();
                     recovery.failed(t.operation, e, clock.nanoTime());
-                    t.done.completeExceptionally(e);
+                    failedTask = t; // it hears back after the ones before it
+                    failure = e;
                     holdBack(taken, i + 1, n);
                     break;
                 }
             }
+            Arrays.fill(taken, 0, n, null);
+            // Once per batch, not per operation: the views (rate-limited for large revisions) and
+            // quiet, then the callers hear back, so each sees its own change.
+            try {
+                writer.publishChecks();
+            } catch (RuntimeException e) {
+                LOG.log(System.Logger.Level.WARNING, id + ": publishing the readiness checks failed", e);
+            }
             quiet = !writer.needsSweep();
+            for (int i = 0; i < finished; i++) {
+                Task t = done[i];
+                Object result = results[i];
+                done[i] = null;
+                results[i] = null;
+                t.done.complete(result);
+            }
+            if (failedTask != null) {
+                failedTask.done.completeExceptionally(failure);
+            }
             try {
                 writer.updateMetrics();
             } catch (RuntimeException e) {

@@ -126,7 +126,7 @@ public final class StateManager implements AutoCloseable {
      * @throws UnknownRevisionException if the event's revision is not open (nothing changes)
      */
     public CompletableFuture<Void> report(PodEvent event) {
-        return mailbox(event.revision()).report(event).thenApply(x -> null);
+        return mailbox(event.revision()).reportAndForget(event);
     }
 
     /**

@@ -6,7 +6,9 @@ import dev.sluice.core.pod.PodState;
 import dev.sluice.core.pod.PodTable;
 import dev.sluice.core.pod.PodTracker;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * The mechanics under {@link RevisionWriter}'s rules, used by the writer alone: adds, moves and
@@ -19,7 +21,9 @@ import java.util.List;
  * {@link #leaving} needs no lock. The ordering rule it serves: an operation calls
  * {@link #clearLeavers()}, takes pods out of rotation ({@link #startDrain}), lowers capacity
  * through the throttler, then calls {@link #removeIdleLeavers()}; the table's own publication
- * rules make a removed tracker invisible to the data path.
+ * rules make a removed tracker invisible to the data path. Every tracker enters and leaves the
+ * table here, so it also counts the trackers of each pod id ({@link #trackersOf}), which the
+ * coalescing check asks once per skipped report instead of scanning the table.
  */
 final class TableEditor {
 
@@ -28,6 +32,11 @@ final class TableEditor {
     private final NanoClock clock;
     private final ControlMetrics metrics;
     private final List<PodTracker> leaving = new ArrayList<>();
+    /**
+     * Trackers in the table by pod id (more than one only while an identity moves or drains);
+     * made with the first tracker, so a revision scaled to zero holds none.
+     */
+    private Map<String, Integer> trackedIds;
     /** containerConcurrency for new trackers; changed live by {@link #setContainerConcurrency}. */
     private int containerConcurrency;
 
@@ -42,6 +51,15 @@ final class TableEditor {
     /** Adds a tracker with the revision's current containerConcurrency. */
     void add(String podId, String address, PodState state, long now) {
         table.add(podId, address, state, containerConcurrency, now);
+        if (trackedIds == null) {
+            trackedIds = new HashMap<>();
+        }
+        trackedIds.merge(podId, 1, Integer::sum);
+    }
+
+    /** Trackers in the table under {@code podId}. */
+    int trackersOf(String podId) {
+        return trackedIds == null ? 0 : trackedIds.getOrDefault(podId, 0);
     }
 
     /** Trackers added from now on take {@code cc}; the throttler changes the existing ones. */
@@ -93,6 +111,7 @@ final class TableEditor {
             return false;
         }
         if (table.remove(t, force, now)) {
+            trackedIds.computeIfPresent(t.podId(), (k, n) -> n == 1 ? null : n - 1); // added here first
             metrics.stateTransition(id, from, PodState.REMOVED);
             return true;
         }

@@ -167,20 +167,8 @@ public final class RevisionThrottler {
      */
     public void updateCapacity() {
         int cc = containerConcurrency;
-        int routable = 0;
-        long outOfRotation = 0;
-        for (int i = 0, len = table.length(); i < len; i++) {
-            PodTracker t = table.trackerAt(i);
-            if (t == null) {
-                continue;
-            }
-            if (t.state().isRoutable()) {
-                routable++;
-            } else {
-                outOfRotation += t.inFlight();
-            }
-        }
-        long total = (long) capacityFor(cc, routable) + (cc == 0 ? 0 : outOfRotation);
+        int routable = table.routableCount(); // kept by the table as it changes: O(1), not a pass
+        long total = (long) capacityFor(cc, routable) + (cc == 0 ? 0 : table.inFlightOutOfRotation());
         int before = routablePods;
         routablePods = routable;
         if (before == 0 && routable > 0) {

@@ -124,6 +124,25 @@ class CheckSchedulerTest {
     }
 
     @Test
+    void theFirstWaveIsSmallAndEachEndedCheckLetsOneMoreStartUpToTheBound() {
+        HeldCheck held = new HeldCheck();
+        CheckScheduler s = new CheckScheduler(held, 8, 8);
+        for (int i = 0; i < 20; i++) {
+            s.check(rev("r" + i), "p" + i, "10.0.0." + i + ":80");
+        }
+        assertThat(s.inFlight()).as("slow start: the first wave").isEqualTo(CheckScheduler.INITIAL_WINDOW);
+        held.take(0).complete(true);
+        assertThat(s.inFlight()).as("one ended, the window grew by one").isEqualTo(CheckScheduler.INITIAL_WINDOW + 1);
+        held.take(1).completeExceptionally(new ReadinessCheck.Failed("connection refused"));
+        assertThat(s.inFlight()).as("a failed check ends too").isEqualTo(CheckScheduler.INITIAL_WINDOW + 2);
+        for (int i = 2; i < 8; i++) {
+            held.take(i).complete(true);
+        }
+        assertThat(s.inFlight()).as("never above the bound").isEqualTo(8);
+        assertThat(held.started).hasSize(16);
+    }
+
+    @Test
     void boundsBelowOneAreRefusedWithTheirName() {
         assertThatThrownBy(() -> new CheckScheduler(ReadinessCheck.ALWAYS_READY, 0, 1))
                 .hasMessage("maxInFlight must be >= 1, was 0");

@@ -24,9 +24,10 @@ import net.jqwik.api.constraints.IntRange;
 import net.jqwik.api.constraints.Size;
 
 /**
- * Coalescing changes nothing but the work: the same pod events, applied one by one (each its
- * own batch) and posted in one burst (one batch, coalesced), leave the same table — each
- * address's pod id and state, the capacity, and the checks under way.
+ * Coalescing and batching change nothing but the work: the same pod events and removals,
+ * applied one by one (each its own batch) and posted in one burst (one batch: reports
+ * coalesced, the views published and the callers answered once at its end), leave the same
+ * table — each address's pod id and state, the capacity, and the checks under way.
  */
 class CoalescingPropertiesTest {
 
@@ -45,9 +46,18 @@ class CoalescingPropertiesTest {
         return new PodEvent(source, REV, podId, address, STATES[(code / 24) % 4]);
     }
 
+    /** Operation {@code code}: a report ({@link #event}) below 96, else the removal of one of the 3 addresses. */
+    static CompletableFuture<Object> post(RevisionMailbox m, int code) {
+        if (code < 96) {
+            return m.report(event(code));
+        }
+        String address = "10.0.0." + (1 + code % 3) + ":8080";
+        return m.submit(Operation.REMOVE_POD, w -> w.removePod(address));
+    }
+
     @Property(tries = 200)
-    void aBurstAppliedCoalescedLeavesTheSameTableAsOneByOne(
-            @ForAll @Size(min = 1, max = 150) List<@IntRange(min = 0, max = 95) Integer> codes) throws Exception {
+    void aBurstAppliedCoalescedAndBatchedLeavesTheSameTableAsOneByOne(
+            @ForAll @Size(min = 1, max = 150) List<@IntRange(min = 0, max = 104) Integer> codes) throws Exception {
         WriterPool pool = new WriterPool(1);
         ManualClock clock = new ManualClock(1_000_000_000L);
         try {
@@ -55,9 +65,8 @@ class CoalescingPropertiesTest {
                     ControlMetrics.NONE);
             RevisionMailbox burst = new RevisionMailbox(REV, SETTINGS, pool, new WriterFailures(), clock, NEVER,
                     ControlMetrics.NONE);
-            List<PodEvent> events = codes.stream().map(CoalescingPropertiesTest::event).toList();
-            for (PodEvent e : events) {
-                await(oneByOne.report(e));
+            for (int code : codes) {
+                await(post(oneByOne, code));
             }
 
             // Hold the worker, post the whole burst, let go: the burst is one batch.
@@ -74,8 +83,8 @@ class CoalescingPropertiesTest {
             });
             assertThat(entered.await(10, TimeUnit.SECONDS)).isTrue();
             List<CompletableFuture<Object>> posted = new ArrayList<>();
-            for (PodEvent e : events) {
-                posted.add(burst.report(e));
+            for (int code : codes) {
+                posted.add(post(burst, code));
             }
             release.countDown();
             for (CompletableFuture<Object> f : posted) {
@@ -93,7 +102,7 @@ class CoalescingPropertiesTest {
      */
     @Example
     void aReportIsNotSkippedOverAnotherAddressReusedFromTheSameId() throws Exception {
-        aBurstAppliedCoalescedLeavesTheSameTableAsOneByOne(List.of(56, 2, 25, 68, 34, 8));
+        aBurstAppliedCoalescedAndBatchedLeavesTheSameTableAsOneByOne(List.of(56, 2, 25, 68, 34, 8));
     }
 
     @Example

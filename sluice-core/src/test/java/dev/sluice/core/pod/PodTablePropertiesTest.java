@@ -15,7 +15,8 @@ import net.jqwik.api.constraints.Size;
 
 /**
  * Random sequences of add / remove / state change / reserve / release, checked after every
- * step against a simple model of the table.
+ * step against a simple model of the table (and the counts the writer keeps for capacity
+ * against a pass over it).
  */
 class PodTablePropertiesTest {
 
@@ -120,10 +121,17 @@ class PodTablePropertiesTest {
         double expectedRatio = m.length == 0 ? 0.0 : (double) (m.length - m.bySlot.size()) / m.length;
         assertThat(table.fragmentationRatio()).isEqualTo(expectedRatio);
         Set<String> addresses = new HashSet<>();
+        int routable = 0;
+        long outOfRotation = 0;
         for (int i = 0; i < table.length(); i++) {
             PodTracker t = table.trackerAt(i);
             assertThat(t).isSameAs(m.bySlot.get(i));
             if (t != null) {
+                if (t.state().isRoutable()) {
+                    routable++;
+                } else {
+                    outOfRotation += t.inFlight();
+                }
                 assertThat(t.slot()).isEqualTo(i);
                 assertThat(addresses.add(t.address())).isTrue();
                 assertThat(table.find(t.address())).isSameAs(t);
@@ -137,6 +145,8 @@ class PodTablePropertiesTest {
                 assertThat(table.availableHint(i)).isFalse();
             }
         }
+        assertThat(table.routableCount()).as("routable count kept by the writer").isEqualTo(routable);
+        assertThat(table.inFlightOutOfRotation()).as("in flight out of rotation").isEqualTo(outOfRotation);
         for (int i = table.length(); i < table.allocatedSlots(); i++) {
             assertThat(table.trackerAt(i)).isNull();
             assertThat(table.availableHint(i)).isFalse();

@@ -161,7 +161,9 @@ public final class HttpReadinessCheck implements ReadinessCheck {
             if (timer != null) {
                 timer.cancel(false);
             }
-            result.completeExceptionally(new Failed("the connection closed before an answer"));
+            if (!result.isDone()) { // the usual close follows the answer: no exception to make then
+                result.completeExceptionally(new Failed("the connection closed before an answer"));
+            }
         }
 
         @Override

@@ -186,8 +186,10 @@ public final class SluiceMetrics implements ControlMetrics, ClientMetrics {
 
     /** Where a revision's cold starts go: seconds, observed into {@code sluice_cold_start_seconds}. */
     public LongConsumer coldStarts(RevisionId id) {
-        DistributionDataPoint p = coldStart.labelValues(id.toString());
-        return nanos -> p.observe(nanos / 1e9);
+        // The data point is made at the first cold start, not when the revision opens: made
+        // eagerly it was ~25 LongAdders (~0.9 KB) for every revision that never scaled from zero.
+        String label = id.toString();
+        return nanos -> coldStart.labelValues(label).observe(nanos / 1e9);
     }
 
     /** A request was refused before it had a revision (a malformed head), answered with {@code code}. */
