@@ -131,11 +131,16 @@ abstract class Admission implements LeaseListener, Deadlines.Expiring {
             return;
         }
         pending = Pending.NONE;
-        HttpResponseStatus st = reason == Rejection.QUEUE_FULL && config().overflowStatus() == 429
+        HttpResponseStatus st = (reason == Rejection.QUEUE_FULL || reason == Rejection.TENANT_QUEUE_FULL)
+                && config().overflowStatus() == 429
                 ? HttpResponseStatus.TOO_MANY_REQUESTS : HttpResponseStatus.SERVICE_UNAVAILABLE;
         String why = switch (reason) {
             case QUEUE_FULL -> "the queue of revision " + config().id() + " is full (" + config().queueDepth()
                     + " requests waiting)";
+            case TENANT_QUEUE_FULL -> "the queue of revision " + config().id() + " holds as many requests of this"
+                    + " tenant as its cap allows";
+            case PREEMPTED -> "a request of a higher priority class took this request's place in the full queue"
+                    + " of revision " + config().id();
             case QUEUE_TIMEOUT -> RevisionStatus.queueTimeout(px.control, route, queueLengthNanos);
             case REVISION_CLOSED -> "revision " + config().id() + " was removed";
             case REVISION_UNAVAILABLE -> "revision " + config().id() + " is unavailable: its control path failed";
