@@ -50,9 +50,11 @@ import java.util.concurrent.locks.ReentrantLock;
  * queue-depth bound read exactly what they read with one FIFO, and a request without a class or
  * tenant (class 0, the shared tenant) under {@link QueuePolicy#FIFO} is served exactly as
  * before. A tenant's cap is checked under the lock, where its count is exact. A preemption
- * happens under the lock too: the victim is unlinked and uncounted, the newcomer linked and
- * counted, both before the lock is released, so {@code queued} never exceeds the depth and a
- * release in between finds a waiter to hand its token to either way; the victim is answered
+ * happens under the lock too, and leaves the word alone: the victim is unlinked and the
+ * newcomer linked in its place with {@code queued} unchanged. (Uncounting the victim first
+ * would let {@code queued} read 0 for a moment, and a release's lock-free fast path would
+ * retire its token then, leaving the newcomer waiting beside a free pod — the lost wake-up
+ * that {@code PriorityQueueStress.PreemptionVsRelease} found.) The victim is answered
  * {@link Rejection#PREEMPTED} after the lock, like every other outcome.
  *
  * <p><b>Rejections allocate nothing:</b> a full queue (without preemption) is detected before
@@ -411,11 +413,13 @@ public final class RevisionBreaker {
                             rejected = Rejection.QUEUE_FULL;
                             break;
                         }
-                        // Under the lock queued changes only here: the victim's place is the newcomer's.
-                        unlinkLocked(victim);
+                        // The newcomer takes the victim's place and the word is not touched: were
+                        // queued to dip to 0 in between, a release's fast path could retire its
+                        // token then and leave the newcomer waiting by a free pod
+                        // (PriorityQueueStress.PreemptionVsRelease found exactly that).
+                        queue.remove(victim);
                         done = victim.reject(Rejection.PREEMPTED, null);
                         w = new Waiter(this, listener, deadlineNanos, priorityClass, tenant);
-                        addStateLocked(ONE_QUEUED);
                         linkTailLocked(w);
                         break;
                     } else if (STATE.compareAndSet(this, s, s + ONE_QUEUED)) {
