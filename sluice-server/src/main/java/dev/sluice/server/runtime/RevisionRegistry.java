@@ -112,6 +112,7 @@ final class RevisionRegistry {
         RevisionThrottler th = control.open(rc.id(), rc.settings());
         ColdStartWatch coldStart = new ColdStartWatch(clock, th::routablePods, metrics.coldStarts(rc.id()));
         th.listen(ZeroPodListener.both(coldStart, scaleFromZero.apply(rc.id())));
+        th.setQueuePolicy(rc.queueing().policy(rc.queueDepth()));
         return new Route(rc, th, metrics.forRevision(rc.id()), coldStart,
                 cluster == null ? null : cluster.newOwner());
     }

@@ -1,0 +1,160 @@
+package dev.sluice.server.proxy;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.sluice.core.RevisionId;
+import dev.sluice.core.throttle.RevisionThrottler;
+import dev.sluice.server.TestPod;
+import dev.sluice.server.config.ConfigLoader;
+import dev.sluice.server.runtime.SluiceServer;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Priority classes, tenant caps and preemption over real sockets: one pod with cc = 1 held
+ * busy by a first request ({@link TestPod#hold()}), so everything after it waits in Sluice's
+ * queue, in an order the test sets up step by step (each step awaited, never slept on). The
+ * assertions are about which request the pod sees next, and what the refused ones are told.
+ */
+class PriorityQueueingIT {
+
+    private static final RevisionId REV = new RevisionId("default", "model");
+    private final HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+    private final List<CompletableFuture<HttpResponse<String>>> sent = new ArrayList<>();
+    private SluiceServer sluice;
+    private TestPod pod;
+
+    @AfterEach
+    void tearDown() throws Exception {
+        if (pod != null) {
+            pod.open();
+        }
+        for (CompletableFuture<HttpResponse<String>> f : sent) {
+            try {
+                f.get(10, TimeUnit.SECONDS);
+            } catch (Exception ignored) {
+                // answered or not, the test is over; closing below ends the rest
+            }
+        }
+        if (sluice != null) {
+            sluice.close();
+        }
+        if (pod != null) {
+            pod.close();
+        }
+    }
+
+    /** Sluice with one held pod of cc = 1 and the given revision fields (a {@code queueing} section). */
+    private void start(String revisionFields) throws Exception {
+        pod = new TestPod("a", 1);
+        String yaml = "listen: {proxy: '127.0.0.1:0', control: '127.0.0.1:0'}\n"
+                + "revisions:\n"
+                + "  - {namespace: default, name: model, containerConcurrency: 1, readinessPath: /healthz,"
+                + " pods: ['" + pod.address() + "'], " + revisionFields + "}\n";
+        sluice = SluiceServer.builder(ConfigLoader.parse("test.yaml", yaml)).ioThreads(2).start();
+        await().atMost(Duration.ofSeconds(10)).until(() -> throttler().table().routableCount() == 1);
+        pod.hold();
+        send("/running");
+        await().atMost(Duration.ofSeconds(10)).until(() -> pod.arrived() == 1);
+    }
+
+    private RevisionThrottler throttler() {
+        return sluice.throttlers().get(REV);
+    }
+
+    /** Sends a GET with the given header pairs; returns its future answer. */
+    private CompletableFuture<HttpResponse<String>> send(String path, String... headers) {
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + sluice.proxyAddress().getPort()
+                + path)).header("Sluice-Revision", "default/model").timeout(Duration.ofSeconds(60));
+        for (int i = 0; i < headers.length; i += 2) {
+            b.header(headers[i], headers[i + 1]);
+        }
+        CompletableFuture<HttpResponse<String>> f = client.sendAsync(b.build(), HttpResponse.BodyHandlers.ofString());
+        sent.add(f);
+        return f;
+    }
+
+    private String control(String path) throws Exception {
+        return client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + sluice.controlAddress().getPort()
+                + path)).build(), HttpResponse.BodyHandlers.ofString()).body();
+    }
+
+    @Test
+    void anInteractiveRequestQueuedBehindBatchRequestsIsServedNext() throws Exception {
+        start("queueing: {classes: [interactive, batch], rules: [{pathPrefix: /chat/, class: interactive}]}");
+        for (int i = 0; i < 5; i++) {
+            send("/batch/" + i, "Sluice-Priority", "batch");
+            int queued = i + 1;
+            await().atMost(Duration.ofSeconds(10)).until(() -> throttler().queuedIn(1) == queued);
+        }
+        send("/vip", "Sluice-Priority", "platinum"); // not a class: the default (the last, batch)
+        await().atMost(Duration.ofSeconds(10)).until(() -> throttler().queuedIn(1) == 6);
+        send("/chat/1");
+        await().atMost(Duration.ofSeconds(10)).until(() -> throttler().queuedIn(0) == 1);
+        assertThat(control("/v1/revisions").replaceAll("\\s", "")).contains("\"queueByClass\":[{\"class\":\"interactive\",\"queued\":1},"
+                + "{\"class\":\"batch\",\"queued\":6}]");
+        assertThat(control("/metrics")).contains(
+                "sluice_queue_queued{class=\"interactive\",revision=\"default/model\",tenant=\"shared\"} 1.0",
+                "sluice_queue_queued{class=\"batch\",revision=\"default/model\",tenant=\"shared\"} 6.0");
+
+        pod.release(1);
+        await().atMost(Duration.ofSeconds(10)).until(() -> pod.arrived() == 2);
+        assertThat(pod.paths().get(1)).as("the interactive request goes before every batch one").isEqualTo("/chat/1");
+        pod.open();
+        for (CompletableFuture<HttpResponse<String>> f : sent) {
+            assertThat(f.get(20, TimeUnit.SECONDS).statusCode()).isEqualTo(200);
+        }
+        assertThat(pod.paths().subList(2, 8)).as("batch in arrival order, with the unknown class among them")
+                .containsExactly("/batch/0", "/batch/1", "/batch/2", "/batch/3", "/batch/4", "/vip");
+        assertThat(pod.violations()).isZero();
+    }
+
+    @Test
+    void aTenantAtItsCapIsRefusedWhileAnotherTenantStillQueues() throws Exception {
+        start("overflowStatus: 429, queueing: {classes: [default], tenantCap: 2}");
+        send("/a/1", "Sluice-Tenant", "a");
+        send("/a/2", "Sluice-Tenant", "a");
+        await().atMost(Duration.ofSeconds(10)).until(() -> throttler().queued() == 2);
+        HttpResponse<String> third = send("/a/3", "Sluice-Tenant", "a").get(10, TimeUnit.SECONDS);
+        assertThat(third.statusCode()).isEqualTo(429);
+        assertThat(third.headers().firstValue("Sluice-Reason")).hasValue("tenant-queue-full");
+        send("/b/1", "Sluice-Tenant", "b");
+        await().atMost(Duration.ofSeconds(10)).until(() -> throttler().queued() == 3);
+        assertThat(control("/metrics")).contains("sluice_queue_rejections_total{class=\"default\","
+                + "reason=\"tenant-queue-full\",revision=\"default/model\",tenant=\"a\"} 1.0");
+        pod.open();
+        await().atMost(Duration.ofSeconds(20)).until(() -> pod.served() == 4);
+    }
+
+    @Test
+    void aHigherClassAtAFullQueueEvictsTheNewestLowerClassWaiterWith503Preempted() throws Exception {
+        start("queueDepth: 2, queueing: {classes: [interactive, batch], preemption: true}");
+        CompletableFuture<HttpResponse<String>> older = send("/batch/1", "Sluice-Priority", "batch");
+        await().atMost(Duration.ofSeconds(10)).until(() -> throttler().queued() == 1);
+        CompletableFuture<HttpResponse<String>> newer = send("/batch/2", "Sluice-Priority", "batch");
+        await().atMost(Duration.ofSeconds(10)).until(() -> throttler().queued() == 2);
+        HttpResponse<String> full = send("/batch/3", "Sluice-Priority", "batch").get(10, TimeUnit.SECONDS);
+        assertThat(full.statusCode()).isEqualTo(503);
+        assertThat(full.headers().firstValue("Sluice-Reason")).as("nothing lower to evict").hasValue("queue-full");
+
+        send("/urgent", "Sluice-Priority", "interactive");
+        HttpResponse<String> evicted = newer.get(10, TimeUnit.SECONDS);
+        assertThat(evicted.statusCode()).isEqualTo(503);
+        assertThat(evicted.headers().firstValue("Sluice-Reason")).hasValue("preempted");
+        assertThat(older).isNotDone();
+        assertThat(throttler().queuedIn(0)).isEqualTo(1);
+        pod.open();
+        assertThat(older.get(20, TimeUnit.SECONDS).statusCode()).isEqualTo(200);
+        assertThat(pod.paths()).containsExactly("/running", "/urgent", "/batch/1");
+    }
+}
