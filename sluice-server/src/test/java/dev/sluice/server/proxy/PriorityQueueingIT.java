@@ -57,15 +57,18 @@ class PriorityQueueingIT {
     /** Sluice with one held pod of cc = 1 and the given revision fields (a {@code queueing} section). */
     private void start(String revisionFields) throws Exception {
         pod = new TestPod("a", 1);
-        String yaml = "listen: {proxy: '127.0.0.1:0', control: '127.0.0.1:0'}\n"
-                + "revisions:\n"
-                + "  - {namespace: default, name: model, containerConcurrency: 1, readinessPath: /healthz,"
-                + " pods: ['" + pod.address() + "'], " + revisionFields + "}\n";
-        sluice = SluiceServer.builder(ConfigLoader.parse("test.yaml", yaml)).ioThreads(2).start();
+        sluice = SluiceServer.builder(ConfigLoader.parse("test.yaml", yaml(revisionFields))).ioThreads(2).start();
         await().atMost(Duration.ofSeconds(10)).until(() -> throttler().table().routableCount() == 1);
         pod.hold();
         send("/running");
         await().atMost(Duration.ofSeconds(10)).until(() -> pod.arrived() == 1);
+    }
+
+    private String yaml(String revisionFields) {
+        return "listen: {proxy: '127.0.0.1:0', control: '127.0.0.1:0'}\n"
+                + "revisions:\n"
+                + "  - {namespace: default, name: model, containerConcurrency: 1, readinessPath: /healthz,"
+                + " pods: ['" + pod.address() + "'], " + revisionFields + "}\n";
     }
 
     private RevisionThrottler throttler() {
@@ -134,6 +137,28 @@ class PriorityQueueingIT {
                 + "reason=\"tenant-queue-full\",revision=\"default/model\",tenant=\"a\"} 1.0");
         pod.open();
         await().atMost(Duration.ofSeconds(20)).until(() -> pod.served() == 4);
+    }
+
+    @Test
+    void aReloadAppliesTheQueueingSectionToRequestsThatArriveAfterIt() throws Exception {
+        start("queueDepth: 100");
+        assertThat(sluice.apply(ConfigLoader.parse("test.yaml",
+                yaml("queueDepth: 100, queueing: {classes: [interactive, batch], tenantCap: 2}")))).isEmpty();
+        assertThat(throttler().queuePolicy().tenantCap()).isEqualTo(2);
+        send("/batch/1", "Sluice-Tenant", "a");
+        await().atMost(Duration.ofSeconds(10)).until(() -> throttler().queued() == 1);
+        send("/batch/2", "Sluice-Tenant", "a");
+        await().atMost(Duration.ofSeconds(10)).until(() -> throttler().queuedIn(1) == 2);
+        HttpResponse<String> third = send("/batch/3", "Sluice-Tenant", "a").get(10, TimeUnit.SECONDS);
+        assertThat(third.statusCode()).isEqualTo(503);
+        assertThat(third.headers().firstValue("Sluice-Reason")).hasValue("tenant-queue-full");
+        send("/chat", "Sluice-Priority", "interactive", "Sluice-Tenant", "b");
+        await().atMost(Duration.ofSeconds(10)).until(() -> throttler().queuedIn(0) == 1);
+        assertThat(control("/v1/revisions").replaceAll("\\s", "")).contains("\"queueByClass\":[{\"class\":"
+                + "\"interactive\",\"queued\":1},{\"class\":\"batch\",\"queued\":2}]");
+        pod.release(1);
+        await().atMost(Duration.ofSeconds(10)).until(() -> pod.arrived() == 2);
+        assertThat(pod.paths().get(1)).isEqualTo("/chat");
     }
 
     @Test
