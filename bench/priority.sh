@@ -7,8 +7,8 @@
 #   priority  the same, classes [interactive, batch]
 #   equal     tenants a (300 clients) and b (30 clients), equal weights: served shares
 #   weighted  tenants a and b (100 clients each), weights a: 3, b: 1: served shares
-# Afterwards each pod reports the most requests it ever held at once (must be 1: never above
-# cc). Stops everything it started, by pid (lib.sh's cleanup).
+# After each run each pod reports the most requests it held at once during the load (must
+# be 1: never above cc; the unrecorded wrk warm-up before it is not counted, see run()). Stops everything it started, by pid (lib.sh's cleanup).
 # Ports: SLUICE_PRIORITY_BASE (default 28080) for the proxy, +9 control, +1..+4 the pods — not
 # bench/run.sh's 1808x, so it can run beside another bench; it stops if one is taken.
 set -euo pipefail
@@ -47,6 +47,11 @@ run() { # name queueing-section load-args...
   for _ in $(seq 100); do curl -s "http://127.0.0.1:$control/v1/revisions" | grep -q '"capacity" : 0' || break; sleep 0.1; done
   # The JIT: a short unrecorded run at the slow scenario's pace.
   "${load_side[@]}" wrk -t1 -c16 -d"${SLUICE_WARMUP:-5}s" -H 'Sluice-Revision: default/slow' "http://127.0.0.1:$proxy/" >/dev/null 2>&1 || true
+  # wrk exits with requests out: Sluice closes their pod connections and frees the slots at
+  # once, while each pod still sleeps its 20 ms on them. Let those end before the pods' peak
+  # counters start over, so the peak measured is the load's alone.
+  sleep 0.5
+  for port in "${pods[@]}"; do curl -s "http://127.0.0.1:$port/max?reset" >/dev/null; done
   echo "$name $("${load_side[@]}" python3 "$here/priority_load.py" --port "$proxy" --seconds "$secs" --warmup "$warm" "$@")" | tee -a "$work/results"
   # Sluice's own account of the waits (warm-up included), by class: the share of requests that
   # waited at most each bucket's bound (sluice_queue_class_wait_seconds; revisions with a section).
@@ -57,19 +62,18 @@ for line in sys.stdin:
     m = re.match(r"sluice_queue_class_wait_seconds_bucket\{(.*)\} (\S+)", line)
     if m:
         labels = dict(re.findall(r"(\w+)=\"([^\"]*)\"", m.group(1)))
-        rows.setdefault(labels["class"], []).append((float(labels["le"]), float(m.group(2))))
+        by_le = rows.setdefault(labels["class"], {})  # summed over tenants
+        by_le[float(labels["le"])] = by_le.get(float(labels["le"]), 0) + float(m.group(2))
 for cls, b in sorted(rows.items()):
-    total = max(n for _, n in b)
+    total = max(b.values())
     print("  %s waits in Sluice (n=%d):" % (cls, total), " ".join("<=%gms %.1f%%" % (le * 1000, 100 * n / total)
-          for le, n in sorted(b) if 0.005 <= le <= 5 and total))
+          for le, n in sorted(b.items()) if 0.005 <= le <= 5 and total))
 ' | tee -a "$work/results"
+  echo "  most requests each pod held at once (cc = 1): $(for port in "${pods[@]}"; do curl -s "http://127.0.0.1:$port/max" | cut -d' ' -f1; done | tr '\n' ' ')" | tee -a "$work/results"
   stop_last
 }
 
-for port in "${pods[@]}"; do curl -s "http://127.0.0.1:$port/max?reset" >/dev/null; done
 run fifo "" --batch 500 --interactive-every 1
 run priority "    queueing: {classes: [interactive, batch]}" --batch 500 --interactive-every 1
 run equal "    queueing: {classes: [default]}" --tenant a:300 --tenant b:30
 run weighted "    queueing: {classes: [default], tenantWeights: {a: 3, b: 1}}" --tenant a:100 --tenant b:100
-echo; echo "most requests each pod held at once (cc = 1):"
-for port in "${pods[@]}"; do echo "  $port $(curl -s "http://127.0.0.1:$port/max")"; done
