@@ -8,8 +8,8 @@ import java.util.Set;
 
 /**
  * One revision's queue metrics by priority class and tenant: requests waiting now, how long
- * they waited, and the requests the queue refused, by reason. Recorded only for a revision
- * with a {@code queueing} section, and only for requests that wait or are refused.
+ * each request that got a pod waited (0 if it did not), and the requests the queue refused or
+ * dropped, by reason. Recorded only for a revision with a {@code queueing} section.
  *
  * <p><b>Bounded labels.</b> Tenants come from requests, so their number is the clients' to
  * choose: the first {@link #MAX_TENANT_LABELS} distinct tenants of a revision get a label of
