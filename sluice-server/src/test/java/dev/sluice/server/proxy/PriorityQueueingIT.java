@@ -8,6 +8,23 @@ import dev.sluice.core.throttle.RevisionThrottler;
 import dev.sluice.server.TestPod;
 import dev.sluice.server.config.ConfigLoader;
 import dev.sluice.server.runtime.SluiceServer;
+import io.netty.bootstrap.Bootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.nio.NioSocketChannel;
+import io.netty.handler.codec.http2.DefaultHttp2Headers;
+import io.netty.handler.codec.http2.DefaultHttp2HeadersFrame;
+import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
+import io.netty.handler.codec.http2.Http2HeadersFrame;
+import io.netty.handler.codec.http2.Http2MultiplexHandler;
+import io.netty.handler.codec.http2.Http2StreamChannel;
+import io.netty.handler.codec.http2.Http2StreamChannelBootstrap;
+import io.netty.util.ReferenceCountUtil;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -33,9 +50,13 @@ class PriorityQueueingIT {
     private final List<CompletableFuture<HttpResponse<String>>> sent = new ArrayList<>();
     private SluiceServer sluice;
     private TestPod pod;
+    private EventLoopGroup h2Group;
 
     @AfterEach
     void tearDown() throws Exception {
+        if (h2Group != null) {
+            h2Group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+        }
         if (pod != null) {
             pod.open();
         }
@@ -87,6 +108,41 @@ class PriorityQueueingIT {
         return f;
     }
 
+    /** Opens an h2c connection (prior knowledge) and sends one GET stream; completes with its :status. */
+    private CompletableFuture<String> h2Get(String path, String... headers) throws Exception {
+        if (h2Group == null) {
+            h2Group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
+        }
+        Channel connection = new Bootstrap().group(h2Group).channel(NioSocketChannel.class)
+                .handler(new ChannelInitializer<Channel>() {
+                    @Override
+                    protected void initChannel(Channel ch) {
+                        ch.pipeline().addLast(Http2FrameCodecBuilder.forClient().build(),
+                                new Http2MultiplexHandler(new ChannelInboundHandlerAdapter()));
+                    }
+                }).connect(sluice.proxyAddress()).sync().channel();
+        CompletableFuture<String> status = new CompletableFuture<>();
+        Http2StreamChannel stream = new Http2StreamChannelBootstrap(connection).handler(new ChannelInboundHandlerAdapter() {
+            @Override
+            public void channelRead(ChannelHandlerContext ctx, Object msg) {
+                try {
+                    if (msg instanceof Http2HeadersFrame h && !status.isDone()) {
+                        status.complete(h.headers().status().toString());
+                    }
+                } finally {
+                    ReferenceCountUtil.release(msg);
+                }
+            }
+        }).open().sync().getNow();
+        DefaultHttp2Headers head = new DefaultHttp2Headers();
+        head.method("GET").path(path).scheme("http").authority("x").add("sluice-revision", "default/model");
+        for (int i = 0; i < headers.length; i += 2) {
+            head.add(headers[i], headers[i + 1]);
+        }
+        stream.writeAndFlush(new DefaultHttp2HeadersFrame(head, true));
+        return status;
+    }
+
     private String control(String path) throws Exception {
         return client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + sluice.controlAddress().getPort()
                 + path)).build(), HttpResponse.BodyHandlers.ofString()).body();
@@ -120,6 +176,25 @@ class PriorityQueueingIT {
         assertThat(pod.paths().subList(2, 8)).as("batch in arrival order, with the unknown class among them")
                 .containsExactly("/batch/0", "/batch/1", "/batch/2", "/batch/3", "/batch/4", "/vip");
         assertThat(pod.violations()).isZero();
+    }
+
+    @Test
+    void anHttp2StreamIsClassifiedLikeAnHttp1Request() throws Exception {
+        start("queueing: {classes: [interactive, batch]}");
+        for (int i = 0; i < 3; i++) {
+            send("/batch/" + i, "Sluice-Priority", "batch");
+            int queued = i + 1;
+            await().atMost(Duration.ofSeconds(10)).until(() -> throttler().queuedIn(1) == queued);
+        }
+        CompletableFuture<String> chat = h2Get("/h2/chat", "sluice-priority", "interactive", "sluice-tenant", "web");
+        await().atMost(Duration.ofSeconds(10)).until(() -> throttler().queuedIn(0) == 1);
+        pod.release(1);
+        await().atMost(Duration.ofSeconds(10)).until(() -> pod.arrived() == 2);
+        assertThat(pod.paths().get(1)).isEqualTo("/h2/chat");
+        pod.open();
+        assertThat(chat.get(20, TimeUnit.SECONDS)).isEqualTo("200");
+        assertThat(control("/metrics")).contains(
+                "sluice_queue_class_wait_seconds_count{class=\"interactive\",revision=\"default/model\",tenant=\"web\"} 1");
     }
 
     @Test
