@@ -27,7 +27,9 @@ import org.openjdk.jmh.annotations.Warmup;
  * The whole admission cycle, uncontended (a token and a pod slot always free): revision
  * breaker, policy pick, pod reservation, then release of both. {@code acquireRelease} goes
  * through the asynchronous API the server uses (a listener the caller already holds);
- * {@code tryAcquireRelease} through the synchronous one. The {@code _2threads} variants run
+ * {@code tryAcquireRelease} through the synchronous one; {@code acquireReleaseClassed} passes a
+ * priority class and a tenant, as the server does for a revision with a {@code queueing}
+ * section (they matter only to waiters, so it must cost the same). The {@code _2threads} variants run
  * the same on two threads sharing one revision.
  */
 @BenchmarkMode(Mode.AverageTime)
@@ -77,6 +79,14 @@ public class ThrottlerBenchmark {
     @Benchmark
     public PodTracker acquireRelease(Request r) {
         throttler.acquire(deadline, r);
+        PodTracker pod = r.pod;
+        throttler.release(pod);
+        return pod;
+    }
+
+    @Benchmark
+    public PodTracker acquireReleaseClassed(Request r) {
+        throttler.acquire(deadline, r, 2, "tenant-7");
         PodTracker pod = r.pod;
         throttler.release(pod);
         return pod;

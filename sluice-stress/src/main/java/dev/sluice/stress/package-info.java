@@ -5,6 +5,8 @@
  *
  * <p>Starting points: {@link dev.sluice.stress.TrackerStress} (per-pod breaker: reserve,
  * release, drain, remove, availability bit) and {@link dev.sluice.stress.BreakerStress}
- * (revision breaker: acquire, release, cancel).
+ * (revision breaker: acquire, release, cancel) and {@link dev.sluice.stress.PriorityQueueStress}
+ * (its queue of classes and tenants: release against a higher-class arrival, preemption,
+ * cancel, expiry).
  */
 package dev.sluice.stress;

@@ -7,6 +7,10 @@ package dev.sluice.core.throttle;
 public enum Rejection {
     /** The revision's queue is at its configured depth. */
     QUEUE_FULL("queue-full"),
+    /** The request's tenant has as many requests waiting as its cap allows (others may still queue). */
+    TENANT_QUEUE_FULL("tenant-queue-full"),
+    /** The request waited in a lower class and was evicted by a higher-class request arriving at a full queue. */
+    PREEMPTED("preempted"),
     /** The request waited in the queue past its deadline. */
     QUEUE_TIMEOUT("queue-timeout"),
     /** The revision was closed (deleted from the configuration) while the request waited. */

@@ -8,9 +8,11 @@ import java.util.Objects;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
- * A revision's admission gate: {@code capacity} tokens (cc × routable pods) and a bounded FIFO
- * of requests waiting for one ({@link WaiterQueue}: as long as what waits, nothing up front). A waiter is handed a token together with a claimed pod slot,
- * never a token alone, so a token whose pod slot vanished cannot be lost or spun on.
+ * A revision's admission gate: {@code capacity} tokens (cc × routable pods) and a bounded
+ * queue of requests waiting for one ({@link PriorityWaiterQueue}: strict priority between
+ * classes, deficit round robin between tenants, FIFO within a tenant; as long as what waits,
+ * nothing up front). A waiter is handed a token together with a claimed pod slot, never a
+ * token alone, so a token whose pod slot vanished cannot be lost or spun on.
  *
  * <h2>Implementation notes</h2>
  * <b>State.</b> One 64-bit word holds the tokens in use ({@code active}, low 32 bits) and the
@@ -29,7 +31,8 @@ import java.util.concurrent.locks.ReentrantLock;
  * capacity grows, expiry, cancellation and close all hold the lock while they change the
  * queue and the word. Under the lock the head waiter is served only if the claimer yields a
  * pod slot; if it yields none (capacity and pods changed between the two steps), the token
- * goes back and the waiter keeps its place at the head. Nothing retries until the next
+ * goes back and the waiter keeps its place ({@link PriorityWaiterQueue#head()} is only a
+ * look; {@link PriorityWaiterQueue#take} commits the choice once a pod is claimed). Nothing retries until the next
  * event that can free a slot — a release, or the writer's next capacity update, which always
  * dispatches — so a waiter never spins. A policy's scan is not an atomic snapshot: a pod freed
  * behind the scan can be missed, and the release that freed it may have seen no waiter yet.
@@ -39,9 +42,24 @@ import java.util.concurrent.locks.ReentrantLock;
  *
  * <p><b>Capacity.</b> Shrinking never pre-empts: tokens in use stay in use, and until
  * {@code active} falls below the new capacity releases retire tokens instead of handing them
- * on. Growing dispatches waiters in FIFO order.
+ * on. Growing dispatches waiters in the queue's order.
  *
- * <p><b>Rejections allocate nothing:</b> a full queue is detected before a waiter is created.
+ * <p><b>Classes, tenants, caps, preemption.</b> Which waiter a freed token goes to is the
+ * queue's choice; the breaker only asks for its {@link PriorityWaiterQueue#head()}. The
+ * {@code queued} half of the word stays the total across classes, so the fast paths and the
+ * queue-depth bound read exactly what they read with one FIFO, and a request without a class or
+ * tenant (class 0, the shared tenant) under {@link QueuePolicy#FIFO} is served exactly as
+ * before. A tenant's cap is checked under the lock, where its count is exact. A preemption
+ * happens under the lock too, and leaves the word alone: the victim is unlinked and the
+ * newcomer linked in its place with {@code queued} unchanged. (Uncounting the victim first
+ * would let {@code queued} read 0 for a moment, and a release's lock-free fast path would
+ * retire its token then, leaving the newcomer waiting beside a free pod — the lost wake-up
+ * that {@code PriorityQueueStress.PreemptionVsRelease} found.) The victim is answered
+ * {@link Rejection#PREEMPTED} after the lock, like every other outcome.
+ *
+ * <p><b>Rejections allocate nothing:</b> a full queue (without preemption) is detected before
+ * the lock, and every rejection under the lock — full, a tenant at its cap, closed — is decided
+ * before a waiter is created.
  */
 public final class RevisionBreaker {
 
@@ -73,9 +91,11 @@ public final class RevisionBreaker {
     private volatile long state;
     private volatile int capacity;
     private volatile Rejection closedWith;
+    /** Read without the lock only to decide whether a full queue needs the slow path. */
+    private volatile QueuePolicy policy = QueuePolicy.FIFO;
 
     /** Guarded by lock; grows and shrinks with the waiters (nothing sized to queueDepth). */
-    private final WaiterQueue queue = new WaiterQueue();
+    private final PriorityWaiterQueue queue = new PriorityWaiterQueue(QueuePolicy.FIFO);
 
     public RevisionBreaker(PodClaimer claimer, int queueDepth, NanoClock clock) {
         this.claimer = Objects.requireNonNull(claimer, "claimer");
@@ -119,6 +139,21 @@ public final class RevisionBreaker {
      * @param deadlineNanos the {@link NanoClock} reading after which the request stops waiting
      */
     public Pending acquire(long deadlineNanos, LeaseListener listener) {
+        return acquire(deadlineNanos, listener, 0, null);
+    }
+
+    /**
+     * As {@link #acquire(long, LeaseListener)}, for a request of a priority class and a tenant.
+     * They matter only if the request has to wait: the fast path is the same for everyone.
+     *
+     * @param priorityClass 0 (served first) to {@link QueuePolicy#MAX_CLASSES} − 1
+     * @param tenant        the tenant's name, or null for the shared tenant
+     */
+    public Pending acquire(long deadlineNanos, LeaseListener listener, int priorityClass, String tenant) {
+        if (priorityClass < 0 || priorityClass >= QueuePolicy.MAX_CLASSES) {
+            throw new IllegalArgumentException("priority class must be in 0.." + (QueuePolicy.MAX_CLASSES - 1)
+                    + ", was " + priorityClass);
+        }
         Rejection closed = closedWith;
         if (closed != null) {
             listener.onReject(closed);
@@ -135,14 +170,40 @@ public final class RevisionBreaker {
                     listener.onLease(pod);
                     return Pending.NONE;
                 }
-                return waitAtHead(deadlineNanos, listener);
+                return waitAtHead(new Waiter(this, listener, deadlineNanos, priorityClass, tenant));
             }
         }
-        if (queued(state) >= queueDepth) {
+        if (queued(state) >= queueDepth && !policy.preemption()) {
             listener.onReject(Rejection.QUEUE_FULL);
             return Pending.NONE;
         }
-        return enqueue(new Waiter(this, listener, deadlineNanos));
+        return enqueue(deadlineNanos, listener, priorityClass, tenant);
+    }
+
+    /** A new queue policy (tenant weights, cap, preemption), from the next request on. */
+    public void setQueuePolicy(QueuePolicy p) {
+        Objects.requireNonNull(p, "policy");
+        lock.lock();
+        try {
+            queue.setPolicy(p);
+            policy = p;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    public QueuePolicy queuePolicy() {
+        return policy;
+    }
+
+    /** Requests waiting in class {@code c} (taken under the lock: for status pages and metrics). */
+    public int queuedIn(int c) {
+        lock.lock();
+        try {
+            return queue.queuedIn(c);
+        } finally {
+            lock.unlock();
+        }
     }
 
     /**
@@ -222,7 +283,7 @@ public final class RevisionBreaker {
                 if (pod == null) {
                     break;
                 }
-                unlinkLocked(w);
+                takeLocked(w);
                 addStateLocked(1);
                 done = w.grant(pod, done);
             }
@@ -245,14 +306,16 @@ public final class RevisionBreaker {
         lock.lock();
         try {
             long now = clock.nanoTime();
-            for (Waiter w = queue.head(); w != null; ) {
-                Waiter next = w.next;
-                if (w.deadline - now <= 0) {
-                    unlinkLocked(w);
-                    done = w.reject(Rejection.QUEUE_TIMEOUT, done);
-                    n++;
+            for (long classes = queue.nonEmptyClasses(); classes != 0; classes &= classes - 1) {
+                for (Waiter w = queue.oldestIn(Long.numberOfTrailingZeros(classes)); w != null; ) {
+                    Waiter next = w.classNext;
+                    if (w.deadline - now <= 0) {
+                        unlinkLocked(w);
+                        done = w.reject(Rejection.QUEUE_TIMEOUT, done);
+                        n++;
+                    }
+                    w = next;
                 }
-                w = next;
             }
         } finally {
             lock.unlock();
@@ -316,35 +379,54 @@ public final class RevisionBreaker {
 
     // ------------------------------------------------------------------ slow paths
 
-    private Pending enqueue(Waiter w) {
+    private Pending enqueue(long deadlineNanos, LeaseListener listener, int priorityClass, String tenant) {
+        Waiter w = null;
         Waiter done = null;
+        PodTracker leased = null;
+        Rejection rejected = null;
         boolean parkedWithoutPod = false;
         lock.lock();
         try {
             if (closedWith != null) {
-                done = w.reject(closedWith, null);
+                rejected = closedWith;
             } else {
+                QueuePolicy p = policy;
                 for (;;) {
                     long s = state;
                     if (queued(s) == 0 && active(s) < capacity) {
                         if (STATE.compareAndSet(this, s, s + 1)) {
-                            PodTracker pod = claimer.claim();
-                            if (pod != null) {
-                                done = w.grant(pod, null);
-                            } else {
+                            leased = claimer.claim();
+                            if (leased == null) {
+                                w = new Waiter(this, listener, deadlineNanos, priorityClass, tenant);
                                 addStateLocked(ONE_QUEUED - 1);
                                 linkHeadLocked(w);
                                 parkedWithoutPod = true;
                             }
                             break;
                         }
+                    } else if (queue.queuedOf(tenant) >= p.tenantCap()) {
+                        rejected = Rejection.TENANT_QUEUE_FULL;
+                        break;
                     } else if (queued(s) >= queueDepth) {
-                        done = w.reject(Rejection.QUEUE_FULL, null);
+                        Waiter victim = p.preemption() ? queue.newestBelow(priorityClass) : null;
+                        if (victim == null) {
+                            rejected = Rejection.QUEUE_FULL;
+                            break;
+                        }
+                        // The newcomer takes the victim's place and the word is not touched: were
+                        // queued to dip to 0 in between, a release's fast path could retire its
+                        // token then and leave the newcomer waiting by a free pod
+                        // (PriorityQueueStress.PreemptionVsRelease found exactly that).
+                        queue.remove(victim);
+                        done = victim.reject(Rejection.PREEMPTED, null);
+                        w = new Waiter(this, listener, deadlineNanos, priorityClass, tenant);
+                        linkTailLocked(w);
                         break;
                     } else if (STATE.compareAndSet(this, s, s + ONE_QUEUED)) {
                         // Conditional on the same snapshot that said "no token free": a release
                         // that retired its token since then makes this CAS fail, and the loop
                         // takes the token instead of waiting for a hand-off that will not come.
+                        w = new Waiter(this, listener, deadlineNanos, priorityClass, tenant);
                         linkTailLocked(w);
                         break;
                     }
@@ -353,8 +435,13 @@ public final class RevisionBreaker {
         } finally {
             lock.unlock();
         }
-        if (done != null) {
-            complete(done);
+        complete(done);
+        if (leased != null) {
+            deliverLease(listener, leased);
+            return Pending.NONE;
+        }
+        if (rejected != null) {
+            listener.onReject(rejected);
             return Pending.NONE;
         }
         if (parkedWithoutPod) {
@@ -364,8 +451,7 @@ public final class RevisionBreaker {
     }
 
     /** Holds a token but found no pod: give the token back and wait first in line. */
-    private Pending waitAtHead(long deadlineNanos, LeaseListener listener) {
-        Waiter w = new Waiter(this, listener, deadlineNanos);
+    private Pending waitAtHead(Waiter w) {
         Waiter done = null;
         lock.lock();
         try {
@@ -409,7 +495,7 @@ public final class RevisionBreaker {
                 addStateLocked(-1);
                 return done;
             }
-            unlinkLocked(w);
+            takeLocked(w);
             return w.grant(pod, done);
         }
     }
@@ -447,9 +533,15 @@ public final class RevisionBreaker {
         queue.addFirst(w);
     }
 
-    /** Unlinks and uncounts a waiter. */
+    /** Unlinks and uncounts a waiter that leaves without being served. */
     private void unlinkLocked(Waiter w) {
         queue.remove(w);
+        addStateLocked(-ONE_QUEUED);
+    }
+
+    /** Unlinks and uncounts the queue's head as served (it spends its tenant's turn). */
+    private void takeLocked(Waiter w) {
+        queue.take(w);
         addStateLocked(-ONE_QUEUED);
     }
 
@@ -459,20 +551,26 @@ public final class RevisionBreaker {
             Waiter next = done.nextDone;
             done.nextDone = null;
             PodTracker pod = done.pod;
-            try {
-                if (pod != null) {
-                    done.listener.onLease(pod);
-                } else {
+            if (pod != null) {
+                deliverLease(done.listener, pod);
+            } else {
+                try {
                     done.listener.onReject(done.rejection);
-                }
-            } catch (RuntimeException | Error e) {
-                LOG.log(System.Logger.Level.ERROR, "lease listener failed; releasing its lease", e);
-                if (pod != null) {
-                    pod.release();
-                    release();
+                } catch (RuntimeException | Error e) {
+                    LOG.log(System.Logger.Level.ERROR, "lease listener failed on a rejection", e);
                 }
             }
             done = next;
+        }
+    }
+
+    private void deliverLease(LeaseListener listener, PodTracker pod) {
+        try {
+            listener.onLease(pod);
+        } catch (RuntimeException | Error e) {
+            LOG.log(System.Logger.Level.ERROR, "lease listener failed; releasing its lease", e);
+            pod.release();
+            release();
         }
     }
 
@@ -481,17 +579,27 @@ public final class RevisionBreaker {
         final RevisionBreaker owner;
         final LeaseListener listener;
         final long deadline;
+        final int cls;
+        /** The tenant's name; null for the shared tenant. */
+        final String tenant;
+        /** In its tenant's lane for its class (FIFO). */
         Waiter prev;
         Waiter next;
+        /** In its class, by arrival. */
+        Waiter classPrev;
+        Waiter classNext;
+        PriorityWaiterQueue.Lane lane;
         boolean linked;
         PodTracker pod;
         Rejection rejection;
         Waiter nextDone;
 
-        Waiter(RevisionBreaker owner, LeaseListener listener, long deadline) {
+        Waiter(RevisionBreaker owner, LeaseListener listener, long deadline, int cls, String tenant) {
             this.owner = owner;
             this.listener = Objects.requireNonNull(listener, "listener");
             this.deadline = deadline;
+            this.cls = cls;
+            this.tenant = tenant;
         }
 
         Waiter grant(PodTracker pod, Waiter chain) {

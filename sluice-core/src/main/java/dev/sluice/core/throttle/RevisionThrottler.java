@@ -9,7 +9,7 @@ import java.util.concurrent.atomic.LongAdder;
 
 /**
  * Admission for one revision: the {@link RevisionBreaker} (capacity = cc × routable pods, a
- * bounded FIFO queue) in front of a {@link LoadBalancingPolicy} over the revision's
+ * bounded queue ordered by priority class, then fairly between tenants, then FIFO) in front of a {@link LoadBalancingPolicy} over the revision's
  * {@link PodTable}.
  *
  * <h2>Implementation notes</h2>
@@ -89,8 +89,18 @@ public final class RevisionThrottler {
      *                      {@link Rejection#QUEUE_TIMEOUT}
      */
     public Pending acquire(long deadlineNanos, LeaseListener listener) {
+        return acquire(deadlineNanos, listener, 0, null);
+    }
+
+    /**
+     * As {@link #acquire(long, LeaseListener)}, for a request of priority class
+     * {@code priorityClass} (0 is served first) and tenant {@code tenant} (null: the shared
+     * tenant). Class and tenant decide only the order of waiters; they cost nothing when a pod
+     * is free at once.
+     */
+    public Pending acquire(long deadlineNanos, LeaseListener listener, int priorityClass, String tenant) {
         admitted.increment();
-        Pending p = breaker.acquire(deadlineNanos, listener);
+        Pending p = breaker.acquire(deadlineNanos, listener, priorityClass, tenant);
         if (p != Pending.NONE && routablePods == 0) {
             try {
                 zeroPodListener.queuedWithNoPod();
@@ -220,6 +230,20 @@ public final class RevisionThrottler {
     /** Requests waiting for a pod. */
     public int queued() {
         return breaker.queued();
+    }
+
+    /** Requests of priority class {@code c} waiting for a pod (takes the queue's lock). */
+    public int queuedIn(int c) {
+        return breaker.queuedIn(c);
+    }
+
+    /** Tenant weights, per-tenant cap and preemption for waiters from now on (a reload). */
+    public void setQueuePolicy(QueuePolicy policy) {
+        breaker.setQueuePolicy(policy);
+    }
+
+    public QueuePolicy queuePolicy() {
+        return breaker.queuePolicy();
     }
 
     /** Requests holding a revision token (being served). */

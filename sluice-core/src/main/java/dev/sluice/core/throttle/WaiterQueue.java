@@ -3,15 +3,17 @@ package dev.sluice.core.throttle;
 import dev.sluice.core.throttle.RevisionBreaker.Waiter;
 
 /**
- * The requests waiting in one revision, in order: an intrusive doubly linked list through the
- * waiters' own {@code prev}/{@code next} fields. It grows by one link per waiter and shrinks
+ * One tenant's requests waiting in one class of a revision ({@link PriorityWaiterQueue}'s
+ * lane), in order: an intrusive doubly linked list through the waiters' own
+ * {@code prev}/{@code next} fields. It grows by one link per waiter and shrinks
  * back as they leave, so an idle revision holds two null references, whatever its queue
  * depth; nothing is sized up front and nothing is allocated per operation.
  *
  * <h2>Contract</h2>
  * Not thread-safe: every method runs under the owning {@link RevisionBreaker}'s lock, which
  * also keeps the waiter count in the breaker's state word (this class does not count, and does
- * not bound: the breaker refuses a waiter past the queue depth before it gets here). Order is
+ * not bound: the breaker refuses a waiter past the queue depth or its tenant's cap before it
+ * gets here). Order is
  * FIFO ({@link #addLast}) except for a waiter put back first in line ({@link #addFirst}), who
  * held a token and found no pod. {@link #remove} takes any linked waiter out in O(1) (an
  * expiry, a cancellation). A waiter is in at most one queue at a time; {@code linked} says

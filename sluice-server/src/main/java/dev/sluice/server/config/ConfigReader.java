@@ -47,6 +47,8 @@ final class ConfigReader {
     private final String file;
     /** Problems found so far; a problem in one field does not stop the others being read. */
     private final List<ConfigException> problems = new ArrayList<>();
+    /** The top-level {@code queueing} section: every revision without its own has it. */
+    private Queueing defaultQueueing = Queueing.NONE;
 
     ConfigReader(String file) {
         this.file = file;
@@ -85,7 +87,8 @@ final class ConfigReader {
 
     SluiceConfig config(JsonNode root) throws ConfigException {
         object(root, "", Set.of("listen", "control", "shutdown", "kubernetes", "revisions", "client",
-                "cluster"));
+                "cluster", "queueing"));
+        defaultQueueing = queueing(root.get("queueing"), "queueing", Queueing.NONE, null);
         JsonNode listen = optionalObject(root, "listen", "listen", Set.of("proxy", "control", "scaler"));
         ListenAddress proxy = listen(listen, "listen.proxy", "proxy", DEFAULT_PROXY_LISTEN);
         ListenAddress control = listen(listen, "listen.control", "control", DEFAULT_CONTROL_LISTEN);
@@ -387,7 +390,7 @@ final class ConfigReader {
     RevisionConfig revision(JsonNode node, String at) throws ConfigException {
         object(node, at, Set.of("namespace", "name", "hosts", "containerConcurrency", "policy", "queueDepth",
                 "overflowStatus", "timeouts", "maxScale", "readinessPath", "staleThreshold", "drainTimeout",
-                "pods", "service", "scaleToZeroGrace", "protocol", "readinessProbe"));
+                "pods", "service", "scaleToZeroGrace", "protocol", "readinessProbe", "queueing"));
         String namespace = string(node, at + ".namespace", "namespace", "default");
         String name = string(node, at + ".name", "name", null);
         if (name == null) {
@@ -451,8 +454,23 @@ final class ConfigReader {
             probe = invalid(at + ".readinessProbe", "grpc needs protocol: h2c (gRPC servers speak HTTP/2)",
                     ReadinessProbe.HTTP);
         }
+        JsonNode queueingNode = node.get("queueing");
+        Queueing queueing = queueing(queueingNode, at + ".queueing", defaultQueueing, total);
+        if (queueingNode == null) {
+            QueueingReader inherited = new QueueingReader(file);
+            inherited.checkTimeouts(queueing, at + ".timeouts.total", total);
+            problems.addAll(inherited.problems());
+        }
         return new RevisionConfig(id, hosts, cc, policy, queueDepth, overflow, queue, total, responseStart,
-                maxScale, readinessPath, stale, drain, pods, service, scaleToZeroGrace, protocol, probe);
+                maxScale, readinessPath, stale, drain, pods, service, scaleToZeroGrace, protocol, probe, queueing);
+    }
+
+    /** A {@code queueing} section, read by its own reader; its problems join this file's. */
+    private Queueing queueing(JsonNode node, String at, Queueing inherited, Duration requestTimeout) {
+        QueueingReader reader = new QueueingReader(file);
+        Queueing q = reader.read(node, at, inherited, requestTimeout);
+        problems.addAll(reader.problems());
+        return q;
     }
 
     ServiceRef service(JsonNode node, String at, String revisionNamespace) throws ConfigException {

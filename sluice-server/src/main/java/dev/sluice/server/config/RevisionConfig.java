@@ -19,12 +19,13 @@ import java.util.List;
  *                       reports the revision inactive (and KEDA scales it to zero)
  * @param protocol       what the pods speak (requests of either protocol are translated to it)
  * @param readinessProbe how pods are checked before they get requests
+ * @param queueing       priority classes, tenants and how the queue is shared ({@link Queueing#NONE}: one FIFO)
  */
 public record RevisionConfig(RevisionId id, List<String> hosts, int containerConcurrency, PolicyKind policy,
         int queueDepth, int overflowStatus, Duration queueTimeout, Duration requestTimeout,
         Duration responseStartTimeout, int maxScale, String readinessPath, Duration staleThreshold,
         Duration drainTimeout, List<Endpoint> pods, ServiceRef service, Duration scaleToZeroGrace,
-        PodProtocol protocol, ReadinessProbe readinessProbe) {
+        PodProtocol protocol, ReadinessProbe readinessProbe, Queueing queueing) {
 
     /** Default {@code scaleToZeroGrace}: KEDA's own default cooldown before it scales to zero is 300 s; 30 s of quiet is the signal. */
     public static final Duration DEFAULT_SCALE_TO_ZERO_GRACE = Duration.ofSeconds(30);
@@ -32,6 +33,7 @@ public record RevisionConfig(RevisionId id, List<String> hosts, int containerCon
     public RevisionConfig {
         hosts = List.copyOf(hosts);
         pods = List.copyOf(pods);
+        queueing = queueing == null ? Queueing.NONE : queueing;
     }
 
     /** A revision of HTTP/1.1 pods checked with {@code GET readinessPath}. */
@@ -41,7 +43,7 @@ public record RevisionConfig(RevisionId id, List<String> hosts, int containerCon
             Duration drainTimeout, List<Endpoint> pods, ServiceRef service) {
         this(id, hosts, containerConcurrency, policy, queueDepth, overflowStatus, queueTimeout, requestTimeout,
                 responseStartTimeout, maxScale, readinessPath, staleThreshold, drainTimeout, pods, service,
-                DEFAULT_SCALE_TO_ZERO_GRACE, PodProtocol.HTTP1, ReadinessProbe.HTTP);
+                DEFAULT_SCALE_TO_ZERO_GRACE, PodProtocol.HTTP1, ReadinessProbe.HTTP, Queueing.NONE);
     }
 
     /** A revision of HTTP/1.1 pods checked with {@code GET readinessPath}, with its scale-to-zero grace. */
@@ -51,7 +53,7 @@ public record RevisionConfig(RevisionId id, List<String> hosts, int containerCon
             Duration drainTimeout, List<Endpoint> pods, ServiceRef service, Duration scaleToZeroGrace) {
         this(id, hosts, containerConcurrency, policy, queueDepth, overflowStatus, queueTimeout, requestTimeout,
                 responseStartTimeout, maxScale, readinessPath, staleThreshold, drainTimeout, pods, service,
-                scaleToZeroGrace, PodProtocol.HTTP1, ReadinessProbe.HTTP);
+                scaleToZeroGrace, PodProtocol.HTTP1, ReadinessProbe.HTTP, Queueing.NONE);
     }
 
     /** A revision with the default scale-to-zero grace. */
@@ -62,7 +64,14 @@ public record RevisionConfig(RevisionId id, List<String> hosts, int containerCon
             ReadinessProbe readinessProbe) {
         this(id, hosts, containerConcurrency, policy, queueDepth, overflowStatus, queueTimeout, requestTimeout,
                 responseStartTimeout, maxScale, readinessPath, staleThreshold, drainTimeout, pods, service,
-                DEFAULT_SCALE_TO_ZERO_GRACE, protocol, readinessProbe);
+                DEFAULT_SCALE_TO_ZERO_GRACE, protocol, readinessProbe, Queueing.NONE);
+    }
+
+    /** The same revision with another {@code queueing} section. */
+    public RevisionConfig withQueueing(Queueing q) {
+        return new RevisionConfig(id, hosts, containerConcurrency, policy, queueDepth, overflowStatus, queueTimeout,
+                requestTimeout, responseStartTimeout, maxScale, readinessPath, staleThreshold, drainTimeout, pods,
+                service, scaleToZeroGrace, protocol, readinessProbe, q);
     }
 
     /** Whether the pods speak h2c. */

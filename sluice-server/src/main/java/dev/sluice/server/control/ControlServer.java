@@ -10,6 +10,7 @@ import dev.sluice.core.control.StateManager;
 import dev.sluice.core.control.UnknownRevisionException;
 import dev.sluice.core.pod.PodTracker;
 import dev.sluice.core.throttle.RevisionThrottler;
+import dev.sluice.server.config.Queueing;
 import dev.sluice.server.metrics.SluiceMetrics;
 import dev.sluice.server.platform.Transport;
 import dev.sluice.server.proxy.Route;
@@ -61,7 +62,8 @@ import tools.jackson.databind.node.ObjectNode;
  *       address that {@link PodAddressRule} refuses: Sluice's own, or outside
  *       {@code control.allowedPodNetworks}), 404 for an unknown revision, 503 when the token
  *       cannot be checked now — and then nothing changes.</li>
- *   <li>{@code GET /v1/revisions} — capacity, queued and active per revision, its last cold
+ *   <li>{@code GET /v1/revisions} — capacity, queued (and, with a {@code queueing}
+ *       section, {@code queueByClass}) and active per revision, its last cold
  *       start ({@code lastColdStartSeconds}: first request queued at zero pods to first pod
  *       routable; null before the first) and whether one is under way,,
  *       its pods' protocol,
@@ -412,6 +414,15 @@ public final class ControlServer {
                 o.put("capacity", th.capacity());
                 o.put("queued", th.queued());
                 o.put("active", th.active());
+                Queueing q = r.config().queueing();
+                if (q != Queueing.NONE) {
+                    // The queue by class, in order of priority: what waits where.
+                    ArrayNode classes = o.putArray("queueByClass");
+                    for (int c = 0; c < q.classes().size(); c++) {
+                        classes.addObject().put("class", q.classes().get(c).name()).put("queued", th.queuedIn(c));
+                    }
+                    o.put("defaultClass", q.classes().get(q.defaultClass()).name());
+                }
                 long cold = r.coldStart().lastNanos();
                 if (cold < 0) {
                     o.putNull("lastColdStartSeconds");

@@ -7,6 +7,10 @@ public enum Outcome {
     /** Proxied to a pod; the pod's status code is the answer. */
     PROXIED("proxied"),
     QUEUE_FULL("queue-full"),
+    /** The request's tenant already had its cap of requests waiting (queueing.tenantCap): 503, or 429 like queue-full. */
+    TENANT_QUEUE_FULL("tenant-queue-full"),
+    /** The request waited in a lower class and a higher-class request took its place in a full queue: 503. */
+    PREEMPTED("preempted"),
     QUEUE_TIMEOUT("queue-timeout"),
     REQUEST_TIMEOUT("request-timeout"),
     RESPONSE_START_TIMEOUT("response-start-timeout"),
@@ -53,6 +57,8 @@ public enum Outcome {
     public static Outcome of(Rejection r) {
         return switch (r) {
             case QUEUE_FULL -> QUEUE_FULL;
+            case TENANT_QUEUE_FULL -> TENANT_QUEUE_FULL;
+            case PREEMPTED -> PREEMPTED;
             case QUEUE_TIMEOUT -> QUEUE_TIMEOUT;
             case REVISION_CLOSED -> REVISION_CLOSED;
             case REVISION_UNAVAILABLE -> REVISION_UNAVAILABLE;

@@ -62,8 +62,12 @@ public final class RequestMetrics {
     private final LongAdder http1Requests = new LongAdder();
     private final LongAdder h2Requests = new LongAdder();
 
-    RequestMetrics(String revision, Counter requests, Counter rejections, Histogram queueWait, Histogram duration) {
+    private final QueueMetrics queue;
+
+    RequestMetrics(String revision, Counter requests, Counter rejections, Histogram queueWait, Histogram duration,
+            QueueMetrics queue) {
         this.revision = revision;
+        this.queue = queue;
         this.requests = requests;
         this.rejections = rejections;
         this.queueWaitFamily = queueWait;
@@ -103,6 +107,11 @@ public final class RequestMetrics {
     /** Requests of this revision that ended, HTTP/2 streams ({@code http2}) or HTTP/1 requests. */
     public long completed(boolean http2) {
         return (http2 ? h2Requests : http1Requests).sum();
+    }
+
+    /** The revision's queue metrics by class and tenant (for a revision with a {@code queueing} section). */
+    public QueueMetrics queue() {
+        return queue;
     }
 
     /** A request waited {@code nanos} in the queue before it got a pod. */

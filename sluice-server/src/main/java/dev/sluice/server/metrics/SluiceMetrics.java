@@ -11,6 +11,7 @@ import io.prometheus.metrics.core.datapoints.CounterDataPoint;
 import io.prometheus.metrics.core.datapoints.DistributionDataPoint;
 import io.prometheus.metrics.core.metrics.Counter;
 import io.prometheus.metrics.core.metrics.CounterWithCallback;
+import io.prometheus.metrics.core.metrics.Gauge;
 import io.prometheus.metrics.core.metrics.GaugeWithCallback;
 import io.prometheus.metrics.core.metrics.Histogram;
 import io.prometheus.metrics.expositionformats.PrometheusTextFormatWriter;
@@ -55,6 +56,9 @@ public final class SluiceMetrics implements ControlMetrics, ClientMetrics {
     private final ConcurrentHashMap<Integer, CounterDataPoint> refusedByCode =
             new ConcurrentHashMap<>();
     private final Histogram queueWait;
+    private final Gauge classQueued;
+    private final Histogram classWait;
+    private final Counter classRejections;
     private final Histogram coldStart;
     private final Histogram duration;
     private final Histogram inboxWait;
@@ -94,6 +98,18 @@ public final class SluiceMetrics implements ControlMetrics, ClientMetrics {
         queueWait = Histogram.builder().withoutExemplars().name("sluice_queue_wait_seconds")
                 .help("Time requests waited for a pod").unit(Unit.SECONDS)
                 .labelNames("revision").classicUpperBounds(LATENCY_BUCKETS).classicOnly().register(registry);
+        classQueued = Gauge.builder().name("sluice_queue_queued")
+                .help("Requests waiting for a pod, by priority class and tenant (revisions with a queueing section;"
+                        + " tenants past the first " + QueueMetrics.MAX_TENANT_LABELS + " of a revision count as other)")
+                .labelNames("revision", "class", "tenant").register(registry);
+        classWait = Histogram.builder().withoutExemplars().name("sluice_queue_class_wait_seconds")
+                .help("Time requests waited for a pod, by priority class and tenant (revisions with a queueing section)")
+                .unit(Unit.SECONDS).labelNames("revision", "class", "tenant").classicUpperBounds(LATENCY_BUCKETS)
+                .classicOnly().register(registry);
+        classRejections = Counter.builder().withoutExemplars().name("sluice_queue_rejections_total")
+                .help("Requests the queue refused or dropped (queue-full, tenant-queue-full, preempted, queue-timeout,"
+                        + " ...), by priority class and tenant (revisions with a queueing section)")
+                .labelNames("revision", "class", "tenant", "reason").register(registry);
         coldStart = Histogram.builder().withoutExemplars().name("sluice_cold_start_seconds")
                 .help("Cold starts: from the first request queued while the revision had no routable pod to"
                         + " the first pod becoming routable")
@@ -181,7 +197,8 @@ public final class SluiceMetrics implements ControlMetrics, ClientMetrics {
 
     /** Request metrics for one revision: data points made on first use, then cached. */
     public RequestMetrics forRevision(RevisionId id) {
-        return new RequestMetrics(id.toString(), requests, rejections, queueWait, duration);
+        return new RequestMetrics(id.toString(), requests, rejections, queueWait, duration,
+                new QueueMetrics(id.toString(), classQueued, classWait, classRejections));
     }
 
     /** Where a revision's cold starts go: seconds, observed into {@code sluice_cold_start_seconds}. */

@@ -24,6 +24,13 @@ import io.netty.handler.codec.http.HttpResponseStatus;
  * is released at once, so no slot or token leaks whichever of client cancel, timeout or lease
  * comes first. The lease is released in {@link #releasePod()}, which clears {@link #pod}, so
  * it runs once.
+ *
+ * <p><b>Class and tenant.</b> For a revision with a {@code queueing} section the request's
+ * priority class and tenant are found once, when the exchange is made
+ * ({@link RequestClassifier}), and go with every {@code acquire}; the class's own queue timeout,
+ * if it has one, replaces the revision's. The per-class metrics count a request as queued from
+ * the {@code acquire} that left it waiting until the first of lease, rejection, expiry or
+ * cancel ({@link #leftQueue}); all of these run on the loop, so the count needs no atomics.
  */
 abstract class Admission implements LeaseListener, Deadlines.Expiring {
 
@@ -52,12 +59,22 @@ abstract class Admission implements LeaseListener, Deadlines.Expiring {
     private long queueLengthNanos;
     private Pending pending = Pending.NONE;
     private Deadlines.Deadline queueTimer;
+    /** The request's priority class (an index into the revision's classes) and tenant (null: shared). */
+    private final int priorityClass;
+    private final String tenant;
+    /** Whether the queue metrics count this request as waiting now. */
+    private boolean countedQueued;
+    /** The tenant's metric label, once the request waited or was refused (classified revisions only). */
+    private String tenantLabel;
 
-    Admission(ChannelHandlerContext ctx, ProxyContext px, Route route, String owner) {
+    Admission(ChannelHandlerContext ctx, ProxyContext px, Route route, String owner, int priorityClass,
+            String tenant) {
         this.ctx = ctx;
         this.px = px;
         this.route = route;
         this.owner = owner;
+        this.priorityClass = priorityClass;
+        this.tenant = tenant;
     }
 
     final RevisionConfig config() {
@@ -83,14 +100,19 @@ abstract class Admission implements LeaseListener, Deadlines.Expiring {
             toOwner();
             return;
         }
-        queueLengthNanos = Math.min(config().queueTimeout().toNanos(), limitNanos);
+        queueLengthNanos = Math.min(config().queueing().queueTimeout(priorityClass, config().queueTimeout()).toNanos(),
+                limitNanos);
         queueDeadlineNanos = now + queueLengthNanos;
         admit();
     }
 
     /** Asks for a pod (again, after a connect failure: the queue clock keeps its start). */
     final void admit() {
-        pending = route.throttler().acquire(queueDeadlineNanos, this);
+        pending = route.throttler().acquire(queueDeadlineNanos, this, priorityClass, tenant);
+        if (pending != Pending.NONE && !countedQueued && !config().queueing().plain()) {
+            countedQueued = true;
+            route.metrics().queue().queued(className(), tenantLabel(), 1);
+        }
         if (!done && pod == null && pending != Pending.NONE && queueTimer == null) {
             // The length the deadline was set with, so it joins the lane of its peers.
             queueTimer = deadlines.add(queueLengthNanos, this, QUEUE);
@@ -123,8 +145,35 @@ abstract class Admission implements LeaseListener, Deadlines.Expiring {
         pod = leased;
         pending = Pending.NONE;
         Exchange.cancel(queueTimer);
-        route.metrics().queued(px.clock.nanoTime() - (queueDeadlineNanos - queueLengthNanos));
+        long waited = px.clock.nanoTime() - (queueDeadlineNanos - queueLengthNanos);
+        route.metrics().queued(waited);
+        if (!config().queueing().plain()) {
+            leftQueue();
+            route.metrics().queue().waited(className(), tenantLabel(), waited);
+        }
         admitted(leased);
+    }
+
+    private String className() {
+        return config().queueing().classes().get(Math.min(priorityClass, config().queueing().classes().size() - 1))
+                .name();
+    }
+
+    private String tenantLabel() {
+        String l = tenantLabel;
+        if (l == null) {
+            l = route.metrics().queue().tenantLabel(tenant);
+            tenantLabel = l;
+        }
+        return l;
+    }
+
+    /** The request no longer waits (served, refused, expired or gone): the queued gauge drops once. */
+    private void leftQueue() {
+        if (countedQueued) {
+            countedQueued = false;
+            route.metrics().queue().queued(className(), tenantLabel(), -1);
+        }
     }
 
     private void rejected(Rejection reason) {
@@ -132,11 +181,20 @@ abstract class Admission implements LeaseListener, Deadlines.Expiring {
             return;
         }
         pending = Pending.NONE;
-        HttpResponseStatus st = reason == Rejection.QUEUE_FULL && config().overflowStatus() == 429
+        if (!config().queueing().plain()) {
+            leftQueue();
+            route.metrics().queue().rejected(className(), tenantLabel(), Outcome.of(reason));
+        }
+        HttpResponseStatus st = (reason == Rejection.QUEUE_FULL || reason == Rejection.TENANT_QUEUE_FULL)
+                && config().overflowStatus() == 429
                 ? HttpResponseStatus.TOO_MANY_REQUESTS : HttpResponseStatus.SERVICE_UNAVAILABLE;
         String why = switch (reason) {
             case QUEUE_FULL -> "the queue of revision " + config().id() + " is full (" + config().queueDepth()
                     + " requests waiting)";
+            case TENANT_QUEUE_FULL -> "the queue of revision " + config().id() + " holds as many requests of this"
+                    + " tenant as its cap allows";
+            case PREEMPTED -> "a request of a higher priority class took this request's place in the full queue"
+                    + " of revision " + config().id();
             case QUEUE_TIMEOUT -> RevisionStatus.queueTimeout(px.control, route, queueLengthNanos);
             case REVISION_CLOSED -> "revision " + config().id() + " was removed";
             case REVISION_UNAVAILABLE -> "revision " + config().id() + " is unavailable: its control path failed";
@@ -159,6 +217,7 @@ abstract class Admission implements LeaseListener, Deadlines.Expiring {
 
     /** The exchange ends: stop waiting for a pod. */
     final void cancelAdmission() {
+        leftQueue();
         Exchange.cancel(queueTimer);
         if (pending != Pending.NONE) {
             pending.cancel(); // if it returns false, the lease arriving later is released in leased()

@@ -59,7 +59,8 @@ abstract class PodLink extends Admission implements UpstreamHandler.Listener, Ch
 
     PodLink(ExchangeListener client, Relay relay, ChannelHandlerContext ctx, ProxyContext px, Route route,
             RequestHead request, String owner, boolean fromReplica) {
-        super(ctx, px, route, owner);
+        super(ctx, px, route, owner, RequestClassifier.classOf(route.config().queueing(), request),
+                RequestClassifier.tenantOf(route.config().queueing(), request));
         this.fromReplica = fromReplica;
         this.client = client;
         this.relay = relay;

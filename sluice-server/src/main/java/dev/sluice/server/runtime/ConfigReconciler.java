@@ -175,7 +175,12 @@ final class ConfigReconciler {
                 kept = new RevisionConfig(rc.id(), rc.hosts(), rc.containerConcurrency(), was.policy(), was.queueDepth(),
                         rc.overflowStatus(), rc.queueTimeout(), rc.requestTimeout(), rc.responseStartTimeout(),
                         was.maxScale(), rc.readinessPath(), was.staleThreshold(), was.drainTimeout(), rc.pods(),
-                        rc.service(), rc.scaleToZeroGrace(), rc.protocol(), rc.readinessProbe());
+                        rc.service(), rc.scaleToZeroGrace(), rc.protocol(), rc.readinessProbe(), rc.queueing());
+            }
+            if (!rc.queueing().equals(was.queueing()) || rc.queueDepth() != was.queueDepth()) {
+                // Weights, the tenant cap and preemption apply to waiters from now on; classes and
+                // how requests are sorted into them come with the new route below.
+                before.throttler().setQueuePolicy(kept.queueing().policy(kept.queueDepth()));
             }
             feed.add(() -> changeFeeding(rc, was));
             next.add(new Route(kept, before.throttler(), before.metrics(), before.coldStart(), before.owner()));

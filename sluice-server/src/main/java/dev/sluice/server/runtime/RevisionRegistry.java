@@ -113,6 +113,7 @@ final class RevisionRegistry {
         ColdStartWatch coldStart = new ColdStartWatch(clock, th::routablePods, metrics.coldStarts(rc.id()));
         ZeroPodListener scaler = scaleFromZero.apply(rc.id());
         th.listen(ZeroPodListener.both(coldStart, scaler));
+        th.setQueuePolicy(rc.queueing().policy(rc.queueDepth()));
         return new Route(rc, th, metrics.forRevision(rc.id()), coldStart,
                 cluster == null ? null : cluster.newOwner(scaler));
     }
