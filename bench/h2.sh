@@ -4,7 +4,10 @@
 # Sluice cc 16 = HAProxy maxconn 16 per server), one after the other in each round, each with
 # requests/s, p50/p99 (from h2load's per-request log), errors and CPU time per request.
 #   bench/h2.sh [rounds] [seconds] [conns] [streams per connection]   (defaults 3 10 64 10)
-# SLUICE_IO_THREADS (default 1, as HAProxy's one thread). Loopback only; stops all it started.
+#   JAR_A=/tmp/old.jar JAR_B=/tmp/new.jar bench/h2.sh …   an A/B: HAProxy, A and B in each round
+# SLUICE_IO_THREADS (default 1, as HAProxy's one thread); SLUICE_WARMUP: seconds of the first,
+# unrecorded h2load run before Sluice is measured (default 8; the JIT is not done by then, see
+# docs/benchmarks.md, "HTTP/2"). Loopback only; stops all it started.
 set -euo pipefail
 scenario=fast
 rounds="${1:-3}"; secs="${2:-10}"; conns="${3:-64}"; streams="${4:-10}"
@@ -38,8 +41,17 @@ print(f"{name:8s} {float(rps.group(1)) if rps else 0:10.0f} req/s  p50 {pct(.5):
 PY
 }
 
-sluice_up() {
-  SLUICE_LOG_LEVEL=WARN start "${sut[@]}" "$root/sluice" run --config "$here/sluice-h2c.yaml" --io-threads "${SLUICE_IO_THREADS:-1}"
+# The launcher's flags, for the A/B's jars (run directly, not through ./sluice).
+# shellcheck source=../sluice-jvm.sh
+. "$root/sluice-jvm.sh"
+sluice_up() { # [jar]
+  if [ -n "${1:-}" ]; then
+    # shellcheck disable=SC2046
+    SLUICE_LOG_LEVEL=WARN start "${sut[@]}" java $(sluice_default_flags) -jar "$1" run --config "$here/sluice-h2c.yaml" \
+      --io-threads "${SLUICE_IO_THREADS:-1}"
+  else
+    SLUICE_LOG_LEVEL=WARN start "${sut[@]}" "$root/sluice" run --config "$here/sluice-h2c.yaml" --io-threads "${SLUICE_IO_THREADS:-1}"
+  fi
   wait_port 18080; wait_port 18089
   for _ in $(seq 100); do curl -s http://127.0.0.1:18089/v1/revisions | grep -q '"capacity" : 0' || break; sleep 0.1; done
   # The JIT warm-up (lib.sh, warm_up): unrecorded h2load runs on the path that is measured.
@@ -54,7 +66,15 @@ for round in $(seq "$rounds"); do
   h2load -c"$conns" -m"$streams" -D3 http://127.0.0.1:18095/ >/dev/null 2>&1 || true
   h2run haproxy "${pids[-1]}" http://127.0.0.1:18095/
   stop_last
-  sluice_up
-  h2run sluice "${pids[-1]}" http://127.0.0.1:18080/
-  stop_last
+  if [ -n "${JAR_A:-}" ]; then
+    for v in A B; do
+      j="JAR_$v"; sluice_up "${!j}"
+      h2run "$v" "${pids[-1]}" http://127.0.0.1:18080/
+      stop_last
+    done
+  else
+    sluice_up
+    h2run sluice "${pids[-1]}" http://127.0.0.1:18080/
+    stop_last
+  fi
 done

@@ -9,9 +9,9 @@ import io.netty.handler.codec.http2.DefaultHttp2DataFrame;
 import io.netty.handler.codec.http2.DefaultHttp2Headers;
 import io.netty.handler.codec.http2.DefaultHttp2HeadersFrame;
 import io.netty.handler.codec.http2.Http2Headers;
+import io.netty.util.AsciiString;
 import io.netty.util.ByteProcessor;
 import java.nio.charset.StandardCharsets;
-import java.util.Locale;
 
 /**
  * An HTTP/1.1 message written to an HTTP/2 stream channel, turned into the stream's frames:
@@ -43,6 +43,15 @@ abstract class Http1ToFrames extends ChannelOutboundHandlerAdapter {
     private static final int TRAILERS = 5;
     private static final int BODY_TO_CLOSE = 6;
     private static final int DONE = 7;
+
+    private static final AsciiString TRANSFER_ENCODING = AsciiString.cached("transfer-encoding");
+    private static final AsciiString HOST = AsciiString.cached("host");
+    private static final AsciiString TE = AsciiString.cached("te");
+    private static final AsciiString TRAILERS_VALUE = AsciiString.cached("trailers");
+    private static final AsciiString CONTENT_LENGTH = AsciiString.cached("content-length");
+    private static final AsciiString[] CONNECTION_SPECIFIC = {AsciiString.cached("connection"),
+        AsciiString.cached("keep-alive"), AsciiString.cached("proxy-connection"), TRANSFER_ENCODING,
+        AsciiString.cached("upgrade")};
 
     private int state = HEAD;
     private long remaining;
@@ -250,8 +259,13 @@ abstract class Http1ToFrames extends ChannelOutboundHandlerAdapter {
     /**
      * Adds the field lines between {@code from} and {@code end} to {@code h}, names in lower
      * case, connection-specific ones and {@code host} left out; returns the content length,
-     * {@link #CHUNKED}, or {@link #UNTIL_CLOSE} if neither was said. {@code host}, if not null,
-     * is given the {@code Host} field's value.
+     * {@link #CHUNKED}, or {@link #UNTIL_CLOSE} if neither was said. A request's {@code Host}
+     * (when {@code h} has a method) becomes {@code :authority}.
+     *
+     * <p>Names and values are copied once, as the bytes they are ({@link AsciiString}: what the
+     * HPACK encoder writes without converting, and a value's octets pass unchanged), not decoded
+     * into {@code String}s and lowered and stripped into more of them: on the HTTP/2 paths this
+     * ran for every field of every request and response.
      */
     static long fields(ByteBuf in, int from, int end, Http2Headers h) {
         long length = UNTIL_CLOSE;
@@ -263,21 +277,29 @@ abstract class Http1ToFrames extends ChannelOutboundHandlerAdapter {
             }
             int colon = in.indexOf(at, lf, (byte) ':');
             if (colon > at) {
-                String name = in.toString(at, colon - at, StandardCharsets.US_ASCII).toLowerCase(Locale.ROOT);
-                String value = in.toString(colon + 1, lf - 1 - colon - 1, StandardCharsets.UTF_8).strip();
-                if (name.equals("transfer-encoding")) {
+                AsciiString name = lowerName(in, at, colon);
+                int v = colon + 1;
+                int ve = lf - 1; // before the CR
+                while (v < ve && isOws(in.getByte(v))) {
+                    v++;
+                }
+                while (ve > v && isOws(in.getByte(ve - 1))) {
+                    ve--;
+                }
+                AsciiString value = bytes(in, v, ve);
+                if (TRANSFER_ENCODING.contentEquals(name)) {
                     length = CHUNKED;
-                } else if (name.equals("host")) {
+                } else if (HOST.contentEquals(name)) {
                     if (h.authority() == null && h.method() != null) {
                         h.authority(value);
                     }
-                } else if (name.equals("te")) {
-                    if (value.equalsIgnoreCase("trailers")) {
+                } else if (TE.contentEquals(name)) {
+                    if (value.contentEqualsIgnoreCase(TRAILERS_VALUE)) {
                         h.add(name, value); // the one value HTTP/2 allows (gRPC sends it)
                     }
                 } else if (!connectionSpecific(name)) {
-                    if (name.equals("content-length") && length != CHUNKED) {
-                        length = Long.parseLong(value);
+                    if (length != CHUNKED && CONTENT_LENGTH.contentEquals(name)) {
+                        length = value.parseLong();
                     }
                     h.add(name, value);
                 }
@@ -287,11 +309,40 @@ abstract class Http1ToFrames extends ChannelOutboundHandlerAdapter {
         return length;
     }
 
-    /** Fields HTTP/2 forbids (RFC 9113 §8.2.2). */
-    static boolean connectionSpecific(String name) {
-        return switch (name) {
-            case "connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade" -> true;
-            default -> false;
-        };
+    /** The bytes from {@code from} to {@code to}, copied. */
+    static AsciiString bytes(ByteBuf in, int from, int to) {
+        if (to <= from) {
+            return AsciiString.EMPTY_STRING;
+        }
+        byte[] b = new byte[to - from];
+        in.getBytes(from, b);
+        return new AsciiString(b, false);
+    }
+
+    /** A field name's bytes, copied, in lower case (HTTP/2 sends names so, RFC 9113 §8.2.1). */
+    private static AsciiString lowerName(ByteBuf in, int from, int to) {
+        byte[] b = new byte[to - from];
+        in.getBytes(from, b);
+        for (int i = 0; i < b.length; i++) {
+            byte c = b[i];
+            if (c >= 'A' && c <= 'Z') {
+                b[i] = (byte) (c + ('a' - 'A'));
+            }
+        }
+        return new AsciiString(b, false);
+    }
+
+    private static boolean isOws(byte b) {
+        return b == ' ' || b == '\t';
+    }
+
+    /** Fields HTTP/2 forbids (RFC 9113 §8.2.2); {@code name} in lower case. */
+    static boolean connectionSpecific(CharSequence name) {
+        for (AsciiString f : CONNECTION_SPECIFIC) {
+            if (f.contentEquals(name)) {
+                return true;
+            }
+        }
+        return false;
     }
 }

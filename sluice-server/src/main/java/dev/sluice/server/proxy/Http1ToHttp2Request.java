@@ -6,7 +6,6 @@ import io.netty.handler.codec.http2.DefaultHttp2Headers;
 import io.netty.handler.codec.http2.DefaultHttp2HeadersFrame;
 import io.netty.handler.codec.http2.Http2Headers;
 import io.netty.util.AsciiString;
-import java.nio.charset.StandardCharsets;
 
 /**
  * A request as the {@link dev.sluice.http1.RequestFramer} wrote it for a pod, sent on a stream
@@ -21,6 +20,8 @@ import java.nio.charset.StandardCharsets;
 final class Http1ToHttp2Request extends Http1ToFrames {
 
     private static final AsciiString HTTP = AsciiString.cached("http");
+    private static final AsciiString GET = AsciiString.cached("GET");
+    private static final AsciiString POST = AsciiString.cached("POST");
     private static final AsciiString TE = AsciiString.cached("te");
     private static final AsciiString TRAILERS = AsciiString.cached("trailers");
 
@@ -29,8 +30,8 @@ final class Http1ToHttp2Request extends Http1ToFrames {
         int sp1 = in.indexOf(from, lineEnd, (byte) ' ');
         int sp2 = in.indexOf(sp1 + 1, lineEnd, (byte) ' ');
         Http2Headers h = new DefaultHttp2Headers()
-                .method(in.toString(from, sp1 - from, StandardCharsets.US_ASCII))
-                .path(in.toString(sp1 + 1, sp2 - sp1 - 1, StandardCharsets.UTF_8))
+                .method(method(in, from, sp1))
+                .path(bytes(in, sp1 + 1, sp2))
                 .scheme(HTTP);
         long length = fields(in, lineEnd + 1, end, h);
         // TE is hop-by-hop, so the framer dropped the client's; Sluice itself takes trailers
@@ -41,5 +42,18 @@ final class Http1ToHttp2Request extends Http1ToFrames {
         }
         emit(ctx, new DefaultHttp2HeadersFrame(h, length == 0));
         return length;
+    }
+
+    /** The request line's method: the common ones as constants, others copied. */
+    private static AsciiString method(ByteBuf in, int from, int to) {
+        int n = to - from;
+        if (n == 3 && in.getByte(from) == 'G' && in.getByte(from + 1) == 'E' && in.getByte(from + 2) == 'T') {
+            return GET;
+        }
+        if (n == 4 && in.getByte(from) == 'P' && in.getByte(from + 1) == 'O' && in.getByte(from + 2) == 'S'
+                && in.getByte(from + 3) == 'T') {
+            return POST;
+        }
+        return bytes(in, from, to);
     }
 }

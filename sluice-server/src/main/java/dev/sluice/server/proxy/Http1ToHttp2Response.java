@@ -4,11 +4,11 @@ import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPromise;
 import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http2.DefaultHttp2DataFrame;
 import io.netty.handler.codec.http2.DefaultHttp2Headers;
 import io.netty.handler.codec.http2.DefaultHttp2HeadersFrame;
 import io.netty.handler.codec.http2.Http2Headers;
-import io.netty.util.AsciiString;
 import java.util.Locale;
 import java.util.Map;
 
@@ -76,7 +76,7 @@ final class Http1ToHttp2Response extends Http1ToFrames {
         if (status < 200) {
             return SKIP;
         }
-        Http2Headers h = new DefaultHttp2Headers().status(AsciiString.of(Integer.toString(status)));
+        Http2Headers h = new DefaultHttp2Headers().status(HttpResponseStatus.valueOf(status).codeAsText());
         long length = fields(in, lineEnd + 1, end, h);
         if (headRequest || status == 204 || status == 304 || length == 0) {
             emit(ctx, new DefaultHttp2HeadersFrame(h, true));

@@ -8,6 +8,7 @@ import io.netty.handler.codec.http2.Http2Error;
 import io.netty.handler.codec.http2.Http2GoAwayFrame;
 import io.netty.handler.codec.http2.Http2Headers;
 import io.netty.handler.codec.http2.Http2ResetFrame;
+import io.netty.util.AsciiString;
 import io.netty.util.ReferenceCountUtil;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
@@ -35,6 +36,7 @@ final class Http2ToHttp1Response extends Http2StreamReader {
     };
 
     private static final byte[] CRLF = {'\r', '\n'};
+    private static final AsciiString CONTENT_LENGTH = AsciiString.cached("content-length");
     private static final byte[] LAST_CHUNK = {'0', '\r', '\n'};
 
     private boolean chunked;
@@ -66,10 +68,11 @@ final class Http2ToHttp1Response extends Http2StreamReader {
             return;
         }
         ByteBuf out = ctx.alloc().buffer(256);
+        HttpResponseStatus st = HttpResponseStatus.valueOf(status);
         ByteBufUtil.writeAscii(out, "HTTP/1.1 ");
-        ByteBufUtil.writeAscii(out, Integer.toString(status));
+        ByteBufUtil.writeAscii(out, st.codeAsText());
         out.writeByte(' ');
-        ByteBufUtil.writeAscii(out, HttpResponseStatus.valueOf(status).reasonPhrase());
+        ByteBufUtil.writeAscii(out, st.reasonPhrase());
         out.writeBytes(CRLF);
         boolean hasLength = false;
         for (Map.Entry<CharSequence, CharSequence> f : h) {
@@ -77,7 +80,7 @@ final class Http2ToHttp1Response extends Http2StreamReader {
             if (name.length() == 0 || name.charAt(0) == ':') {
                 continue;
             }
-            if (name.toString().equalsIgnoreCase("content-length")) {
+            if (AsciiString.contentEqualsIgnoreCase(name, CONTENT_LENGTH)) {
                 hasLength = true;
             }
             field(out, name, f.getValue());
