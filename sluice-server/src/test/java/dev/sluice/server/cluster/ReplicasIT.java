@@ -269,7 +269,11 @@ class ReplicasIT {
         rotation.add(owner);
         awaitRequests(1500);
         assertThat(failures).as("errors while the replica rejoined").isEmpty();
-        assertThat(maxAtOnce()).as("most requests any pod had at once, through the rejoin").isEqualTo(1);
+        // At most 2, not 1: the rejoining owner's start-up hold cannot take a slot on a pod that is
+        // not routable yet, and a forward queued there may take the pod when it turns routable,
+        // before the next tick holds it, while the previous owner still admits (docs/architecture.md,
+        // failure modes; bench/replicas.sh saw it once on a quiet machine).
+        assertThat(maxAtOnce()).as("most requests any pod had at once, through the rejoin").isLessThanOrEqualTo(2);
 
         // The owner is killed. Requests sent to it fail, and so may those the others had
         // forwarded to it and not yet had answered: cut mid-answer, or closed unanswered on a
