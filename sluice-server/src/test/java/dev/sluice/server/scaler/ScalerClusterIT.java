@@ -7,6 +7,7 @@ import static org.awaitility.Awaitility.await;
 import dev.sluice.scaler.proto.GetMetricsRequest;
 import dev.sluice.scaler.proto.GetMetricsResponse;
 import dev.sluice.scaler.proto.ScaledObjectRef;
+import dev.sluice.server.RawConnection;
 import dev.sluice.server.TestPod;
 import dev.sluice.server.cluster.OwnerFunction;
 import dev.sluice.server.cluster.Peer;
@@ -257,38 +258,49 @@ class ScalerClusterIT {
 
     /**
      * Requests sent to the non-owner, each for a revision at zero pods with a stream open on both
-     * replicas: when {@code true} reaches the owner's stream (the forward and the queue) and the
-     * non-owner's (that plus the owner's notice).
+     * replicas, each on a connection opened beforehand (as {@code ScalerLatencyIT}): when
+     * {@code true} reaches the non-owner's stream (it pushes as it forwards) and the owner's (the
+     * forward and its queue, or the non-owner's notice, whichever is first).
      */
     @Test
     void pushLatencyAcrossReplicas() throws Exception {
         List<String> names = owned.subList(1, owned.size());
         List<KedaClient.Stream> onOther = new ArrayList<>();
         List<KedaClient.Stream> onOwner = new ArrayList<>();
-        for (String name : names) {
-            KedaClient.Stream s = kedaOnOther.stream(KedaClient.ref("default", name));
-            KedaClient.Stream o = kedaOnOwner.stream(KedaClient.ref("default", name));
-            assertThat(s.next(WAIT).active()).isFalse();
-            assertThat(o.next(WAIT).active()).isFalse();
-            onOther.add(s);
-            onOwner.add(o);
-        }
-        List<Double> other = new ArrayList<>();
-        List<Double> owning = new ArrayList<>();
-        for (int i = 0; i < names.size(); i++) {
-            long sent = System.nanoTime();
-            CompletableFuture<HttpResponse<String>> held = request(this.other, names.get(i));
-            KedaClient.Message m = onOther.get(i).until(true, WAIT);
-            KedaClient.Message o = onOwner.get(i).until(true, WAIT);
-            assertThat(held).as("waits at the owner for a pod").isNotDone();
-            if (i >= WARM_UP) {
-                other.add((m.arrivedNanos() - sent) / 1e6);
-                owning.add((o.arrivedNanos() - sent) / 1e6);
+        List<RawConnection> connections = new ArrayList<>();
+        try {
+            for (String name : names) {
+                KedaClient.Stream s = kedaOnOther.stream(KedaClient.ref("default", name));
+                KedaClient.Stream o = kedaOnOwner.stream(KedaClient.ref("default", name));
+                assertThat(s.next(WAIT).active()).isFalse();
+                assertThat(o.next(WAIT).active()).isFalse();
+                onOther.add(s);
+                onOwner.add(o);
+                connections.add(new RawConnection(this.other.proxyAddress().getPort()));
+            }
+            List<Double> other = new ArrayList<>();
+            List<Double> owning = new ArrayList<>();
+            for (int i = 0; i < names.size(); i++) {
+                long sent = System.nanoTime();
+                connections.get(i).send("GET / HTTP/1.1\r\nHost: x\r\nSluice-Revision: default/" + names.get(i)
+                        + "\r\n\r\n");
+                KedaClient.Message m = onOther.get(i).until(true, WAIT);
+                KedaClient.Message o = onOwner.get(i).until(true, WAIT);
+                if (i >= WARM_UP) {
+                    other.add((m.arrivedNanos() - sent) / 1e6);
+                    owning.add((o.arrivedNanos() - sent) / 1e6);
+                }
+            }
+            String last = names.get(names.size() - 1);
+            await().atMost(WAIT).until(() -> view(owner, last).get("queued").asInt() == 1);
+            System.out.printf("scaler push across replicas, %d revisions (after %d warm-up), request written to the"
+                    + " non-owner -> StreamIsActive true: on the non-owner %s; on the owner %s%n", other.size(),
+                    WARM_UP, percentiles(other), percentiles(owning));
+        } finally {
+            for (RawConnection c : connections) {
+                c.close();
             }
         }
-        System.out.printf("scaler push across replicas, %d revisions (after %d warm-up), request sent to the"
-                + " non-owner -> StreamIsActive true: on the owner %s; on the non-owner %s%n", other.size(), WARM_UP,
-                percentiles(owning), percentiles(other));
     }
 
     private static String percentiles(List<Double> millis) {
