@@ -132,7 +132,7 @@ public final class SluiceCommand implements Callable<Integer> {
                     controlListen == null ? c.controlListen() : ListenAddress.parse(controlListen),
                     tokenFile == null ? c.controlTokenFile() : tokenFile, c.allowedPodNetworks(), c.drainPeriod(),
                     c.gracePeriod(), c.kubernetes(), c.revisions(), c.client(), c.scalerListen(), c.cluster(),
-                    c.readinessChecks());
+                    c.readinessChecks(), c.queueing());
         }
 
         @Override

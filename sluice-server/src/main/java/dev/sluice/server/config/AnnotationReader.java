@@ -32,8 +32,11 @@ final class AnnotationReader {
             Map.entry("scaleToZeroGrace", "scaleToZeroGrace"),
             Map.entry("protocol", "protocol"), Map.entry("readinessProbe", "readinessProbe"));
 
-    /** The revision a labelled Service's annotations describe; errors name the Service and the annotation. */
-    static RevisionConfig revision(DiscoveredRevision d) throws ConfigException {
+    /**
+     * The revision a labelled Service's annotations describe, with the file's top-level
+     * {@code queueing} section ({@code defaultQueueing}); errors name the Service and the annotation.
+     */
+    static RevisionConfig revision(DiscoveredRevision d, Queueing defaultQueueing) throws ConfigException {
         String file = d.source();
         ObjectNode node = Yaml.MAPPER.createObjectNode();
         node.put("namespace", d.id().namespace());
@@ -76,7 +79,7 @@ final class AnnotationReader {
             ((ObjectNode) node.get("service")).put("port", d.service().port());
         }
         try {
-            ConfigReader reader = new ConfigReader(file);
+            ConfigReader reader = new ConfigReader(file, defaultQueueing);
             RevisionConfig c = reader.part(() -> reader.revision(node, ""));
             reader.finish();
             return c;

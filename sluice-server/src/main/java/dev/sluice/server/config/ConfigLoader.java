@@ -87,9 +87,10 @@ public final class ConfigLoader {
     /**
      * A revision found from a labelled Service, its annotations validated exactly as the same
      * fields in {@code sluice.yaml} are ({@link AnnotationReader}). Errors name the Service and
-     * the annotation.
+     * the annotation. It takes the top-level {@code queueing} section of the file in force
+     * ({@code defaultQueueing}), as the file's own revisions without a section of their own do.
      */
-    public static RevisionConfig revision(DiscoveredRevision d) throws ConfigException {
-        return AnnotationReader.revision(d);
+    public static RevisionConfig revision(DiscoveredRevision d, Queueing defaultQueueing) throws ConfigException {
+        return AnnotationReader.revision(d, defaultQueueing);
     }
 }

@@ -50,6 +50,15 @@ final class ConfigReader {
     /** The top-level {@code queueing} section: every revision without its own has it. */
     private Queueing defaultQueueing = Queueing.NONE;
 
+    /**
+     * A reader for one revision outside the file (a labelled Service's annotations), which
+     * inherits the file's top-level {@code queueing} section as the file's own revisions do.
+     */
+    ConfigReader(String file, Queueing defaultQueueing) {
+        this(file);
+        this.defaultQueueing = defaultQueueing;
+    }
+
     ConfigReader(String file) {
         this.file = file;
     }
@@ -164,7 +173,8 @@ final class ConfigReader {
                     + ": they still forward to it until then", null);
         }
         return new SluiceConfig(proxy, control, tokenFile == null ? null : Path.of(tokenFile), networks, drain,
-                grace, kubernetes, revisions, client == null ? ClientLimits.DEFAULTS : client, scaler, cluster, checks);
+                grace, kubernetes, revisions, client == null ? ClientLimits.DEFAULTS : client, scaler, cluster, checks,
+                defaultQueueing);
     }
 
     private ReadinessChecks readinessChecks(JsonNode controlNode) throws ConfigException {

@@ -25,9 +25,10 @@ import java.util.List;
 public record SluiceConfig(ListenAddress proxyListen, ListenAddress controlListen, Path controlTokenFile,
         List<PodNetwork> allowedPodNetworks, Duration drainPeriod, Duration gracePeriod, KubernetesConfig kubernetes,
         List<RevisionConfig> revisions, ClientLimits client, ListenAddress scalerListen, ClusterConfig cluster,
-        ReadinessChecks readinessChecks) {
+        ReadinessChecks readinessChecks, Queueing queueing) {
 
     public SluiceConfig {
+        queueing = queueing == null ? Queueing.NONE : queueing;
         allowedPodNetworks = List.copyOf(allowedPodNetworks);
         revisions = List.copyOf(revisions);
     }

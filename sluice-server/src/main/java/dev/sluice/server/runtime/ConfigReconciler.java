@@ -6,6 +6,7 @@ import dev.sluice.kubernetes.DiscoveredRevision;
 import dev.sluice.kubernetes.KubernetesDiscovery;
 import dev.sluice.server.config.ConfigException;
 import dev.sluice.server.config.ConfigLoader;
+import dev.sluice.server.config.Queueing;
 import dev.sluice.server.config.RevisionConfig;
 import dev.sluice.server.config.SluiceConfig;
 import dev.sluice.server.proxy.ProxyContext;
@@ -32,7 +33,8 @@ import org.slf4j.LoggerFactory;
  * Two threads call in: the config watcher ({@link #apply}) and the catalogue's informer
  * ({@link #onCatalog}); both take this object's lock, so one reconciliation runs at a time and
  * it is the {@link RevisionRegistry}'s single writer. A catalogue entry is validated before the
- * lock. {@link #config()} is volatile for readers elsewhere.
+ * lock (again under it if a reload changed the file's top-level {@code queueing} meanwhile: the
+ * discovered revisions take it too). {@link #config()} is volatile for readers elsewhere.
  */
 final class ConfigReconciler {
 
@@ -45,6 +47,8 @@ final class ConfigReconciler {
     private final KubernetesDiscovery discovery;
     /** The catalogue's revisions, as last validated; written under this object's lock. */
     private final Map<RevisionId, RevisionConfig> discovered = new ConcurrentHashMap<>();
+    /** The catalogue as last read, to validate again when the file's top-level queueing changes. */
+    private List<DiscoveredRevision> catalog = List.of();
     private volatile SluiceConfig config;
 
     ConfigReconciler(SluiceConfig config, RevisionRegistry registry, StateManager control, ProxyContext proxy,
@@ -103,6 +107,11 @@ final class ConfigReconciler {
             needsRestart.add("revisions naming a service (Sluice started without Kubernetes)");
             fileRevisions = fileRevisions.stream().filter(r -> r.service() == null).toList();
         }
+        if (!next.queueing().equals(current.queueing()) && !catalog.isEmpty()) {
+            // Discovered revisions take the file's top-level queueing section too.
+            discovered.clear();
+            discovered.putAll(validate(catalog, next.queueing()));
+        }
         needsRestart.addAll(reconcile(fileRevisions));
         // What runs, which differs from the file where a change waits for a restart.
         Map<RevisionId, RevisionConfig> running = new HashMap<>();
@@ -110,7 +119,7 @@ final class ConfigReconciler {
         List<RevisionConfig> kept = fileRevisions.stream().map(r -> running.getOrDefault(r.id(), r)).toList();
         this.config = new SluiceConfig(current.proxyListen(), current.controlListen(), current.controlTokenFile(),
                 current.allowedPodNetworks(), next.drainPeriod(), next.gracePeriod(), current.kubernetes(), kept,
-                next.client(), current.scalerListen(), current.cluster(), current.readinessChecks());
+                next.client(), current.scalerListen(), current.cluster(), current.readinessChecks(), next.queueing());
         proxy.clientLimits(next.client()); // new connections follow it
         LOG.info("configuration applied: {} revision(s){}", registry.size(),
                 needsRestart.isEmpty() ? "" : "; kept until a restart: " + String.join("; ", needsRestart));
@@ -119,10 +128,31 @@ final class ConfigReconciler {
 
     /** The catalogue of labelled Services changed: validate each, then apply the whole set. */
     void onCatalog(List<DiscoveredRevision> found) {
+        Queueing validatedWith = config.queueing();
+        Map<RevisionId, RevisionConfig> next = validate(found, validatedWith);
+        synchronized (this) {
+            if (!config.queueing().equals(validatedWith)) {
+                next = validate(found, config.queueing()); // a reload changed the default meanwhile
+            }
+            catalog = List.copyOf(found);
+            discovered.clear();
+            discovered.putAll(next);
+            List<String> restart = reconcile(config.revisions());
+            if (!restart.isEmpty()) {
+                LOG.warn("discovered revision changes kept until a restart: {}", String.join("; ", restart));
+            }
+        }
+    }
+
+    /**
+     * Each labelled Service's revision, validated with the file's top-level queueing section; one
+     * that is invalid keeps its previous settings, or is left out if it had none.
+     */
+    private Map<RevisionId, RevisionConfig> validate(List<DiscoveredRevision> found, Queueing defaultQueueing) {
         Map<RevisionId, RevisionConfig> next = new LinkedHashMap<>();
         for (DiscoveredRevision d : found) {
             try {
-                next.put(d.id(), ConfigLoader.revision(d));
+                next.put(d.id(), ConfigLoader.revision(d, defaultQueueing));
             } catch (ConfigException e) {
                 RevisionConfig before = discovered.get(d.id());
                 LOG.warn("{} is not applied: {}{}", d.id(), e.getMessage(),
@@ -132,14 +162,7 @@ final class ConfigReconciler {
                 }
             }
         }
-        synchronized (this) {
-            discovered.clear();
-            discovered.putAll(next);
-            List<String> restart = reconcile(config.revisions());
-            if (!restart.isEmpty()) {
-                LOG.warn("discovered revision changes kept until a restart: {}", String.join("; ", restart));
-            }
-        }
+        return next;
     }
 
     /**

@@ -284,7 +284,7 @@ class ConfigLoaderTest {
         ServiceRef svc = new ServiceRef("team", "fn", null);
         RevisionConfig r = ConfigLoader.revision(new DiscoveredRevision(new RevisionId("team", "fn-1"), svc,
                 Map.of("containerConcurrency", "1", "queueTimeout", "5s", "hosts", "fn.example.com, fn.test",
-                        "policy", "least-connections")));
+                        "policy", "least-connections")), Queueing.NONE);
         assertThat(r.containerConcurrency()).isEqualTo(1);
         assertThat(r.queueTimeout()).isEqualTo(Duration.ofSeconds(5));
         assertThat(r.hosts()).containsExactly("fn.example.com", "fn.test");
@@ -293,24 +293,24 @@ class ConfigLoaderTest {
 
         ConfigException bad = Assertions.catchThrowableOfType(ConfigException.class,
                 () -> ConfigLoader.revision(new DiscoveredRevision(new RevisionId("team", "fn-1"), svc,
-                        Map.of("containerConcurrency", "lots"))));
+                        Map.of("containerConcurrency", "lots")), Queueing.NONE));
         assertThat(bad.getMessage()).isEqualTo("Service team/fn: sluice.dev/containerConcurrency: must be a whole"
                 + " number, was 'lots'");
         ConfigException unknown = Assertions.catchThrowableOfType(ConfigException.class,
                 () -> ConfigLoader.revision(new DiscoveredRevision(new RevisionId("team", "fn-1"), svc,
-                        Map.of("concurrency", "1"))));
+                        Map.of("concurrency", "1")), Queueing.NONE));
         assertThat(unknown.field()).isEqualTo("sluice.dev/concurrency");
         ConfigException timeout = Assertions.catchThrowableOfType(ConfigException.class,
                 () -> ConfigLoader.revision(new DiscoveredRevision(new RevisionId("team", "fn-1"), svc,
-                        Map.of("requestTimeout", "1s", "queueTimeout", "5s"))));
+                        Map.of("requestTimeout", "1s", "queueTimeout", "5s")), Queueing.NONE));
         assertThat(timeout.field()).isEqualTo("sluice.dev/queueTimeout");
         RevisionConfig grpc = ConfigLoader.revision(new DiscoveredRevision(new RevisionId("team", "fn-1"), svc,
-                Map.of("protocol", "h2c", "readinessProbe", "grpc:test.Echo")));
+                Map.of("protocol", "h2c", "readinessProbe", "grpc:test.Echo")), Queueing.NONE);
         assertThat(grpc.h2c()).isTrue();
         assertThat(grpc.readinessProbe()).isEqualTo(new ReadinessProbe(true, "test.Echo"));
         ConfigException probe = Assertions.catchThrowableOfType(ConfigException.class,
                 () -> ConfigLoader.revision(new DiscoveredRevision(new RevisionId("team", "fn-1"), svc,
-                        Map.of("readinessProbe", "grpc"))));
+                        Map.of("readinessProbe", "grpc")), Queueing.NONE));
         assertThat(probe.field()).isEqualTo("sluice.dev/readinessProbe");
     }
 

@@ -2,9 +2,13 @@ package dev.sluice.server.config;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.sluice.core.RevisionId;
 import dev.sluice.core.throttle.QueuePolicy;
+import dev.sluice.kubernetes.DiscoveredRevision;
+import dev.sluice.kubernetes.ServiceRef;
 import java.time.Duration;
 import java.util.Map;
+import org.assertj.core.api.Assertions;
 import org.junit.jupiter.api.Test;
 
 class QueueingConfigTest {
@@ -123,5 +127,25 @@ class QueueingConfigTest {
                 revisions: [{name: a, timeouts: {total: 1m}}]
                 """).getMessage()).contains("revisions[0].timeouts.total: class 'slow' of the top-level queueing"
                 + " section may wait 10m");
+    }
+
+    @Test
+    void aDiscoveredRevisionTakesTheTopLevelSectionAndItsTimeoutsAreCheckedAgainstItsAnnotations()
+            throws ConfigException {
+        SluiceConfig file = ConfigLoader.parse("sluice.yaml", """
+                queueing: {classes: [{name: interactive, queueTimeout: 20s}, batch], tenantCap: 10}
+                revisions: []
+                """);
+        assertThat(file.queueing().classNames()).containsExactly("interactive", "batch");
+        ServiceRef svc = new ServiceRef("team", "fn", null);
+        RevisionConfig r = ConfigLoader.revision(new DiscoveredRevision(new RevisionId("team", "fn-1"), svc,
+                Map.of("containerConcurrency", "1")), file.queueing());
+        assertThat(r.queueing()).isEqualTo(file.queueing());
+
+        ConfigException shortLived = Assertions.catchThrowableOfType(ConfigException.class,
+                () -> ConfigLoader.revision(new DiscoveredRevision(new RevisionId("team", "fn-1"), svc,
+                        Map.of("requestTimeout", "10s", "queueTimeout", "5s")), file.queueing()));
+        assertThat(shortLived.getMessage()).startsWith("Service team/fn: sluice.dev/requestTimeout: class"
+                + " 'interactive' of the top-level queueing section may wait 20s");
     }
 }

@@ -63,6 +63,7 @@ class KubernetesEndToEndIT {
                 + "shutdown: {drainPeriod: 0s, gracePeriod: 1s}\n"
                 + "kubernetes: {masterUrl: '" + cluster.server().url("/") + "', discoverRevisions: " + discover
                 + ", tokenReview: {audiences: [sluice]}}\n"
+                + "queueing: {classes: [interactive, batch]}\n" // discovered revisions take it too
                 + "revisions: " + revisions + "\n";
         sluice = SluiceServer.builder(ConfigLoader.parse("t.yaml", yaml)).ioThreads(1).start();
     }
@@ -239,6 +240,9 @@ class KubernetesEndToEndIT {
         });
         assertThat(sluice.throttlers().get(REV).containerConcurrency()).isEqualTo(1);
         assertThat(proxied()).isIn("a", "b");
+        assertThat(control("GET", "/v1/revisions", null, null).body())
+                .as("the file's top-level queueing section reaches a discovered revision")
+                .contains("\"defaultClass\" : \"batch\"");
 
         // An invalid change is refused and the running settings stay.
         admin.resource(new ServiceBuilder(admin.services().inNamespace("ns").withName("fn").get()).editMetadata()
