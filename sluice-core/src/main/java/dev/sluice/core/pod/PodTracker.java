@@ -160,6 +160,35 @@ public final class PodTracker {
     }
 
     /**
+     * Holds one slot for a request that is not this process's to route (another replica's,
+     * which may run on the pod before this process has seen it ready): like
+     * {@link #tryReserve()}, but also on a pod that is not routable yet ({@code PENDING},
+     * {@code NOT_READY}), so that it is already counted when it turns routable. Never on a pod
+     * that is leaving ({@code DRAINING}, {@code REMOVED}): nothing new goes there. The caller
+     * must later call {@link #release()} exactly once.
+     */
+    public boolean tryHold() {
+        for (;;) {
+            long w = (long) WORD.getVolatile(this);
+            int state = stateOrdinal(w);
+            if (state == PodState.DRAINING.ordinal() || state == PodState.REMOVED.ordinal()) {
+                return false;
+            }
+            if (routable(w)) {
+                return tryReserve(); // keeps the table's availability bit as a reservation does
+            }
+            int cap = capacity;
+            int inFlight = inFlightOf(w);
+            if ((cap != 0 && inFlight >= cap) || inFlight == Integer.MAX_VALUE) {
+                return false;
+            }
+            if (WORD.weakCompareAndSet(this, w, w + 1)) {
+                return true; // out of rotation: no availability bit to clear; moveTo refreshes it
+            }
+        }
+    }
+
+    /**
      * Releases one slot reserved by {@link #tryReserve()}. Always goes to this tracker, whatever
      * has since happened to its slot in the table.
      *

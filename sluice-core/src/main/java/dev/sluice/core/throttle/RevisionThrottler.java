@@ -152,11 +152,14 @@ public final class RevisionThrottler {
      * Holds one slot of {@code pod} for a request this throttler does not serve (another
      * Sluice replica's, still running on the pod while ownership of the revision moves): the
      * pod's count rises, no revision token is taken, so a waiter that gets a token finds the
-     * pod full and waits, exactly as if the request were its own. Succeeds only while the pod
-     * is routable and below its capacity; {@link #releaseSlot} must follow exactly once.
+     * pod full and waits, exactly as if the request were its own. Succeeds while the pod is
+     * below its capacity and not leaving, routable yet or not ({@link PodTracker#tryHold}): a
+     * pod this replica has not yet seen ready may already run the other replica's requests, and
+     * held before it turns routable here, it is full from the moment it does, before any waiter
+     * can take it. {@link #releaseSlot} must follow exactly once.
      */
     public boolean reserveSlot(PodTracker pod) {
-        return pod.tryReserve();
+        return pod.tryHold();
     }
 
     /** Gives back a slot held by {@link #reserveSlot} and serves the waiter it may free. */

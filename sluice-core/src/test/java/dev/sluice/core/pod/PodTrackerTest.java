@@ -42,6 +42,35 @@ class PodTrackerTest {
     }
 
     @Test
+    void aHoldTakesASlotOnAPodNotRoutableYetButNeverOnOneLeaving() {
+        for (PodState s : new PodState[] {PodState.PENDING, PodState.NOT_READY, PodState.READY}) {
+            PodTracker t = PodTracker.detached("p", "a:1", s, 1);
+            assertThat(t.tryHold()).as(s.name()).isTrue();
+            assertThat(t.tryHold()).as(s.name() + ", at capacity").isFalse();
+            assertThat(t.inFlight()).isEqualTo(1);
+            t.release();
+            assertThat(t.inFlight()).isZero();
+        }
+        PodTracker draining = PodTracker.detached("p", "a:1", PodState.DRAINING, 4);
+        assertThat(draining.tryHold()).isFalse();
+        assertThat(draining.inFlight()).isZero();
+    }
+
+    @Test
+    void aPodHeldWhileNotRoutableIsFullWhenItTurnsRoutable() {
+        PodTable table = new PodTable(4);
+        PodTracker t = table.add("p", "a:1", PodState.PENDING, 1, 0L);
+        assertThat(t.tryHold()).isTrue();
+        table.moveTo(t, PodState.READY, 1L);
+        assertThat(t.isAvailable()).isFalse();
+        assertThat(table.availableCount()).isZero();
+        assertThat(t.tryReserve()).as("a request finds it full").isFalse();
+        t.release();
+        assertThat(table.availableCount()).isEqualTo(1);
+        assertThat(t.tryReserve()).isTrue();
+    }
+
+    @Test
     void aReleaseWithoutReservationIsRefusedAndChangesNothing() {
         PodTracker t = PodTracker.detached("p", "a:1", PodState.READY, 1);
         assertThatThrownBy(t::release).isInstanceOf(IllegalStateException.class)

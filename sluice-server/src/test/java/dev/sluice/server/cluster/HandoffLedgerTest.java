@@ -58,6 +58,24 @@ class HandoffLedgerTest {
     }
 
     @Test
+    void aPodNotRoutableYetIsHeldSoAWaiterCannotTakeItWhenItTurnsRoutable() {
+        PodTracker fresh = table.add("pod-new", "10.0.0.9:80", PodState.PENDING, 1, clock.nanoTime());
+        ledger.gained(REV, "b");
+        assertThat(ledger.held(REV)).as("the four ready pods and the pending one").isEqualTo(5);
+        th.acquire(clock.nanoTime() + Duration.ofSeconds(10).toNanos(), listener);
+
+        // The pending pod passes its check: it is routable now, and full, before any tick.
+        table.moveTo(fresh, PodState.READY, clock.nanoTime());
+        th.updateCapacity();
+        assertThat(leases).as("the waiter does not get the pod the old owner may be using").isEmpty();
+        assertThat(fresh.inFlight()).isEqualTo(1);
+
+        ledger.report("b", REV, 0, Map.of());
+        assertThat(ledger.held()).isZero();
+        assertThat(leases).hasSize(1);
+    }
+
+    @Test
     void aGainWithNoReportHoldsEveryPodUntilThePreviousOwnerReports() {
         ledger.gained(REV, "b");
         assertThat(ledger.held(REV)).isEqualTo(4);

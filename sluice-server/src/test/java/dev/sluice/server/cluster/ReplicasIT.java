@@ -269,10 +269,10 @@ class ReplicasIT {
         rotation.add(owner);
         awaitRequests(1500);
         assertThat(failures).as("errors while the replica rejoined").isEmpty();
-        // At most 2, not 1: the rejoining owner's start-up hold cannot take a slot on a pod that is
-        // not routable yet, and a forward queued there may take the pod when it turns routable,
-        // before the next tick holds it, while the previous owner still admits (docs/architecture.md,
-        // failure modes; bench/replicas.sh saw it once on a quiet machine).
+        // At most 2 here, looser than the 1 bench/replicas.sh shows: the rejoin's last known
+        // overshoot (a pod not yet routable could not be held) was seen in one bench run and closed
+        // since (holds take pods not routable yet); a CI machine under load gets the looser bound
+        // until more runs say the rejoin holds 1 (docs/architecture.md, failure modes).
         assertThat(maxAtOnce()).as("most requests any pod had at once, through the rejoin").isLessThanOrEqualTo(2);
 
         // The owner is killed. Requests sent to it fail, and so may those the others had
