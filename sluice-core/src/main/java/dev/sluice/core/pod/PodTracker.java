@@ -24,6 +24,11 @@ import java.util.Objects;
  * keep the table's availability bit current, and a stale bit is only ever a harmless hint
  * (see {@link PodTable}).
  *
+ * <p>{@link #tryHold()} (another replica's request, counted during a handoff) is the same CAS
+ * without the routable condition but with "not leaving": it races a removal on the same word,
+ * so either the hold lands first and a non-forced removal fails, or the removal does and the
+ * hold is refused.
+ *
  * <p>Who writes what: request threads change only the in-flight count (reserve, release);
  * the revision's single writer changes the state, the capacity and the timestamps. The
  * capacity is read without being part of the CAS: lowering it never pre-empts requests
