@@ -7,8 +7,6 @@ import dev.sluice.core.control.RevisionSettings;
 import dev.sluice.core.pod.PodState;
 import dev.sluice.kubernetes.ServiceRef;
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.UnknownHostException;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -16,12 +14,9 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.Iterator;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
-import java.util.TreeSet;
 import tools.jackson.databind.JsonNode;
 
 /**
@@ -30,7 +25,7 @@ import tools.jackson.databind.JsonNode;
  * {@link AnnotationReader} uses its {@link #revision} for a Service's annotations, so a field
  * is validated the same way wherever it is written.
  */
-final class ConfigReader {
+final class ConfigReader extends FieldReader {
 
     // The defaults of the fields that have no model class of their own to hold them.
     static final String DEFAULT_PROXY_LISTEN = "0.0.0.0:8080";
@@ -44,9 +39,6 @@ final class ConfigReader {
 
     /** A day: longer is a typo for "never scale to zero", which minReplicaCount says better. */
     private static final Duration MAX_SCALE_TO_ZERO_GRACE = Duration.ofDays(1);
-    private final String file;
-    /** Problems found so far; a problem in one field does not stop the others being read. */
-    private final List<ConfigException> problems = new ArrayList<>();
     /** The top-level {@code queueing} section: every revision without its own has it. */
     private Queueing defaultQueueing = Queueing.NONE;
 
@@ -60,38 +52,7 @@ final class ConfigReader {
     }
 
     ConfigReader(String file) {
-        this.file = file;
-    }
-
-    private ConfigException error(String field, String reason) {
-        return new ConfigException(file, field, reason);
-    }
-
-    /** Records a problem and goes on with {@code dflt} in the field's place. */
-    private <T> T invalid(String field, String reason, T dflt) {
-        problems.add(error(field, reason));
-        return dflt;
-    }
-
-    interface Part<T> {
-        T read() throws ConfigException;
-    }
-
-    /** Reads a part whose problem makes the rest of it meaningless; null if it had one. */
-    <T> T part(Part<T> part) {
-        try {
-            return part.read();
-        } catch (ConfigException e) {
-            problems.add(e);
-            return null;
-        }
-    }
-
-    /** @throws ConfigException with every problem found, if there was one */
-    void finish() throws ConfigException {
-        if (!problems.isEmpty()) {
-            throw new ConfigException(problems);
-        }
+        super(file, new ArrayList<>());
     }
 
     SluiceConfig config(JsonNode root) throws ConfigException {
@@ -122,9 +83,9 @@ final class ConfigReader {
         JsonNode shutdown = optionalObject(root, "shutdown", "shutdown", Set.of("drainPeriod", "gracePeriod"));
         Duration drain = duration(shutdown, "shutdown.drainPeriod", "drainPeriod", DEFAULT_DRAIN_PERIOD, true);
         Duration grace = duration(shutdown, "shutdown.gracePeriod", "gracePeriod", DEFAULT_GRACE_PERIOD, true);
-        KubernetesConfig kubernetes = part(() -> kubernetes(root.get("kubernetes")));
+        KubernetesConfig kubernetes = part(() -> new KubernetesConfigReader(file, problems).read(root.get("kubernetes")));
         ClientLimits client = part(() -> client(root));
-        ClusterConfig cluster = part(() -> cluster(root.get("cluster")));
+        ClusterConfig cluster = part(() -> new ClusterConfigReader(file, problems).read(root.get("cluster")));
 
         List<RevisionConfig> revisions = new ArrayList<>();
         JsonNode list = root.get("revisions");
@@ -236,165 +197,6 @@ final class ConfigReader {
                     + text(b), ClientLimits.DEFAULT_REQUEST_BUFFER);
         }
         return new ClientLimits(head, idle, stall, max, (int) buffer);
-    }
-
-    // ---- cluster: several replicas, one limit per pod
-
-    ClusterConfig cluster(JsonNode node) throws ConfigException {
-        if (node == null || node.isNull()) {
-            return null;
-        }
-        object(node, "cluster", Set.of("self", "peers", "health", "handoffTimeout"));
-        String self = string(node, "cluster.self", "self", null);
-        if (self == null) {
-            self = defaultSelf();
-        } else if (self.isBlank()) {
-            self = invalid("cluster.self", "must not be blank", defaultSelf());
-        }
-        List<ClusterConfig.Peer> peers = new ArrayList<>();
-        JsonNode list = node.get("peers");
-        if (list != null && !list.isNull() && !list.isArray()) {
-            invalid("cluster.peers", "must be a list of {id, address, control}", null);
-        } else if (list != null && !list.isNull()) {
-            Map<String, String> ids = new HashMap<>();
-            Map<String, String> addresses = new HashMap<>();
-            for (int i = 0; i < list.size(); i++) {
-                String at = "cluster.peers[" + i + "]";
-                JsonNode entry = list.get(i);
-                ClusterConfig.Peer p = part(() -> peer(entry, at));
-                if (p == null) {
-                    continue;
-                }
-                String before = ids.putIfAbsent(p.id(), at);
-                if (before != null) {
-                    invalid(at + ".id", "replica '" + p.id() + "' is already listed at " + before, null);
-                    continue;
-                }
-                String other = addresses.putIfAbsent(p.address().toString(), at);
-                if (other != null) {
-                    invalid(at + ".address", p.address() + " is already the address of the replica at " + other, null);
-                    continue;
-                }
-                peers.add(p);
-            }
-            if (!peers.isEmpty() && !ids.containsKey(self)) {
-                invalid("cluster.self", "'" + self + "' is not the id of any of cluster.peers ("
-                        + String.join(", ", new TreeSet<>(ids.keySet())) + "): list this replica too, with its own"
-                        + " address, so every replica reads the same set", null);
-            }
-        }
-        JsonNode h = optionalObject(node, "cluster.health", "health", Set.of("interval", "timeout", "failures"));
-        Duration interval = duration(h, "cluster.health.interval", "interval", ClusterConfig.DEFAULT_HEALTH_INTERVAL,
-                false);
-        Duration timeout = duration(h, "cluster.health.timeout", "timeout", ClusterConfig.DEFAULT_HEALTH_TIMEOUT,
-                false);
-        int failures = integer(h, "cluster.health.failures", "failures", ClusterConfig.DEFAULT_FAILURES, 1, 100);
-        Duration handoff = duration(node, "cluster.handoffTimeout", "handoffTimeout",
-                ClusterConfig.DEFAULT_HANDOFF_TIMEOUT, false);
-        // A replica that lost a revision must be noticed (and report) before the new owner's hold ends.
-        Duration detect = ClusterConfig.detectionTime(interval, failures, timeout);
-        if (handoff.compareTo(detect) <= 0) {
-            handoff = invalid("cluster.handoffTimeout", "must be longer than the time to notice a replica gone"
-                    + " (cluster.health.interval x failures + timeout = " + Durations.format(detect) + "), was "
-                    + Durations.format(handoff), handoff);
-        }
-        return new ClusterConfig(self, peers, interval, timeout, failures, handoff);
-    }
-
-    private ClusterConfig.Peer peer(JsonNode node, String at) throws ConfigException {
-        object(node, at, Set.of("id", "address", "control"));
-        String id = string(node, at + ".id", "id", null);
-        if (id == null || id.isBlank()) {
-            throw error(at + ".id", "missing: each peer needs the id it runs with as cluster.self");
-        }
-        ListenAddress address = peerAddress(node, at + ".address", "address");
-        ListenAddress control = peerAddress(node, at + ".control", "control");
-        if (address == null || control == null) {
-            return null;
-        }
-        if (address.equals(control)) {
-            throw error(at + ".control", "is the same as its address " + address
-                    + ": the proxy and the control API listen on different ports");
-        }
-        return new ClusterConfig.Peer(id, address, control);
-    }
-
-    private ListenAddress peerAddress(JsonNode node, String at, String key) throws ConfigException {
-        String text = string(node, at, key, null);
-        if (text == null) {
-            throw error(at, "missing: host:port of the peer's " + (key.equals("address") ? "proxy" : "control API"));
-        }
-        ListenAddress a = parsed(at, () -> ListenAddress.parse(text));
-        if (a.port() == 0) {
-            throw error(at, "port 0 cannot be reached: give the port the peer listens on");
-        }
-        return a;
-    }
-
-    /** {@code SLUICE_CLUSTER_SELF}, else {@code HOSTNAME} (a pod's name), else the host's name. */
-    static String defaultSelf() {
-        String env = System.getenv("SLUICE_CLUSTER_SELF");
-        if (env != null && !env.isBlank()) {
-            return env.trim();
-        }
-        env = System.getenv("HOSTNAME");
-        if (env != null && !env.isBlank()) {
-            return env.trim();
-        }
-        try {
-            return InetAddress.getLocalHost().getHostName();
-        } catch (UnknownHostException e) {
-            return "sluice";
-        }
-    }
-
-    KubernetesConfig kubernetes(JsonNode node) throws ConfigException {
-        if (node == null || node.isNull()) {
-            return null;
-        }
-        object(node, "kubernetes", Set.of("masterUrl", "discoverRevisions", "namespace", "tokenReview", "peers"));
-        String master = string(node, "kubernetes.masterUrl", "masterUrl", null);
-        if (master != null && !master.matches("https?://.+")) {
-            throw error("kubernetes.masterUrl", "must be an http:// or https:// URL, was '" + master + "'");
-        }
-        boolean discover = bool(node, "kubernetes.discoverRevisions", "discoverRevisions", false);
-        String ns = string(node, "kubernetes.namespace", "namespace", null);
-        if (ns != null) {
-            parsed("kubernetes.namespace", () -> new ServiceRef(ns, "x", null));
-        }
-        JsonNode review = optionalObject(node, "kubernetes.tokenReview", "tokenReview", Set.of("enabled", "audiences"));
-        boolean enabled = bool(review, "kubernetes.tokenReview.enabled", "enabled", true);
-        List<String> audiences = review.has("audiences")
-                ? strings(review, "kubernetes.tokenReview.audiences", "audiences")
-                : KubernetesConfig.DEFAULT_AUDIENCES;
-        KubernetesConfig.Peers peers = part(() -> peers(node.get("peers")));
-        return new KubernetesConfig(master, discover, ns, enabled, audiences, peers);
-    }
-
-    /** {@code kubernetes.peers}: absent or null = no membership from Kubernetes; {} = the defaults. */
-    private KubernetesConfig.Peers peers(JsonNode node) throws ConfigException {
-        if (node == null || node.isNull()) {
-            return null;
-        }
-        object(node, "kubernetes.peers", Set.of("namespace", "service", "controlPort", "proxyPort"));
-        KubernetesConfig.Peers d = KubernetesConfig.Peers.DEFAULTS;
-        String ns = string(node, "kubernetes.peers.namespace", "namespace", null);
-        String service = string(node, "kubernetes.peers.service", "service", d.service());
-        String control = string(node, "kubernetes.peers.controlPort", "controlPort", d.controlPort());
-        String proxy = string(node, "kubernetes.peers.proxyPort", "proxyPort", d.proxyPort());
-        if (ns != null) {
-            parsed("kubernetes.peers.namespace", () -> new ServiceRef(ns, "x", null));
-        }
-        parsed("kubernetes.peers.service", () -> new ServiceRef("x", service, null));
-        parsed("kubernetes.peers.controlPort", () -> new ServiceRef("x", "x", control));
-        if (proxy.isBlank()) {
-            throw error("kubernetes.peers.proxyPort", "must be a port name or number");
-        }
-        if (proxy.equals(control)) {
-            throw error("kubernetes.peers.proxyPort", "is the same port as controlPort ('" + control
-                    + "'): the proxy and the control API listen on different ports");
-        }
-        return new KubernetesConfig.Peers(ns, service, control, proxy);
     }
 
     RevisionConfig revision(JsonNode node, String at) throws ConfigException {
@@ -550,132 +352,6 @@ final class ConfigReader {
             String podId = id;
             String addr = address;
             return parsed(pat, () -> new Endpoint(podId, addr, PodState.READY));
-        }
-    }
-
-    // ---- field helpers
-
-    private interface Parse<T> {
-        T get();
-    }
-
-    private <T> T parsed(String at, Parse<T> parse) throws ConfigException {
-        try {
-            return parse.get();
-        } catch (IllegalArgumentException e) {
-            throw error(at, e.getMessage());
-        }
-    }
-
-    private void object(JsonNode node, String at, Set<String> known) throws ConfigException {
-        if (!node.isObject()) {
-            throw error(at, "must be a mapping of " + new TreeSet<>(known));
-        }
-        Iterator<String> names = node.propertyNames().iterator();
-        while (names.hasNext()) {
-            String n = names.next();
-            if (!known.contains(n)) {
-                invalid(at.isEmpty() ? n : at + "." + n, "unknown field (known here: "
-                        + String.join(", ", new TreeSet<>(known)) + ")", null);
-            }
-        }
-    }
-
-    private JsonNode optionalObject(JsonNode parent, String at, String key, Set<String> known)
-            throws ConfigException {
-        JsonNode n = parent.get(key);
-        if (n == null || n.isNull()) {
-            return Yaml.MAPPER.createObjectNode();
-        }
-        object(n, at, known);
-        return n;
-    }
-
-    /** A scalar's text, or "" for a mapping or a list (where Jackson 3's {@code asString()} throws). */
-    private static String text(JsonNode n) {
-        return n.asString("");
-    }
-
-    private String string(JsonNode parent, String at, String key, String dflt) {
-        JsonNode n = parent.get(key);
-        if (n == null || n.isNull()) {
-            return dflt;
-        }
-        if (!n.isValueNode() || n.isBoolean()) {
-            return invalid(at, "must be a string", dflt);
-        }
-        return text(n);
-    }
-
-    private List<String> strings(JsonNode parent, String at, String key) {
-        JsonNode n = parent.get(key);
-        List<String> out = new ArrayList<>();
-        if (n == null || n.isNull()) {
-            return out;
-        }
-        if (!n.isArray()) {
-            return invalid(at, "must be a list of strings", out);
-        }
-        for (int i = 0; i < n.size(); i++) {
-            if (!n.get(i).isString() || n.get(i).asString().isBlank()) {
-                invalid(at + "[" + i + "]", "must be a non-empty string", null);
-                continue;
-            }
-            out.add(n.get(i).asString().toLowerCase(Locale.ROOT));
-        }
-        return out;
-    }
-
-    private boolean bool(JsonNode parent, String at, String key, boolean dflt) {
-        JsonNode n = parent.get(key);
-        if (n == null || n.isNull()) {
-            return dflt;
-        }
-        if (!n.isBoolean()) {
-            return invalid(at, "must be true or false, was '" + text(n) + "'", dflt);
-        }
-        return n.booleanValue();
-    }
-
-    private int integer(JsonNode parent, String at, String key, int dflt, int min, int max) {
-        JsonNode n = parent.get(key);
-        if (n == null || n.isNull()) {
-            return dflt;
-        }
-        if (!n.isIntegralNumber() || !n.canConvertToInt()) {
-            return invalid(at, "must be a whole number, was '" + text(n) + "'", dflt);
-        }
-        int v = n.intValue();
-        if (v < min || v > max) {
-            return invalid(at, "must be between " + min + " and " + max + ", was " + v, dflt);
-        }
-        return v;
-    }
-
-    private Duration duration(JsonNode parent, String at, String key, Duration dflt, boolean zeroAllowed) {
-        JsonNode n = parent.get(key);
-        if (n == null || n.isNull()) {
-            return dflt;
-        }
-        Duration d;
-        try {
-            d = Durations.parse(text(n));
-        } catch (IllegalArgumentException e) {
-            return invalid(at, e.getMessage(), dflt);
-        }
-        if (d.isNegative() || (!zeroAllowed && d.isZero())) {
-            return invalid(at, "must be " + (zeroAllowed ? "zero or more" : "positive") + ", was " + text(n),
-                    dflt);
-        }
-        return d;
-    }
-
-    private ListenAddress listen(JsonNode parent, String at, String key, String dflt) {
-        String text = string(parent, at, key, dflt);
-        try {
-            return ListenAddress.parse(text);
-        } catch (IllegalArgumentException e) {
-            return invalid(at, e.getMessage(), ListenAddress.parse(dflt));
         }
     }
 }

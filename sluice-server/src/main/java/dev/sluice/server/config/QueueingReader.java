@@ -24,7 +24,7 @@ import tools.jackson.databind.JsonNode;
  * the rest of the file; {@link ConfigReader} asks it and adds what it found to its own list.
  * One reader per section, on one thread.
  */
-final class QueueingReader {
+final class QueueingReader extends FieldReader {
 
     private static final Set<String> FIELDS = Set.of("classes", "defaultClass", "priorityHeader", "tenantHeader",
             "rules", "tenantWeights", "tenantCap", "preemption");
@@ -34,21 +34,13 @@ final class QueueingReader {
     private static final Pattern TOKEN = Pattern.compile("[A-Za-z0-9!#$%&'*+.^_`|~-]{1,64}");
     private static final Pattern SHARE = Pattern.compile("(\\d{1,3})\\s*%");
 
-    private final String file;
-    private final List<ConfigException> problems = new ArrayList<>();
-
     QueueingReader(String file) {
-        this.file = file;
+        super(file, new ArrayList<>());
     }
 
     /** What was wrong, field by field; empty if nothing was. */
     List<ConfigException> problems() {
         return problems;
-    }
-
-    private <T> T invalid(String field, String reason, T dflt) {
-        problems.add(new ConfigException(file, field, reason));
-        return dflt;
     }
 
     /**
@@ -69,7 +61,7 @@ final class QueueingReader {
         unknown(node, at, FIELDS);
         List<QueueClass> classes = classes(node.get("classes"), at + ".classes", requestTimeout);
         int defaultClass = classes.size() - 1;
-        String dflt = string(node, at + ".defaultClass", "defaultClass", null);
+        String dflt = scalar(node, at + ".defaultClass", "defaultClass", null);
         if (dflt != null && !classes.isEmpty()) {
             defaultClass = index(classes, dflt);
             if (defaultClass < 0) {
@@ -126,7 +118,7 @@ final class QueueingReader {
             Duration timeout = null;
             if (c.isObject()) {
                 unknown(c, field, CLASS_FIELDS);
-                name = string(c, field + ".name", "name", null);
+                name = scalar(c, field + ".name", "name", null);
                 if (name == null) {
                     invalid(field + ".name", "missing: every class needs a name", null);
                     continue;
@@ -188,12 +180,12 @@ final class QueueingReader {
                 continue;
             }
             unknown(r, field, RULE_FIELDS);
-            String host = string(r, field + ".host", "host", null);
-            String prefix = string(r, field + ".pathPrefix", "pathPrefix", null);
-            String header = string(r, field + ".header", "header", null);
-            String value = string(r, field + ".value", "value", null);
-            String cls = string(r, field + ".class", "class", null);
-            String tenant = string(r, field + ".tenant", "tenant", null);
+            String host = scalar(r, field + ".host", "host", null);
+            String prefix = scalar(r, field + ".pathPrefix", "pathPrefix", null);
+            String header = scalar(r, field + ".header", "header", null);
+            String value = scalar(r, field + ".value", "value", null);
+            String cls = scalar(r, field + ".class", "class", null);
+            String tenant = scalar(r, field + ".tenant", "tenant", null);
             if (host == null && prefix == null && header == null) {
                 invalid(field, "matches every request: give host, pathPrefix or header", null);
             }
@@ -280,7 +272,7 @@ final class QueueingReader {
         return h;
     }
 
-    private String string(JsonNode parent, String at, String key, String dflt) {
+    private String scalar(JsonNode parent, String at, String key, String dflt) {
         JsonNode n = parent.get(key);
         if (n == null || n.isNull()) {
             return dflt;

@@ -4,7 +4,8 @@
  * the file, the field and the reason ({@link dev.sluice.server.config.ConfigException}).
  *
  * <p>Start reading at {@link dev.sluice.server.config.ConfigLoader} (text to tree); then
- * {@link dev.sluice.server.config.ConfigReader} (every field's checks) and
+ * {@link dev.sluice.server.config.ConfigReader} (every field's checks; the cluster, kubernetes
+ * and queueing sections have readers of their own on {@code FieldReader}'s helpers) and
  * {@link dev.sluice.server.config.AnnotationReader} (a Kubernetes Service's annotations,
  * checked by the same code).
  */

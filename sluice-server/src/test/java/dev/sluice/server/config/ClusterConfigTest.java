@@ -42,7 +42,7 @@ class ClusterConfigTest {
         ClusterConfig c = ConfigLoader.parse("s.yaml", "cluster: {health: {interval: 1s, failures: 3}, "
                 + "handoffTimeout: 5s}\nrevisions: []").cluster();
         assertThat(c.peers()).isEmpty();
-        assertThat(c.self()).isEqualTo(ConfigReader.defaultSelf()).isNotBlank();
+        assertThat(c.self()).isEqualTo(ClusterConfigReader.defaultSelf()).isNotBlank();
         assertThat(c.healthInterval()).isEqualTo(Duration.ofSeconds(1));
         assertThat(c.failures()).isEqualTo(3);
     }
