@@ -7,6 +7,8 @@ import io.netty.handler.codec.http2.Http2DataFrame;
 import io.netty.handler.codec.http2.Http2Headers;
 import io.netty.handler.codec.http2.Http2HeadersFrame;
 import io.netty.util.ReferenceCountUtil;
+import java.nio.charset.StandardCharsets;
+import java.util.Map;
 
 /**
  * The frames of one HTTP/2 stream, in the order a message has them: the first HEADERS is the
@@ -20,8 +22,13 @@ import io.netty.util.ReferenceCountUtil;
  */
 abstract class Http2StreamReader extends ChannelInboundHandlerAdapter {
 
+    static final byte[] CRLF = {'\r', '\n'};
+    static final byte[] LAST_CHUNK = {'0', '\r', '\n'};
+
     /** The head has been handled. */
     boolean headSent;
+    /** The HTTP/1.1 body is chunked (its length was not known from the head). */
+    boolean chunked;
     /** The stream has ended (or was given up): later frames are dropped. */
     boolean ended;
 
@@ -53,4 +60,26 @@ abstract class Http2StreamReader extends ChannelInboundHandlerAdapter {
 
     /** A later HEADERS that ends the stream. */
     abstract void trailers(ChannelHandlerContext ctx, Http2Headers h);
+
+    /** The chunked body's end: the last chunk, {@code h}'s fields as its trailer section, the blank line. */
+    static void lastChunk(ChannelHandlerContext ctx, Http2Headers h) {
+        ByteBuf out = ctx.alloc().buffer(128);
+        out.writeBytes(LAST_CHUNK);
+        for (Map.Entry<CharSequence, CharSequence> f : h) {
+            if (f.getKey().length() > 0 && f.getKey().charAt(0) != ':') {
+                field(out, f.getKey(), f.getValue());
+            }
+        }
+        out.writeBytes(CRLF);
+        ctx.fireChannelRead(out);
+    }
+
+    /** One HTTP/1.1 field line. */
+    static void field(ByteBuf out, CharSequence name, CharSequence value) {
+        out.writeCharSequence(name, StandardCharsets.US_ASCII);
+        out.writeByte(':');
+        out.writeByte(' ');
+        out.writeCharSequence(value, StandardCharsets.UTF_8);
+        out.writeBytes(CRLF);
+    }
 }

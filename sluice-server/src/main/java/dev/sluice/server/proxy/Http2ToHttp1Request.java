@@ -34,13 +34,10 @@ import java.util.Map;
  */
 final class Http2ToHttp1Request extends Http2StreamReader {
 
-    private static final byte[] CRLF = {'\r', '\n'};
-    private static final byte[] LAST_CHUNK = {'0', '\r', '\n'};
     private static final AsciiString GRPC_TIMEOUT = AsciiString.cached("grpc-timeout");
 
     private final ClientHandler client;
     private final Http1ToHttp2Response response;
-    private boolean chunked;
 
     Http2ToHttp1Request(ClientHandler client, Http1ToHttp2Response response) {
         this.client = client;
@@ -179,15 +176,7 @@ final class Http2ToHttp1Request extends Http2StreamReader {
         if (!chunked) {
             return; // a body of known length ends by its length; HTTP/1.1 has nowhere to put them
         }
-        ByteBuf out = ctx.alloc().buffer(128);
-        out.writeBytes(LAST_CHUNK);
-        for (Map.Entry<CharSequence, CharSequence> f : h) {
-            if (f.getKey().length() > 0 && f.getKey().charAt(0) != ':') {
-                field(out, f.getKey(), f.getValue());
-            }
-        }
-        out.writeBytes(CRLF);
-        ctx.fireChannelRead(out);
+        lastChunk(ctx, h);
     }
 
     /** No CR, LF or NUL in any field value (names are checked by the codec). */
@@ -202,13 +191,5 @@ final class Http2ToHttp1Request extends Http2StreamReader {
             }
         }
         return true;
-    }
-
-    private static void field(ByteBuf out, CharSequence name, CharSequence value) {
-        out.writeCharSequence(name, StandardCharsets.US_ASCII);
-        out.writeByte(':');
-        out.writeByte(' ');
-        out.writeCharSequence(value, StandardCharsets.UTF_8);
-        out.writeBytes(CRLF);
     }
 }

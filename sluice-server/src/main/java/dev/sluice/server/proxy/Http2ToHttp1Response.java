@@ -10,7 +10,6 @@ import io.netty.handler.codec.http2.Http2Headers;
 import io.netty.handler.codec.http2.Http2ResetFrame;
 import io.netty.util.AsciiString;
 import io.netty.util.ReferenceCountUtil;
-import java.nio.charset.StandardCharsets;
 import java.util.Map;
 
 /**
@@ -35,11 +34,8 @@ final class Http2ToHttp1Response extends Http2StreamReader {
     static final Exception UNPROCESSED = new Exception("the pod refused the stream unprocessed", null, false, false) {
     };
 
-    private static final byte[] CRLF = {'\r', '\n'};
     private static final AsciiString CONTENT_LENGTH = AsciiString.cached("content-length");
-    private static final byte[] LAST_CHUNK = {'0', '\r', '\n'};
 
-    private boolean chunked;
 
 
     @Override
@@ -126,22 +122,6 @@ final class Http2ToHttp1Response extends Http2StreamReader {
         if (!chunked) {
             return; // a body of known length has nowhere for them in HTTP/1.1
         }
-        ByteBuf out = ctx.alloc().buffer(128);
-        out.writeBytes(LAST_CHUNK);
-        for (Map.Entry<CharSequence, CharSequence> f : h) {
-            if (f.getKey().length() > 0 && f.getKey().charAt(0) != ':') {
-                field(out, f.getKey(), f.getValue());
-            }
-        }
-        out.writeBytes(CRLF);
-        ctx.fireChannelRead(out);
-    }
-
-    private static void field(ByteBuf out, CharSequence name, CharSequence value) {
-        out.writeCharSequence(name, StandardCharsets.US_ASCII);
-        out.writeByte(':');
-        out.writeByte(' ');
-        out.writeCharSequence(value, StandardCharsets.UTF_8);
-        out.writeBytes(CRLF);
+        lastChunk(ctx, h);
     }
 }
