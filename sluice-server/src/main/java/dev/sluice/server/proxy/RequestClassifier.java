@@ -5,6 +5,7 @@ import dev.sluice.server.config.Queueing;
 import dev.sluice.server.config.Queueing.QueueRule;
 import io.netty.buffer.ByteBuf;
 import java.nio.charset.StandardCharsets;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * A request's priority class and tenant, by its revision's {@link Queueing}: the rules first
@@ -17,6 +18,12 @@ import java.nio.charset.StandardCharsets;
  * ({@link HeadBytes}); only a value that is used is copied out.
  */
 final class RequestClassifier {
+
+    /**
+     * Each header name's search key, made once: the names come from the operator's
+     * configuration (never from a request), so the map stays as small as the configuration.
+     */
+    private static final ConcurrentHashMap<String, byte[]> KEYS = new ConcurrentHashMap<>();
 
     private RequestClassifier() {
     }
@@ -102,7 +109,7 @@ final class RequestClassifier {
 
     /** The value of the first field called {@code name} (trimmed), or null. */
     private static String header(ByteBuf head, String name) {
-        int v = HeadBytes.valueOf(head, HeadBytes.key(name));
+        int v = HeadBytes.valueOf(head, KEYS.computeIfAbsent(name, HeadBytes::key));
         if (v < 0) {
             return null;
         }
