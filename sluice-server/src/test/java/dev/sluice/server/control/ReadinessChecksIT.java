@@ -22,10 +22,9 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.TimeUnit;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -34,9 +33,11 @@ import org.junit.jupiter.api.Test;
 /**
  * Readiness checks over real sockets are bounded in the process and per revision, and
  * revisions take turns: 3 revisions × 12 pods, each pod a loopback address (127.0.r.p) of one
- * server that holds every check 100 ms and records how many run at once. The first checks are
- * held until every revision's checks are queued (the scheduler's gauges say so), so which
- * revision goes next depends on the turns alone, not on how fast start-up queued them.
+ * server that holds every check until the test lets one go and records how many run at once.
+ * The first checks are held until every revision's checks are queued (the scheduler's gauges
+ * say so); then checks are let go one at a time, each next one awaited, so the order in which
+ * checks reach the pods is the order Sluice started them (letting several go at once raced
+ * their next checks to the pods, and the arrival order was not the turn order).
  */
 class ReadinessChecksIT {
 
@@ -49,8 +50,8 @@ class ReadinessChecksIT {
     private final AtomicInteger mostRunningInOneRevision = new AtomicInteger();
     /** The revision (third octet) of each check, in the order they arrived. */
     private final List<String> arrivals = new CopyOnWriteArrayList<>();
-    /** Opened once every check is queued or running. */
-    private final CountDownLatch gate = new CountDownLatch(1);
+    /** One permit lets one held check answer. */
+    private final Semaphore answers = new Semaphore(0);
     private ExecutorService pool;
     private HttpServer pods;
     private SluiceServer sluice;
@@ -73,15 +74,14 @@ class ReadinessChecksIT {
             }
             yaml.append("]}\n");
         }
-        // The first checks are held at the gate until the metrics show the queue, which on a
-        // loaded machine took more than the default 1 s: they timed out, were retried, and the
-        // pods counted the held and the retried ones at once (8 running). The timeout is not
-        // what this test is about.
+        // Checks are held until the test lets them go, which on a loaded machine took more than
+        // the default 1 s: they timed out, were retried, and the pods counted the held and the
+        // retried ones at once (8 running). The timeout is not what this test is about.
         sluice = SluiceServer.builder(ConfigLoader.parse("t.yaml", yaml.toString())).ioThreads(1)
                 .readinessTimeout(Duration.ofSeconds(60)).start();
     }
 
-    /** Holds each check 100 ms (a slow pod), so that checks overlap and the bounds show. */
+    /** Holds each check until the test lets it go (a slow pod), so that checks overlap and the bounds show. */
     private void answer(HttpExchange ex) throws IOException {
         String revision = Integer.toString(ex.getLocalAddress().getAddress().getAddress()[2]);
         arrivals.add(revision);
@@ -89,8 +89,7 @@ class ReadinessChecksIT {
         mostRunning.accumulateAndGet(running.incrementAndGet(), Math::max);
         mostRunningInOneRevision.accumulateAndGet(mine.incrementAndGet(), Math::max);
         try {
-            gate.await();
-            TimeUnit.MILLISECONDS.sleep(100);
+            answers.acquire();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
@@ -102,7 +101,7 @@ class ReadinessChecksIT {
 
     @AfterEach
     void stop() {
-        gate.countDown();
+        answers.release(10_000);
         sluice.close();
         pods.stop(0);
         pool.shutdownNow();
@@ -130,7 +129,12 @@ class ReadinessChecksIT {
             return body.contains("sluice_readiness_checks_in_flight 4.0")
                     && body.contains("sluice_readiness_checks_waiting " + (REVISIONS * PODS - 4) + ".0");
         });
-        gate.countDown();
+        for (int k = 4; k < 2 * REVISIONS; k++) {
+            answers.release();
+            int next = k + 1;
+            await().atMost(Duration.ofSeconds(30)).until(() -> arrivals.size() >= next);
+        }
+        answers.release(10_000);
         await().atMost(Duration.ofSeconds(60)).until(() -> ready() == REVISIONS * PODS);
         assertThat(mostRunning.get()).as("checks at once in the process").isBetween(2, 4);
         assertThat(mostRunningInOneRevision.get()).as("checks at once in one revision").isLessThanOrEqualTo(2);
