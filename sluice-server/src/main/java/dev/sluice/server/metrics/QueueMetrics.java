@@ -14,7 +14,10 @@ import java.util.Set;
  * <p><b>Bounded labels.</b> Tenants come from requests, so their number is the clients' to
  * choose: the first {@link #MAX_TENANT_LABELS} distinct tenants of a revision get a label of
  * their own, every later one is counted as {@code other}, and requests without a tenant as
- * {@code shared}. Classes are the operator's (at most 64).
+ * {@code shared}. A tenant longer than {@link #MAX_TENANT_LABEL_LENGTH} characters is counted
+ * as {@code other} too (a header value may be kilobytes, and each label is kept and scraped for
+ * the process's life); cutting it short instead could give two tenants one label. Classes are
+ * the operator's (at most 64).
  *
  * <h2>Implementation notes</h2>
  * Any event-loop thread records; the label set is guarded by its own monitor (a short
@@ -25,6 +28,8 @@ public final class QueueMetrics {
 
     /** Distinct tenant labels per revision; the rest are folded into {@code other}. */
     public static final int MAX_TENANT_LABELS = 50;
+    /** The longest tenant that gets a label of its own. */
+    public static final int MAX_TENANT_LABEL_LENGTH = 64;
     public static final String SHARED = "shared";
     public static final String OTHER = "other";
 
@@ -45,6 +50,9 @@ public final class QueueMetrics {
     public String tenantLabel(String tenant) {
         if (tenant == null) {
             return SHARED;
+        }
+        if (tenant.length() > MAX_TENANT_LABEL_LENGTH) {
+            return OTHER;
         }
         synchronized (tenants) {
             if (tenants.contains(tenant)) {

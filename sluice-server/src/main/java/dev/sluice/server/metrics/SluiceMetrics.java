@@ -100,7 +100,8 @@ public final class SluiceMetrics implements ControlMetrics, ClientMetrics {
                 .labelNames("revision").classicUpperBounds(LATENCY_BUCKETS).classicOnly().register(registry);
         classQueued = Gauge.builder().name("sluice_queue_queued")
                 .help("Requests waiting for a pod, by priority class and tenant (revisions with a queueing section;"
-                        + " tenants past the first " + QueueMetrics.MAX_TENANT_LABELS + " of a revision count as other)")
+                        + " tenants past the first " + QueueMetrics.MAX_TENANT_LABELS + " of a revision, or longer than "
+                        + QueueMetrics.MAX_TENANT_LABEL_LENGTH + " characters, count as other)")
                 .labelNames("revision", "class", "tenant").register(registry);
         classWait = Histogram.builder().withoutExemplars().name("sluice_queue_class_wait_seconds")
                 .help("Time requests waited for a pod, by priority class and tenant (revisions with a queueing section)")

@@ -269,11 +269,9 @@ class ReplicasIT {
         rotation.add(owner);
         awaitRequests(1500);
         assertThat(failures).as("errors while the replica rejoined").isEmpty();
-        // At most 2 here, looser than the 1 bench/replicas.sh shows: the rejoin's last known
-        // overshoot (a pod not yet routable could not be held) was seen in one bench run and closed
-        // since (holds take pods not routable yet); a CI machine under load gets the looser bound
-        // until more runs say the rejoin holds 1 (docs/architecture.md, failure modes).
-        assertThat(maxAtOnce()).as("most requests any pod had at once, through the rejoin").isLessThanOrEqualTo(2);
+        // The rejoin's last known overshoot (a pod not yet routable could not be held) is closed:
+        // holds take pods not routable yet (docs/architecture.md, failure modes).
+        assertThat(maxAtOnce()).as("most requests any pod had at once, through the rejoin").isEqualTo(1);
 
         // The owner is killed. Requests sent to it fail, and so may those the others had
         // forwarded to it and not yet had answered: cut mid-answer, or closed unanswered on a
