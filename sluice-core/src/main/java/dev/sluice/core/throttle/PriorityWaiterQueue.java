@@ -1,6 +1,7 @@
 package dev.sluice.core.throttle;
 
 import dev.sluice.core.throttle.RevisionBreaker.Waiter;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Map;
 
@@ -38,8 +39,10 @@ import java.util.Map;
  * <p><b>Memory.</b> A tenant (its count, weight and lanes) exists while it has waiters and is
  * dropped from the map when its last waiter leaves, so a client cannot grow the map by sending
  * tenant names: it holds at most one entry per waiter, and the queue depth bounds the waiters.
- * The shared tenant (requests without one) is kept. An idle revision holds the class array, the
- * map and the shared tenant; nothing is sized to the queue depth.
+ * The shared tenant (requests without one) is kept. An idle revision holds a class array of one
+ * slot, grown up to 64 to the last class that has had waiters (all 64 up front were 272 bytes,
+ * a tenth of an idle revision), the map and the shared tenant; nothing is sized to the queue
+ * depth.
  *
  * <p><b>One class, one tenant</b> (a revision without a {@code queueing} section): one lane in
  * one ring, so {@link #head()} is the lane's head, {@link #addFirst} puts a waiter first in
@@ -47,7 +50,8 @@ import java.util.Map;
  */
 final class PriorityWaiterQueue {
 
-    private final ClassQueue[] classes = new ClassQueue[QueuePolicy.MAX_CLASSES];
+    /** Class {@code c}'s queue once it has had waiters; as long as the last such class needs. */
+    private ClassQueue[] classes = new ClassQueue[1];
     /** Bit {@code c} set while class {@code c} has waiters. */
     private long nonEmpty;
     private final Map<String, Tenant> tenants = new HashMap<>();
@@ -97,13 +101,13 @@ final class PriorityWaiterQueue {
 
     /** The oldest waiter of class {@code c}, or null; the rest follow through {@code classNext}. */
     Waiter oldestIn(int c) {
-        ClassQueue q = classes[c];
+        ClassQueue q = c < classes.length ? classes[c] : null;
         return q == null ? null : q.oldest;
     }
 
     /** Waiters in class {@code c}. */
     int queuedIn(int c) {
-        ClassQueue q = classes[c];
+        ClassQueue q = c < classes.length ? classes[c] : null;
         return q == null ? 0 : q.count;
     }
 
@@ -169,6 +173,9 @@ final class PriorityWaiterQueue {
 
     private void joined(Lane lane, Waiter w) {
         int c = lane.cls;
+        if (c >= classes.length) {
+            classes = Arrays.copyOf(classes, Math.min(QueuePolicy.MAX_CLASSES, Math.max(c + 1, classes.length * 2)));
+        }
         ClassQueue q = classes[c];
         if (q == null) {
             q = new ClassQueue();
