@@ -4,16 +4,11 @@ import dev.sluice.core.RevisionId;
 import dev.sluice.core.control.EventSource;
 import dev.sluice.core.control.PodAuthenticator;
 import dev.sluice.core.control.PodAuthenticator.Verdict;
-import dev.sluice.core.control.PodCheck;
 import dev.sluice.core.control.PodEvent;
 import dev.sluice.core.control.StateManager;
 import dev.sluice.core.control.UnknownRevisionException;
-import dev.sluice.core.pod.PodTracker;
-import dev.sluice.core.throttle.RevisionThrottler;
-import dev.sluice.server.config.Queueing;
 import dev.sluice.server.metrics.SluiceMetrics;
 import dev.sluice.server.platform.Transport;
-import dev.sluice.server.proxy.Route;
 import dev.sluice.server.proxy.Routes;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.Unpooled;
@@ -37,17 +32,13 @@ import io.netty.handler.codec.http.QueryStringDecoder;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.Iterator;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.function.Supplier;
 import tools.jackson.core.JacksonException;
 import tools.jackson.databind.DeserializationFeature;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.ObjectMapper;
 import tools.jackson.databind.json.JsonMapper;
-import tools.jackson.databind.node.ArrayNode;
-import tools.jackson.databind.node.ObjectNode;
 
 /**
  * The control API, default port 8081.
@@ -168,7 +159,7 @@ public final class ControlServer {
                     if (!m.equals(HttpMethod.GET)) {
                         send(ctx, text(HttpResponseStatus.METHOD_NOT_ALLOWED, "use GET\n"), keep);
                     } else {
-                        send(ctx, json(HttpResponseStatus.OK, revisions()), keep);
+                        send(ctx, json(HttpResponseStatus.OK, RevisionsView.of(backend, JSON.createArrayNode())), keep);
                     }
                 }
                 case "/v1/cluster/handoff" -> {
@@ -401,73 +392,6 @@ public final class ControlServer {
                 throw new IllegalArgumentException("field '" + name + "' must be a string");
             }
             return v.asString();
-        }
-
-        private ArrayNode revisions() {
-            ArrayNode list = JSON.createArrayNode();
-            for (Route r : backend.routes().get().all()) {
-                RevisionThrottler th = r.throttler();
-                ObjectNode o = list.addObject();
-                o.put("revision", r.config().id().toString());
-                o.put("containerConcurrency", r.config().containerConcurrency());
-                o.put("policy", th.policy().kind().wireName());
-                o.put("capacity", th.capacity());
-                o.put("queued", th.queued());
-                o.put("active", th.active());
-                Queueing q = r.config().queueing();
-                if (q != Queueing.NONE) {
-                    // The queue by class, in order of priority: what waits where.
-                    ArrayNode classes = o.putArray("queueByClass");
-                    for (int c = 0; c < q.classes().size(); c++) {
-                        classes.addObject().put("class", q.classes().get(c).name()).put("queued", th.queuedIn(c));
-                    }
-                    o.put("defaultClass", q.classes().get(q.defaultClass()).name());
-                }
-                long cold = r.coldStart().lastNanos();
-                if (cold < 0) {
-                    o.putNull("lastColdStartSeconds");
-                } else {
-                    o.put("lastColdStartSeconds", cold / 1e9);
-                }
-                o.put("coldStartInProgress", r.coldStart().inProgress());
-                if (r.owner() != null) {
-                    // Which replica owns the revision, and the pod slots held here for others' requests.
-                    o.put("owner", r.owner().ownerId());
-                    o.put("forwarded", r.owner().forwardTo() != null);
-                    o.put("heldForOtherReplicas", backend.cluster().heldForOthers(r.config().id()));
-                }
-                o.put("protocol", r.config().protocol().wireName());
-                o.putObject("requests").put("http1", r.metrics().completed(false)).put("h2", r.metrics().completed(true));
-                ArrayNode pods = o.putArray("pods");
-                Map<String, PodCheck> checks = new LinkedHashMap<>();
-                for (PodCheck c : backend.control().checks(r.config().id())) {
-                    checks.put(c.address(), c);
-                }
-                for (PodTracker t : th.table().trackers()) {
-                    ObjectNode p = pods.addObject().put("podId", t.podId()).put("address", t.address())
-                            .put("state", t.state().wireName()).put("inFlight", t.inFlight());
-                    PodCheck c = checks.get(t.address());
-                    if (c != null && c.podId().equals(t.podId()) && !c.validating()) {
-                        checks.remove(t.address());
-                        lastCheck(p, c);
-                    }
-                }
-                // Pods that claim to be ready but have no slot until a readiness check passes.
-                for (PodCheck c : checks.values()) {
-                    if (c.validating()) {
-                        lastCheck(pods.addObject().put("podId", c.podId()).put("address", c.address())
-                                .put("state", "validating").put("inFlight", 0), c);
-                    }
-                }
-            }
-            return list;
-        }
-
-        private static void lastCheck(ObjectNode pod, PodCheck c) {
-            ObjectNode check = pod.putObject("lastCheck").put("result", c.last().wireName());
-            if (c.error() != null) {
-                check.put("error", c.error()).put("failuresInARow", c.failures());
-            }
         }
 
         private static FullHttpResponse text(HttpResponseStatus st, String body) {
