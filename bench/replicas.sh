@@ -11,7 +11,8 @@
 # stale), JAVA (default the newest JDK in /usr/lib/jvm).
 # The jar is copied at the start and run directly with the launcher's flags (as bench/ab.sh
 # does), so a rebuild during the run cannot change what a restarted replica runs.
-# Pods: bench/anchors/slow_backend.py (20 ms, records the most requests it held at once, GET /max).
+# Pods: bench/anchors/slow_backend.py (20 ms, records the most requests it held at once, GET /max);
+# their measured ceiling first (bench/pods_ceiling.py: one client per pod, no proxy).
 # Load: bench/replicas_load.py (closed loop, steered away from a replica that fails /readyz as a
 # Service would be; a timeline for the time back to full throughput). Loopback only; every
 # process is started by this script, tracked by pid and stopped at exit; every wait is bounded.
@@ -104,7 +105,8 @@ pods_report() {
 load_args=(--proxy "$(IFS=,; echo "${proxy[*]}")" --control "$(IFS=,; echo "${control[*]}")" --conns 64)
 throughput() { # load summary line -> "req/s = X (Y% of the pods' ceiling of Z req/s)"
   local rps; rps="$(grep -o 'rps=[0-9]*' <<<"$1")"; rps="${rps#rps=}"
-  echo "  req/s $rps = $(python3 -c "print(f'{$rps / $ceiling * 100:.0f}')")% of the pods' ceiling of $ceiling req/s"
+  echo "  req/s $rps = $(python3 -c "print(f'{$rps / $ceiling * 100:.0f}')")% of the pods' nominal ceiling of $ceiling req/s," \
+    "$(python3 -c "print(f'{$rps / $measured * 100:.1f}')")% of their measured ceiling of $measured req/s"
 }
 
 echo "== bench/replicas.sh $mode $secs   $(date -u +%Y-%m-%dT%H:%MZ)   harness $(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo '?')$(git -C "$root" diff --quiet 2>/dev/null || echo '+changes')   jar ${JAR:-sluice-server/target/sluice.jar (this checkout)}"
@@ -117,6 +119,12 @@ for i in 0 1 2; do
 done
 for p in "${pods[@]}"; do start "${load_side[@]}" python3 "$anchors/slow_backend.py" "$p" "$delay"; done
 for p in "${pods[@]}"; do wait_port "$p"; done
+# The pods' measured ceiling, before any replica runs: what cc-1 pods serve when each is kept
+# busy by a client of its own (bench/pods_ceiling.py). The nominal ceiling (pods / delay)
+# leaves out the pods' own time around each sleep; the goal is read against both.
+direct="$(python3 "$here/pods_ceiling.py" --seconds "${SLUICE_REPLICAS_CEILING_SECS:-10}" "${pods[@]}")"
+measured="$(grep -o 'rps=[0-9]*' <<<"$direct")"; measured="${measured#rps=}"
+echo "-- the pods' own ceiling, one client per pod straight to it: $direct (nominal $ceiling req/s)"
 for i in 0 1 2; do start_replica "$i"; done
 for i in 0 1 2; do wait_ready "$i" >/dev/null; done
 # A JVM is measured warm (lib.sh, warm_up): one unrecorded run through all three.
