@@ -31,25 +31,39 @@ public final class KubernetesDiscovery implements AutoCloseable {
 
     private final KubernetesClient client;
     private final BiConsumer<RevisionId, List<Endpoint>> sink;
+    private final BiConsumer<RevisionId, String> appProtocols;
     private final Map<RevisionId, ServiceWatch<SliceView>> watches = new ConcurrentHashMap<>();
 
     /**
      * @param sink receives every changed view of a revision's pods (from the watch's thread)
      */
     public KubernetesDiscovery(KubernetesClient client, BiConsumer<RevisionId, List<Endpoint>> sink) {
-        this.client = Objects.requireNonNull(client);
-        this.sink = Objects.requireNonNull(sink);
+        this(client, sink, (id, appProtocol) -> { });
     }
 
-    /** Discovery that feeds {@code control}'s recalculation. */
-    public static KubernetesDiscovery feeding(KubernetesClient client, StateManager control) {
+    /**
+     * @param sink         receives every changed view of a revision's pods (from the watch's thread)
+     * @param appProtocols told, before {@code sink}, the revision's port's {@code appProtocol}
+     *                     (null: none) with every changed view, so that the pods are checked and
+     *                     reached in the protocol it says from their first check on
+     */
+    public KubernetesDiscovery(KubernetesClient client, BiConsumer<RevisionId, List<Endpoint>> sink,
+            BiConsumer<RevisionId, String> appProtocols) {
+        this.client = Objects.requireNonNull(client);
+        this.sink = Objects.requireNonNull(sink);
+        this.appProtocols = Objects.requireNonNull(appProtocols);
+    }
+
+    /** Discovery that feeds {@code control}'s recalculation, telling {@code appProtocols} first. */
+    public static KubernetesDiscovery feeding(KubernetesClient client, StateManager control,
+            BiConsumer<RevisionId, String> appProtocols) {
         return new KubernetesDiscovery(client, (id, endpoints) -> {
             try {
                 control.recalculate(id, endpoints);
             } catch (UnknownRevisionException e) {
                 LOG.debug("{} closed; its EndpointSlice change is dropped", id);
             }
-        });
+        }, appProtocols);
     }
 
     /** Starts (or, if the Service changed, restarts) the watch of a revision's Service. */
@@ -62,7 +76,10 @@ public final class KubernetesDiscovery implements AutoCloseable {
             existing.close();
         }
         ServiceWatch<SliceView> w = ServiceWatch.ofRevision(client, revision, service,
-                view -> sink.accept(revision, view.endpoints()));
+                view -> {
+                    appProtocols.accept(revision, view.appProtocol());
+                    sink.accept(revision, view.endpoints());
+                });
         watches.put(revision, w);
         w.start();
         LOG.info("{}: discovering pods from the EndpointSlices of service {}", revision, service);

@@ -11,6 +11,7 @@ import java.util.Collection;
 import java.util.Comparator;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -31,7 +32,9 @@ import java.util.function.Function;
  *       IPv6 slices becomes one pod (its IPv4 address), never two, so its concurrency is not
  *       counted twice. A pod listed twice (slices being rebalanced) takes the more cautious
  *       state.</li>
- *   <li>Port: the slice port named or numbered as the {@link ServiceRef} says, or the only port.</li>
+ *   <li>Port: the slice port named or numbered as the {@link ServiceRef} says, or the only port.
+ *       Its {@code appProtocol} (what the Service's port says its pods speak) is the view's when
+ *       every slice that has the port agrees; when they disagree it is left out, with a problem.</li>
  * </ul>
  * Pure and stateless: the same slices always give the same view.
  */
@@ -56,6 +59,7 @@ public final class SliceTranslator {
         List<String> problems = new ArrayList<>();
         Map<String, List<Candidate>> byPod = new TreeMap<>();
         Map<String, Set<String>> owners = new LinkedHashMap<>();
+        Set<String> appProtocols = new LinkedHashSet<>();
         List<EndpointSlice> ordered = new ArrayList<>(slices);
         ordered.sort(Comparator.comparing(s -> s.getMetadata().getName()));
         for (EndpointSlice slice : ordered) {
@@ -65,8 +69,13 @@ public final class SliceTranslator {
                 problems.add("slice " + sliceName + ": address type " + type + " is not routable (IPv4 or IPv6 only)");
                 continue;
             }
-            Integer port = port(service, slice, problems);
-            if (port == null || slice.getEndpoints() == null) {
+            EndpointPort match = port(service, slice, problems);
+            if (match == null) {
+                continue;
+            }
+            appProtocols.add(String.valueOf(match.getAppProtocol())); // "null": the port says nothing
+            int port = match.getPort();
+            if (slice.getEndpoints() == null) {
                 continue;
             }
             for (var e : slice.getEndpoints()) {
@@ -102,7 +111,14 @@ public final class SliceTranslator {
                 problems.add("pod " + chosen.podId() + ": " + ex.getMessage());
             }
         }
-        return new SliceView(endpoints, owners, problems);
+        String appProtocol = null;
+        if (appProtocols.size() == 1) {
+            String only = appProtocols.iterator().next();
+            appProtocol = only.equals("null") ? null : only;
+        } else if (appProtocols.size() > 1) {
+            problems.add("slices disagree on the port's appProtocol " + appProtocols + ": none is taken");
+        }
+        return new SliceView(endpoints, owners, problems, appProtocol);
     }
 
     static PodState state(EndpointConditions c) {
@@ -127,7 +143,8 @@ public final class SliceTranslator {
         };
     }
 
-    private static Integer port(ServiceRef service, EndpointSlice slice, List<String> problems) {
+    /** The slice's port for the revision, or null (with the problem said) when it has no usable one. */
+    private static EndpointPort port(ServiceRef service, EndpointSlice slice, List<String> problems) {
         List<EndpointPort> ports = slice.getPorts();
         String sliceName = slice.getMetadata().getName();
         if (ports == null || ports.isEmpty()) {
@@ -163,7 +180,7 @@ public final class SliceTranslator {
             problems.add("slice " + sliceName + ": port " + match.getPort() + " is " + match.getProtocol() + ", not TCP");
             return null;
         }
-        return match.getPort();
+        return match;
     }
 
     static String hostPort(String canonicalIp, int port) {

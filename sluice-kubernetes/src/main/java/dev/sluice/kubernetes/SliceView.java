@@ -3,6 +3,7 @@ package dev.sluice.kubernetes;
 import dev.sluice.core.control.Endpoint;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 
 /**
@@ -12,11 +13,13 @@ import java.util.Set;
  * @param owners    pod UID → every IP the slices list for it (all address families); what pod
  *                  authentication checks a report's address against
  * @param problems  slices or endpoints left out, and why (no usable port, no address…)
+ * @param appProtocol the revision's port's {@code appProtocol} (e.g. {@code kubernetes.io/h2c}),
+ *                  or null when it has none or the slices disagree
  */
-public record SliceView(List<Endpoint> endpoints, Map<String, Set<String>> owners, List<String> problems)
-        implements ServiceView {
+public record SliceView(List<Endpoint> endpoints, Map<String, Set<String>> owners, List<String> problems,
+        String appProtocol) implements ServiceView {
 
-    public static final SliceView EMPTY = new SliceView(List.of(), Map.of(), List.of());
+    public static final SliceView EMPTY = new SliceView(List.of(), Map.of(), List.of(), null);
 
     public SliceView {
         endpoints = List.copyOf(endpoints);
@@ -29,10 +32,11 @@ public record SliceView(List<Endpoint> endpoints, Map<String, Set<String>> owner
         return endpoints.size();
     }
 
-    /** The pods or their states changed (owners alone are read live by authentication). */
+    /** The pods, their states or the port's appProtocol changed (owners alone are read live by authentication). */
     @Override
     public boolean differsFrom(ServiceView before) {
-        return !(before instanceof SliceView b) || !endpoints.equals(b.endpoints);
+        return !(before instanceof SliceView b) || !endpoints.equals(b.endpoints)
+                || !Objects.equals(appProtocol, b.appProtocol);
     }
 
     /** Whether the pod with this UID has this IP in the slices. */

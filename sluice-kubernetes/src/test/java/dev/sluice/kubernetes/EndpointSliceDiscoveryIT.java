@@ -39,7 +39,7 @@ class EndpointSliceDiscoveryIT {
         final StateManager control = new StateManager(1, NanoClock.system(), ReadinessCheck.ALWAYS_READY,
                 ControlMetrics.NONE);
         final RevisionThrottler throttler = control.open(REV, RevisionSettings.defaults(1));
-        final KubernetesDiscovery discovery = KubernetesDiscovery.feeding(cluster.newClient(), control);
+        final KubernetesDiscovery discovery = KubernetesDiscovery.feeding(cluster.newClient(), control, (id, appProtocol) -> { });
 
         Instance() {
             discovery.watch(REV, SERVICE);

@@ -81,4 +81,33 @@ class SliceTranslatorTest {
         assertThat(v.owners()).isEmpty();
         assertThat(v.problems()).singleElement().asString().contains("FQDN");
     }
+
+    @Test
+    void theRevisionPortsAppProtocolIsTheViewsWhenTheSlicesAgree() {
+        EndpointSlice h2c = new EndpointSliceBuilder(slice("fn", "a", "IPv4", 80, ready("10.0.0.1", "u1")))
+                .editFirstPort().withAppProtocol(RevisionCatalog.H2C_APP_PROTOCOL).endPort()
+                .addNewPort().withName("metrics").withPort(9090).withProtocol("TCP").withAppProtocol("http").endPort()
+                .build();
+        EndpointSlice h2cToo = new EndpointSliceBuilder(slice("fn", "b", "IPv4", 80, ready("10.0.0.2", "u2")))
+                .editFirstPort().withAppProtocol(RevisionCatalog.H2C_APP_PROTOCOL).endPort().build();
+        ServiceRef http = new ServiceRef("ns", "fn", "http");
+        assertThat(SliceTranslator.translate(http, List.of(h2c, h2cToo)).appProtocol())
+                .isEqualTo(RevisionCatalog.H2C_APP_PROTOCOL);
+        assertThat(SliceTranslator.translate(new ServiceRef("ns", "fn", "metrics"), List.of(h2c)).appProtocol())
+                .as("the revision's port's, not another's").isEqualTo("http");
+        SliceView none = SliceTranslator.translate(SVC, List.of(slice("fn", "c", "IPv4", 80, ready("10.0.0.3", "u3"))));
+        assertThat(none.appProtocol()).isNull();
+        assertThat(none.problems()).isEmpty();
+
+        SliceView mixed = SliceTranslator.translate(http, List.of(h2c,
+                slice("fn", "c", "IPv4", 80, ready("10.0.0.3", "u3"))));
+        assertThat(mixed.appProtocol()).as("slices that disagree: none is taken").isNull();
+        assertThat(mixed.endpoints()).hasSize(2);
+        assertThat(mixed.problems()).singleElement().asString().contains("disagree on the port's appProtocol");
+
+        SliceView withoutH2c = SliceTranslator.translate(http, List.of(h2cToo.edit().editFirstPort()
+                .withAppProtocol(null).endPort().build()));
+        assertThat(withoutH2c.differsFrom(SliceTranslator.translate(http, List.of(h2cToo))))
+                .as("a change of appProtocol alone is a change").isTrue();
+    }
 }

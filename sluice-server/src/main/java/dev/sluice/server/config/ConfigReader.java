@@ -274,7 +274,8 @@ final class ConfigReader extends FieldReader {
             problems.addAll(inherited.problems());
         }
         return new RevisionConfig(id, hosts, cc, policy, queueDepth, overflow, queue, total, responseStart,
-                maxScale, readinessPath, stale, drain, pods, service, scaleToZeroGrace, protocol, probe, queueing);
+                maxScale, readinessPath, stale, drain, pods, service, scaleToZeroGrace, protocol, probe, queueing,
+                node.has("protocol"));
     }
 
     /** A {@code queueing} section, read by its own reader; its problems join this file's. */

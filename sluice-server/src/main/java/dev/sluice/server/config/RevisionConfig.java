@@ -20,12 +20,15 @@ import java.util.List;
  * @param protocol       what the pods speak (requests of either protocol are translated to it)
  * @param readinessProbe how pods are checked before they get requests
  * @param queueing       priority classes, tenants and how the queue is shared ({@link Queueing#NONE}: one FIFO)
+ * @param protocolGiven  whether the configuration names {@code protocol}; when it does not, a
+ *                       revision whose pods come from a Service speaks what the Service's port's
+ *                       {@code appProtocol} says ({@link #withProtocol})
  */
 public record RevisionConfig(RevisionId id, List<String> hosts, int containerConcurrency, PolicyKind policy,
         int queueDepth, int overflowStatus, Duration queueTimeout, Duration requestTimeout,
         Duration responseStartTimeout, int maxScale, String readinessPath, Duration staleThreshold,
         Duration drainTimeout, List<Endpoint> pods, ServiceRef service, Duration scaleToZeroGrace,
-        PodProtocol protocol, ReadinessProbe readinessProbe, Queueing queueing) {
+        PodProtocol protocol, ReadinessProbe readinessProbe, Queueing queueing, boolean protocolGiven) {
 
     /** Default {@code scaleToZeroGrace}: KEDA's own default cooldown before it scales to zero is 300 s; 30 s of quiet is the signal. */
     public static final Duration DEFAULT_SCALE_TO_ZERO_GRACE = Duration.ofSeconds(30);
@@ -43,7 +46,7 @@ public record RevisionConfig(RevisionId id, List<String> hosts, int containerCon
             Duration drainTimeout, List<Endpoint> pods, ServiceRef service) {
         this(id, hosts, containerConcurrency, policy, queueDepth, overflowStatus, queueTimeout, requestTimeout,
                 responseStartTimeout, maxScale, readinessPath, staleThreshold, drainTimeout, pods, service,
-                DEFAULT_SCALE_TO_ZERO_GRACE, PodProtocol.HTTP1, ReadinessProbe.HTTP, Queueing.NONE);
+                DEFAULT_SCALE_TO_ZERO_GRACE, PodProtocol.HTTP1, ReadinessProbe.HTTP, Queueing.NONE, true);
     }
 
     /** A revision of HTTP/1.1 pods checked with {@code GET readinessPath}, with its scale-to-zero grace. */
@@ -53,7 +56,7 @@ public record RevisionConfig(RevisionId id, List<String> hosts, int containerCon
             Duration drainTimeout, List<Endpoint> pods, ServiceRef service, Duration scaleToZeroGrace) {
         this(id, hosts, containerConcurrency, policy, queueDepth, overflowStatus, queueTimeout, requestTimeout,
                 responseStartTimeout, maxScale, readinessPath, staleThreshold, drainTimeout, pods, service,
-                scaleToZeroGrace, PodProtocol.HTTP1, ReadinessProbe.HTTP, Queueing.NONE);
+                scaleToZeroGrace, PodProtocol.HTTP1, ReadinessProbe.HTTP, Queueing.NONE, true);
     }
 
     /** A revision with the default scale-to-zero grace. */
@@ -64,14 +67,21 @@ public record RevisionConfig(RevisionId id, List<String> hosts, int containerCon
             ReadinessProbe readinessProbe) {
         this(id, hosts, containerConcurrency, policy, queueDepth, overflowStatus, queueTimeout, requestTimeout,
                 responseStartTimeout, maxScale, readinessPath, staleThreshold, drainTimeout, pods, service,
-                DEFAULT_SCALE_TO_ZERO_GRACE, protocol, readinessProbe, Queueing.NONE);
+                DEFAULT_SCALE_TO_ZERO_GRACE, protocol, readinessProbe, Queueing.NONE, true);
     }
 
     /** The same revision with another {@code queueing} section. */
     public RevisionConfig withQueueing(Queueing q) {
         return new RevisionConfig(id, hosts, containerConcurrency, policy, queueDepth, overflowStatus, queueTimeout,
                 requestTimeout, responseStartTimeout, maxScale, readinessPath, staleThreshold, drainTimeout, pods,
-                service, scaleToZeroGrace, protocol, readinessProbe, q);
+                service, scaleToZeroGrace, protocol, readinessProbe, q, protocolGiven);
+    }
+
+    /** The same revision with its pods speaking {@code p} (what its Service's port says, when the file says nothing). */
+    public RevisionConfig withProtocol(PodProtocol p) {
+        return new RevisionConfig(id, hosts, containerConcurrency, policy, queueDepth, overflowStatus, queueTimeout,
+                requestTimeout, responseStartTimeout, maxScale, readinessPath, staleThreshold, drainTimeout, pods,
+                service, scaleToZeroGrace, p, readinessProbe, queueing, protocolGiven);
     }
 
     /** Whether the pods speak h2c. */

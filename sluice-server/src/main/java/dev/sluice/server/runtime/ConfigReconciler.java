@@ -4,8 +4,10 @@ import dev.sluice.core.RevisionId;
 import dev.sluice.core.control.StateManager;
 import dev.sluice.kubernetes.DiscoveredRevision;
 import dev.sluice.kubernetes.KubernetesDiscovery;
+import dev.sluice.kubernetes.RevisionCatalog;
 import dev.sluice.server.config.ConfigException;
 import dev.sluice.server.config.ConfigLoader;
+import dev.sluice.server.config.PodProtocol;
 import dev.sluice.server.config.Queueing;
 import dev.sluice.server.config.RevisionConfig;
 import dev.sluice.server.config.SluiceConfig;
@@ -30,9 +32,11 @@ import org.slf4j.LoggerFactory;
  * changes and closes revisions, whichever source changed.
  *
  * <h2>Implementation notes</h2>
- * Two threads call in: the config watcher ({@link #apply}) and the catalogue's informer
- * ({@link #onCatalog}); both take this object's lock, so one reconciliation runs at a time and
- * it is the {@link RevisionRegistry}'s single writer. A catalogue entry is validated before the
+ * Threads that call in: the config watcher ({@link #apply}), the catalogue's informer
+ * ({@link #onCatalog}) and the EndpointSlice watches' ({@link #onAppProtocol}, which takes the
+ * lock only when a revision's protocol changes: its map is concurrent). All reconcile under
+ * this object's lock, so one reconciliation runs at a time and it is the
+ * {@link RevisionRegistry}'s single writer. A catalogue entry is validated before the
  * lock (again under it if a reload changed the file's top-level {@code queueing} meanwhile: the
  * discovered revisions take it too). {@link #config()} is volatile for readers elsewhere.
  */
@@ -49,6 +53,8 @@ final class ConfigReconciler {
     private final Map<RevisionId, RevisionConfig> discovered = new ConcurrentHashMap<>();
     /** The catalogue as last read, to validate again when the file's top-level queueing changes. */
     private List<DiscoveredRevision> catalog = List.of();
+    /** Each watched Service's port's {@code appProtocol} ("" for none), as its EndpointSlices last said. */
+    private final Map<RevisionId, String> appProtocols = new ConcurrentHashMap<>();
     private volatile SluiceConfig config;
 
     ConfigReconciler(SluiceConfig config, RevisionRegistry registry, StateManager control, ProxyContext proxy,
@@ -126,6 +132,54 @@ final class ConfigReconciler {
         return needsRestart;
     }
 
+    /**
+     * A watched Service's EndpointSlices say what its port speaks ({@code appProtocol}, null for
+     * nothing): a revision of the file that takes its pods from that Service and names no
+     * {@code protocol} speaks h2c to them when it is {@code kubernetes.io/h2c}, HTTP/1.1
+     * otherwise. Called on the watch's thread before the same view's pods are fed, so the pods'
+     * first checks already speak it. Discovered revisions take it from the Service itself
+     * ({@code RevisionCatalog}).
+     */
+    void onAppProtocol(RevisionId id, String appProtocol) {
+        String said = appProtocol == null ? "" : appProtocol;
+        if (said.equals(appProtocols.put(id, said)) || !switches(id)) {
+            return; // the common case: nothing to change, and no lock taken on the watch's thread
+        }
+        synchronized (this) {
+            if (!switches(id)) {
+                return;
+            }
+            LOG.info("{}: the port of its service says appProtocol '{}': its pods are reached in {} (protocol in"
+                    + " the file chooses otherwise)", id, said, RevisionCatalog.H2C_APP_PROTOCOL.equals(said)
+                    ? PodProtocol.H2C.wireName() : PodProtocol.HTTP1.wireName());
+            List<String> restart = reconcile(config.revisions());
+            if (!restart.isEmpty()) {
+                LOG.warn("changes kept until a restart: {}", String.join("; ", restart));
+            }
+        }
+    }
+
+    /** Whether {@code id} is a file revision whose protocol the Service's appProtocol would change now. */
+    private boolean switches(RevisionId id) {
+        Route running = registry.get(id);
+        for (RevisionConfig r : config.revisions()) {
+            if (r.id().equals(id)) {
+                return running != null && withServiceProtocol(r).protocol() != running.config().protocol();
+            }
+        }
+        return false;
+    }
+
+    /** {@code rc} as it runs: with a Service's port's appProtocol when the file names no protocol. */
+    private RevisionConfig withServiceProtocol(RevisionConfig rc) {
+        if (rc.service() == null || rc.protocolGiven()) {
+            return rc;
+        }
+        PodProtocol p = RevisionCatalog.H2C_APP_PROTOCOL.equals(appProtocols.get(rc.id())) ? PodProtocol.H2C
+                : PodProtocol.HTTP1;
+        return p == rc.protocol() ? rc : rc.withProtocol(p);
+    }
+
     /** The catalogue of labelled Services changed: validate each, then apply the whole set. */
     void onCatalog(List<DiscoveredRevision> found) {
         Queueing validatedWith = config.queueing();
@@ -171,7 +225,8 @@ final class ConfigReconciler {
      * the ones that went.
      */
     private List<String> reconcile(List<RevisionConfig> fileRevisions) {
-        List<RevisionConfig> wanted = new ArrayList<>(fileRevisions);
+        List<RevisionConfig> wanted = new ArrayList<>(fileRevisions.size());
+        fileRevisions.forEach(r -> wanted.add(withServiceProtocol(r)));
         Set<RevisionId> inFile = new HashSet<>();
         fileRevisions.forEach(r -> inFile.add(r.id()));
         for (RevisionConfig d : discovered.values()) {
@@ -198,7 +253,8 @@ final class ConfigReconciler {
                 kept = new RevisionConfig(rc.id(), rc.hosts(), rc.containerConcurrency(), was.policy(), was.queueDepth(),
                         rc.overflowStatus(), rc.queueTimeout(), rc.requestTimeout(), rc.responseStartTimeout(),
                         was.maxScale(), rc.readinessPath(), was.staleThreshold(), was.drainTimeout(), rc.pods(),
-                        rc.service(), rc.scaleToZeroGrace(), rc.protocol(), rc.readinessProbe(), rc.queueing());
+                        rc.service(), rc.scaleToZeroGrace(), rc.protocol(), rc.readinessProbe(), rc.queueing(),
+                        rc.protocolGiven());
             }
             if (!rc.queueing().equals(was.queueing()) || rc.queueDepth() != was.queueDepth()) {
                 // Weights, the tenant cap and preemption apply to waiters from now on; classes and

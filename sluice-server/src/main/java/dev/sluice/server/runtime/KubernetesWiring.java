@@ -1,6 +1,7 @@
 package dev.sluice.server.runtime;
 
 import dev.sluice.core.NanoClock;
+import dev.sluice.core.RevisionId;
 import dev.sluice.core.control.PodAuthenticator;
 import dev.sluice.core.control.StateManager;
 import dev.sluice.kubernetes.DiscoveredRevision;
@@ -21,6 +22,7 @@ import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.function.BiConsumer;
 import java.util.function.Consumer;
 import java.util.stream.Collectors;
 import org.slf4j.Logger;
@@ -56,11 +58,12 @@ final class KubernetesWiring implements AutoCloseable {
     private volatile RevisionCatalog catalog;
     private volatile PeerWatch peers;
 
-    private KubernetesWiring(KubernetesConfig settings, StateManager control, NanoClock clock) {
+    private KubernetesWiring(KubernetesConfig settings, StateManager control, NanoClock clock,
+            BiConsumer<RevisionId, String> appProtocols) {
         this.settings = settings;
         this.client = client(settings);
         try {
-            this.discovery = KubernetesDiscovery.feeding(client, control);
+            this.discovery = KubernetesDiscovery.feeding(client, control, appProtocols);
         } catch (RuntimeException e) {
             client.close();
             throw e;
@@ -78,9 +81,14 @@ final class KubernetesWiring implements AutoCloseable {
         }
     }
 
-    /** Connects to the cluster {@code settings} name, or returns null when there are none. */
-    static KubernetesWiring connect(KubernetesConfig settings, StateManager control, NanoClock clock) {
-        return settings == null ? null : new KubernetesWiring(settings, control, clock);
+    /**
+     * Connects to the cluster {@code settings} name, or returns null when there are none.
+     *
+     * @param appProtocols told each watched Service's port's {@code appProtocol} (null: none) before its pods
+     */
+    static KubernetesWiring connect(KubernetesConfig settings, StateManager control, NanoClock clock,
+            BiConsumer<RevisionId, String> appProtocols) {
+        return settings == null ? null : new KubernetesWiring(settings, control, clock, appProtocols);
     }
 
     KubernetesDiscovery discovery() {

@@ -91,7 +91,8 @@ public final class SluiceServer implements AutoCloseable {
     private volatile Consumer<RevisionId> activatedHere = id -> { };
     private KubernetesWiring kubernetes;
     private ScalerServer scaler;
-    private ConfigReconciler reconciler;
+    /** Volatile: the EndpointSlice watches read it (on their threads) to report appProtocols. */
+    private volatile ConfigReconciler reconciler;
     private ProxyServer proxy;
     private ControlServer controlApi;
     private Cluster cluster;
@@ -287,7 +288,9 @@ public final class SluiceServer implements AutoCloseable {
     /** Connects the parts, opens the revisions, binds the sockets and starts the tick. */
     private void wire(byte[] token) throws Exception {
         SluiceConfig config = options.config();
-        kubernetes = KubernetesWiring.connect(config.kubernetes(), control, options.clock());
+        // The watches start with the revisions, once the reconciler below exists.
+        kubernetes = KubernetesWiring.connect(config.kubernetes(), control, options.clock(),
+                (id, appProtocol) -> reconciler.onAppProtocol(id, appProtocol));
         if (kubernetes != null) {
             lifecycle.started("the Kubernetes client", kubernetes);
         }
