@@ -23,12 +23,11 @@ import java.util.function.BiConsumer;
  * replicas' streams.
  *
  * <p>Why not the JDK's {@code HttpClient}, which the rest of the cluster uses: it kept its
- * connection alive too, but each exchange went through its selector thread and its executor
- * (two thread hand-offs each way), which on a loaded 2-core machine cost 1.8-3.3 ms from
- * {@code sendAsync} to the peer's control loop reading the request, against well under 0.1 ms for
- * a write on a warm socket (measured in a scratch run, docs/benchmarks.md). A notice is one
- * small request whose answer matters only as success or failure, so a blocking socket on the
- * thread that already exists for this is the shortest way.
+ * connection alive too, but each exchange crossed its selector thread and its executor, which on
+ * the loaded 2-core machine cost ~3 ms from {@code sendAsync} to the peer's control loop reading
+ * the request (a warm round trip 1.7-4 ms against under 0.1 ms on a plain socket; measured,
+ * docs/benchmarks.md). A notice is one small request whose answer matters only as success or
+ * failure, so a blocking socket on the thread that already exists for it is the shortest way.
  *
  * <h2>Implementation notes</h2>
  * Not thread-safe: one thread only (the caller's executor). {@link #post} writes the request to
