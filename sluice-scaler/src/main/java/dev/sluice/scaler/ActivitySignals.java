@@ -198,14 +198,14 @@ public final class ActivitySignals {
          * before this replica's own streams are sent {@code true}: the other replicas' way to
          * their streams is the longer one (a notice over the network), so it starts first.
          */
-        boolean poke(Runnable onEdge) {
+        void poke(Runnable onEdge) {
             poked = true;
             if (active) {
-                return false;
+                return;
             }
             synchronized (this) {
                 if (active) {
-                    return false;
+                    return;
                 }
                 poked = false;
                 demandSeen = true;
@@ -213,7 +213,6 @@ public final class ActivitySignals {
                 active = true;
                 onEdge.run();
                 sendAll(true, lastDemandAt);
-                return true;
             }
         }
 
