@@ -38,7 +38,9 @@ import java.util.function.Consumer;
  * <p>With several replicas a revision's answer is decided where its queue is (its owner): a
  * {@link RevisionDemand#relayed() relayed} reading carries the owner's answer and this replica
  * repeats it; a request queued at zero pods here calls {@code activatedHere} on the edge to
- * active (the cluster tells the other replicas, which call {@link #queuedWithNoPod}). A relayed
+ * active, under the monitor and before its own streams are sent {@code true} (the cluster hands
+ * the notice to a thread of its own and tells the other replicas, which call
+ * {@link #queuedWithNoPod}). A relayed
  * {@code false} read before such a poke arrived does not undo it: a reading is taken with the
  * time it started, and a poke at or after that time wins.
  *
@@ -59,6 +61,8 @@ public final class ActivitySignals {
         @Override
         void close();
     }
+
+    private static final Runnable NO_ONE = () -> { };
 
     private final DemandSource demand;
     private final NanoClock clock;
@@ -89,14 +93,13 @@ public final class ActivitySignals {
     /** The hook for a revision's throttler: requests queued at zero pods push {@code true}. */
     public ZeroPodListener listenerFor(RevisionId id) {
         Objects.requireNonNull(id, "id");
+        Runnable tellTheOthers = () -> activatedHere.accept(id);
         return new ZeroPodListener() {
             @Override
             public void queuedWithNoPod() {
                 // Looked up each time (one map read): the ticker may have dropped the entry
                 // while the revision was being opened, before Sluice ran it.
-                if (signal(id).poke()) {
-                    activatedHere.accept(id);
-                }
+                signal(id).poke(tellTheOthers);
             }
 
             @Override
@@ -111,7 +114,7 @@ public final class ActivitySignals {
      * was queued there at zero pods (not told to {@code activatedHere} again).
      */
     public void queuedWithNoPod(RevisionId id) {
-        signal(id).poke();
+        signal(id).poke(NO_ONE);
     }
 
     /**
@@ -190,22 +193,26 @@ public final class ActivitySignals {
         private long lastSentAt = clock.nanoTime();
         private boolean relaying;
 
-        /** Request thread: a request waits at zero pods. True when this turned the revision active. */
-        boolean poke() {
+        /**
+         * Request thread: a request waits at zero pods. On the edge to active, {@code onEdge} runs
+         * before this replica's own streams are sent {@code true}: the other replicas' way to
+         * their streams is the longer one (a notice over the network), so it starts first.
+         */
+        void poke(Runnable onEdge) {
             poked = true;
             if (active) {
-                return false;
+                return;
             }
             synchronized (this) {
                 if (active) {
-                    return false;
+                    return;
                 }
                 poked = false;
                 demandSeen = true;
                 lastDemandAt = clock.nanoTime();
                 active = true;
+                onEdge.run();
                 sendAll(true, lastDemandAt);
-                return true;
             }
         }
 

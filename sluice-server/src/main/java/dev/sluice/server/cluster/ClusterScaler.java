@@ -17,11 +17,14 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -51,7 +54,8 @@ import tools.jackson.databind.node.ObjectNode;
  * scaler's own tick thread, never on an event loop. {@link #figure} and {@link #activated} run
  * on the control API's event loop and read this replica only. {@link #announce} is called on the
  * request's event loop and hands the sends to one thread of its own, so no event loop resolves
- * a name or waits for a peer. Nothing here is mutable but the JDK client's connections.
+ * a name or waits for a peer; that thread alone uses the {@link PeerNotifier} (a kept-alive
+ * socket per peer). Nothing else here is mutable but the JDK client's connections.
  */
 public final class ClusterScaler implements DemandSource, AutoCloseable {
 
@@ -67,6 +71,7 @@ public final class ClusterScaler implements DemandSource, AutoCloseable {
     private final String bearer;
     private final Duration timeout;
     private final ClusterMetrics metrics;
+    private final PeerNotifier notifier;
     private final ExecutorService announcer = Executors.newSingleThreadExecutor(r -> {
         Thread t = new Thread(r, "sluice-scaler-peers");
         t.setDaemon(true);
@@ -84,6 +89,7 @@ public final class ClusterScaler implements DemandSource, AutoCloseable {
         this.bearer = bearer;
         this.timeout = timeout;
         this.metrics = metrics;
+        this.notifier = new PeerNotifier(timeout);
     }
 
     // ------------------------------------------------------------------ the scaler's side
@@ -246,31 +252,38 @@ public final class ClusterScaler implements DemandSource, AutoCloseable {
 
     /** A request queued here at zero pods turned the revision active: tell the others. Any thread; returns at once. */
     public void announce(RevisionId id) {
-        announcer.execute(() -> {
-            String body = JSON.createObjectNode().put("from", self).put("revision", id.toString()).toString();
-            for (Peer p : membership.live()) {
-                if (p.id().equals(self)) {
-                    continue;
-                }
-                HttpRequest.Builder req = HttpRequest.newBuilder(URI.create("http://" + p.control()
-                        + "/v1/cluster/active")).timeout(timeout).header("Content-Type", "application/json")
-                        .POST(HttpRequest.BodyPublishers.ofString(body));
-                if (bearer != null) {
-                    req.header("Authorization", bearer);
-                }
-                http.sendAsync(req.build(), HttpResponse.BodyHandlers.ofString()).whenComplete((r, err) -> {
-                    if (err != null || r.statusCode() != 200) {
-                        metrics.peerError(p.id(), "active");
-                        LOG.debug("cluster: telling {} that {} is active failed: {}", p.id(), id,
-                                err != null ? err : r.body());
-                    }
-                });
+        try {
+            announcer.execute(() -> notice(id));
+        } catch (RejectedExecutionException closing) {
+            // Sluice is stopping: no one is told any more.
+        }
+    }
+
+    /** The announcer's thread. */
+    private void notice(RevisionId id) {
+        String body = JSON.createObjectNode().put("from", self).put("revision", id.toString()).toString();
+        List<String> controls = new ArrayList<>();
+        Map<String, String> ids = new HashMap<>();
+        for (Peer p : membership.live()) {
+            if (!p.id().equals(self)) {
+                controls.add(p.control());
+                ids.put(p.control(), p.id());
             }
+        }
+        notifier.post(controls, "/v1/cluster/active", bearer, body, (control, why) -> {
+            metrics.peerError(ids.get(control), "active");
+            LOG.debug("cluster: telling {} ({}) that {} is active failed: {}", ids.get(control), control, id, why);
         });
     }
 
     @Override
     public void close() {
-        announcer.shutdownNow();
+        // The notifier's sockets belong to the announcer's thread: closed there, last.
+        try {
+            announcer.execute(notifier::close);
+        } catch (RejectedExecutionException closedBefore) {
+            return;
+        }
+        announcer.shutdown();
     }
 }

@@ -91,6 +91,7 @@ public final class SluiceServer implements AutoCloseable {
     private volatile Consumer<RevisionId> activatedHere = id -> { };
     private KubernetesWiring kubernetes;
     private ScalerServer scaler;
+    private ScheduledExecutorService scalerTicker;
     /** Volatile: the EndpointSlice watches read it (on their threads) to report appProtocols. */
     private volatile ConfigReconciler reconciler;
     private ProxyServer proxy;
@@ -346,7 +347,7 @@ public final class SluiceServer implements AutoCloseable {
             lifecycle.started("the scaler", scaler::close);
             long every = options.scalerTickInterval().toNanos();
             // Its own thread: with a cluster a tick may wait on another replica (a short timeout).
-            ScheduledExecutorService scalerTicker = Executors.newSingleThreadScheduledExecutor(r -> {
+            scalerTicker = Executors.newSingleThreadScheduledExecutor(r -> {
                 Thread t = new Thread(r, "sluice-scaler-tick");
                 t.setDaemon(true);
                 return t;
@@ -422,6 +423,23 @@ public final class SluiceServer implements AutoCloseable {
             }
         }
         return why;
+    }
+
+    /**
+     * Runs one scaler tick now, on the scaler's tick thread, and waits for it: what that thread
+     * does every {@code scalerTickInterval}. For tests that decide when a tick happens (with a
+     * long interval); a no-op without {@code listen.scaler}.
+     */
+    public void scalerTickNow() throws InterruptedException {
+        ScheduledExecutorService t = scalerTicker;
+        if (t == null) {
+            return;
+        }
+        try {
+            t.submit(this::scalerTick).get();
+        } catch (ExecutionException e) {
+            throw new IllegalStateException("the scaler's tick failed", e.getCause());
+        }
     }
 
     private void scalerTick() {

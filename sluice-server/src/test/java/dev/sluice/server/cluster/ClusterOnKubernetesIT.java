@@ -5,21 +5,12 @@ import static dev.sluice.kubernetes.MockCluster.ready;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import dev.sluice.kubernetes.MockCluster;
 import dev.sluice.server.TestPod;
-import dev.sluice.server.config.ConfigLoader;
 import dev.sluice.server.runtime.SluiceServer;
-import io.fabric8.kubernetes.api.model.discovery.v1.Endpoint;
-import io.fabric8.kubernetes.api.model.discovery.v1.EndpointSlice;
-import io.fabric8.kubernetes.api.model.discovery.v1.EndpointSliceBuilder;
-import io.fabric8.kubernetes.client.KubernetesClient;
-import java.io.IOException;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -45,14 +36,11 @@ import tools.jackson.databind.json.JsonMapper;
  */
 class ClusterOnKubernetesIT {
 
-    private static final String TOKEN = "cluster-token";
-    private static final String NS = "sluice";
     private static final ObjectMapper JSON = JsonMapper.builder().build();
 
     @TempDir
     Path dir;
-    private final MockCluster api = new MockCluster();
-    private final KubernetesClient admin = api.newClient();
+    private KubernetesReplicas replicas;
     private final HttpClient http = HttpClient.newHttpClient();
     private final List<AutoCloseable> closing = new ArrayList<>();
 
@@ -61,41 +49,13 @@ class ClusterOnKubernetesIT {
         for (int i = closing.size() - 1; i >= 0; i--) {
             closing.get(i).close();
         }
-        api.close();
-    }
-
-    private static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0)) {
-            return s.getLocalPort();
+        if (replicas != null) {
+            replicas.close();
         }
     }
 
-    /**
-     * One slice per replica: a slice gives one port number to all its endpoints, and on loopback
-     * two replicas need ports of their own (on Kubernetes each has its own IP and the same ports).
-     */
-    private static EndpointSlice slice(String replica, int proxyPort, int controlPort, Endpoint endpoint) {
-        return new EndpointSliceBuilder().withNewMetadata().withNamespace(NS).withName("sluice-control-" + replica)
-                .addToLabels("kubernetes.io/service-name", "sluice-control").endMetadata().withAddressType("IPv4")
-                .addNewPort().withName("proxy").withPort(proxyPort).withProtocol("TCP").endPort()
-                .addNewPort().withName("control").withPort(controlPort).withProtocol("TCP").endPort()
-                .withEndpoints(endpoint).build();
-    }
-
     private SluiceServer replica(String uid, int proxyPort, int controlPort, String revisions) throws Exception {
-        Path token = dir.resolve("token");
-        Files.writeString(token, TOKEN);
-        String yaml = "listen: {proxy: '127.0.0.1:" + proxyPort + "', control: '127.0.0.1:" + controlPort
-                + "', scaler: 'off'}\n"
-                + "control: {tokenFile: '" + token + "'}\n"
-                + "shutdown: {drainPeriod: 1s, gracePeriod: 1s}\n"
-                + "kubernetes: {masterUrl: '" + api.server().url("/") + "', tokenReview: {enabled: false},"
-                + " peers: {namespace: " + NS + "}}\n"
-                + "cluster: {self: " + uid + ", health: {interval: 100ms, timeout: 300ms}, handoffTimeout: 1s}\n"
-                + revisions;
-        SluiceServer s = SluiceServer.builder(ConfigLoader.parse(uid + ".yaml", yaml)).ioThreads(1).start();
-        closing.add(s);
-        return s;
+        return replicas.start(uid, proxyPort, controlPort, "off", revisions, b -> b);
     }
 
     private HttpResponse<String> get(String url, String revision) throws Exception {
@@ -181,23 +141,16 @@ class ClusterOnKubernetesIT {
                     .append(", containerConcurrency: 1, readinessPath: /healthz, pods: ['").append(p1.address())
                     .append("', '").append(p2.address()).append("']}\n");
         }
-        int[] pa = {freePort(), freePort()};
-        int[] pb = {freePort(), freePort()};
-        admin.resource(slice("a", pa[0], pa[1], ready("127.0.0.1", "uid-a"))).create();
-        admin.resource(slice("b", pb[0], pb[1], ready("127.0.0.1", "uid-b"))).create();
+        replicas = new KubernetesReplicas(dir);
+        int[] pa = {KubernetesReplicas.freePort(), KubernetesReplicas.freePort()};
+        int[] pb = {KubernetesReplicas.freePort(), KubernetesReplicas.freePort()};
+        replicas.publish("a", pa[0], pa[1], ready("127.0.0.1", "uid-a"));
+        replicas.publish("b", pb[0], pb[1], ready("127.0.0.1", "uid-b"));
 
         SluiceServer ra = replica("uid-a", pa[0], pa[1], yaml.toString());
         SluiceServer rb = replica("uid-b", pb[0], pb[1], yaml.toString());
         for (SluiceServer s : List.of(ra, rb)) {
-            // Ready once the peer watch has listed (the mock server may drop a watch and reopen it).
-            await().atMost(Duration.ofSeconds(30)).until(
-                    () -> get("http://127.0.0.1:" + s.controlAddress().getPort() + "/readyz", null),
-                    r -> r.statusCode() == 200 && r.body().matches("(?s).*replicas \\(kubernetes.peers\\): [^\n]*, 2 live.*"));
-            // The metrics say it too, once the control tick has polled the watch.
-            await().atMost(Duration.ofSeconds(30)).until(
-                    () -> get("http://127.0.0.1:" + s.controlAddress().getPort() + "/metrics", null).body(),
-                    m -> m.contains("sluice_cluster_peer_watch_up 1.0") && m.contains("sluice_cluster_live_replicas 2.0")
-                            && m.contains("sluice_cluster_peer_watch_failures_total"));
+            replicas.awaitLive(s, 2);
         }
         Map<String, String> expected = Map.of(ofA, "uid-a", ofB, "uid-b");
         await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
@@ -211,7 +164,7 @@ class ClusterOnKubernetesIT {
         assertThat(served).isEqualTo(8 * 10 * 2);
 
         // uid-b's endpoint turns not ready (its /readyz fails): everything moves to uid-a, on both.
-        admin.resource(slice("b", pb[0], pb[1], endpoint("127.0.0.1", "uid-b", true, false, false))).update();
+        replicas.publish("b", pb[0], pb[1], endpoint("127.0.0.1", "uid-b", true, false, false));
         Map<String, String> allA = Map.of(ofA, "uid-a", ofB, "uid-a");
         await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
             assertThat(owners(ra)).isEqualTo(allA);
