@@ -11,6 +11,8 @@ import dev.sluice.server.metrics.Outcome;
 import dev.sluice.server.proxy.Forwarding;
 import dev.sluice.server.proxy.Route;
 import dev.sluice.server.proxy.RouteOwner;
+import io.netty.channel.Channel;
+import io.netty.channel.EventLoopGroup;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -174,11 +176,14 @@ public final class Cluster implements Forwarding, ClusterControl, AutoCloseable 
      *
      * @param local   this replica's own demand
      * @param signals the scaler's activity; its demand source must be the one returned
+     * @param group   where the activity notices' connections to the other replicas live
+     * @param channel the client channel type of {@code group}'s transport
      * @return the cluster-wide demand source
      */
-    public ClusterScaler scaler(DemandSource local, ActivitySignals signals) {
-        ClusterScaler s = new ClusterScaler(self.id(), membership, routes, local, signals, http, bearer,
-                config.healthTimeout(), metrics);
+    public ClusterScaler scaler(DemandSource local, ActivitySignals signals, EventLoopGroup group,
+            Class<? extends Channel> channel) {
+        ClusterScaler s = new ClusterScaler(self.id(), membership, routes, local, signals, http,
+                new PeerNotifier(config.healthTimeout(), group, channel), bearer, config.healthTimeout(), metrics);
         scaler = s;
         return s;
     }

@@ -79,7 +79,8 @@ public final class ClusterScaler implements DemandSource, AutoCloseable {
     });
 
     ClusterScaler(String self, Membership membership, Function<RevisionId, Route> routes, DemandSource local,
-            ActivitySignals signals, HttpClient http, String bearer, Duration timeout, ClusterMetrics metrics) {
+            ActivitySignals signals, HttpClient http, PeerNotifier notifier, String bearer, Duration timeout,
+            ClusterMetrics metrics) {
         this.self = self;
         this.membership = membership;
         this.routes = routes;
@@ -89,7 +90,7 @@ public final class ClusterScaler implements DemandSource, AutoCloseable {
         this.bearer = bearer;
         this.timeout = timeout;
         this.metrics = metrics;
-        this.notifier = new PeerNotifier(timeout);
+        this.notifier = notifier;
     }
 
     // ------------------------------------------------------------------ the scaler's side

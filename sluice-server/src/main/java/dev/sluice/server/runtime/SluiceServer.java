@@ -317,7 +317,8 @@ public final class SluiceServer implements AutoCloseable {
             }
             if (config.scalerListen() != null) {
                 Cluster c = cluster;
-                scalerDemand = c.scaler(new RegistryDemand(this::registry), signals);
+                scalerDemand = c.scaler(new RegistryDemand(this::registry), signals, controlGroup,
+                        options.transport().clientChannel());
                 activatedHere = c::activatedHere;
             }
         } else if (config.kubernetes() != null && config.kubernetes().peers() != null) {

@@ -3,6 +3,10 @@ package dev.sluice.server.cluster;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.nio.NioSocketChannel;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -17,6 +21,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -24,7 +29,8 @@ import org.junit.jupiter.api.Test;
 /** The activity notices' connections, against small HTTP/1.1 servers on real sockets. */
 class PeerNotifierIT {
 
-    private final PeerNotifier notifier = new PeerNotifier(Duration.ofSeconds(5));
+    private final EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
+    private final PeerNotifier notifier = new PeerNotifier(Duration.ofSeconds(5), group, NioSocketChannel.class);
     private final List<FakeControl> servers = new ArrayList<>();
     private final Map<String, String> failures = new ConcurrentHashMap<>();
 
@@ -34,6 +40,7 @@ class PeerNotifierIT {
         for (FakeControl s : servers) {
             s.close();
         }
+        group.shutdownGracefully(0, 0, TimeUnit.SECONDS).syncUninterruptibly();
     }
 
     /** A control API stand-in: answers each request with {@code status}, optionally closing after it. */
@@ -132,7 +139,7 @@ class PeerNotifierIT {
             assertThat(p.connections.get()).isEqualTo(1);
         }
         assertThat(b.requests.get(0)).startsWith("POST /v1/cluster/active HTTP/1.1\n")
-                .contains("Authorization: Bearer t\n").endsWith("{\"from\":\"a\",\"revision\":\"ns/fn\"}");
+                .containsIgnoringCase("authorization: Bearer t\n").endsWith("{\"from\":\"a\",\"revision\":\"ns/fn\"}");
     }
 
     @Test
@@ -157,7 +164,7 @@ class PeerNotifierIT {
         post(List.of(refused, unhappy.control(), fine.control()));
         assertThat(failures).containsOnlyKeys(refused, unhappy.control());
         assertThat(failures.get(refused)).contains("Connection refused");
-        assertThat(failures.get(unhappy.control())).isEqualTo("HTTP/1.1 400 Bad Request: no such revision");
+        assertThat(failures.get(unhappy.control())).isEqualTo("answered 400 Bad Request: no such revision");
         assertThat(fine.requests).hasSize(1);
     }
 
