@@ -55,7 +55,7 @@ import tools.jackson.databind.node.ObjectNode;
  * on the control API's event loop and read this replica only. {@link #announce} is called on the
  * request's event loop and hands the sends to one thread of its own, so no event loop resolves
  * a name or waits for a peer; that thread alone uses the {@link PeerNotifier} (a kept-alive
- * socket per peer). Nothing else here is mutable but the JDK client's connections.
+ * connection per peer). Nothing else here is mutable but the JDK client's connections.
  */
 public final class ClusterScaler implements DemandSource, AutoCloseable {
 
