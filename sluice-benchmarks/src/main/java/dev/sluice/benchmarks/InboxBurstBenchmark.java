@@ -9,6 +9,8 @@ import dev.sluice.core.control.ReadinessCheck;
 import dev.sluice.core.control.RevisionSettings;
 import dev.sluice.core.control.StateManager;
 import dev.sluice.core.pod.PodState;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
 import java.util.Arrays;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -60,7 +62,12 @@ public class InboxBurstBenchmark {
 
     static final int HEARD_EVERY = 100;
 
+    private static final ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
+
     private Waits waits;
+    private long writerThread;
+    private long writerCpuBefore;
+    private long producerCpu;
     private final long[] heard = new long[EVENTS / HEARD_EVERY];
     private StateManager manager;
     private PodEvent[] burst;
@@ -81,12 +88,15 @@ public class InboxBurstBenchmark {
                     PodState.NOT_READY));
         }
         manager.flush(REV).join();
+        writerThread = Thread.getAllStackTraces().keySet().stream()
+                .filter(t -> t.getName().startsWith("sluice-writer")).findFirst().orElseThrow().getId();
     }
 
     @Setup(Level.Iteration)
     public void reset() {
         waits.n.set(0);
         Arrays.fill(heard, -1);
+        writerCpuBefore = THREADS.getThreadCpuTime(writerThread);
     }
 
     @TearDown(Level.Iteration)
@@ -95,11 +105,14 @@ public class InboxBurstBenchmark {
         long[] w = Arrays.copyOf(waits.waits, count);
         Arrays.sort(w);
         long[] h = Arrays.stream(heard).filter(x -> x >= 0).sorted().toArray();
+        double writerNs = (THREADS.getThreadCpuTime(writerThread) - writerCpuBefore) / (double) EVENTS;
         System.out.printf("inbox wait over %d events: p50 %.1f us, p99 %.1f us, max %.1f us;"
-                        + " heard back (%d sampled): p50 %.1f us, p99 %.1f us%n", count,
+                        + " heard back (%d sampled): p50 %.1f us, p99 %.1f us;"
+                        + " CPU per event: writer %.0f ns, producer %.0f ns%n", count,
                 w[count / 2] / 1000.0, w[(int) (count * 0.99)] / 1000.0, w[count - 1] / 1000.0, h.length,
                 h.length == 0 ? Double.NaN : h[h.length / 2] / 1000.0,
-                h.length == 0 ? Double.NaN : h[(int) (h.length * 0.99)] / 1000.0);
+                h.length == 0 ? Double.NaN : h[(int) (h.length * 0.99)] / 1000.0,
+                writerNs, producerCpu / (double) EVENTS);
     }
 
     @TearDown(Level.Trial)
@@ -109,6 +122,7 @@ public class InboxBurstBenchmark {
 
     @Benchmark
     public void burst() {
+        long cpu = THREADS.getCurrentThreadCpuTime();
         for (int i = 0; i < EVENTS; i++) {
             if (i % HEARD_EVERY != 0) {
                 manager.report(burst[i]);
@@ -118,6 +132,7 @@ public class InboxBurstBenchmark {
             long t = System.nanoTime();
             manager.report(burst[i]).whenComplete((x, err) -> heard[k] = System.nanoTime() - t);
         }
+        producerCpu = THREADS.getCurrentThreadCpuTime() - cpu;
         manager.flush(REV).join();
     }
 }

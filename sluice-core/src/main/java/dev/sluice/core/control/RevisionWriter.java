@@ -98,6 +98,14 @@ final class RevisionWriter {
         return authority.isSupersededBy(earlier, later);
     }
 
+    /**
+     * Whether a report in {@code state} may be skipped for a later one of the same pod once the
+     * table's side of {@link #isSupersededBy} is known to hold (see {@link PodAuthority#mayBeSuperseded}).
+     */
+    static boolean mayBeSuperseded(PodState state) {
+        return PodAuthority.mayBeSuperseded(state);
+    }
+
     /** The pod at {@code address} is gone: it drains, and is removed when idle. */
     void removePod(String address) {
         checks.changed();
