@@ -30,11 +30,16 @@ import org.openjdk.jmh.annotations.Warmup;
 /**
  * A burst of 100,000 pod events posted as fast as one thread can into one revision's inbox
  * (100 pods flapping NOT_READY / READY). The score is the time until the writer has applied
- * them all; each event's inbox wait (enqueue → the writer's turn on it, to apply or skip it)
- * is recorded through the {@link ControlMetrics#inboxWait} hook and printed as p50 / p99 / max
- * per iteration. Since a batch answers its callers at its end, the caller's own wait is longer
- * by the rest of the batch: for every 100th event the time from before {@code report} to its
- * future's completion ("heard back", 1,000 samples an iteration) is printed too.
+ * them all; each event's inbox wait (enqueue → the writer's turn on it, to apply it or to
+ * decide that a later report of its pod supersedes it: a superseded event's wait ends when its
+ * fate is decided, not earlier) is recorded through the {@link ControlMetrics#inboxWait} hook
+ * and printed as p50 / p99 / max per iteration. Since a batch answers its callers at its end,
+ * the caller's own wait is longer by the rest of the batch: for every 100th event the time
+ * from before {@code report} to its future's completion ("heard back", 1,000 samples an
+ * iteration) is printed too. Last, the CPU time the writer thread and the producer thread
+ * spent per event in the iteration (thread CPU time, so a thread waiting for a core does not
+ * count): the backlog, and so the wait, grows while the writer needs more per event than the
+ * producer.
  */
 @BenchmarkMode(Mode.SingleShotTime)
 @OutputTimeUnit(TimeUnit.MILLISECONDS)

@@ -433,6 +433,9 @@ final class RevisionMailbox implements Inbox {
                     continue;
                 }
                 try {
+                    if (!(t instanceof Report)) {
+                        writer.settleCapacity(); // a run of reports ends: capacity as one by one
+                    }
                     failures.beforeOperation(t.operation);
                     Object result = t.apply(writer);
                     metrics.processed(id, t.operation.label(), clock.nanoTime() - start);
@@ -448,6 +451,11 @@ final class RevisionMailbox implements Inbox {
                 }
             }
             Arrays.fill(taken, 0, n, null);
+            try {
+                writer.settleCapacity();
+            } catch (RuntimeException e) {
+                LOG.log(System.Logger.Level.WARNING, id + ": updating capacity at the end of a batch failed", e);
+            }
             // Once per batch, not per operation: the views (rate-limited for large revisions) and
             // quiet, then the callers hear back, so each sees its own change.
             try {

@@ -146,6 +146,28 @@ class CoalescingPropertiesTest {
         assertBurstLeavesTheSameTableAsOneByOne(List.of(56, 2, 25, 68, 34, 8));
     }
 
+    /**
+     * Found by the property once capacity was settled per run of reports: pod {@code b} READY at
+     * an address, then discovery says a never-tracked pod {@code a} there is DRAINING. That
+     * retires {@code b} (IP reuse) though the event itself is ignored; capacity is lowered and
+     * idle {@code b} removed at once (one by one, capacity used to stay at 2 with no routable pod).
+     */
+    @Example
+    void anIgnoredEventThatRetiredTheOldPodLowersCapacity() throws Exception {
+        assertBurstLeavesTheSameTableAsOneByOne(List.of(63, 3, 72));
+        WriterPool pool = new WriterPool(1);
+        try {
+            RevisionMailbox m = new RevisionMailbox(REV, SETTINGS, pool, new WriterFailures(),
+                    new ManualClock(1_000_000_000L), NEVER, ControlMetrics.NONE);
+            for (int code : List.of(63, 3, 72)) {
+                await(post(m, code));
+            }
+            assertThat(view(m)).isEqualTo("{} capacity=0 checks=[]");
+        } finally {
+            pool.shutdown();
+        }
+    }
+
     @Example
     void aPodFlappingInABurstIsAppliedOnceAndEndsInItsLastState() throws Exception {
         WriterPool pool = new WriterPool(1);
