@@ -47,8 +47,11 @@ import java.util.function.Function;
  * end, what depends only on the resulting table: publishing the readiness checks' view,
  * computing {@link #quiet}, reporting the table's metrics. Only then are the operations'
  * futures completed, in order, so a caller that hears back sees its own change. Capacity is
- * still updated within each operation, in the order the writer's rules require; it is O(1)
- * plus a word scan (the table keeps the counts), not a pass over the table.
+ * updated within each operation, in the order the writer's rules require, except that a run
+ * of reports that move pods without any leaving updates it once
+ * ({@link RevisionWriter#settleCapacity}, before the next other operation and at the batch's
+ * end, before the callers hear back): the update sums the requests on the pods out of
+ * rotation, a pass over them, which per applied report made a burst quadratic in pods.
  *
  * <p><b>Coalescing.</b> A batch takes up to {@link #BATCH} operations out of the inbox before
  * applying any. A pod's own report followed in the batch by another report of the same pod,
