@@ -9,6 +9,8 @@ import dev.sluice.core.control.ReadinessCheck;
 import dev.sluice.core.control.RevisionSettings;
 import dev.sluice.core.control.StateManager;
 import dev.sluice.core.pod.PodState;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
 import java.util.Arrays;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -28,11 +30,16 @@ import org.openjdk.jmh.annotations.Warmup;
 /**
  * A burst of 100,000 pod events posted as fast as one thread can into one revision's inbox
  * (100 pods flapping NOT_READY / READY). The score is the time until the writer has applied
- * them all; each event's inbox wait (enqueue → the writer's turn on it, to apply or skip it)
- * is recorded through the {@link ControlMetrics#inboxWait} hook and printed as p50 / p99 / max
- * per iteration. Since a batch answers its callers at its end, the caller's own wait is longer
- * by the rest of the batch: for every 100th event the time from before {@code report} to its
- * future's completion ("heard back", 1,000 samples an iteration) is printed too.
+ * them all; each event's inbox wait (enqueue → the writer's turn on it, to apply it or to
+ * decide that a later report of its pod supersedes it: a superseded event's wait ends when its
+ * fate is decided, not earlier) is recorded through the {@link ControlMetrics#inboxWait} hook
+ * and printed as p50 / p99 / max per iteration. Since a batch answers its callers at its end,
+ * the caller's own wait is longer by the rest of the batch: for every 100th event the time
+ * from before {@code report} to its future's completion ("heard back", 1,000 samples an
+ * iteration) is printed too. Last, the CPU time the writer thread and the producer thread
+ * spent per event in the iteration (thread CPU time, so a thread waiting for a core does not
+ * count): the backlog, and so the wait, grows while the writer needs more per event than the
+ * producer.
  */
 @BenchmarkMode(Mode.SingleShotTime)
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
@@ -60,7 +67,12 @@ public class InboxBurstBenchmark {
 
     static final int HEARD_EVERY = 100;
 
+    private static final ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
+
     private Waits waits;
+    private long writerThread;
+    private long writerCpuBefore;
+    private long producerCpu;
     private final long[] heard = new long[EVENTS / HEARD_EVERY];
     private StateManager manager;
     private PodEvent[] burst;
@@ -81,12 +93,15 @@ public class InboxBurstBenchmark {
                     PodState.NOT_READY));
         }
         manager.flush(REV).join();
+        writerThread = Thread.getAllStackTraces().keySet().stream()
+                .filter(t -> t.getName().startsWith("sluice-writer")).findFirst().orElseThrow().getId();
     }
 
     @Setup(Level.Iteration)
     public void reset() {
         waits.n.set(0);
         Arrays.fill(heard, -1);
+        writerCpuBefore = THREADS.getThreadCpuTime(writerThread);
     }
 
     @TearDown(Level.Iteration)
@@ -95,11 +110,14 @@ public class InboxBurstBenchmark {
         long[] w = Arrays.copyOf(waits.waits, count);
         Arrays.sort(w);
         long[] h = Arrays.stream(heard).filter(x -> x >= 0).sorted().toArray();
+        double writerNs = (THREADS.getThreadCpuTime(writerThread) - writerCpuBefore) / (double) EVENTS;
         System.out.printf("inbox wait over %d events: p50 %.1f us, p99 %.1f us, max %.1f us;"
-                        + " heard back (%d sampled): p50 %.1f us, p99 %.1f us%n", count,
+                        + " heard back (%d sampled): p50 %.1f us, p99 %.1f us;"
+                        + " CPU per event: writer %.0f ns, producer %.0f ns%n", count,
                 w[count / 2] / 1000.0, w[(int) (count * 0.99)] / 1000.0, w[count - 1] / 1000.0, h.length,
                 h.length == 0 ? Double.NaN : h[h.length / 2] / 1000.0,
-                h.length == 0 ? Double.NaN : h[(int) (h.length * 0.99)] / 1000.0);
+                h.length == 0 ? Double.NaN : h[(int) (h.length * 0.99)] / 1000.0,
+                writerNs, producerCpu / (double) EVENTS);
     }
 
     @TearDown(Level.Trial)
@@ -109,6 +127,7 @@ public class InboxBurstBenchmark {
 
     @Benchmark
     public void burst() {
+        long cpu = THREADS.getCurrentThreadCpuTime();
         for (int i = 0; i < EVENTS; i++) {
             if (i % HEARD_EVERY != 0) {
                 manager.report(burst[i]);
@@ -118,6 +137,7 @@ public class InboxBurstBenchmark {
             long t = System.nanoTime();
             manager.report(burst[i]).whenComplete((x, err) -> heard[k] = System.nanoTime() - t);
         }
+        producerCpu = THREADS.getCurrentThreadCpuTime() - cpu;
         manager.flush(REV).join();
     }
 }

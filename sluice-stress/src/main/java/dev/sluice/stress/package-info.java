@@ -7,6 +7,7 @@
  * release, drain, remove, availability bit) and {@link dev.sluice.stress.BreakerStress}
  * (revision breaker: acquire, release, cancel) and {@link dev.sluice.stress.PriorityQueueStress}
  * (its queue of classes and tenants: release against a higher-class arrival, preemption,
- * cancel, expiry).
+ * cancel, expiry) and {@link dev.sluice.stress.InboxStress} (a revision's inbox: producers'
+ * order, the writer's poll against an offer, the hand-off that schedules the next batch).
  */
 package dev.sluice.stress;

@@ -133,11 +133,8 @@ final class PodAuthority {
      */
     boolean isSupersededBy(PodEvent earlier, PodEvent later) {
         if (earlier.source() != EventSource.POD || later.source() != EventSource.POD
-                || !earlier.address().equals(later.address()) || !earlier.podId().equals(later.podId())) {
-            return false;
-        }
-        PodState s = earlier.state();
-        if (s != PodState.READY && s != PodState.NOT_READY && s != PodState.PENDING) {
+                || !earlier.address().equals(later.address()) || !earlier.podId().equals(later.podId())
+                || !mayBeSuperseded(earlier.state())) {
             return false;
         }
         if (retiredIds.contains(earlier.podId()) || checks.retryingId(earlier.address()) != null) {
@@ -152,6 +149,18 @@ final class PodAuthority {
         // between the two, so the earlier report's own word matters. Rare; a count, not a scan,
         // since in a burst nearly every report asks.
         return edits.trackersOf(earlier.podId()) == 1;
+    }
+
+    /**
+     * The earlier report's own side of {@link #isSupersededBy}: it moves the pod at most between
+     * READY and NOT_READY. The rest (both the pod's own reports, same address and id; the
+     * table's side) holds for every report of a pod's run in a batch once it held for the first:
+     * the mailbox only marks reports with nothing between them that touches this address or
+     * names this id, and the table's side reads only those entries (this address's tracker and
+     * retry, this id's trackers and retirement), which a skip leaves as they were.
+     */
+    static boolean mayBeSuperseded(PodState s) {
+        return s == PodState.READY || s == PodState.NOT_READY || s == PodState.PENDING;
     }
 
     /** Applies every pod's own last report again (after a failure, over the discovery view). */

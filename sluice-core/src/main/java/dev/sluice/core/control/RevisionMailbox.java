@@ -2,6 +2,8 @@ package dev.sluice.core.control;
 
 import dev.sluice.core.NanoClock;
 import dev.sluice.core.RevisionId;
+import dev.sluice.core.concurrent.MpscFutureQueue;
+import dev.sluice.core.pod.PodState;
 import dev.sluice.core.throttle.Rejection;
 import dev.sluice.core.throttle.RevisionThrottler;
 import java.util.ArrayDeque;
@@ -10,7 +12,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
 import java.util.function.Function;
@@ -21,39 +22,53 @@ import java.util.function.Function;
  *
  * <h2>Implementation notes</h2>
  * <b>Single writer.</b> The mailbox is pinned to one worker of the {@link WriterPool} when it
- * is created. Operations go into {@link #inbox} (a lock-free multi-producer queue); the first
- * producer to find the mailbox unscheduled (a CAS on {@link #scheduled}) puts its batch on the
- * worker's ready queue. The worker applies up to {@link #BATCH} operations, clears the flag,
- * and re-checks the inbox, so an operation that raced with the clear is never stranded. A
- * mailbox is on at most one ready queue at a time and always the same worker's, so the
- * writer's operations never run concurrently and its state needs no lock. Ordering: an
- * operation's fields are published by the inbox (an add happens-before the poll that returns
- * it); the writer's state is only ever touched on the one worker thread, so program order
- * covers it; and a batch's volatile clear of the flag happens-before the CAS that schedules
- * the next batch, so no batch starts before the previous one has ended. A producer reads the
- * flag before it tries the CAS (in a burst it is set, and a failed CAS would still pull the
- * cache line away from the worker). That read cannot strand an operation: the producer's add
- * and the worker's clear come before, in each thread, its read of the other (the flag; the
- * inbox), and volatile accesses are sequentially consistent, so at least one of the two reads
- * sees the other's write: the producer schedules, or the worker's re-check finds the operation.
+ * is created. Operations go into {@link #inbox}, an {@link MpscFutureQueue}: each operation
+ * is its caller's future and its own link, so a producer allocates one object and does one
+ * atomic exchange, and the writer polls without an atomic operation. The first producer to
+ * find the mailbox unscheduled (a CAS on {@link #scheduled}) puts its batch on the worker's
+ * ready queue. The worker applies up to {@link #BATCH} operations, clears the flag, and
+ * re-checks the inbox (its tail: an operation offered but not yet linked counts), so an
+ * operation that raced with the clear is never stranded ({@code InboxStress} in
+ * sluice-stress). A mailbox is on at most one ready queue at a time and always the same
+ * worker's, so the writer's operations never run concurrently and its state needs no lock.
+ * Ordering: an operation's fields are published by the inbox (the release store that links
+ * it happens-before the acquire read that polls it); the writer's state is only ever touched
+ * on the one worker thread, so program order covers it; and a batch's volatile clear of the
+ * flag happens-before the CAS that schedules the next batch, so no batch starts before the
+ * previous one has ended. A producer reads the flag before it tries the CAS (in a burst it is
+ * set, and a failed CAS would still pull the cache line away from the worker). That read
+ * cannot strand an operation: the producer's offer (an exchange on the tail) and the worker's
+ * clear come before, in each thread, its read of the other (the flag; the inbox's tail), and
+ * volatile accesses are sequentially consistent, so at least one of the two reads sees the
+ * other's write: the producer schedules, or the worker's re-check finds the operation.
  *
  * <p><b>Batching.</b> A batch applies its operations one by one, in order (each sees the
  * table the previous one left, so the table is the one-by-one result), but does once, at its
  * end, what depends only on the resulting table: publishing the readiness checks' view,
  * computing {@link #quiet}, reporting the table's metrics. Only then are the operations'
  * futures completed, in order, so a caller that hears back sees its own change. Capacity is
- * still updated within each operation, in the order the writer's rules require; it is O(1)
- * plus a word scan (the table keeps the counts), not a pass over the table.
+ * updated within each operation, in the order the writer's rules require, except that a run
+ * of reports that move pods without any leaving updates it once
+ * ({@link RevisionWriter#settleCapacity}, before the next other operation and at the batch's
+ * end, before the callers hear back): the update sums the requests on the pods out of
+ * rotation, a pass over them, which per applied report made a burst quadratic in pods.
  *
  * <p><b>Coalescing.</b> A batch takes up to {@link #BATCH} operations out of the inbox before
  * applying any. A pod's own report followed in the batch by another report of the same pod,
  * with nothing between them but reports of other addresses, is skipped at its turn if the
  * writer says the later one alone gives the same table ({@link RevisionWriter#isSupersededBy});
  * its future completes with the batch. So a pod flapping forty times in a burst is applied
- * once, and a burst of 100,000 reports costs a poll, two map updates and a few lookups each. A
- * discovery snapshot followed at once by a newer one is skipped: the newer one is the view, and
- * the older one's caller gets the newer one's summary. The scratch arrays are per worker
- * thread, not per revision.
+ * once. The writer's work per skipped report is kept small: the table's side of that check
+ * (four lookups) is made for the first report of a pod's run in the batch only, and carried
+ * along the run ({@code Report.tableAllowsSkip}): nothing between two marked reports touches
+ * the pod's address or names its id, and a skip changes nothing, so it still holds; for the
+ * rest only the report's own state is checked. The producer copies the event's fields into the
+ * report and makes its address and id the revision's one instance of each ({@link PodNames}),
+ * so the writer's marking finds its keys equal by reference, in lines it already holds. A
+ * skipped report then costs the writer a poll, two map updates, a clock read and its future's
+ * completion. A discovery snapshot followed at once by a newer one is skipped: the newer one is
+ * the view, and the older one's caller gets the newer one's summary. The scratch arrays are per
+ * worker thread, not per revision.
  *
  * <p><b>Failure recovery.</b> An exception while applying an operation is caught, counted,
  * and logged with the operation; the operation's future fails with it, and the mailbox stops
@@ -69,10 +84,12 @@ final class RevisionMailbox implements Inbox {
     static final int BATCH = 1024;
     private static final System.Logger LOG = System.getLogger(RevisionMailbox.class.getName());
 
-    /** One operation waiting in the inbox: an action (no result) or a query. */
-    private abstract static class Task {
+    /**
+     * One operation waiting in the inbox: an action (no result), a pod's report or a query. It is
+     * its caller's future and its own link in the inbox, so posting allocates this one object.
+     */
+    private abstract static class Task extends MpscFutureQueue.Node<Object> {
         final Operation operation;
-        final CompletableFuture<Object> done = new CompletableFuture<>();
         final long enqueuedNanos;
 
         Task(Operation operation, long enqueuedNanos) {
@@ -101,12 +118,27 @@ final class RevisionMailbox implements Inbox {
     /** A pod's report, which a later report of the same pod in the batch may supersede. */
     private static final class Report extends Task {
         final PodEvent event;
+        /** The event's, copied by the producer (the writer reads the batch's reports, not their events; names canonical). */
+        final String address;
+        final String podId;
+        final PodState state;
+        final EventSource source;
         /** Its index in the batch being marked (worker only). */
         int at;
+        /**
+         * Worker only, reset when its batch is marked: the report of the same pod just before it
+         * in the batch was skipped for it, so the table's side of {@link RevisionWriter#isSupersededBy}
+         * held then, and nothing applied since touched this pod (see "Coalescing").
+         */
+        boolean tableAllowsSkip;
 
-        Report(PodEvent event, long enqueuedNanos) {
+        Report(PodEvent event, PodNames names, long enqueuedNanos) {
             super(Operation.MUTATE_POD, enqueuedNanos);
             this.event = event;
+            this.address = names.canonical(event.address());
+            this.podId = names.canonical(event.podId());
+            this.state = event.state();
+            this.source = event.source();
         }
 
         @Override
@@ -134,9 +166,10 @@ final class RevisionMailbox implements Inbox {
     private final RevisionSettings settings;
     private final RevisionWriter writer;
     private final WriterRecovery recovery;
-    private final ConcurrentLinkedQueue<Task> inbox = new ConcurrentLinkedQueue<>();
+    private final MpscFutureQueue<Task> inbox = new MpscFutureQueue<>();
     private final AtomicBoolean scheduled = new AtomicBoolean();
     private final WriterPool pool;
+    private final PodNames names = new PodNames();
     private final int worker;
     private final WriterFailures failures;
     private final NanoClock clock;
@@ -201,7 +234,7 @@ final class RevisionMailbox implements Inbox {
 
     /** Queues a pod event; the future completes once the writer applied it (or a later one of the same pod). */
     CompletableFuture<Object> report(PodEvent event) {
-        return enqueue(new Report(event, clock.nanoTime()));
+        return enqueue(new Report(event, names, clock.nanoTime()));
     }
 
     /**
@@ -228,9 +261,9 @@ final class RevisionMailbox implements Inbox {
         if (quiet) {
             quiet = false; // until its batch says otherwise: a caller that heard back may tick at once
         }
-        inbox.add(task);
+        inbox.offer(task);
         schedule();
-        return task.done;
+        return task;
     }
 
     /**
@@ -302,14 +335,13 @@ final class RevisionMailbox implements Inbox {
                 continue;
             }
             r.at = i;
-            Report later = lastReportAt.put(r.event.address(), r);
-            Report laterOfId = lastIdAt.put(r.event.podId(), r);
-            if (later != null && later == laterOfId && r.event.source() == EventSource.POD) {
-                PodEvent next = later.event;
-                if (next.source() == EventSource.POD && next.podId().equals(r.event.podId())) {
-                    s.superseded[i] = true;
-                    s.laterOf[i] = later.at;
-                }
+            r.tableAllowsSkip = false;
+            Report later = lastReportAt.put(r.address, r);
+            Report laterOfId = lastIdAt.put(r.podId, r);
+            if (later != null && later == laterOfId && r.source == EventSource.POD
+                    && later.source == EventSource.POD && later.podId.equals(r.podId)) {
+                s.superseded[i] = true;
+                s.laterOf[i] = later.at;
             }
         }
     }
@@ -321,15 +353,22 @@ final class RevisionMailbox implements Inbox {
      */
     private boolean skip(Task t, Task later) {
         if (t instanceof Report r) {
-            return writer.isSupersededBy(r.event, ((Report) later).event);
+            Report next = (Report) later;
+            // The table's side was checked for this pod's previous report of the chain, and
+            // holds still: only the reports' own side is left to check.
+            boolean skipped = r.tableAllowsSkip
+                    ? RevisionWriter.mayBeSuperseded(r.state)
+                    : writer.isSupersededBy(r.event, next.event);
+            next.tableAllowsSkip = skipped;
+            return skipped;
         }
         // A discovery snapshot followed at once by a newer one: the newer is the view; the older
         // one's caller hears the newer one's summary.
-        later.done.whenComplete((result, err) -> {
+        later.whenComplete((result, err) -> {
             if (err != null) {
-                t.done.completeExceptionally(err);
+                t.completeExceptionally(err);
             } else {
-                t.done.complete(result);
+                t.complete(result);
             }
         });
         return true;
@@ -397,6 +436,9 @@ final class RevisionMailbox implements Inbox {
                     continue;
                 }
                 try {
+                    if (!(t instanceof Report)) {
+                        writer.settleCapacity(); // a run of reports ends: capacity as one by one
+                    }
                     failures.beforeOperation(t.operation);
                     Object result = t.apply(writer);
                     metrics.processed(id, t.operation.label(), clock.nanoTime() - start);
@@ -412,6 +454,11 @@ final class RevisionMailbox implements Inbox {
                 }
             }
             Arrays.fill(taken, 0, n, null);
+            try {
+                writer.settleCapacity();
+            } catch (RuntimeException e) {
+                LOG.log(System.Logger.Level.WARNING, id + ": updating capacity at the end of a batch failed", e);
+            }
             // Once per batch, not per operation: the views (rate-limited for large revisions) and
             // quiet, then the callers hear back, so each sees its own change.
             try {
@@ -425,10 +472,10 @@ final class RevisionMailbox implements Inbox {
                 Object result = results[i];
                 done[i] = null;
                 results[i] = null;
-                t.done.complete(result);
+                t.complete(result);
             }
             if (failedTask != null) {
-                failedTask.done.completeExceptionally(failure);
+                failedTask.completeExceptionally(failure);
             }
             try {
                 writer.updateMetrics();

@@ -55,6 +55,12 @@ final class RevisionWriter {
     static final long VIEW_INTERVAL_NANOS = 100_000_000L;
 
     private long checksPublishedAt;
+    /**
+     * A pod's report moved a tracker without anything leaving, and capacity is not updated yet:
+     * within a run of reports, capacity (a pass over the pods out of rotation) is updated once,
+     * by {@link #settleCapacity}, before the next other operation and at the batch's end.
+     */
+    private boolean capacityOwed;
     private long metricsReportedAt;
 
     /** Addresses taken out of rotation by passive health, re-probed until they pass. */
@@ -87,15 +93,38 @@ final class RevisionWriter {
         checks.changed();
         edits.clearLeavers();
         Change c = authority.apply(e.source(), e.podId(), e.address(), e.state(), clock.nanoTime());
-        if (c != Change.UNCHANGED && c != Change.IGNORED) {
-            updateCapacity();
+        // Leavers whatever the change: an event ignored for the newcomer (DRAINING for a pod never
+        // tracked) may still have retired the old pod at the address (IP reuse).
+        if (edits.hasLeavers()) {
+            updateCapacity(); // lowered before the idle leavers are removed
             edits.removeIdleLeavers();
+        } else if (c != Change.UNCHANGED && c != Change.IGNORED) {
+            capacityOwed = true; // raised or lowered once for the run of reports (settleCapacity)
+        }
+    }
+
+    /**
+     * Updates capacity if reports since the last update moved trackers (see {@link #capacityOwed});
+     * the mailbox calls it before any operation other than a report, and at a batch's end before
+     * its callers hear back.
+     */
+    void settleCapacity() {
+        if (capacityOwed) {
+            updateCapacity();
         }
     }
 
     /** Whether {@code earlier} may be skipped for {@code later} (see {@link PodAuthority#isSupersededBy}). */
     boolean isSupersededBy(PodEvent earlier, PodEvent later) {
         return authority.isSupersededBy(earlier, later);
+    }
+
+    /**
+     * Whether a report in {@code state} may be skipped for a later one of the same pod once the
+     * table's side of {@link #isSupersededBy} is known to hold (see {@link PodAuthority#mayBeSuperseded}).
+     */
+    static boolean mayBeSuperseded(PodState state) {
+        return PodAuthority.mayBeSuperseded(state);
     }
 
     /** The pod at {@code address} is gone: it drains, and is removed when idle. */
@@ -281,6 +310,7 @@ final class RevisionWriter {
 
     /** Recomputes the revision's capacity from the table and serves waiters. */
     void updateCapacity() {
+        capacityOwed = false;
         throttler.updateCapacity();
     }
 

@@ -67,6 +67,11 @@ final class TableEditor {
         containerConcurrency = cc;
     }
 
+    /** Whether a tracker started leaving in this operation (capacity must be lowered before it is removed). */
+    boolean hasLeavers() {
+        return !leaving.isEmpty();
+    }
+
     /** Starts an operation's list of leavers afresh. */
     void clearLeavers() {
         leaving.clear();

@@ -1,0 +1,9 @@
+/**
+ * Concurrent building blocks the control path shares, each with its threading contract in its
+ * name.
+ *
+ * <p>Start with {@link dev.sluice.core.concurrent.MpscFutureQueue}: the revision's inbox, a
+ * lock-free queue of many producers and one consumer whose nodes are the callers' futures
+ * themselves, so posting an operation allocates one object.
+ */
+package dev.sluice.core.concurrent;
