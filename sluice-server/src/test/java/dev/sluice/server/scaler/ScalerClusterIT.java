@@ -45,7 +45,8 @@ class ScalerClusterIT {
 
     private static final String TOKEN = "cluster-token";
     private static final Duration WAIT = Duration.ofSeconds(20);
-    private static final int LATENCY_REVISIONS = 60;
+    /** 200 measured: p99 is the second largest, not the largest alone as with 50. */
+    private static final int LATENCY_REVISIONS = 210;
     private static final int WARM_UP = 10;
 
     @TempDir
