@@ -162,9 +162,12 @@ final class ConfigReconciler {
     /** Whether {@code id} is a file revision whose protocol the Service's appProtocol would change now. */
     private boolean switches(RevisionId id) {
         Route running = registry.get(id);
+        if (running == null || running.config().service() == null || running.config().protocolGiven()) {
+            return false; // not a revision whose protocol the Service decides: no pass over the file's
+        }
         for (RevisionConfig r : config.revisions()) {
             if (r.id().equals(id)) {
-                return running != null && withServiceProtocol(r).protocol() != running.config().protocol();
+                return withServiceProtocol(r).protocol() != running.config().protocol();
             }
         }
         return false;

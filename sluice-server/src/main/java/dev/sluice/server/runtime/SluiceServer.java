@@ -41,8 +41,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
@@ -65,9 +63,7 @@ import org.slf4j.LoggerFactory;
  *
  * <p>With {@code listen.scaler}, KEDA's external scaler runs on gRPC's own threads (its shaded
  * Netty); the request path pushes its "active" messages through {@link ActivitySignals}, and
- * a thread of the scaler's own ({@code sluice-scaler-tick}) runs the signals' tick (the grace,
- * the heartbeats) every {@code scalerTickInterval}: with a cluster a tick may wait briefly on
- * another replica ({@code ClusterScaler}), which no event loop may.
+ * {@link ScalerWiring} runs the signals' tick on a thread of its own.
  */
 public final class SluiceServer implements AutoCloseable {
 
@@ -90,8 +86,7 @@ public final class SluiceServer implements AutoCloseable {
     /** Told when a request queued here at zero pods turned its revision active (the cluster's notices). */
     private volatile Consumer<RevisionId> activatedHere = id -> { };
     private KubernetesWiring kubernetes;
-    private ScalerServer scaler;
-    private ScheduledExecutorService scalerTicker;
+    private ScalerWiring scaler;
     /** Volatile: the EndpointSlice watches read it (on their threads) to report appProtocols. */
     private volatile ConfigReconciler reconciler;
     private ProxyServer proxy;
@@ -343,18 +338,10 @@ public final class SluiceServer implements AutoCloseable {
                 TimeUnit.NANOSECONDS);
         lifecycle.started("the tick", () -> ticker.cancel(false));
         if (config.scalerListen() != null) {
-            scaler = StartupChecks.listen(config.scalerListen(), "listen.scaler", () -> ScalerServer.start(
+            ScalerServer server = StartupChecks.listen(config.scalerListen(), "listen.scaler", () -> ScalerServer.start(
                     config.scalerListen().toSocketAddress(), new ScalerService(id -> scalerDemand.find(id), signals)));
-            lifecycle.started("the scaler", scaler::close);
-            long every = options.scalerTickInterval().toNanos();
-            // Its own thread: with a cluster a tick may wait on another replica (a short timeout).
-            scalerTicker = Executors.newSingleThreadScheduledExecutor(r -> {
-                Thread t = new Thread(r, "sluice-scaler-tick");
-                t.setDaemon(true);
-                return t;
-            });
-            scalerTicker.scheduleAtFixedRate(this::scalerTick, every, every, TimeUnit.NANOSECONDS);
-            lifecycle.started("the scaler's tick", scalerTicker::shutdownNow);
+            scaler = new ScalerWiring(server, signals, options.scalerTickInterval());
+            lifecycle.started("the scaler", scaler);
         }
         lifecycle.serving(proxy, kubernetes == null ? null : kubernetes::readiness);
         if (cluster != null) {
@@ -432,22 +419,9 @@ public final class SluiceServer implements AutoCloseable {
      * long interval); a no-op without {@code listen.scaler}.
      */
     public void scalerTickNow() throws InterruptedException {
-        ScheduledExecutorService t = scalerTicker;
-        if (t == null) {
-            return;
-        }
-        try {
-            t.submit(this::scalerTick).get();
-        } catch (ExecutionException e) {
-            throw new IllegalStateException("the scaler's tick failed", e.getCause());
-        }
-    }
-
-    private void scalerTick() {
-        try {
-            signals.tick();
-        } catch (RuntimeException e) {
-            LOG.warn("scaler: tick failed", e);
+        ScalerWiring s = scaler;
+        if (s != null) {
+            s.tickNow();
         }
     }
 
