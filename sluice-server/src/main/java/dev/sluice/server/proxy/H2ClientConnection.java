@@ -74,7 +74,8 @@ final class H2ClientConnection {
         p.addAfter(at.name(), "h2idle", new IdleStateHandler(0, 0, idle, TimeUnit.NANOSECONDS));
         p.addAfter("h2idle", "h2", codec);
         px.http2Client(at.channel());
-        p.addAfter("h2", "streams", new Http2MultiplexHandler(new ChannelInitializer<Channel>() {
+        p.addAfter("h2", "relay", new H2Relay(px));
+        p.addAfter("relay", "streams", new Http2MultiplexHandler(new ChannelInitializer<Channel>() {
             @Override
             protected void initChannel(Channel stream) {
                 ClientHandler client = new ClientHandler(px, limits);

@@ -32,6 +32,22 @@ final class ReplayRule {
         return false;
     }
 
+    /** Whether an HTTP/2 request's {@code :method} is a safe one. */
+    static boolean safeMethod(CharSequence method) {
+        for (byte[] m : SAFE) {
+            if (method.length() == m.length - 1) {
+                boolean same = true;
+                for (int i = 0; i < method.length() && same; i++) {
+                    same = method.charAt(i) == m[i];
+                }
+                if (same) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
     /** Whether the head has an {@code Idempotency-Key} field (the name case-insensitively). */
     static boolean hasIdempotencyKey(ByteBuf head) {
         return HeadBytes.valueOf(head, IDEMPOTENCY_KEY) >= 0;

@@ -32,6 +32,8 @@ final class UpstreamPool {
     private final Map<String, ArrayDeque<Channel>> idle = new HashMap<>();
     private final Map<String, InetSocketAddress> resolved = new HashMap<>();
     private final H2PodConnections h2c;
+    private final H2RelayPods relays;
+    private final LoopFlusher flusher;
 
     UpstreamPool(EventLoop loop, Class<? extends Channel> channelClass, int connectTimeoutMillis) {
         Bootstrap base = new Bootstrap().group(loop).channel(channelClass)
@@ -39,6 +41,8 @@ final class UpstreamPool {
                 .option(ChannelOption.SO_KEEPALIVE, true)
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, connectTimeoutMillis);
         this.h2c = new H2PodConnections(base, loop);
+        this.flusher = new LoopFlusher(loop);
+        this.relays = new H2RelayPods(base.clone(), flusher);
         this.bootstrap = base.handler(new ChannelInitializer<>() {
             @Override
             protected void initChannel(Channel ch) {
@@ -51,6 +55,16 @@ final class UpstreamPool {
     /** A new stream to the h2c pod at {@code address} (its one connection on this loop, opened if need be). */
     Future<Channel> openStream(String address) {
         return h2c.open(address, resolve(address));
+    }
+
+    /** The HTTP/2 connection relayed streams to the h2c pod at {@code address} go on ({@link H2RelayPod}). */
+    H2RelayPod relayTo(String address) {
+        return relays.connection(address, resolve(address));
+    }
+
+    /** This loop's once-a-turn flusher for relayed HTTP/2 streams. */
+    LoopFlusher flusher() {
+        return flusher;
     }
 
     /** An idle connection to {@code address}, or null. */

@@ -1,0 +1,231 @@
+package dev.sluice.server.proxy;
+
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.http2.DefaultHttp2DataFrame;
+import io.netty.handler.codec.http2.Http2FrameStream;
+import io.netty.handler.codec.http2.Http2FrameStreamEvent;
+import io.netty.handler.codec.http2.Http2Headers;
+import io.netty.handler.codec.http2.Http2HeadersFrame;
+import io.netty.handler.codec.http2.Http2ResetFrame;
+import io.netty.handler.codec.http2.Http2Stream;
+import io.netty.handler.codec.http2.Http2StreamFrame;
+import io.netty.util.AsciiString;
+import io.netty.util.ReferenceCountUtil;
+import io.netty.util.collection.IntObjectHashMap;
+import io.netty.util.collection.IntObjectMap;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.util.List;
+
+/**
+ * The HTTP/2 client connection's relay: between Netty's frame codec and its stream multiplexer,
+ * it takes the streams it can carry frames to frames ({@link H2RelayStream}) and leaves the rest
+ * to the multiplexer, whose child channel per stream carries them the HTTP/1.1 way
+ * ({@link H2ClientConnection}). A stream is relayed when its request came whole in its HEADERS
+ * (no body: the common GET), routes to an h2c revision served by this replica (no owner
+ * elsewhere), without a {@code queueing} section (whose classifier reads HTTP/1.1 heads), and
+ * its field values are clean (no CR, LF or NUL): it then makes no child channel, pipeline,
+ * HTTP/1.1 head or pod stream channel.
+ *
+ * <p>How a stream is taken before the multiplexer sees it: the codec announces a new stream
+ * (a state event) just before its HEADERS frame. The announcement of a stream that is new (its
+ * id above every earlier one) and already half-closed by the client (its HEADERS ended it) is
+ * held back until its HEADERS decide: relayed, both stay here; otherwise both go on to the
+ * multiplexer in their order. A relayed stream's later frames (a client's RST_STREAM) and
+ * events (its close) stay here too, so the multiplexer never meets a stream it did not make.
+ *
+ * <h2>Implementation notes</h2>
+ * One per HTTP/2 client connection, on its event loop only (the relayed streams and their pod
+ * connections share it): plain fields. Writes, to the client and to the pods, are flushed once
+ * per loop turn ({@link LoopFlusher}).
+ */
+final class H2Relay extends ChannelInboundHandlerAdapter {
+
+    private static final AsciiString SLUICE_REVISION = AsciiString.cached("sluice-revision");
+    private static final AsciiString KNATIVE_NAMESPACE = AsciiString.cached("knative-serving-namespace");
+    private static final AsciiString KNATIVE_REVISION = AsciiString.cached("knative-serving-revision");
+    private static final AsciiString HOST = AsciiString.cached("host");
+    private static final AsciiString CONTENT_TYPE = AsciiString.cached("content-type");
+    private static final AsciiString GRPC_TIMEOUT = AsciiString.cached("grpc-timeout");
+    private static final AsciiString X_FORWARDED_FOR = AsciiString.cached("x-forwarded-for");
+    private static final AsciiString FORWARDED = AsciiString.cached("forwarded");
+
+    private final ProxyContext px;
+    private ChannelHandlerContext ctx;
+    private final IntObjectMap<H2RelayStream> streams = new IntObjectHashMap<>();
+    /** The highest client stream id announced so far: a higher one is new. */
+    private int highestSeen;
+    /** A new stream's announcement, held until its HEADERS decide who carries it. */
+    private Http2FrameStreamEvent held;
+    private LoopFlusher.Target flush;
+    /** This client's address as the forwarding fields name it, made once. */
+    private AsciiString clientIp;
+    private String forElement;
+
+    H2Relay(ProxyContext px) {
+        this.px = px;
+    }
+
+    @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        this.ctx = ctx;
+        flush = new LoopFlusher.Target(px.pool(ctx.channel().eventLoop()).flusher(), ctx);
+        SocketAddress a = ctx.channel().remoteAddress();
+        String ip = a instanceof InetSocketAddress isa && isa.getAddress() != null
+                ? isa.getAddress().getHostAddress() : "unknown";
+        clientIp = AsciiString.of(ip);
+        forElement = "for=" + (ip.indexOf(':') >= 0 ? "\"[" + ip + "]\"" : ip) + ";proto=http";
+    }
+
+    // ------------------------------------------------------------------ from the codec
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+        if (evt instanceof Http2FrameStreamEvent e) {
+            Http2FrameStream s = e.stream();
+            int id = s.id();
+            H2RelayStream r = streams.get(id);
+            if (r != null) {
+                if (e.type() == Http2FrameStreamEvent.Type.State && s.state() == Http2Stream.State.CLOSED) {
+                    streams.remove(id);
+                    r.clientGone(); // nothing if it was answered
+                }
+                return;
+            }
+            if (id > highestSeen && (id & 1) == 1) {
+                highestSeen = id;
+                if (e.type() == Http2FrameStreamEvent.Type.State && s.state() == Http2Stream.State.HALF_CLOSED_REMOTE) {
+                    releaseHeld();
+                    held = e;
+                    return;
+                }
+            }
+        }
+        releaseHeld();
+        ctx.fireUserEventTriggered(evt);
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (msg instanceof Http2HeadersFrame f && held != null && held.stream() == f.stream()) {
+            Http2FrameStreamEvent e = held;
+            held = null;
+            if (f.isEndStream() && relayed(f)) {
+                return;
+            }
+            ctx.fireUserEventTriggered(e);
+            ctx.fireChannelRead(msg);
+            return;
+        }
+        releaseHeld();
+        if (msg instanceof Http2StreamFrame f && f.stream() != null) {
+            H2RelayStream r = streams.get(f.stream().id());
+            if (r != null) {
+                if (msg instanceof Http2ResetFrame) {
+                    r.clientGone();
+                }
+                ReferenceCountUtil.release(msg);
+                return;
+            }
+        }
+        ctx.fireChannelRead(msg);
+    }
+
+    @Override
+    public void channelReadComplete(ChannelHandlerContext ctx) {
+        releaseHeld();
+        ctx.fireChannelReadComplete();
+    }
+
+    /** The held announcement goes on to the multiplexer (whatever follows is not its HEADERS). */
+    private void releaseHeld() {
+        Http2FrameStreamEvent e = held;
+        if (e != null) {
+            held = null;
+            ctx.fireUserEventTriggered(e);
+        }
+    }
+
+    /** Takes the stream if it can be relayed (see the class comment); says whether it did. */
+    private boolean relayed(Http2HeadersFrame f) {
+        Http2Headers h = f.headers();
+        if (h.path() == null || !Http2ToHttp1Request.fieldsValid(h)) {
+            return false;
+        }
+        CharSequence host = h.authority();
+        if (host == null) {
+            host = h.get(HOST);
+        }
+        Route route = px.routes().find(str(h.get(SLUICE_REVISION)), str(h.get(KNATIVE_NAMESPACE)),
+                str(h.get(KNATIVE_REVISION)), str(host));
+        if (route == null || !route.config().h2c() || route.owner() != null || !route.config().queueing().plain()) {
+            return false;
+        }
+        long limit = Long.MAX_VALUE;
+        CharSequence type = h.get(CONTENT_TYPE);
+        if (type != null && Grpc.isCall(type)) {
+            CharSequence t = h.get(GRPC_TIMEOUT);
+            long nanos = t == null ? 0 : Grpc.timeoutNanos(t);
+            if (nanos > 0) {
+                limit = nanos;
+            }
+        }
+        H2RelayStream r = new H2RelayStream(this, ctx, px, route, f.stream(), h, limit);
+        streams.put(f.stream().id(), r);
+        r.start();
+        return true;
+    }
+
+    private static String str(CharSequence s) {
+        return s == null ? null : s.toString();
+    }
+
+    /** Appends this client to the request's {@code x-forwarded-for} and {@code forwarded}, as the HTTP/1.1 way does. */
+    void forwardingFields(Http2Headers h) {
+        List<CharSequence> xff = h.getAll(X_FORWARDED_FOR);
+        if (xff.isEmpty()) {
+            h.set(X_FORWARDED_FOR, clientIp);
+        } else {
+            h.set(X_FORWARDED_FOR, String.join(", ", xff) + ", " + clientIp);
+        }
+        List<CharSequence> fwd = h.getAll(FORWARDED);
+        StringBuilder b = new StringBuilder(64);
+        for (CharSequence v : fwd) {
+            b.append(v).append(", ");
+        }
+        b.append(forElement);
+        CharSequence host = h.authority();
+        if (host != null) {
+            b.append(";host=\"");
+            for (int i = 0; i < host.length(); i++) {
+                char c = host.charAt(i);
+                if (c == '"' || c == '\\') {
+                    b.append('\\'); // a quoted-string's quoted-pair (RFC 7239 §4)
+                }
+                b.append(c);
+            }
+            b.append('"');
+        }
+        h.set(FORWARDED, b.toString());
+    }
+
+    // ------------------------------------------------------------------ writes
+
+    /** A frame to the client, flushed at the end of this loop turn. */
+    void write(Object frame) {
+        ctx.write(frame, ctx.voidPromise());
+        flush.flushSoon();
+    }
+
+    /** The pod's DATA to the client; its {@code n} bytes go back to the pod's window once written. */
+    void writeData(DefaultHttp2DataFrame frame, H2RelayPod from, int podStream, int n) {
+        if (n == 0) {
+            write(frame);
+            return;
+        }
+        ctx.write(frame).addListener((ChannelFutureListener) f -> from.consumed(podStream, n));
+        flush.flushSoon();
+    }
+}

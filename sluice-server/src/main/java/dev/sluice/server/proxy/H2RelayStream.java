@@ -1,0 +1,332 @@
+package dev.sluice.server.proxy;
+
+import dev.sluice.core.pod.PodTracker;
+import dev.sluice.server.config.Durations;
+import dev.sluice.server.metrics.Outcome;
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http2.DefaultHttp2DataFrame;
+import io.netty.handler.codec.http2.DefaultHttp2HeadersFrame;
+import io.netty.handler.codec.http2.DefaultHttp2ResetFrame;
+import io.netty.handler.codec.http2.Http2Error;
+import io.netty.handler.codec.http2.Http2FrameStream;
+import io.netty.handler.codec.http2.Http2Headers;
+import io.netty.handler.codec.http2.HttpConversionUtil;
+import io.netty.util.AsciiString;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One HTTP/2 request relayed frames to frames ({@link H2Relay}): a client stream that came whole
+ * in its HEADERS (no body) for an h2c revision, sent as a stream of the pod's relay connection
+ * ({@link H2RelayPod}) with the same fields, {@code :scheme http} and the forwarding fields
+ * ({@code x-forwarded-for}, {@code forwarded}) appended as the HTTP/1.1 way appends them, and
+ * the pod's HEADERS, DATA and trailers written to the client's stream as they come.
+ *
+ * <p>Everything else is the exchange's rules, kept here for a stream: admission, queue and its
+ * timeout ({@link Admission}, with {@code grpc-timeout} bounding the wait), the request and
+ * response-start timeouts, one answer (Sluice's own as {@link Answers} words it, a gRPC call's
+ * as gRPC), the slot released once, the metrics. A client's RST_STREAM or its connection's end
+ * cancels a queued stream or resets the pod's stream and frees the slot at once. The pod's
+ * reset, GOAWAY or lost connection before its answer: a stream the pod did not process goes
+ * again, and so does one whose method is safe or that carries an {@code Idempotency-Key}, once
+ * ({@link ReplayRule}); otherwise 502; after the answer began, the client's stream is reset.
+ *
+ * <h2>Implementation notes</h2>
+ * A request's one object besides its frames, like {@link Exchange}; on the client connection's
+ * event loop only, which is also its pod connection's (see {@link UpstreamPool}). {@link #done}
+ * is the single "answered" flag; every event checks it first.
+ */
+final class H2RelayStream extends Admission {
+
+    private static final Logger LOG = LoggerFactory.getLogger(H2RelayStream.class);
+    private static final int TOTAL = 0;
+    private static final int RESPONSE_START = 2;
+    private static final AsciiString HTTP = AsciiString.cached("http");
+    private static final AsciiString CONTENT_TYPE = AsciiString.cached("content-type");
+    private static final AsciiString IDEMPOTENCY_KEY = AsciiString.cached("idempotency-key");
+    private static final AsciiString HEAD = AsciiString.cached("HEAD");
+
+    private final H2Relay relay;
+    private final Http2FrameStream client;
+    private final Http2Headers request;
+    private final long startNanos;
+    private final long queueLimitNanos;
+    private H2RelayPod podConnection;
+    private int podStream;
+    private String podAddress;
+    private boolean responseStarted;
+    private boolean replayed;
+    private boolean connectRetried;
+    private int status;
+    private Deadlines.Deadline totalTimer;
+    private Deadlines.Deadline responseStartTimer;
+
+    H2RelayStream(H2Relay relay, ChannelHandlerContext ctx, ProxyContext px, Route route, Http2FrameStream client,
+            Http2Headers request, long queueLimitNanos) {
+        super(ctx, px, route, null, route.config().queueing().defaultClass(), null);
+        this.relay = relay;
+        this.client = client;
+        this.request = request;
+        this.queueLimitNanos = queueLimitNanos;
+        this.startNanos = px.clock.nanoTime();
+    }
+
+    void start() {
+        px.started();
+        request.scheme(HTTP);
+        relay.forwardingFields(request);
+        deadlines = px.deadlines(ctx.channel().eventLoop());
+        totalTimer = deadlines.add(config().requestTimeout().toNanos(), this, TOTAL);
+        ready(startNanos, queueLimitNanos);
+    }
+
+    /** The request's fields as the pod gets them. */
+    Http2Headers request() {
+        return request;
+    }
+
+    int podStreamId() {
+        return podStream;
+    }
+
+    // ------------------------------------------------------------------ admission
+
+    @Override
+    void admitted(PodTracker leased) {
+        link(leased.address());
+    }
+
+    @Override
+    void toOwner() {
+        throw new IllegalStateException("a relayed stream is served by this replica"); // H2Relay relays no owned route
+    }
+
+    @Override
+    void refuse(HttpResponseStatus st, Outcome outcome, String why) {
+        fail(st, outcome, why);
+    }
+
+    private void link(String address) {
+        podAddress = address;
+        H2RelayPod c = px.pool(ctx.channel().eventLoop()).relayTo(address);
+        c.send(this);
+        c.flushSoon();
+    }
+
+    /** The request's HEADERS are on {@code c}'s stream {@code id}. */
+    void opened(H2RelayPod c, int id) {
+        podConnection = c;
+        podStream = id;
+        if (responseStartTimer == null && config().responseStartTimeout().compareTo(config().requestTimeout()) < 0) {
+            responseStartTimer = deadlines.add(config().responseStartTimeout().toNanos(), this, RESPONSE_START);
+        }
+    }
+
+    /** The pod's connection could not be made: report the pod, try another once, else 502. */
+    void connectFailed(Throwable cause) {
+        if (done) {
+            return;
+        }
+        LOG.debug("connect to {} for {} failed: {}", podAddress, config().id(), String.valueOf(cause));
+        try {
+            px.control.reportUnreachable(config().id(), pod.podId(), podAddress);
+        } catch (IllegalArgumentException revisionGone) {
+            // the revision was closed meanwhile; nothing to report to
+        }
+        String failed = podAddress;
+        releasePod();
+        if (!connectRetried) {
+            connectRetried = true;
+            admit();
+        } else {
+            fail(HttpResponseStatus.BAD_GATEWAY, Outcome.UPSTREAM_ERROR, "could not connect to pod " + failed
+                    + " of revision " + config().id() + "\n");
+        }
+    }
+
+    // ------------------------------------------------------------------ pod → client
+
+    /** The pod's response HEADERS (or trailers, once it began). */
+    void responseHeaders(Http2Headers h, boolean end) {
+        if (done) {
+            return;
+        }
+        if (!responseStarted) {
+            int code = statusOf(h.status());
+            if (code < 100 || code > 599 || code < 200 && end) {
+                podConnection.cancel(podStream);
+                podConnection = null;
+                fail(HttpResponseStatus.BAD_GATEWAY, Outcome.UPSTREAM_ERROR, "pod " + podAddress + " of revision "
+                        + config().id() + " sent a response Sluice cannot forward: :status "
+                        + h.status() + "\n");
+                return;
+            }
+            if (code < 200) {
+                return; // informational (100, 103): not passed on
+            }
+            responseStarted = true;
+            status = code;
+            cancel(responseStartTimer);
+        }
+        relay.write(new DefaultHttp2HeadersFrame(h, end).stream(client));
+        if (end) {
+            finish();
+        }
+    }
+
+    /**
+     * The pod's DATA: written to the client's stream; returns whether the pod's window gets the
+     * bytes back later (once written), not now.
+     */
+    boolean responseData(ByteBuf data, boolean end) {
+        if (done || !responseStarted) {
+            return false;
+        }
+        H2RelayPod c = podConnection;
+        relay.writeData(new DefaultHttp2DataFrame(data.retain(), end).stream(client), c, podStream,
+                data.readableBytes());
+        if (end) {
+            finish();
+        }
+        return true;
+    }
+
+    /**
+     * The pod's stream ended without its answer: reset, GOAWAY, or the connection lost;
+     * {@code unprocessed}: the pod says it never acted on it.
+     */
+    void podLost(boolean unprocessed, String why) {
+        if (done) {
+            return;
+        }
+        podConnection = null;
+        if (responseStarted) {
+            relay.write(new DefaultHttp2ResetFrame(Http2Error.INTERNAL_ERROR).stream(client));
+            end(Outcome.UPSTREAM_ERROR, status);
+            releasePod();
+            return;
+        }
+        if (!replayed && (unprocessed || replayable())) {
+            replayed = true;
+            link(podAddress);
+            return;
+        }
+        fail(HttpResponseStatus.BAD_GATEWAY, Outcome.UPSTREAM_CLOSED, "pod " + podAddress + " of revision "
+                + config().id() + " closed the stream before answering" + (why == null ? "" : ": " + why)
+                + (!replayed && !replayable() ? "; the request may have reached it, and is not sent twice unless"
+                        + " its method is safe or it carries an Idempotency-Key" : "") + "\n");
+    }
+
+    private boolean replayable() {
+        CharSequence m = request.method();
+        return m != null && ReplayRule.safeMethod(m) || request.contains(IDEMPOTENCY_KEY);
+    }
+
+    // ------------------------------------------------------------------ client, timers
+
+    /** The client reset the stream, or its connection closed: the queue place or the pod's stream goes at once. */
+    void clientGone() {
+        if (done) {
+            return;
+        }
+        end(Outcome.CLIENT_CLOSED, 499);
+        abortPod();
+    }
+
+    @Override
+    public void expired(int kind) {
+        if (done) {
+            return;
+        }
+        switch (kind) {
+            case TOTAL -> fail(HttpResponseStatus.GATEWAY_TIMEOUT, Outcome.REQUEST_TIMEOUT, "revision "
+                    + config().id() + " did not answer within " + Durations.format(config().requestTimeout()) + "\n");
+            case QUEUE -> queueExpired();
+            default -> {
+                if (!responseStarted) {
+                    fail(HttpResponseStatus.GATEWAY_TIMEOUT, Outcome.RESPONSE_START_TIMEOUT, "pod " + podAddress
+                            + " did not start answering within " + Durations.format(config().responseStartTimeout())
+                            + "\n");
+                }
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------ endings
+
+    private void finish() {
+        end(Outcome.PROXIED, status);
+        podConnection = null;
+        releasePod();
+    }
+
+    /** Sluice's own answer (or, once the pod's answer began, a reset), and everything released. */
+    private void fail(HttpResponseStatus st, Outcome outcome, String why) {
+        if (done) {
+            return;
+        }
+        if (responseStarted) {
+            relay.write(new DefaultHttp2ResetFrame(Http2Error.INTERNAL_ERROR).stream(client));
+            end(outcome, status);
+        } else {
+            CharSequence type = request.get(CONTENT_TYPE);
+            boolean grpc = type != null && Grpc.isCall(type);
+            FullHttpResponse answer = grpc ? Answers.grpc(st, outcome, why, true)
+                    : Answers.of(st, outcome, why, true, HEAD.contentEquals(request.method()));
+            Http2Headers h = HttpConversionUtil.toHttp2Headers(answer, false);
+            ByteBuf body = answer.content();
+            boolean empty = !body.isReadable();
+            relay.write(new DefaultHttp2HeadersFrame(h, empty).stream(client));
+            if (empty) {
+                body.release();
+            } else {
+                relay.write(new DefaultHttp2DataFrame(body, true).stream(client));
+            }
+            end(outcome, grpc ? 200 : st.code());
+        }
+        abortPod();
+    }
+
+    private void abortPod() {
+        H2RelayPod c = podConnection;
+        podConnection = null;
+        if (c != null) {
+            c.cancel(podStream);
+        }
+        releasePod();
+    }
+
+    private void end(Outcome outcome, int code) {
+        done = true;
+        cancel(totalTimer);
+        cancel(responseStartTimer);
+        cancelAdmission();
+        route.metrics().completed(outcome, code, px.clock.nanoTime() - startNanos, true);
+        px.ended();
+    }
+
+    private static void cancel(Deadlines.Deadline d) {
+        if (d != null) {
+            d.cancel();
+        }
+    }
+
+    /** A response's {@code :status} as a number; -1 if it is not three digits. */
+    static int statusOf(CharSequence s) {
+        if (s == null || s.length() != 3) {
+            return -1;
+        }
+        int v = 0;
+        for (int i = 0; i < 3; i++) {
+            char c = s.charAt(i);
+            if (c < '0' || c > '9') {
+                return -1;
+            }
+            v = v * 10 + c - '0';
+        }
+        return v;
+    }
+}

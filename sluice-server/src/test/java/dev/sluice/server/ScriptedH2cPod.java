@@ -1,0 +1,227 @@
+package dev.sluice.server;
+
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.handler.codec.http2.DefaultHttp2DataFrame;
+import io.netty.handler.codec.http2.DefaultHttp2Headers;
+import io.netty.handler.codec.http2.DefaultHttp2HeadersFrame;
+import io.netty.handler.codec.http2.DefaultHttp2ResetFrame;
+import io.netty.handler.codec.http2.Http2DataFrame;
+import io.netty.handler.codec.http2.Http2Error;
+import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
+import io.netty.handler.codec.http2.Http2Headers;
+import io.netty.handler.codec.http2.Http2HeadersFrame;
+import io.netty.handler.codec.http2.Http2MultiplexHandler;
+import io.netty.handler.codec.http2.Http2ResetFrame;
+import io.netty.handler.codec.http2.Http2Settings;
+import io.netty.handler.codec.http2.Http2StreamChannel;
+import io.netty.util.ReferenceCountUtil;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * An h2c pod (HTTP/2 only, prior knowledge) whose answer depends on the request's path, for
+ * the relay's tests: {@code /hold} waits until {@link #release()}; {@code /refuse-once} is reset
+ * {@code REFUSED_STREAM} the first time and answered after; {@code /reset} is always reset
+ * {@code INTERNAL_ERROR}; {@code /close} closes the connection the first time; {@code /big}
+ * answers {@link #BIG} bytes in 16 KiB DATA frames and a trailer; anything else (readiness
+ * checks included) 200 with the pod's name (a HEAD without a body). It records every request's fields, how many streams
+ * it serves at once (and the most), and the resets Sluice sent it. {@code maxStreams} is its
+ * {@code SETTINGS_MAX_CONCURRENT_STREAMS}.
+ */
+public final class ScriptedH2cPod implements AutoCloseable {
+
+    public static final int BIG = 1 << 20;
+
+    private final String name;
+    private final EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
+    private final Channel server;
+    private final List<Http2Headers> requests = new CopyOnWriteArrayList<>();
+    private final List<ChannelHandlerContext> held = new ArrayList<>();
+    private final AtomicInteger current = new AtomicInteger();
+    private final AtomicInteger most = new AtomicInteger();
+    private final AtomicInteger cancelled = new AtomicInteger();
+    private final AtomicInteger refusals = new AtomicInteger();
+    private final AtomicInteger closes = new AtomicInteger();
+
+    public ScriptedH2cPod(String name, String host, int maxStreams) throws InterruptedException {
+        this.name = name;
+        server = new ServerBootstrap().group(group).channel(NioServerSocketChannel.class)
+                .childHandler(new ChannelInitializer<Channel>() {
+                    @Override
+                    protected void initChannel(Channel ch) {
+                        ch.pipeline().addLast(Http2FrameCodecBuilder.forServer()
+                                        .initialSettings(Http2Settings.defaultSettings().maxConcurrentStreams(maxStreams))
+                                        .build(),
+                                new Http2MultiplexHandler(new ChannelInitializer<Http2StreamChannel>() {
+                                    @Override
+                                    protected void initChannel(Http2StreamChannel stream) {
+                                        stream.pipeline().addLast(new Stream());
+                                    }
+                                }));
+                    }
+                }).bind(new InetSocketAddress(host, 0)).sync().channel();
+    }
+
+    public String address() {
+        InetSocketAddress a = (InetSocketAddress) server.localAddress();
+        return a.getHostString() + ":" + a.getPort();
+    }
+
+    public String name() {
+        return name;
+    }
+
+    /** The fields of every request but readiness checks ({@code /healthz}), in order. */
+    public List<Http2Headers> requests() {
+        return List.copyOf(requests);
+    }
+
+    /** Streams being served now (held ones included). */
+    public int current() {
+        return current.get();
+    }
+
+    /** The most streams it served at once. */
+    public int most() {
+        return most.get();
+    }
+
+    /** Streams Sluice reset while the pod had them. */
+    public int cancelled() {
+        return cancelled.get();
+    }
+
+    /** Answers every held request (on the pod's loop). */
+    public void release() {
+        group.next().execute(() -> {
+            for (ChannelHandlerContext ctx : held) {
+                answer(ctx, "released");
+            }
+            held.clear();
+        });
+    }
+
+    private void answer(ChannelHandlerContext ctx, String body) {
+        current.decrementAndGet();
+        ctx.write(new DefaultHttp2HeadersFrame(new DefaultHttp2Headers().status("200").set("content-type", "text/plain")));
+        ctx.writeAndFlush(new DefaultHttp2DataFrame(Unpooled.copiedBuffer(name + ":" + body, StandardCharsets.UTF_8),
+                true));
+    }
+
+    @Override
+    public void close() {
+        server.close().syncUninterruptibly();
+        group.shutdownGracefully(0, 0, TimeUnit.SECONDS).syncUninterruptibly();
+    }
+
+    /** One stream: acts once the request's last frame came. */
+    private final class Stream extends ChannelInboundHandlerAdapter {
+        private Http2Headers head;
+        private boolean answered;
+
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            boolean end = false;
+            if (msg instanceof Http2HeadersFrame h) {
+                if (head == null) {
+                    head = h.headers();
+                }
+                end = h.isEndStream();
+            } else if (msg instanceof Http2DataFrame d) {
+                end = d.isEndStream();
+            }
+            ReferenceCountUtil.release(msg);
+            if (end) {
+                act(ctx);
+            }
+        }
+
+        @Override
+        public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+            if (evt instanceof Http2ResetFrame && !answered) {
+                answered = true;
+                cancelled.incrementAndGet();
+                current.decrementAndGet();
+                held.remove(ctx);
+            }
+            ReferenceCountUtil.release(evt);
+        }
+
+        private void act(ChannelHandlerContext ctx) {
+            if ("/healthz".contentEquals(head.path())) {
+                answered = true;
+                current.incrementAndGet();
+                answer(ctx, "healthy"); // a readiness check: not counted
+                return;
+            }
+            requests.add(head);
+            most.accumulateAndGet(current.incrementAndGet(), Math::max);
+            String path = head.path().toString();
+            switch (path) {
+                case "/hold" -> held.add(ctx);
+                case "/refuse-once" -> {
+                    if (refusals.getAndIncrement() == 0) {
+                        reset(ctx, Http2Error.REFUSED_STREAM);
+                    } else {
+                        done(ctx, "ok");
+                    }
+                }
+                case "/reset" -> reset(ctx, Http2Error.INTERNAL_ERROR);
+                case "/close" -> {
+                    if (closes.getAndIncrement() == 0) {
+                        answered = true;
+                        current.decrementAndGet();
+                        ctx.channel().parent().close();
+                    } else {
+                        done(ctx, "ok");
+                    }
+                }
+                case "/big" -> {
+                    answered = true;
+                    current.decrementAndGet();
+                    ctx.write(new DefaultHttp2HeadersFrame(new DefaultHttp2Headers().status("200")));
+                    byte[] chunk = new byte[16 * 1024];
+                    for (int sent = 0; sent < BIG; sent += chunk.length) {
+                        ctx.write(new DefaultHttp2DataFrame(Unpooled.wrappedBuffer(chunk), false));
+                    }
+                    ctx.writeAndFlush(new DefaultHttp2HeadersFrame(new DefaultHttp2Headers().set("x-sum",
+                            Integer.toString(BIG)), true));
+                }
+                default -> {
+                    if ("HEAD".contentEquals(head.method())) {
+                        answered = true;
+                        current.decrementAndGet();
+                        ctx.writeAndFlush(new DefaultHttp2HeadersFrame(new DefaultHttp2Headers().status("200"), true));
+                    } else {
+                        done(ctx, "ok");
+                    }
+                }
+            }
+        }
+
+        private void done(ChannelHandlerContext ctx, String body) {
+            answered = true;
+            answer(ctx, body);
+        }
+
+        private void reset(ChannelHandlerContext ctx, Http2Error error) {
+            answered = true;
+            current.decrementAndGet();
+            ctx.writeAndFlush(new DefaultHttp2ResetFrame(error));
+        }
+    }
+}
