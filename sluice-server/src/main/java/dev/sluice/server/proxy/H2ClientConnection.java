@@ -9,7 +9,6 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelPipeline;
 import io.netty.handler.codec.http.HttpResponseEncoder;
 import io.netty.handler.codec.http2.Http2FrameCodec;
-import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
 import io.netty.handler.codec.http2.Http2MultiplexHandler;
 import io.netty.handler.codec.http2.Http2Settings;
 import io.netty.handler.timeout.IdleStateEvent;
@@ -65,13 +64,14 @@ final class H2ClientConnection {
         p.remove(ProxyServer.BYTES);
         p.remove(RequestDecoder.class);
         p.remove(HttpResponseEncoder.class);
-        Http2FrameCodec codec = Http2FrameCodecBuilder.forServer()
-                .initialSettings(Http2Settings.defaultSettings().maxConcurrentStreams(MAX_CONCURRENT_STREAMS))
-                .build();
-        // client.timeouts.idle, for the connection: no frame either way for that long and no
-        // stream open, and it is closed (as a kept-alive HTTP/1.1 connection would be).
+        Http2FrameCodec codec = H2Connections.clientCodec(Http2Settings.defaultSettings()
+                .maxConcurrentStreams(MAX_CONCURRENT_STREAMS));
+        // client.timeouts.idle, for the connection: no frame from the client for that long and no
+        // stream open, and it is closed (as a kept-alive HTTP/1.1 connection would be). Reads
+        // only: with no stream open Sluice writes nothing but control frames, and a handler
+        // that watched writes too would put a promise and a listener on every frame written.
         long idle = limits.idleTimeout().toNanos();
-        p.addAfter(at.name(), "h2idle", new IdleStateHandler(0, 0, idle, TimeUnit.NANOSECONDS));
+        p.addAfter(at.name(), "h2idle", new IdleStateHandler(idle, 0, 0, TimeUnit.NANOSECONDS));
         p.addAfter("h2idle", "h2", codec);
         px.http2Client(at.channel());
         p.addAfter("h2", "relay", new H2Relay(px));

@@ -4,8 +4,10 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.http2.DefaultHttp2DataFrame;
+import io.netty.handler.codec.http2.Http2FrameCodec;
 import io.netty.handler.codec.http2.Http2FrameStream;
 import io.netty.handler.codec.http2.Http2FrameStreamEvent;
+import io.netty.handler.codec.http2.Http2FrameStreamException;
 import io.netty.handler.codec.http2.Http2Headers;
 import io.netty.handler.codec.http2.Http2HeadersFrame;
 import io.netty.handler.codec.http2.Http2ResetFrame;
@@ -60,6 +62,7 @@ final class H2Relay extends ChannelInboundHandlerAdapter {
     /** A new stream's announcement, held until its HEADERS decide who carries it. */
     private Http2FrameStreamEvent held;
     private LoopFlusher.Target flush;
+    private Http2FrameCodec codec;
     /** This client's address as the forwarding fields name it, made once. */
     private AsciiString clientIp;
     private String forElement;
@@ -72,6 +75,7 @@ final class H2Relay extends ChannelInboundHandlerAdapter {
     public void handlerAdded(ChannelHandlerContext ctx) {
         this.ctx = ctx;
         flush = new LoopFlusher.Target(px.pool(ctx.channel().eventLoop()).flusher(), ctx);
+        codec = ctx.pipeline().get(Http2FrameCodec.class);
         SocketAddress a = ctx.channel().remoteAddress();
         String ip = a instanceof InetSocketAddress isa && isa.getAddress() != null
                 ? isa.getAddress().getHostAddress() : "unknown";
@@ -137,6 +141,22 @@ final class H2Relay extends ChannelInboundHandlerAdapter {
     public void channelReadComplete(ChannelHandlerContext ctx) {
         releaseHeld();
         ctx.fireChannelReadComplete();
+    }
+
+    /**
+     * A write to a relayed stream failed (the codec names the stream): the stream is gone for
+     * the client; the multiplexer would look for a child channel it never made.
+     */
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        if (cause instanceof Http2FrameStreamException e && e.stream() != null) {
+            H2RelayStream r = streams.get(e.stream().id());
+            if (r != null) {
+                r.clientGone();
+                return;
+            }
+        }
+        ctx.fireExceptionCaught(cause);
     }
 
     /** The held announcement goes on to the multiplexer (whatever follows is not its HEADERS). */
@@ -219,13 +239,20 @@ final class H2Relay extends ChannelInboundHandlerAdapter {
         flush.flushSoon();
     }
 
-    /** The pod's DATA to the client; its {@code n} bytes go back to the pod's window once written. */
-    void writeData(DefaultHttp2DataFrame frame, H2RelayPod from, int podStream, int n) {
-        if (n == 0) {
+    /**
+     * The pod's DATA to the client. Its {@code n} bytes go back to the pod's window now (returns
+     * false) when the client's connection and stream can take them, so they leave with this
+     * turn's flush; else (returns true) once the connection has written them, so that a client
+     * that does not read holds the pod's stream back rather than Sluice's memory.
+     */
+    boolean writeData(DefaultHttp2DataFrame frame, H2RelayPod from, int podStream, int n) {
+        Http2Stream s = n == 0 || !ctx.channel().isWritable() ? null : codec.connection().stream(frame.stream().id());
+        if (n == 0 || s != null && codec.encoder().flowController().isWritable(s)) {
             write(frame);
-            return;
+            return false;
         }
         ctx.write(frame).addListener((ChannelFutureListener) f -> from.consumed(podStream, n));
         flush.flushSoon();
+        return true;
     }
 }

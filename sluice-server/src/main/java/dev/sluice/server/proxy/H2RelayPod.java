@@ -71,7 +71,7 @@ final class H2RelayPod extends Http2EventAdapter {
             @Override
             protected void initChannel(Channel ch) {
                 handler = new Http2ConnectionHandlerBuilder()
-                        .server(false)
+                        .connection(H2Connections.uniform(false))
                         .frameListener(H2RelayPod.this)
                         .initialSettings(Http2Settings.defaultSettings().pushEnabled(false))
                         .encoderEnforceMaxConcurrentStreams(true)

@@ -179,19 +179,18 @@ final class H2RelayStream extends Admission {
 
     /**
      * The pod's DATA: written to the client's stream; returns whether the pod's window gets the
-     * bytes back later (once written), not now.
+     * bytes back later (once written), not now ({@link H2Relay#writeData}).
      */
     boolean responseData(ByteBuf data, boolean end) {
         if (done || !responseStarted) {
             return false;
         }
-        H2RelayPod c = podConnection;
-        relay.writeData(new DefaultHttp2DataFrame(data.retain(), end).stream(client), c, podStream,
-                data.readableBytes());
+        boolean later = relay.writeData(new DefaultHttp2DataFrame(data.retain(), end).stream(client), podConnection,
+                podStream, data.readableBytes());
         if (end) {
             finish();
         }
-        return true;
+        return later;
     }
 
     /**

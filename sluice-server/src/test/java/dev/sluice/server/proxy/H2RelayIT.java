@@ -33,6 +33,10 @@ import io.netty.handler.codec.http2.Http2ResetFrame;
 import io.netty.handler.codec.http2.Http2StreamChannel;
 import io.netty.handler.codec.http2.Http2StreamChannelBootstrap;
 import io.netty.util.ReferenceCountUtil;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -52,7 +56,7 @@ import org.junit.jupiter.api.Test;
  * pod's flow control; cc 1 with 4 pods and 32 streams on one connection never gives a pod two;
  * a client's reset frees the slot at once, on the pod and in the queue; the replay rule (a
  * refused stream and a lost connection go again for a GET, a reset POST does not); Sluice's
- * own answers (queue timeout, gRPC as gRPC); scale from zero.
+ * own answers (queue timeout, gRPC as gRPC); scale from zero; the connection's idle timeout.
  */
 class H2RelayIT {
 
@@ -77,9 +81,14 @@ class H2RelayIT {
     }
 
     private void start(int cc, String extra, ScriptedH2cPod... ps) throws Exception {
+        startWith("", cc, extra, ps);
+    }
+
+    /** Sluice with {@code top} (top-level sections) and one h2c revision of the pods. */
+    private void startWith(String top, int cc, String extra, ScriptedH2cPod... ps) throws Exception {
         String list = Stream.of(ps).map(p -> "{address: '" + p.address() + "', id: " + p.name() + "}")
                 .collect(Collectors.joining(", ", "[", "]"));
-        String yaml = "listen: {proxy: '127.0.0.1:0', control: '127.0.0.1:0'}\n"
+        String yaml = "listen: {proxy: '127.0.0.1:0', control: '127.0.0.1:0'}\n" + top
                 + "revisions:\n  - {namespace: default, name: model, hosts: [model.test], containerConcurrency: " + cc
                 + ", protocol: h2c, readinessPath: /healthz, pods: " + list + (extra.isEmpty() ? "" : ", " + extra)
                 + "}\n";
@@ -291,6 +300,26 @@ class H2RelayIT {
             assertThat(c.get().body()).isEqualTo("a:ok");
         }
         assertThat(a.most()).isEqualTo(1);
+    }
+
+    @Test
+    void anIdleConnectionIsClosedButNotWhileAStreamIsOpen() throws Exception {
+        ScriptedH2cPod a = pod("a", 100);
+        startWith("client: {timeouts: {idle: 300ms}}\n", 1, "", a);
+        Call held = call(get("/hold"));
+        await().atMost(Duration.ofSeconds(10)).until(() -> a.current() == 1);
+        // Nothing read from the client for well over the idle timeout, but a stream is open.
+        await().during(Duration.ofMillis(900)).atMost(Duration.ofSeconds(5)).until(() -> connection.isActive());
+        a.release();
+        assertThat(held.get().body()).isEqualTo("a:released");
+        await().atMost(Duration.ofSeconds(10)).until(() -> !connection.isActive());
+        assertThat(metrics()).contains("sluice_client_timeouts_total{phase=\"idle\"} 1");
+    }
+
+    private String metrics() throws Exception {
+        return HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(
+                "http://127.0.0.1:" + sluice.controlAddress().getPort() + "/metrics")).build(),
+                HttpResponse.BodyHandlers.ofString()).body();
     }
 
     /** Gathers one stream's answer. */
