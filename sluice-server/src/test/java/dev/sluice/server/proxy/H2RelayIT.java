@@ -26,6 +26,7 @@ import io.netty.handler.codec.http2.DefaultHttp2ResetFrame;
 import io.netty.handler.codec.http2.Http2DataFrame;
 import io.netty.handler.codec.http2.Http2Error;
 import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
+import io.netty.handler.codec.http2.Http2GoAwayFrame;
 import io.netty.handler.codec.http2.Http2Headers;
 import io.netty.handler.codec.http2.Http2HeadersFrame;
 import io.netty.handler.codec.http2.Http2MultiplexHandler;
@@ -56,7 +57,8 @@ import org.junit.jupiter.api.Test;
  * pod's flow control; cc 1 with 4 pods and 32 streams on one connection never gives a pod two;
  * a client's reset frees the slot at once, on the pod and in the queue; the replay rule (a
  * refused stream and a lost connection go again for a GET, a reset POST does not); Sluice's
- * own answers (queue timeout, gRPC as gRPC); scale from zero; the connection's idle timeout.
+ * own answers (queue timeout, gRPC as gRPC); scale from zero; the connection's idle timeout;
+ * shutdown's GOAWAY with the open stream finished.
  */
 class H2RelayIT {
 
@@ -66,6 +68,8 @@ class H2RelayIT {
     private final List<ScriptedH2cPod> pods = new ArrayList<>();
     private SluiceServer sluice;
     private Channel connection;
+    /** Completes when the client's connection reads a GOAWAY. */
+    private final CompletableFuture<Void> goAway = new CompletableFuture<>();
 
     /** One stream's answer: its head, body, trailers, or the client saw it reset. */
     record Answer(Http2Headers head, String body, Http2Headers trailers, Http2Error reset) {
@@ -99,7 +103,16 @@ class H2RelayIT {
                     @Override
                     protected void initChannel(Channel ch) {
                         ch.pipeline().addLast(Http2FrameCodecBuilder.forClient().build(),
-                                new Http2MultiplexHandler(new ChannelInboundHandlerAdapter()));
+                                new Http2MultiplexHandler(new ChannelInboundHandlerAdapter()),
+                                new ChannelInboundHandlerAdapter() {
+                                    @Override
+                                    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+                                        if (msg instanceof Http2GoAwayFrame) {
+                                            goAway.complete(null);
+                                        }
+                                        ReferenceCountUtil.release(msg);
+                                    }
+                                });
                     }
                 }).connect(sluice.proxyAddress()).sync().channel();
     }
@@ -314,6 +327,21 @@ class H2RelayIT {
         assertThat(held.get().body()).isEqualTo("a:released");
         await().atMost(Duration.ofSeconds(10)).until(() -> !connection.isActive());
         assertThat(metrics()).contains("sluice_client_timeouts_total{phase=\"idle\"} 1");
+    }
+
+    @Test
+    void onShutdownAnOpenStreamFinishesWithinTheGrace() throws Exception {
+        ScriptedH2cPod a = pod("a", 100);
+        start(1, "", a);
+        Call open = call(get("/hold"));
+        await().atMost(Duration.ofSeconds(10)).until(() -> a.current() == 1);
+        CompletableFuture<Integer> shutdown = CompletableFuture.supplyAsync(
+                () -> sluice.shutdown(Duration.ZERO, Duration.ofSeconds(30)));
+        goAway.get(10, TimeUnit.SECONDS);
+        assertThat(open.answer().isDone()).isFalse();
+        a.release();
+        assertThat(open.get().body()).isEqualTo("a:released");
+        assertThat(shutdown.get(30, TimeUnit.SECONDS)).as("requests cut at the end of the grace").isZero();
     }
 
     private String metrics() throws Exception {
