@@ -50,6 +50,7 @@ public final class ScriptedH2cPod implements AutoCloseable {
     private final EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
     private final Channel server;
     private final List<Http2Headers> requests = new CopyOnWriteArrayList<>();
+    private final List<String> bodies = new CopyOnWriteArrayList<>();
     private final List<ChannelHandlerContext> held = new ArrayList<>();
     private final AtomicInteger current = new AtomicInteger();
     private final AtomicInteger most = new AtomicInteger();
@@ -88,6 +89,11 @@ public final class ScriptedH2cPod implements AutoCloseable {
     /** The fields of every request but readiness checks ({@code /healthz}), in order. */
     public List<Http2Headers> requests() {
         return List.copyOf(requests);
+    }
+
+    /** The bodies of the requests of {@link #requests}, in order (empty for none). */
+    public List<String> bodies() {
+        return List.copyOf(bodies);
     }
 
     /** Streams being served now (held ones included). */
@@ -131,6 +137,7 @@ public final class ScriptedH2cPod implements AutoCloseable {
     /** One stream: acts once the request's last frame came. */
     private final class Stream extends ChannelInboundHandlerAdapter {
         private Http2Headers head;
+        private final StringBuilder body = new StringBuilder();
         private boolean answered;
 
         @Override
@@ -142,6 +149,7 @@ public final class ScriptedH2cPod implements AutoCloseable {
                 }
                 end = h.isEndStream();
             } else if (msg instanceof Http2DataFrame d) {
+                body.append(d.content().toString(StandardCharsets.ISO_8859_1));
                 end = d.isEndStream();
             }
             ReferenceCountUtil.release(msg);
@@ -155,8 +163,9 @@ public final class ScriptedH2cPod implements AutoCloseable {
             if (evt instanceof Http2ResetFrame && !answered) {
                 answered = true;
                 cancelled.incrementAndGet();
-                current.decrementAndGet();
-                held.remove(ctx);
+                if (held.remove(ctx) || head != null && requests.contains(head)) {
+                    current.decrementAndGet(); // it was being served
+                }
             }
             ReferenceCountUtil.release(evt);
         }
@@ -169,6 +178,7 @@ public final class ScriptedH2cPod implements AutoCloseable {
                 return;
             }
             requests.add(head);
+            bodies.add(body.toString());
             most.accumulateAndGet(current.incrementAndGet(), Math::max);
             String path = head.path().toString();
             switch (path) {

@@ -74,7 +74,7 @@ final class H2ClientConnection {
         p.addAfter(at.name(), "h2idle", new IdleStateHandler(idle, 0, 0, TimeUnit.NANOSECONDS));
         p.addAfter("h2idle", "h2", codec);
         px.http2Client(at.channel());
-        p.addAfter("h2", "relay", new H2Relay(px));
+        p.addAfter("h2", "relay", new H2Relay(px, limits));
         p.addAfter("relay", "streams", new Http2MultiplexHandler(new ChannelInitializer<Channel>() {
             @Override
             protected void initChannel(Channel stream) {

@@ -1,9 +1,13 @@
 package dev.sluice.server.proxy;
 
+import dev.sluice.server.config.ClientLimits;
+import dev.sluice.server.metrics.ClientMetrics.Phase;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.http2.DefaultHttp2DataFrame;
+import io.netty.handler.codec.http2.DefaultHttp2WindowUpdateFrame;
+import io.netty.handler.codec.http2.Http2DataFrame;
 import io.netty.handler.codec.http2.Http2FrameCodec;
 import io.netty.handler.codec.http2.Http2FrameStream;
 import io.netty.handler.codec.http2.Http2FrameStreamEvent;
@@ -51,10 +55,12 @@ final class H2Relay extends ChannelInboundHandlerAdapter {
     private static final AsciiString HOST = AsciiString.cached("host");
     private static final AsciiString CONTENT_TYPE = AsciiString.cached("content-type");
     private static final AsciiString GRPC_TIMEOUT = AsciiString.cached("grpc-timeout");
+    private static final AsciiString EXPECT = AsciiString.cached("expect");
     private static final AsciiString X_FORWARDED_FOR = AsciiString.cached("x-forwarded-for");
     private static final AsciiString FORWARDED = AsciiString.cached("forwarded");
 
     private final ProxyContext px;
+    private final ClientLimits limits;
     private ChannelHandlerContext ctx;
     private final IntObjectMap<H2RelayStream> streams = new IntObjectHashMap<>();
     /** The highest client stream id announced so far: a higher one is new. */
@@ -67,8 +73,19 @@ final class H2Relay extends ChannelInboundHandlerAdapter {
     private AsciiString clientIp;
     private String forElement;
 
-    H2Relay(ProxyContext px) {
+    H2Relay(ProxyContext px, ClientLimits limits) {
         this.px = px;
+        this.limits = limits;
+    }
+
+    /** {@code client.timeouts.bodyStall}: the longest a relayed call's body may pause while it streams. */
+    long bodyStallNanos() {
+        return limits.bodyStallTimeout().toNanos();
+    }
+
+    /** A relayed call's body stalled (counted as the HTTP/1.1 way counts it). */
+    void bodyStalled() {
+        px.clientMetrics.clientTimeout(Phase.BODY);
     }
 
     @Override
@@ -100,7 +117,8 @@ final class H2Relay extends ChannelInboundHandlerAdapter {
             }
             if (id > highestSeen && (id & 1) == 1) {
                 highestSeen = id;
-                if (e.type() == Http2FrameStreamEvent.Type.State && s.state() == Http2Stream.State.HALF_CLOSED_REMOTE) {
+                if (e.type() == Http2FrameStreamEvent.Type.State && (s.state() == Http2Stream.State.HALF_CLOSED_REMOTE
+                        || s.state() == Http2Stream.State.OPEN)) {
                     releaseHeld();
                     held = e;
                     return;
@@ -116,7 +134,7 @@ final class H2Relay extends ChannelInboundHandlerAdapter {
         if (msg instanceof Http2HeadersFrame f && held != null && held.stream() == f.stream()) {
             Http2FrameStreamEvent e = held;
             held = null;
-            if (f.isEndStream() && relayed(f)) {
+            if (relayed(f)) {
                 return;
             }
             ctx.fireUserEventTriggered(e);
@@ -127,7 +145,13 @@ final class H2Relay extends ChannelInboundHandlerAdapter {
         if (msg instanceof Http2StreamFrame f && f.stream() != null) {
             H2RelayStream r = streams.get(f.stream().id());
             if (r != null) {
-                if (msg instanceof Http2ResetFrame) {
+                if (msg instanceof Http2DataFrame d) {
+                    r.clientData(d); // its own now
+                    return;
+                }
+                if (msg instanceof Http2HeadersFrame h) {
+                    r.clientTrailers(h.headers());
+                } else if (msg instanceof Http2ResetFrame) {
                     r.clientGone();
                 }
                 ReferenceCountUtil.release(msg);
@@ -171,7 +195,7 @@ final class H2Relay extends ChannelInboundHandlerAdapter {
     /** Takes the stream if it can be relayed (see the class comment); says whether it did. */
     private boolean relayed(Http2HeadersFrame f) {
         Http2Headers h = f.headers();
-        if (h.path() == null || !Http2ToHttp1Request.fieldsValid(h)) {
+        if (h.path() == null || h.contains(EXPECT) || !Http2ToHttp1Request.fieldsValid(h)) {
             return false;
         }
         CharSequence host = h.authority();
@@ -185,14 +209,18 @@ final class H2Relay extends ChannelInboundHandlerAdapter {
         }
         long limit = Long.MAX_VALUE;
         CharSequence type = h.get(CONTENT_TYPE);
-        if (type != null && Grpc.isCall(type)) {
+        boolean grpc = type != null && Grpc.isCall(type);
+        if (!f.isEndStream() && !grpc) {
+            return false; // a body to read whole first (client.requestBuffer): the HTTP/1.1 way's
+        }
+        if (grpc) {
             CharSequence t = h.get(GRPC_TIMEOUT);
             long nanos = t == null ? 0 : Grpc.timeoutNanos(t);
             if (nanos > 0) {
                 limit = nanos;
             }
         }
-        H2RelayStream r = new H2RelayStream(this, ctx, px, route, f.stream(), h, limit);
+        H2RelayStream r = new H2RelayStream(this, ctx, px, route, f.stream(), h, f.isEndStream(), limit);
         streams.put(f.stream().id(), r);
         r.start();
         return true;
@@ -232,6 +260,13 @@ final class H2Relay extends ChannelInboundHandlerAdapter {
     }
 
     // ------------------------------------------------------------------ writes
+
+    /** {@code n} bytes of {@code s}'s DATA were taken: the client may send as many again. */
+    void consumed(Http2FrameStream s, int n) {
+        if (n > 0 && ctx.channel().isActive()) {
+            write(new DefaultHttp2WindowUpdateFrame(n).stream(s));
+        }
+    }
 
     /** A frame to the client, flushed at the end of this loop turn. */
     void write(Object frame) {

@@ -4,6 +4,7 @@ import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
@@ -107,8 +108,29 @@ final class H2RelayPod extends Http2EventAdapter {
             return;
         }
         streams.put(id, s);
+        handler.encoder().writeHeaders(ctx, id, s.request(), 0, s.bodiless(), ctx.voidPromise());
         s.opened(this, id);
-        handler.encoder().writeHeaders(ctx, id, s.request(), 0, true, ctx.voidPromise());
+    }
+
+    /**
+     * Part of stream {@code id}'s request body; {@code taken} runs once the connection has
+     * written it (or failed to), so the client's window opens as the pod's takes the bytes.
+     */
+    void sendData(int id, ByteBuf data, boolean end, ChannelFutureListener taken) {
+        handler.encoder().writeData(ctx, id, data, 0, end, ctx.newPromise().addListener(taken));
+    }
+
+    /** The request's trailers: its end. */
+    void sendTrailers(int id, Http2Headers trailers) {
+        handler.encoder().writeHeaders(ctx, id, trailers, 0, true, ctx.voidPromise());
+    }
+
+    /** The pod answered stream {@code id} whole while its request still streams: the rest is not wanted. */
+    void resetAnswered(int id) {
+        if (channel.isActive()) {
+            handler.encoder().writeRstStream(ctx, id, Http2Error.CANCEL.code(), ctx.voidPromise());
+            flush.flushSoon();
+        }
     }
 
     /** Flushes the connection at the end of this loop turn. */

@@ -10,11 +10,15 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http2.DefaultHttp2DataFrame;
 import io.netty.handler.codec.http2.DefaultHttp2HeadersFrame;
 import io.netty.handler.codec.http2.DefaultHttp2ResetFrame;
+import io.netty.handler.codec.http2.Http2DataFrame;
 import io.netty.handler.codec.http2.Http2Error;
 import io.netty.handler.codec.http2.Http2FrameStream;
 import io.netty.handler.codec.http2.Http2Headers;
 import io.netty.handler.codec.http2.HttpConversionUtil;
 import io.netty.util.AsciiString;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -44,6 +48,7 @@ final class H2RelayStream extends Admission {
     private static final Logger LOG = LoggerFactory.getLogger(H2RelayStream.class);
     private static final int TOTAL = 0;
     private static final int RESPONSE_START = 2;
+    private static final int BODY_STALL = 3;
     private static final AsciiString HTTP = AsciiString.cached("http");
     private static final AsciiString CONTENT_TYPE = AsciiString.cached("content-type");
     private static final AsciiString IDEMPOTENCY_KEY = AsciiString.cached("idempotency-key");
@@ -54,6 +59,14 @@ final class H2RelayStream extends Admission {
     private final Http2Headers request;
     private final long startNanos;
     private final long queueLimitNanos;
+    /** The request had no body: its HEADERS ended it. */
+    private final boolean bodiless;
+    /** The client's side of the request has ended (its last DATA or trailers came). */
+    private boolean requestComplete;
+    /** A gRPC call's body that came before the pod was reached, and its trailers (held, not yet taken). */
+    private List<Http2DataFrame> early;
+    private Http2Headers trailers;
+    private Deadlines.Deadline stallTimer;
     private H2RelayPod podConnection;
     private int podStream;
     private String podAddress;
@@ -65,8 +78,10 @@ final class H2RelayStream extends Admission {
     private Deadlines.Deadline responseStartTimer;
 
     H2RelayStream(H2Relay relay, ChannelHandlerContext ctx, ProxyContext px, Route route, Http2FrameStream client,
-            Http2Headers request, long queueLimitNanos) {
+            Http2Headers request, boolean bodiless, long queueLimitNanos) {
         super(ctx, px, route, null, route.config().queueing().defaultClass(), null);
+        this.bodiless = bodiless;
+        this.requestComplete = bodiless;
         this.relay = relay;
         this.client = client;
         this.request = request;
@@ -86,6 +101,11 @@ final class H2RelayStream extends Admission {
     /** The request's fields as the pod gets them. */
     Http2Headers request() {
         return request;
+    }
+
+    /** Whether the request's HEADERS end it. */
+    boolean bodiless() {
+        return bodiless;
     }
 
     int podStreamId() {
@@ -116,12 +136,24 @@ final class H2RelayStream extends Admission {
         c.flushSoon();
     }
 
-    /** The request's HEADERS are on {@code c}'s stream {@code id}. */
+    /** The request's HEADERS are on {@code c}'s stream {@code id}; the body held so far follows them. */
     void opened(H2RelayPod c, int id) {
         podConnection = c;
         podStream = id;
-        if (responseStartTimer == null && config().responseStartTimeout().compareTo(config().requestTimeout()) < 0) {
-            responseStartTimer = deadlines.add(config().responseStartTimeout().toNanos(), this, RESPONSE_START);
+        List<Http2DataFrame> held = early;
+        early = null;
+        if (held != null) {
+            for (Http2DataFrame d : held) {
+                toPod(d);
+            }
+        }
+        if (trailers != null) {
+            c.sendTrailers(id, trailers);
+        }
+        if (requestComplete) {
+            startResponseStartTimer();
+        } else {
+            armStall(); // the body streams from now: the client must keep it coming
         }
     }
 
@@ -144,6 +176,75 @@ final class H2RelayStream extends Admission {
         } else {
             fail(HttpResponseStatus.BAD_GATEWAY, Outcome.UPSTREAM_ERROR, "could not connect to pod " + failed
                     + " of revision " + config().id() + "\n");
+        }
+    }
+
+    // ------------------------------------------------------------------ client → pod (a gRPC call's body)
+
+    /** Part of the call's body (this stream's now): held until the pod is reached, then sent as it comes. */
+    void clientData(Http2DataFrame d) {
+        if (done || requestComplete) {
+            relay.consumed(client, d.initialFlowControlledBytes()); // not wanted: the window stays open
+            d.release();
+            return;
+        }
+        if (d.isEndStream()) {
+            requestComplete = true;
+            cancel(stallTimer);
+        }
+        if (podConnection == null) {
+            // Held, its window not given back: the client waits, as a held stream's does.
+            if (early == null) {
+                early = new ArrayList<>(2);
+            }
+            early.add(d);
+            return;
+        }
+        toPod(d);
+        if (requestComplete) {
+            startResponseStartTimer();
+        } else {
+            armStall();
+        }
+    }
+
+    /** The call's trailers, which end its request. */
+    void clientTrailers(Http2Headers h) {
+        if (done || requestComplete) {
+            return;
+        }
+        requestComplete = true;
+        cancel(stallTimer);
+        if (podConnection == null) {
+            trailers = h;
+        } else {
+            podConnection.sendTrailers(podStream, h);
+            podConnection.flushSoon();
+            startResponseStartTimer();
+        }
+    }
+
+    /** The pod has the whole request: it has the response-start timeout to begin its answer. */
+    private void startResponseStartTimer() {
+        if (responseStartTimer == null && config().responseStartTimeout().compareTo(config().requestTimeout()) < 0) {
+            responseStartTimer = deadlines.add(config().responseStartTimeout().toNanos(), this, RESPONSE_START);
+        }
+    }
+
+    private void toPod(Http2DataFrame d) {
+        int n = d.initialFlowControlledBytes();
+        Http2FrameStream s = client;
+        H2Relay r = relay;
+        podConnection.sendData(podStream, d.content(), d.isEndStream(), f -> r.consumed(s, n));
+        podConnection.flushSoon();
+    }
+
+    private void armStall() {
+        long stall = relay.bodyStallNanos();
+        if (stallTimer == null) {
+            stallTimer = deadlines.add(stall, this, BODY_STALL);
+        } else {
+            deadlines.rearm(stallTimer, stall);
         }
     }
 
@@ -208,18 +309,22 @@ final class H2RelayStream extends Admission {
             releasePod();
             return;
         }
-        if (!replayed && (unprocessed || replayable())) {
+        if (!replayed && (unprocessed && bodiless || replayable())) {
             replayed = true;
             link(podAddress);
             return;
         }
         fail(HttpResponseStatus.BAD_GATEWAY, Outcome.UPSTREAM_CLOSED, "pod " + podAddress + " of revision "
                 + config().id() + " closed the stream before answering" + (why == null ? "" : ": " + why)
-                + (!replayed && !replayable() ? "; the request may have reached it, and is not sent twice unless"
-                        + " its method is safe or it carries an Idempotency-Key" : "") + "\n");
+                + (replayed ? "" : bodiless ? "; the request may have reached it, and is not sent twice unless its"
+                        + " method is safe or it carries an Idempotency-Key" : "; the request may have reached it,"
+                        + " and its body, sent as it came, is not sent twice") + "\n");
     }
 
     private boolean replayable() {
+        if (!bodiless) {
+            return false; // its body went to the pod as it came: none is kept to send twice
+        }
         CharSequence m = request.method();
         return m != null && ReplayRule.safeMethod(m) || request.contains(IDEMPOTENCY_KEY);
     }
@@ -244,6 +349,14 @@ final class H2RelayStream extends Admission {
             case TOTAL -> fail(HttpResponseStatus.GATEWAY_TIMEOUT, Outcome.REQUEST_TIMEOUT, "revision "
                     + config().id() + " did not answer within " + Durations.format(config().requestTimeout()) + "\n");
             case QUEUE -> queueExpired();
+            case BODY_STALL -> {
+                if (!requestComplete) {
+                    relay.bodyStalled();
+                    fail(HttpResponseStatus.REQUEST_TIMEOUT, Outcome.REQUEST_BODY_TIMEOUT, "no byte of the request"
+                            + " body came within " + Durations.format(Duration.ofNanos(relay.bodyStallNanos()))
+                            + "; its pod's slot was freed\n");
+                }
+            }
             default -> {
                 if (!responseStarted) {
                     fail(HttpResponseStatus.GATEWAY_TIMEOUT, Outcome.RESPONSE_START_TIMEOUT, "pod " + podAddress
@@ -258,6 +371,9 @@ final class H2RelayStream extends Admission {
 
     private void finish() {
         end(Outcome.PROXIED, status);
+        if (!requestComplete && podConnection != null) {
+            podConnection.resetAnswered(podStream); // answered whole: the rest of the call's body is not wanted
+        }
         podConnection = null;
         releasePod();
     }
@@ -302,6 +418,15 @@ final class H2RelayStream extends Admission {
         done = true;
         cancel(totalTimer);
         cancel(responseStartTimer);
+        cancel(stallTimer);
+        List<Http2DataFrame> held = early;
+        early = null;
+        if (held != null) {
+            for (Http2DataFrame d : held) {
+                relay.consumed(client, d.initialFlowControlledBytes());
+                d.release();
+            }
+        }
         cancelAdmission();
         route.metrics().completed(outcome, code, px.clock.nanoTime() - startNanos, true);
         px.ended();

@@ -12,6 +12,7 @@ import dev.sluice.server.ScriptedH2cPod;
 import dev.sluice.server.config.ConfigLoader;
 import dev.sluice.server.runtime.SluiceServer;
 import io.netty.bootstrap.Bootstrap;
+import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
@@ -20,6 +21,7 @@ import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.nio.NioSocketChannel;
+import io.netty.handler.codec.http2.DefaultHttp2DataFrame;
 import io.netty.handler.codec.http2.DefaultHttp2Headers;
 import io.netty.handler.codec.http2.DefaultHttp2HeadersFrame;
 import io.netty.handler.codec.http2.DefaultHttp2ResetFrame;
@@ -313,6 +315,42 @@ class H2RelayIT {
             assertThat(c.get().body()).isEqualTo("a:ok");
         }
         assertThat(a.most()).isEqualTo(1);
+    }
+
+    @Test
+    void aPlainBodyTakesTheTranslatedWayAndArrivesWhole() throws Exception {
+        ScriptedH2cPod a = pod("a", 100);
+        start(1, "", a);
+        CompletableFuture<Answer> answer = new CompletableFuture<>();
+        Http2StreamChannel stream = new Http2StreamChannelBootstrap(connection).handler(new Collector(answer))
+                .open().sync().getNow();
+        stream.write(new DefaultHttp2HeadersFrame(new DefaultHttp2Headers().method("POST").path("/form").scheme("http")
+                .authority("model.test"), false));
+        stream.write(new DefaultHttp2DataFrame(Unpooled.copiedBuffer("hello ", StandardCharsets.UTF_8), false));
+        stream.writeAndFlush(new DefaultHttp2DataFrame(Unpooled.copiedBuffer("world", StandardCharsets.UTF_8), true));
+        assertThat(answer.get(20, TimeUnit.SECONDS).body()).isEqualTo("a:ok");
+        assertThat(a.bodies()).containsExactly("hello world");
+        // Read whole first (client.requestBuffer), then sent as the HTTP/1.1 way writes it: te added.
+        assertThat(a.requests().get(0).get("te")).hasToString("trailers");
+    }
+
+    @Test
+    void aRelayedCallWhoseBodyStallsIsAnsweredAndItsPodStreamReset() throws Exception {
+        ScriptedH2cPod a = pod("a", 100);
+        startWith("client: {timeouts: {bodyStall: 300ms}}\n", 1, "", a);
+        CompletableFuture<Answer> answer = new CompletableFuture<>();
+        Http2StreamChannel stream = new Http2StreamChannelBootstrap(connection).handler(new Collector(answer))
+                .open().sync().getNow();
+        stream.write(new DefaultHttp2HeadersFrame(new DefaultHttp2Headers().method("POST").path("/test.Echo/Stream")
+                .scheme("http").authority("model.test").set("content-type", "application/grpc")
+                .set("te", "trailers"), false));
+        stream.writeAndFlush(new DefaultHttp2DataFrame(Unpooled.wrappedBuffer(new byte[] {0, 0, 0, 0, 1, 'x'}), false));
+        Answer r = answer.get(20, TimeUnit.SECONDS);
+        assertThat(r.status()).isEqualTo("200");
+        assertThat(r.head().get("grpc-status")).hasToString("14");
+        assertThat(r.head().get("sluice-reason")).hasToString("request-body-timeout");
+        await().atMost(Duration.ofSeconds(10)).until(() -> throttler().active() == 0 && a.cancelled() == 1);
+        assertThat(metrics()).contains("sluice_client_timeouts_total{phase=\"body\"} 1");
     }
 
     @Test
