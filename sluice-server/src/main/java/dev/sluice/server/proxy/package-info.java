@@ -22,10 +22,15 @@
  * {@code ReplayRule}'s; the event loops' deadlines are {@code Deadlines}. OS and JVM tuning is
  * in {@link dev.sluice.server.platform}.
  *
- * <p>HTTP/2 is an adapter on each side of that way, not a second way.
- * {@link dev.sluice.server.proxy.PrefaceSniffer} tells an h2c client by its preface and
- * {@link dev.sluice.server.proxy.H2ClientConnection} gives each of its streams a child channel
- * with the HTTP/1.1 pipeline behind {@link dev.sluice.server.proxy.Http2ToHttp1Request} and
+ * <p>HTTP/2 goes one of two ways. {@link dev.sluice.server.proxy.PrefaceSniffer} tells an h2c
+ * client by its preface and {@link dev.sluice.server.proxy.H2ClientConnection} installs the
+ * codec. Bodiless requests and gRPC calls to h2c revisions served here are relayed frames to
+ * frames: {@link dev.sluice.server.proxy.H2Relay} (between the codec and the multiplexer) takes
+ * the stream, {@link dev.sluice.server.proxy.H2RelayStream} (an {@code Admission}) is its
+ * request, and {@link dev.sluice.server.proxy.H2RelayPod} the pod's HTTP/2 connection, with
+ * writes flushed once per loop turn by {@link dev.sluice.server.proxy.LoopFlusher}. Every other
+ * stream is translated: a child channel with the HTTP/1.1 pipeline behind
+ * {@link dev.sluice.server.proxy.Http2ToHttp1Request} and
  * {@link dev.sluice.server.proxy.Http1ToHttp2Response}; toward an h2c pod,
  * {@link dev.sluice.server.proxy.H2PodConnections} opens a stream per request whose pipeline is
  * {@link dev.sluice.server.proxy.Http1ToHttp2Request}, {@link dev.sluice.server.proxy.Http2ToHttp1Response}
