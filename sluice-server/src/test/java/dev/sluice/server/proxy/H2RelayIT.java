@@ -25,14 +25,11 @@ import io.netty.handler.codec.http2.DefaultHttp2DataFrame;
 import io.netty.handler.codec.http2.DefaultHttp2Headers;
 import io.netty.handler.codec.http2.DefaultHttp2HeadersFrame;
 import io.netty.handler.codec.http2.DefaultHttp2ResetFrame;
-import io.netty.handler.codec.http2.Http2DataFrame;
 import io.netty.handler.codec.http2.Http2Error;
 import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
 import io.netty.handler.codec.http2.Http2GoAwayFrame;
 import io.netty.handler.codec.http2.Http2Headers;
-import io.netty.handler.codec.http2.Http2HeadersFrame;
 import io.netty.handler.codec.http2.Http2MultiplexHandler;
-import io.netty.handler.codec.http2.Http2ResetFrame;
 import io.netty.handler.codec.http2.Http2StreamChannel;
 import io.netty.handler.codec.http2.Http2StreamChannelBootstrap;
 import io.netty.util.ReferenceCountUtil;
@@ -72,13 +69,6 @@ class H2RelayIT {
     private Channel connection;
     /** Completes when the client's connection reads a GOAWAY. */
     private final CompletableFuture<Void> goAway = new CompletableFuture<>();
-
-    /** One stream's answer: its head, body, trailers, or the client saw it reset. */
-    record Answer(Http2Headers head, String body, Http2Headers trailers, Http2Error reset) {
-        String status() {
-            return head.status().toString();
-        }
-    }
 
     private ScriptedH2cPod pod(String name, int maxStreams) throws Exception {
         ScriptedH2cPod p = new ScriptedH2cPod(name, "127.0.0." + (pods.size() + 2), maxStreams);
@@ -136,8 +126,8 @@ class H2RelayIT {
     }
 
     /** A stream with its request sent; {@code answer} completes with what comes back. */
-    private record Call(Http2StreamChannel stream, CompletableFuture<Answer> answer) {
-        Answer get() throws Exception {
+    private record Call(Http2StreamChannel stream, CompletableFuture<H2StreamAnswer> answer) {
+        H2StreamAnswer get() throws Exception {
             return answer.get(20, TimeUnit.SECONDS);
         }
 
@@ -147,8 +137,9 @@ class H2RelayIT {
     }
 
     private Call call(Http2Headers head) throws Exception {
-        CompletableFuture<Answer> answer = new CompletableFuture<>();
-        Http2StreamChannel stream = new Http2StreamChannelBootstrap(connection).handler(new Collector(answer))
+        CompletableFuture<H2StreamAnswer> answer = new CompletableFuture<>();
+        Http2StreamChannel stream = new Http2StreamChannelBootstrap(connection)
+                .handler(H2StreamAnswer.collector(answer))
                 .open().sync().getNow();
         stream.writeAndFlush(new DefaultHttp2HeadersFrame(head, true));
         return new Call(stream, answer);
@@ -162,7 +153,7 @@ class H2RelayIT {
     void aBodilessRequestReachesTheH2cPodWithItsFieldsAndItsAnswerComesBack() throws Exception {
         ScriptedH2cPod a = pod("a", 100);
         start(4, "", a);
-        Answer r = call(get("/p?q=1").add("traceparent", "00-abc-01").add("cookie", "a=1").add("cookie", "b=2")
+        H2StreamAnswer r = call(get("/p?q=1").add("traceparent", "00-abc-01").add("cookie", "a=1").add("cookie", "b=2")
                 .add("x-forwarded-for", "10.0.0.1")).get();
         assertThat(r.status()).isEqualTo("200");
         assertThat(r.body()).isEqualTo("a:ok");
@@ -175,7 +166,7 @@ class H2RelayIT {
         assertThat(seen.contains("te")).as("no te added: frames to frames, not the HTTP/1.1 detour").isFalse();
         assertThat(seen.get("x-forwarded-for")).hasToString("10.0.0.1, 127.0.0.1");
         assertThat(seen.get("forwarded")).hasToString("for=127.0.0.1;proto=http;host=\"model.test\"");
-        Answer head = call(new DefaultHttp2Headers().method("HEAD").path("/").scheme("http").authority("model.test"))
+        H2StreamAnswer head = call(new DefaultHttp2Headers().method("HEAD").path("/").scheme("http").authority("model.test"))
                 .get();
         assertThat(head.status()).isEqualTo("200");
         assertThat(head.body()).isEmpty();
@@ -190,7 +181,7 @@ class H2RelayIT {
             calls.add(call(get("/big")));
         }
         for (Call c : calls) {
-            Answer r = c.get();
+            H2StreamAnswer r = c.get();
             assertThat(r.body()).hasSize(ScriptedH2cPod.BIG);
             assertThat(r.trailers().get("x-sum")).hasToString(Integer.toString(ScriptedH2cPod.BIG));
         }
@@ -266,12 +257,12 @@ class H2RelayIT {
         start(2, "", a);
         assertThat(call(get("/refuse-once")).get().body()).isEqualTo("a:ok");
         assertThat(call(get("/close")).get().body()).isEqualTo("a:ok");
-        Answer post = call(new DefaultHttp2Headers().method("POST").path("/reset").scheme("http")
+        H2StreamAnswer post = call(new DefaultHttp2Headers().method("POST").path("/reset").scheme("http")
                 .authority("model.test")).get();
         assertThat(post.status()).isEqualTo("502");
         assertThat(post.head().get("sluice-reason")).hasToString("upstream-closed");
         assertThat(post.body()).contains("not sent twice");
-        Answer getReset = call(get("/reset")).get();
+        H2StreamAnswer getReset = call(get("/reset")).get();
         assertThat(getReset.status()).isEqualTo("502");
         assertThat(a.requests()).extracting(h -> h.method() + " " + h.path()).containsExactly(
                 "GET /refuse-once", "GET /refuse-once", "GET /close", "GET /close", "POST /reset", "GET /reset",
@@ -285,11 +276,11 @@ class H2RelayIT {
         start(1, "timeouts: {queue: 300ms}", a);
         Call first = call(get("/hold"));
         await().atMost(Duration.ofSeconds(10)).until(() -> a.current() == 1);
-        Answer late = call(get("/late")).get();
+        H2StreamAnswer late = call(get("/late")).get();
         assertThat(late.status()).isEqualTo("503");
         assertThat(late.head().get("sluice-reason")).hasToString("queue-timeout");
         assertThat(late.body()).contains("default/model");
-        Answer grpc = call(new DefaultHttp2Headers().method("POST").path("/test.Echo/Unary").scheme("http")
+        H2StreamAnswer grpc = call(new DefaultHttp2Headers().method("POST").path("/test.Echo/Unary").scheme("http")
                 .authority("model.test").set("content-type", "application/grpc")).get();
         assertThat(grpc.status()).isEqualTo("200");
         assertThat(grpc.head().get("grpc-status")).hasToString("14");
@@ -321,8 +312,9 @@ class H2RelayIT {
     void aPlainBodyTakesTheTranslatedWayAndArrivesWhole() throws Exception {
         ScriptedH2cPod a = pod("a", 100);
         start(1, "", a);
-        CompletableFuture<Answer> answer = new CompletableFuture<>();
-        Http2StreamChannel stream = new Http2StreamChannelBootstrap(connection).handler(new Collector(answer))
+        CompletableFuture<H2StreamAnswer> answer = new CompletableFuture<>();
+        Http2StreamChannel stream = new Http2StreamChannelBootstrap(connection)
+                .handler(H2StreamAnswer.collector(answer))
                 .open().sync().getNow();
         stream.write(new DefaultHttp2HeadersFrame(new DefaultHttp2Headers().method("POST").path("/form").scheme("http")
                 .authority("model.test"), false));
@@ -338,14 +330,15 @@ class H2RelayIT {
     void aRelayedCallWhoseBodyStallsIsAnsweredAndItsPodStreamReset() throws Exception {
         ScriptedH2cPod a = pod("a", 100);
         startWith("client: {timeouts: {bodyStall: 300ms}}\n", 1, "", a);
-        CompletableFuture<Answer> answer = new CompletableFuture<>();
-        Http2StreamChannel stream = new Http2StreamChannelBootstrap(connection).handler(new Collector(answer))
+        CompletableFuture<H2StreamAnswer> answer = new CompletableFuture<>();
+        Http2StreamChannel stream = new Http2StreamChannelBootstrap(connection)
+                .handler(H2StreamAnswer.collector(answer))
                 .open().sync().getNow();
         stream.write(new DefaultHttp2HeadersFrame(new DefaultHttp2Headers().method("POST").path("/test.Echo/Stream")
                 .scheme("http").authority("model.test").set("content-type", "application/grpc")
                 .set("te", "trailers"), false));
         stream.writeAndFlush(new DefaultHttp2DataFrame(Unpooled.wrappedBuffer(new byte[] {0, 0, 0, 0, 1, 'x'}), false));
-        Answer r = answer.get(20, TimeUnit.SECONDS);
+        H2StreamAnswer r = answer.get(20, TimeUnit.SECONDS);
         assertThat(r.status()).isEqualTo("200");
         assertThat(r.head().get("grpc-status")).hasToString("14");
         assertThat(r.head().get("sluice-reason")).hasToString("request-body-timeout");
@@ -386,52 +379,5 @@ class H2RelayIT {
         return HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(
                 "http://127.0.0.1:" + sluice.controlAddress().getPort() + "/metrics")).build(),
                 HttpResponse.BodyHandlers.ofString()).body();
-    }
-
-    /** Gathers one stream's answer. */
-    private static final class Collector extends ChannelInboundHandlerAdapter {
-        private final CompletableFuture<Answer> answer;
-        private final StringBuilder body = new StringBuilder();
-        private Http2Headers head;
-
-        Collector(CompletableFuture<Answer> answer) {
-            this.answer = answer;
-        }
-
-        @Override
-        public void channelRead(ChannelHandlerContext ctx, Object msg) {
-            try {
-                if (msg instanceof Http2HeadersFrame h) {
-                    if (head == null) {
-                        head = h.headers();
-                        if (h.isEndStream()) {
-                            answer.complete(new Answer(head, "", null, null));
-                        }
-                    } else {
-                        answer.complete(new Answer(head, body.toString(), h.headers(), null));
-                    }
-                } else if (msg instanceof Http2DataFrame d) {
-                    body.append(d.content().toString(StandardCharsets.ISO_8859_1));
-                    if (d.isEndStream()) {
-                        answer.complete(new Answer(head, body.toString(), null, null));
-                    }
-                }
-            } finally {
-                ReferenceCountUtil.release(msg);
-            }
-        }
-
-        @Override
-        public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
-            if (evt instanceof Http2ResetFrame r) {
-                answer.complete(new Answer(head, body.toString(), null, Http2Error.valueOf(r.errorCode())));
-            }
-            ReferenceCountUtil.release(evt);
-        }
-
-        @Override
-        public void channelInactive(ChannelHandlerContext ctx) {
-            answer.completeExceptionally(new IllegalStateException("the stream closed before its answer"));
-        }
     }
 }

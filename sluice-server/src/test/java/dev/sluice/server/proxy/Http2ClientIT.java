@@ -10,7 +10,6 @@ import dev.sluice.server.runtime.SluiceServer;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.EventLoopGroup;
@@ -20,14 +19,11 @@ import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.handler.codec.http2.DefaultHttp2DataFrame;
 import io.netty.handler.codec.http2.DefaultHttp2Headers;
 import io.netty.handler.codec.http2.DefaultHttp2HeadersFrame;
-import io.netty.handler.codec.http2.Http2DataFrame;
 import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
 import io.netty.handler.codec.http2.Http2Headers;
-import io.netty.handler.codec.http2.Http2HeadersFrame;
 import io.netty.handler.codec.http2.Http2MultiplexHandler;
 import io.netty.handler.codec.http2.Http2StreamChannel;
 import io.netty.handler.codec.http2.Http2StreamChannelBootstrap;
-import io.netty.util.ReferenceCountUtil;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -53,13 +49,6 @@ class Http2ClientIT {
     private TestPod pod;
     private SluiceServer sluice;
     private Channel connection;
-
-    /** One answer: the status, the fields, the body, the trailers. */
-    record Answer(Http2Headers head, String body, Http2Headers trailers) {
-        String status() {
-            return head.status().toString();
-        }
-    }
 
     @BeforeEach
     void start() throws Exception {
@@ -91,9 +80,10 @@ class Http2ClientIT {
         pod.close();
     }
 
-    private Answer send(Http2Headers head, String... bodyParts) throws Exception {
-        CompletableFuture<Answer> answer = new CompletableFuture<>();
-        Http2StreamChannel stream = new Http2StreamChannelBootstrap(connection).handler(new Collector(answer))
+    private H2StreamAnswer send(Http2Headers head, String... bodyParts) throws Exception {
+        CompletableFuture<H2StreamAnswer> answer = new CompletableFuture<>();
+        Http2StreamChannel stream = new Http2StreamChannelBootstrap(connection)
+                .handler(H2StreamAnswer.collector(answer))
                 .open().sync().getNow();
         stream.write(new DefaultHttp2HeadersFrame(head, bodyParts.length == 0));
         for (int i = 0; i < bodyParts.length; i++) {
@@ -110,7 +100,7 @@ class Http2ClientIT {
 
     @Test
     void aRequestReachesAnHttp1PodWithItsFieldsAndItsAnswerComesBackAsHttp2() throws Exception {
-        Answer a = send(request("GET", "model.test").add("traceparent", "00-abc-01").add("cookie", "a=1")
+        H2StreamAnswer a = send(request("GET", "model.test").add("traceparent", "00-abc-01").add("cookie", "a=1")
                 .add("cookie", "b=2"));
         assertThat(a.status()).isEqualTo("200");
         assertThat(a.body()).isEqualTo("a\n");
@@ -122,10 +112,10 @@ class Http2ClientIT {
 
     @Test
     void bodiesOfKnownAndUnknownLengthReachThePodWhole() throws Exception {
-        Answer known = send(request("POST", "model.test").add("content-length", "11"), "hello ", "world");
+        H2StreamAnswer known = send(request("POST", "model.test").add("content-length", "11"), "hello ", "world");
         assertThat(known.status()).isEqualTo("200");
         assertThat(pod.lastBody()).isEqualTo("hello world");
-        Answer streamed = send(request("POST", "model.test"), "one,", "two,", "three");
+        H2StreamAnswer streamed = send(request("POST", "model.test"), "one,", "two,", "three");
         assertThat(streamed.status()).isEqualTo("200");
         assertThat(pod.lastBody()).isEqualTo("one,two,three");
         assertThat(pod.lastHeaders()).containsEntry("transfer-encoding", "chunked");
@@ -133,10 +123,10 @@ class Http2ClientIT {
 
     @Test
     void headAndSluicesOwnAnswersAreHttp2Too() throws Exception {
-        Answer head = send(request("HEAD", "model.test"));
+        H2StreamAnswer head = send(request("HEAD", "model.test"));
         assertThat(head.status()).isEqualTo("200");
         assertThat(head.body()).isEmpty();
-        Answer unknown = send(request("GET", "nope.test"));
+        H2StreamAnswer unknown = send(request("GET", "nope.test"));
         assertThat(unknown.status()).isEqualTo("404");
         assertThat(unknown.head().get("sluice-reason")).hasToString("unknown-revision");
         assertThat(unknown.head().contains("connection")).isFalse();
@@ -148,44 +138,5 @@ class Http2ClientIT {
                         HttpResponse.BodyHandlers.ofString());
         assertThat(h1.statusCode()).isEqualTo(200);
         assertThat(h1.version()).isEqualTo(HttpClient.Version.HTTP_1_1);
-    }
-
-    /** Gathers one stream's answer. */
-    private static final class Collector extends ChannelInboundHandlerAdapter {
-        private final CompletableFuture<Answer> answer;
-        private final StringBuilder body = new StringBuilder();
-        private Http2Headers head;
-
-        Collector(CompletableFuture<Answer> answer) {
-            this.answer = answer;
-        }
-
-        @Override
-        public void channelRead(ChannelHandlerContext ctx, Object msg) {
-            try {
-                if (msg instanceof Http2HeadersFrame h) {
-                    if (head == null) {
-                        head = h.headers();
-                        if (h.isEndStream()) {
-                            answer.complete(new Answer(head, "", null));
-                        }
-                    } else {
-                        answer.complete(new Answer(head, body.toString(), h.headers()));
-                    }
-                } else if (msg instanceof Http2DataFrame d) {
-                    body.append(d.content().toString(StandardCharsets.UTF_8));
-                    if (d.isEndStream()) {
-                        answer.complete(new Answer(head, body.toString(), null));
-                    }
-                }
-            } finally {
-                ReferenceCountUtil.release(msg);
-            }
-        }
-
-        @Override
-        public void channelInactive(ChannelHandlerContext ctx) {
-            answer.completeExceptionally(new IllegalStateException("the stream closed before its answer"));
-        }
     }
 }
