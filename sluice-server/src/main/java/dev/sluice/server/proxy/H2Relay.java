@@ -30,17 +30,18 @@ import java.util.List;
  * it takes the streams it can carry frames to frames ({@link H2RelayStream}) and leaves the rest
  * to the multiplexer, whose child channel per stream carries them the HTTP/1.1 way
  * ({@link H2ClientConnection}). A stream is relayed when its request came whole in its HEADERS
- * (no body: the common GET), routes to an h2c revision served by this replica (no owner
- * elsewhere), without a {@code queueing} section (whose classifier reads HTTP/1.1 heads), and
- * its field values are clean (no CR, LF or NUL): it then makes no child channel, pipeline,
- * HTTP/1.1 head or pod stream channel.
+ * (no body: the common GET) or is a gRPC call (its body streamed), routes to an h2c revision
+ * served by this replica (no owner elsewhere), has no {@code Expect}, and its field values are
+ * clean (no CR, LF or NUL): it then makes no child channel, pipeline, HTTP/1.1 head or pod
+ * stream channel. A plain body takes the translated way, which reads it whole first
+ * ({@code client.requestBuffer}).
  *
  * <p>How a stream is taken before the multiplexer sees it: the codec announces a new stream
  * (a state event) just before its HEADERS frame. The announcement of a stream that is new (its
- * id above every earlier one) and already half-closed by the client (its HEADERS ended it) is
- * held back until its HEADERS decide: relayed, both stay here; otherwise both go on to the
- * multiplexer in their order. A relayed stream's later frames (a client's RST_STREAM) and
- * events (its close) stay here too, so the multiplexer never meets a stream it did not make.
+ * id above every earlier one) is held back until its HEADERS decide: relayed, both stay here;
+ * otherwise both go on to the multiplexer in their order. A relayed stream's later frames (DATA,
+ * trailers, a client's RST_STREAM) and events (its close) stay here too, so the multiplexer
+ * never meets a stream it did not make.
  *
  * <h2>Implementation notes</h2>
  * One per HTTP/2 client connection, on its event loop only (the relayed streams and their pod
@@ -56,6 +57,7 @@ final class H2Relay extends ChannelInboundHandlerAdapter {
     private static final AsciiString CONTENT_TYPE = AsciiString.cached("content-type");
     private static final AsciiString GRPC_TIMEOUT = AsciiString.cached("grpc-timeout");
     private static final AsciiString EXPECT = AsciiString.cached("expect");
+    private static final AsciiString HTTP = AsciiString.cached("http");
     private static final AsciiString X_FORWARDED_FOR = AsciiString.cached("x-forwarded-for");
     private static final AsciiString FORWARDED = AsciiString.cached("forwarded");
 
@@ -204,7 +206,7 @@ final class H2Relay extends ChannelInboundHandlerAdapter {
         }
         Route route = px.routes().find(str(h.get(SLUICE_REVISION)), str(h.get(KNATIVE_NAMESPACE)),
                 str(h.get(KNATIVE_REVISION)), str(host));
-        if (route == null || !route.config().h2c() || route.owner() != null || !route.config().queueing().plain()) {
+        if (route == null || !route.config().h2c() || route.owner() != null) {
             return false;
         }
         long limit = Long.MAX_VALUE;
@@ -220,6 +222,8 @@ final class H2Relay extends ChannelInboundHandlerAdapter {
                 limit = nanos;
             }
         }
+        h.scheme(HTTP);
+        forwardingFields(h); // before the classifier reads the fields, as it reads an HTTP/1.1 head for the pod
         H2RelayStream r = new H2RelayStream(this, ctx, px, route, f.stream(), h, f.isEndStream(), limit);
         streams.put(f.stream().id(), r);
         r.start();
@@ -231,7 +235,7 @@ final class H2Relay extends ChannelInboundHandlerAdapter {
     }
 
     /** Appends this client to the request's {@code x-forwarded-for} and {@code forwarded}, as the HTTP/1.1 way does. */
-    void forwardingFields(Http2Headers h) {
+    private void forwardingFields(Http2Headers h) {
         List<CharSequence> xff = h.getAll(X_FORWARDED_FOR);
         if (xff.isEmpty()) {
             h.set(X_FORWARDED_FOR, clientIp);

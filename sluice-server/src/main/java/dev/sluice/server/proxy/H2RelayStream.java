@@ -49,7 +49,6 @@ final class H2RelayStream extends Admission {
     private static final int TOTAL = 0;
     private static final int RESPONSE_START = 2;
     private static final int BODY_STALL = 3;
-    private static final AsciiString HTTP = AsciiString.cached("http");
     private static final AsciiString CONTENT_TYPE = AsciiString.cached("content-type");
     private static final AsciiString IDEMPOTENCY_KEY = AsciiString.cached("idempotency-key");
     private static final AsciiString HEAD = AsciiString.cached("HEAD");
@@ -79,7 +78,8 @@ final class H2RelayStream extends Admission {
 
     H2RelayStream(H2Relay relay, ChannelHandlerContext ctx, ProxyContext px, Route route, Http2FrameStream client,
             Http2Headers request, boolean bodiless, long queueLimitNanos) {
-        super(ctx, px, route, null, route.config().queueing().defaultClass(), null);
+        super(ctx, px, route, null, RequestClassifier.classOf(route.config().queueing(), request),
+                RequestClassifier.tenantOf(route.config().queueing(), request));
         this.bodiless = bodiless;
         this.requestComplete = bodiless;
         this.relay = relay;
@@ -91,8 +91,6 @@ final class H2RelayStream extends Admission {
 
     void start() {
         px.started();
-        request.scheme(HTTP);
-        relay.forwardingFields(request);
         deadlines = px.deadlines(ctx.channel().eventLoop());
         totalTimer = deadlines.add(config().requestTimeout().toNanos(), this, TOTAL);
         ready(startNanos, queueLimitNanos);

@@ -4,7 +4,10 @@ import dev.sluice.http1.RequestHead;
 import dev.sluice.server.config.Queueing;
 import dev.sluice.server.config.Queueing.QueueRule;
 import io.netty.buffer.ByteBuf;
+import io.netty.handler.codec.http2.Http2Headers;
+import io.netty.util.AsciiString;
 import java.nio.charset.StandardCharsets;
+import java.util.Locale;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
@@ -14,8 +17,9 @@ import java.util.concurrent.ConcurrentHashMap;
  * revision's default class and the shared tenant. A header that names a class the operator did
  * not define counts as none: clients choose only among the defined classes. Runs once per
  * request, on its event loop, and only for a revision with a {@code queueing} section
- * ({@link Queueing#plain()} requests are not looked at). Reads the head in place
- * ({@link HeadBytes}); only a value that is used is copied out.
+ * ({@link Queueing#plain()} requests are not looked at). An HTTP/1.1 head is read in place
+ * ({@link HeadBytes}), an HTTP/2 request's fields as they came (a relayed stream's); either
+ * way only a value that is used is copied out.
  */
 final class RequestClassifier {
 
@@ -24,22 +28,52 @@ final class RequestClassifier {
      * configuration (never from a request), so the map stays as small as the configuration.
      */
     private static final ConcurrentHashMap<String, byte[]> KEYS = new ConcurrentHashMap<>();
+    /** The same names lowered, as HTTP/2 fields are looked up. */
+    private static final ConcurrentHashMap<String, AsciiString> LOWER = new ConcurrentHashMap<>();
+    private static final AsciiString HOST = AsciiString.cached("host");
 
     private RequestClassifier() {
     }
 
+    /** What the rules read of a request, whichever protocol brought it. */
+    private interface Fields {
+        /** The {@code Host} (HTTP/2: {@code :authority}), or null. */
+        String host();
+
+        boolean pathStartsWith(String prefix);
+
+        /** The value of the first field called {@code name} (trimmed), or null. */
+        String header(String name);
+    }
+
     /** The request's class index. */
     static int classOf(Queueing q, RequestHead req) {
-        if (q.plain()) {
-            return q.defaultClass();
-        }
+        return q.plain() ? q.defaultClass() : classOf(q, new Head(req));
+    }
+
+    /** An HTTP/2 request's class index (its fields as the client sent them). */
+    static int classOf(Queueing q, Http2Headers h) {
+        return q.plain() ? q.defaultClass() : classOf(q, new H2(h));
+    }
+
+    /** The request's tenant, or null for the shared tenant. */
+    static String tenantOf(Queueing q, RequestHead req) {
+        return q.plain() ? null : tenantOf(q, new Head(req));
+    }
+
+    /** An HTTP/2 request's tenant, or null for the shared tenant. */
+    static String tenantOf(Queueing q, Http2Headers h) {
+        return q.plain() ? null : tenantOf(q, new H2(h));
+    }
+
+    private static int classOf(Queueing q, Fields req) {
         for (QueueRule r : q.rules()) {
             if (r.cls() >= 0 && matches(r, req)) {
                 return r.cls();
             }
         }
         if (q.priorityHeader() != null) {
-            String v = header(req.content(), q.priorityHeader());
+            String v = req.header(q.priorityHeader());
             if (v != null) {
                 int c = q.classIndex(v);
                 if (c >= 0) {
@@ -50,18 +84,14 @@ final class RequestClassifier {
         return q.defaultClass();
     }
 
-    /** The request's tenant, or null for the shared tenant. */
-    static String tenantOf(Queueing q, RequestHead req) {
-        if (q.plain()) {
-            return null;
-        }
+    private static String tenantOf(Queueing q, Fields req) {
         for (QueueRule r : q.rules()) {
             if (r.tenant() != null && matches(r, req)) {
                 return r.tenant();
             }
         }
         if (q.tenantHeader() != null) {
-            String v = header(req.content(), q.tenantHeader());
+            String v = req.header(q.tenantHeader());
             if (v != null && !v.isEmpty()) {
                 return v;
             }
@@ -69,18 +99,69 @@ final class RequestClassifier {
         return null;
     }
 
-    static boolean matches(QueueRule r, RequestHead req) {
-        if (r.host() != null && (req.host == null || !hostOf(req.host).equalsIgnoreCase(hostOf(r.host())))) {
+    private static boolean matches(QueueRule r, Fields req) {
+        String host = req.host();
+        if (r.host() != null && (host == null || !hostOf(host).equalsIgnoreCase(hostOf(r.host())))) {
             return false;
         }
-        if (r.pathPrefix() != null && !startsWithPath(req.content(), r.pathPrefix())) {
+        if (r.pathPrefix() != null && !req.pathStartsWith(r.pathPrefix())) {
             return false;
         }
         if (r.header() != null) {
-            String v = header(req.content(), r.header());
+            String v = req.header(r.header());
             return v != null && (r.value() == null || r.value().equals(v));
         }
         return true;
+    }
+
+    /** An HTTP/1.1 head, read in place. */
+    private record Head(RequestHead req) implements Fields {
+        @Override
+        public String host() {
+            return req.host;
+        }
+
+        @Override
+        public boolean pathStartsWith(String prefix) {
+            return startsWithPath(req.content(), prefix);
+        }
+
+        @Override
+        public String header(String name) {
+            return RequestClassifier.header(req.content(), name);
+        }
+    }
+
+    /** An HTTP/2 request's fields (names in lower case, as HTTP/2 has them). */
+    private record H2(Http2Headers h) implements Fields {
+        @Override
+        public String host() {
+            CharSequence a = h.authority();
+            if (a == null) {
+                a = h.get(HOST);
+            }
+            return a == null ? null : a.toString();
+        }
+
+        @Override
+        public boolean pathStartsWith(String prefix) {
+            CharSequence p = h.path();
+            if (p == null || p.length() < prefix.length()) {
+                return false;
+            }
+            for (int k = 0; k < prefix.length(); k++) {
+                if (p.charAt(k) != prefix.charAt(k)) {
+                    return false;
+                }
+            }
+            return true;
+        }
+
+        @Override
+        public String header(String name) {
+            CharSequence v = h.get(LOWER.computeIfAbsent(name, n -> AsciiString.of(n.toLowerCase(Locale.ROOT))));
+            return v == null ? null : v.toString().strip();
+        }
     }
 
     private static String hostOf(String host) {

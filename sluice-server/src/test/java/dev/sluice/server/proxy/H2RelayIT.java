@@ -309,6 +309,33 @@ class H2RelayIT {
     }
 
     @Test
+    void aRelayedStreamIsClassifiedByItsFields() throws Exception {
+        ScriptedH2cPod a = pod("a", 100);
+        start(1, "queueing: {classes: [interactive, batch], rules: [{pathPrefix: /chat/, class: interactive}]}", a);
+        Call running = call(get("/hold").add("sluice-priority", "interactive"));
+        await().atMost(Duration.ofSeconds(10)).until(() -> a.current() == 1);
+        List<Call> batch = new ArrayList<>();
+        for (int i = 0; i < 2; i++) {
+            batch.add(call(get("/batch/" + i).add("sluice-priority", "batch")));
+            int queued = i + 1;
+            await().atMost(Duration.ofSeconds(10)).until(() -> throttler().queuedIn(1) == queued);
+        }
+        Call chat = call(get("/chat/1").add("sluice-tenant", "web"));
+        await().atMost(Duration.ofSeconds(10)).until(() -> throttler().queuedIn(0) == 1);
+        a.release();
+        assertThat(running.get().status()).isEqualTo("200");
+        assertThat(chat.get().status()).isEqualTo("200");
+        for (Call c : batch) {
+            assertThat(c.get().status()).isEqualTo("200");
+        }
+        assertThat(a.requests()).extracting(h -> h.path().toString())
+                .as("the interactive stream goes before every batch one").containsExactly("/hold", "/chat/1",
+                        "/batch/0", "/batch/1");
+        assertThat(metrics()).contains(
+                "sluice_queue_class_wait_seconds_count{class=\"interactive\",revision=\"default/model\",tenant=\"web\"} 1");
+    }
+
+    @Test
     void aPlainBodyTakesTheTranslatedWayAndArrivesWhole() throws Exception {
         ScriptedH2cPod a = pod("a", 100);
         start(1, "", a);
