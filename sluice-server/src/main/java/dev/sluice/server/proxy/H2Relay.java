@@ -23,7 +23,6 @@ import io.netty.util.collection.IntObjectHashMap;
 import io.netty.util.collection.IntObjectMap;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
-import java.util.List;
 
 /**
  * The HTTP/2 client connection's relay: between Netty's frame codec and its stream multiplexer,
@@ -74,6 +73,9 @@ final class H2Relay extends ChannelInboundHandlerAdapter {
     /** This client's address as the forwarding fields name it, made once. */
     private AsciiString clientIp;
     private String forElement;
+    /** The {@code forwarded} value made last, and the authority it names. */
+    private AsciiString forwarded;
+    private AsciiString forwardedFor;
 
     H2Relay(ProxyContext px, ClientLimits limits) {
         this.px = px;
@@ -234,33 +236,44 @@ final class H2Relay extends ChannelInboundHandlerAdapter {
         return s == null ? null : s.toString();
     }
 
-    /** Appends this client to the request's {@code x-forwarded-for} and {@code forwarded}, as the HTTP/1.1 way does. */
+    /**
+     * Appends this client to the request's {@code x-forwarded-for} and {@code forwarded}, as the
+     * HTTP/1.1 way does. A client sends the same authority on every stream, so the
+     * {@code forwarded} value of the last one is kept and used again while it does.
+     */
     private void forwardingFields(Http2Headers h) {
-        List<CharSequence> xff = h.getAll(X_FORWARDED_FOR);
-        if (xff.isEmpty()) {
-            h.set(X_FORWARDED_FOR, clientIp);
+        if (h.get(X_FORWARDED_FOR) == null) {
+            h.add(X_FORWARDED_FOR, clientIp);
         } else {
-            h.set(X_FORWARDED_FOR, String.join(", ", xff) + ", " + clientIp);
+            h.set(X_FORWARDED_FOR, String.join(", ", h.getAll(X_FORWARDED_FOR)) + ", " + clientIp);
         }
-        List<CharSequence> fwd = h.getAll(FORWARDED);
-        StringBuilder b = new StringBuilder(64);
-        for (CharSequence v : fwd) {
-            b.append(v).append(", ");
-        }
-        b.append(forElement);
         CharSequence host = h.authority();
-        if (host != null) {
-            b.append(";host=\"");
-            for (int i = 0; i < host.length(); i++) {
-                char c = host.charAt(i);
-                if (c == '"' || c == '\\') {
-                    b.append('\\'); // a quoted-string's quoted-pair (RFC 7239 §4)
-                }
-                b.append(c);
-            }
-            b.append('"');
+        if (h.get(FORWARDED) != null) {
+            h.set(FORWARDED, String.join(", ", h.getAll(FORWARDED)) + ", " + forwardedElement(host));
+            return;
         }
-        h.set(FORWARDED, b.toString());
+        if (forwarded == null || !AsciiString.contentEquals(host, forwardedFor)) {
+            forwardedFor = host == null ? null : AsciiString.of(host);
+            forwarded = new AsciiString(forwardedElement(host));
+        }
+        h.add(FORWARDED, forwarded);
+    }
+
+    /** This client's {@code forwarded} element for a request to {@code host} (or none). */
+    private String forwardedElement(CharSequence host) {
+        if (host == null) {
+            return forElement;
+        }
+        StringBuilder b = new StringBuilder(forElement.length() + host.length() + 9).append(forElement)
+                .append(";host=\"");
+        for (int i = 0; i < host.length(); i++) {
+            char c = host.charAt(i);
+            if (c == '"' || c == '\\') {
+                b.append('\\'); // a quoted-string's quoted-pair (RFC 7239 §4)
+            }
+            b.append(c);
+        }
+        return b.append('"').toString();
     }
 
     // ------------------------------------------------------------------ writes

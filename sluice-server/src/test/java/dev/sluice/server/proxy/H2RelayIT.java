@@ -166,6 +166,10 @@ class H2RelayIT {
         assertThat(seen.contains("te")).as("no te added: frames to frames, not the HTTP/1.1 detour").isFalse();
         assertThat(seen.get("x-forwarded-for")).hasToString("10.0.0.1, 127.0.0.1");
         assertThat(seen.get("forwarded")).hasToString("for=127.0.0.1;proto=http;host=\"model.test\"");
+        call(get("/again").add("forwarded", "for=10.0.0.1")).get();
+        assertThat(a.requests().get(1).get("forwarded"))
+                .hasToString("for=10.0.0.1, for=127.0.0.1;proto=http;host=\"model.test\"");
+        assertThat(a.requests().get(1).get("x-forwarded-for")).hasToString("127.0.0.1");
         H2StreamAnswer head = call(new DefaultHttp2Headers().method("HEAD").path("/").scheme("http").authority("model.test"))
                 .get();
         assertThat(head.status()).isEqualTo("200");
