@@ -2,10 +2,14 @@ package dev.sluice.core.control;
 
 import dev.sluice.core.NanoClock;
 import dev.sluice.core.RevisionId;
+import dev.sluice.core.concurrent.JoinableNode;
+import dev.sluice.core.concurrent.JoinableNode.Joined;
 import dev.sluice.core.concurrent.MpscFutureQueue;
 import dev.sluice.core.pod.PodState;
 import dev.sluice.core.throttle.Rejection;
 import dev.sluice.core.throttle.RevisionThrottler;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.util.ArrayDeque;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -88,7 +92,7 @@ final class RevisionMailbox implements Inbox {
      * One operation waiting in the inbox: an action (no result), a pod's report or a query. It is
      * its caller's future and its own link in the inbox, so posting allocates this one object.
      */
-    private abstract static class Task extends MpscFutureQueue.Node<Object> {
+    private abstract static class Task extends JoinableNode<Object, PodEvent> {
         final Operation operation;
         final long enqueuedNanos;
 
@@ -115,30 +119,83 @@ final class RevisionMailbox implements Inbox {
         }
     }
 
-    /** A pod's report, which a later report of the same pod in the batch may supersede. */
+    /**
+     * A pod's report, which a later report of the same pod in the batch may supersede, and the
+     * run of the same pod's later reports that joined it while it waited (see "Joining").
+     */
     private static final class Report extends Task {
+        static final byte UNDECIDED = 0;
+        static final byte ALLOWS = 1;
+        static final byte FORBIDS = 2;
+
         final PodEvent event;
         /** The event's, copied by the producer (the writer reads the batch's reports, not their events; names canonical). */
         final String address;
         final String podId;
         final PodState state;
         final EventSource source;
-        /** Its index in the batch being marked (worker only). */
+
+        // Producers', under the producers' lock only.
+        /** Barriers started when it was posted, or -1 if one was under way (never joinable then). */
+        long barriers = -1;
+        /** The report that named this address and id last before it, until its verdict is known. */
+        Report predecessor;
+        /** Whether later reports may join it: UNDECIDED until its predecessor's verdict, then ALLOWS or FORBIDS. */
+        byte joinable = FORBIDS;
+        /** The state of the last report in its run. */
+        PodState lastState;
+
+        /**
+         * The writer's, once it has applied (or skipped) this report and its run: ALLOWS if the
+         * table's side of {@link RevisionWriter#isSupersededBy} held for this pod right after.
+         */
+        volatile byte verdict;
+
+        // The writer's.
+        /** Its index in the batch being marked. */
         int at;
         /**
-         * Worker only, reset when its batch is marked: the report of the same pod just before it
+         * Reset when its batch is marked: the report of the same pod just before it
          * in the batch was skipped for it, so the table's side of {@link RevisionWriter#isSupersededBy}
          * held then, and nothing applied since touched this pod (see "Coalescing").
          */
         boolean tableAllowsSkip;
+        /** What joined it, newest first (null if nothing did), taken when the batch took it. */
+        Joined<PodEvent> run;
+        /** Every report of the run (this one's own event included) moves the pod at most between READY and NOT_READY. */
+        boolean allMayBeSuperseded;
+        /** The same, all but the run's last. */
+        boolean allButLastMayBeSuperseded;
 
-        Report(PodEvent event, PodNames names, long enqueuedNanos) {
+        Report(PodEvent event, String address, String podId, long enqueuedNanos) {
             super(Operation.MUTATE_POD, enqueuedNanos);
             this.event = event;
-            this.address = names.canonical(event.address());
-            this.podId = names.canonical(event.podId());
+            this.address = address;
+            this.podId = podId;
             this.state = event.state();
             this.source = event.source();
+            this.lastState = state;
+        }
+
+        /** The writer, when its batch takes it: closes it to joins and reads its run. */
+        void takeRun() {
+            run = take();
+            boolean all = RevisionWriter.mayBeSuperseded(state);
+            boolean butLast = all;
+            for (Joined<PodEvent> j = run; j != null; j = j.older()) {
+                boolean may = RevisionWriter.mayBeSuperseded(j.value().state());
+                if (j != run) {
+                    butLast &= may;
+                }
+                all &= may;
+            }
+            allMayBeSuperseded = all;
+            allButLastMayBeSuperseded = run == null || butLast;
+        }
+
+        /** The newest event of its run. */
+        PodEvent last() {
+            return run == null ? event : run.value();
         }
 
         @Override
@@ -176,6 +233,14 @@ final class RevisionMailbox implements Inbox {
     private final ControlMetrics metrics;
     private final Runnable batch = this::runBatch;
     /**
+     * Non-report operations (barriers to joining) whose posting has started, and ended: bumped
+     * before and after the offer (through {@link #STARTED} and {@link #ENDED}; see "Joining").
+     */
+    @SuppressWarnings("unused")
+    private volatile long barriersStarted;
+    @SuppressWarnings("unused")
+    private volatile long barriersEnded;
+    /**
      * Written by the worker after each batch: the writer had nothing for a sweep to do (no
      * pods, no checks). {@link #tick} then posts no sweep unless requests wait, so thousands of
      * revisions scaled to zero cost the worker nothing per tick (and make no metrics).
@@ -198,9 +263,23 @@ final class RevisionMailbox implements Inbox {
         /** By address and by pod id, the next report in the batch (tasks, not boxed indexes). */
         final Map<String, Report> lastReportAt = new HashMap<>();
         final Map<String, Report> lastIdAt = new HashMap<>();
+        /** A run's events, oldest first, when it is applied one by one. */
+        PodEvent[] run = new PodEvent[16];
     }
 
     private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
+    private static final VarHandle STARTED;
+    private static final VarHandle ENDED;
+
+    static {
+        try {
+            MethodHandles.Lookup lookup = MethodHandles.lookup();
+            STARTED = lookup.findVarHandle(RevisionMailbox.class, "barriersStarted", long.class);
+            ENDED = lookup.findVarHandle(RevisionMailbox.class, "barriersEnded", long.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
 
     RevisionMailbox(RevisionId id, RevisionSettings settings, WriterPool pool, WriterFailures failures,
             NanoClock clock, ReadinessCheck readiness, ControlMetrics metrics) {
@@ -229,12 +308,76 @@ final class RevisionMailbox implements Inbox {
 
     /** Queues an operation; the future completes (with null) once the writer applied it. */
     CompletableFuture<Object> submit(Operation operation, Consumer<RevisionWriter> body) {
-        return enqueue(new Action(operation, body, clock.nanoTime()));
+        return enqueueBarrier(new Action(operation, body, clock.nanoTime()));
     }
 
-    /** Queues a pod event; the future completes once the writer applied it (or a later one of the same pod). */
+    /**
+     * Queues a pod event; the future completes (with null) once the writer applied it (or a
+     * later one of the same pod). The event may join the pod's report still waiting in the
+     * inbox (see "Joining"): its caller then gets that report's future, which it shares with
+     * the callers of the rest of the run and which completes when the writer has applied the
+     * run, with its batch.
+     */
     CompletableFuture<Object> report(PodEvent event) {
-        return enqueue(new Report(event, names, clock.nanoTime()));
+        long now = clock.nanoTime();
+        markBusy();
+        Report report;
+        synchronized (names) {
+            PodNames.Name address = names.canonical(event.address());
+            PodNames.Name podId = names.canonical(event.podId());
+            Object pending = address.pending;
+            if (pending != null && pending == podId.pending && event.source() == EventSource.POD) {
+                Report joined = (Report) pending;
+                if (mayJoin(joined) && joined.tryJoin(event, now)) {
+                    joined.lastState = event.state();
+                    return joined;
+                }
+            }
+            long started = (long) STARTED.getVolatile(this);
+            long ended = (long) ENDED.getVolatile(this);
+            report = new Report(event, address.value, podId.value, now);
+            inbox.offer(report);
+            if (started == ended && (long) STARTED.getVolatile(this) == started) {
+                report.barriers = started; // no barrier under way from before its offer to after it
+                if (pending != null && pending == podId.pending && report.source == EventSource.POD
+                        && ((Report) pending).barriers == started) {
+                    report.predecessor = (Report) pending; // nothing between them named this address or id
+                    report.joinable = Report.UNDECIDED;
+                }
+            }
+            close(pending);
+            close(podId.pending);
+            address.pending = report;
+            podId.pending = report;
+        }
+        schedule();
+        return report;
+    }
+
+    /** {@code pending} (a report, or null) is no longer the last to name its address or id: no join from now on. */
+    private static void close(Object pending) {
+        if (pending != null) {
+            Report r = (Report) pending;
+            r.joinable = Report.FORBIDS;
+            r.predecessor = null; // and no chain of reports kept alive
+        }
+    }
+
+    /**
+     * Whether {@code r}, the last report that named an event's address and id, may take it in
+     * its run: see "Joining". Under the producers' lock.
+     */
+    private boolean mayJoin(Report r) {
+        if (r.joinable == Report.UNDECIDED) {
+            byte verdict = r.predecessor.verdict;
+            if (verdict == Report.UNDECIDED) {
+                return false;
+            }
+            r.joinable = verdict;
+            r.predecessor = null;
+        }
+        return r.joinable == Report.ALLOWS && RevisionWriter.mayBeSuperseded(r.lastState)
+                && (long) STARTED.getVolatile(this) == r.barriers;
     }
 
     /**
@@ -249,7 +392,7 @@ final class RevisionMailbox implements Inbox {
 
     /** Queues an operation; the future completes with its result once the writer applied it. */
     CompletableFuture<Object> query(Operation operation, Function<RevisionWriter, ?> body) {
-        return enqueue(new Query(operation, body, clock.nanoTime()));
+        return enqueueBarrier(new Query(operation, body, clock.nanoTime()));
     }
 
     @Override
@@ -257,13 +400,26 @@ final class RevisionMailbox implements Inbox {
         submit(operation, body);
     }
 
-    private CompletableFuture<Object> enqueue(Task task) {
+    /** Queues an operation other than a report: no report posted before it may be joined after it. */
+    private CompletableFuture<Object> enqueueBarrier(Task task) {
+        markBusy();
+        STARTED.getAndAdd(this, 1L);
+        inbox.offer(task);
+        ENDED.getAndAdd(this, 1L);
+        schedule();
+        return task;
+    }
+
+    /** The writer's own barrier: the table changed outside an operation (a failure, a reconcile). */
+    private void barrier() {
+        STARTED.getAndAdd(this, 1L);
+        ENDED.getAndAdd(this, 1L);
+    }
+
+    private void markBusy() {
         if (quiet) {
             quiet = false; // until its batch says otherwise: a caller that heard back may tick at once
         }
-        inbox.offer(task);
-        schedule();
-        return task;
     }
 
     /**
@@ -356,10 +512,12 @@ final class RevisionMailbox implements Inbox {
             Report next = (Report) later;
             // The table's side was checked for this pod's previous report of the chain, and
             // holds still: only the reports' own side is left to check.
-            boolean skipped = r.tableAllowsSkip
-                    ? RevisionWriter.mayBeSuperseded(r.state)
-                    : writer.isSupersededBy(r.event, next.event);
+            boolean skipped = r.allMayBeSuperseded
+                    && (r.tableAllowsSkip || writer.isSupersededBy(r.event, next.event));
             next.tableAllowsSkip = skipped;
+            if (skipped) {
+                r.verdict = Report.ALLOWS; // the table's side held, and a skip changes nothing
+            }
             return skipped;
         }
         // A discovery snapshot followed at once by a newer one: the newer is the view; the older
@@ -372,6 +530,43 @@ final class RevisionMailbox implements Inbox {
             }
         });
         return true;
+    }
+
+    /**
+     * Applies a report and its run, then gives its verdict (see "Joining"). The run is the pod's
+     * own later reports, each but the last moving it at most between READY and NOT_READY; if the
+     * table's side of {@link RevisionWriter#isSupersededBy} holds, which the joining rules make
+     * sure of, the last alone gives the table all of them give, and only it is applied.
+     * Otherwise (only after a failure and reconcile changed the table under a waiting run) each
+     * is applied in order.
+     */
+    private Object applyReport(Report r, Scratch s) {
+        Joined<PodEvent> run = r.run;
+        if (run == null) {
+            writer.mutatePod(r.event);
+        } else if (r.allButLastMayBeSuperseded && writer.tableAllowsSkip(r.podId, r.address)) {
+            writer.mutatePod(run.value());
+        } else {
+            int k = 0;
+            for (Joined<PodEvent> j = run; j != null; j = j.older()) {
+                k++;
+            }
+            if (s.run.length < k) {
+                s.run = new PodEvent[Math.max(k, 2 * s.run.length)];
+            }
+            int i = k;
+            for (Joined<PodEvent> j = run; j != null; j = j.older()) {
+                s.run[--i] = j.value();
+            }
+            writer.mutatePod(r.event);
+            for (i = 0; i < k; i++) {
+                PodEvent e = s.run[i];
+                s.run[i] = null;
+                writer.mutatePod(e);
+            }
+        }
+        r.verdict = writer.tableAllowsSkip(r.podId, r.address) ? Report.ALLOWS : Report.FORBIDS;
+        return null;
     }
 
     /** After a failure, the batch's unapplied operations wait for recovery ahead of the inbox, in order. */
@@ -394,6 +589,7 @@ final class RevisionMailbox implements Inbox {
                 progressed = false;
             } else {
                 try {
+                    barrier(); // the table changes outside the queue's order
                     failures.beforeOperation(Operation.RECONCILE);
                     writer.reconcile();
                     recovery.recovered();
@@ -414,6 +610,9 @@ final class RevisionMailbox implements Inbox {
                 if (t == null) {
                     break;
                 }
+                if (t instanceof Report r && !r.isTaken()) {
+                    r.takeRun(); // closed to joins before it is marked (a held-back one already was)
+                }
                 taken[n] = t;
             }
             markSuperseded(s, n);
@@ -428,6 +627,11 @@ final class RevisionMailbox implements Inbox {
                 Task t = taken[i];
                 long start = clock.nanoTime();
                 metrics.inboxWait(id, start - t.enqueuedNanos);
+                if (t instanceof Report r) {
+                    for (Joined<PodEvent> j = r.run; j != null; j = j.older()) {
+                        metrics.inboxWait(id, start - j.stamp()); // each event's own wait, not one per report
+                    }
+                }
                 if (superseded[i] && skip(t, taken[laterOf[i]])) {
                     if (t instanceof Report) {
                         done[finished] = t;
@@ -440,11 +644,15 @@ final class RevisionMailbox implements Inbox {
                         writer.settleCapacity(); // a run of reports ends: capacity as one by one
                     }
                     failures.beforeOperation(t.operation);
-                    Object result = t.apply(writer);
+                    Object result = t instanceof Report r ? applyReport(r, s) : t.apply(writer);
                     metrics.processed(id, t.operation.label(), clock.nanoTime() - start);
                     done[finished] = t;
                     results[finished++] = result;
                 } catch (RuntimeException e) {
+                    barrier(); // what the failed operation left is not what the queue's order says
+                    if (t instanceof Report r) {
+                        r.verdict = Report.FORBIDS;
+                    }
                     failures.counted();
                     recovery.failed(t.operation, e, clock.nanoTime());
                     failedTask = t; // it hears back after the ones before it
