@@ -8,6 +8,7 @@ import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.function.BiConsumer;
 
 /**
@@ -172,6 +173,11 @@ final class PodAuthority {
      */
     static boolean mayBeSuperseded(PodState s) {
         return s == PodState.READY || s == PodState.NOT_READY || s == PodState.PENDING;
+    }
+
+    /** The pods' own last reports by address, and the retired ids in the order retired (for tests). */
+    String describe() {
+        return new TreeMap<>(podReports) + " retired=" + retiredIds;
     }
 
     /** Applies every pod's own last report again (after a failure, over the discovery view). */

@@ -119,6 +119,11 @@ final class RevisionWriter {
         return authority.isSupersededBy(earlier, later);
     }
 
+    /** The pods' own last reports and the retired ids (for tests). */
+    String describeAuthority() {
+        return authority.describe();
+    }
+
     /** The table's side of {@link #isSupersededBy} for the pod at {@code address} (see {@link PodAuthority#tableAllowsSkip}). */
     boolean tableAllowsSkip(String podId, String address) {
         return authority.tableAllowsSkip(podId, address);
