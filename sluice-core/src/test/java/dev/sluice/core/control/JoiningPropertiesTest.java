@@ -177,7 +177,11 @@ class JoiningPropertiesTest {
             }
             CountDownLatch entered = new CountDownLatch(1);
             CountDownLatch release = new CountDownLatch(1);
-            joined.query(Operation.FLUSH, w -> {
+            // Held by another revision's query on the same worker: nothing in joined's inbox
+            // (a query there would be a barrier, and no report before it could be joined after).
+            RevisionMailbox gate = new RevisionMailbox(new RevisionId("default", "gate"), SETTINGS, pool,
+                    new WriterFailures(), clock, NEVER, ControlMetrics.NONE);
+            gate.query(Operation.FLUSH, w -> {
                 entered.countDown();
                 try {
                     release.await(10, TimeUnit.SECONDS);
