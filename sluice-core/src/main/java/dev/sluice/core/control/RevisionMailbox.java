@@ -140,6 +140,12 @@ final class RevisionMailbox implements Inbox {
         long barriers = -1;
         /** The report that named this address and id last before it, until its verdict is known. */
         Report predecessor;
+        /**
+         * An older report of the chain whose verdict ALLOWS decides this one's too (every report
+         * between moved the pod at most between READY and NOT_READY), or null: it is applied
+         * first, so a writer that lags does not hold joining back until the predecessor's turn.
+         */
+        Report anchor;
         /** Whether later reports may join it: UNDECIDED until its predecessor's verdict, then ALLOWS or FORBIDS. */
         byte joinable = FORBIDS;
         /** The state of the last report in its run. */
@@ -177,20 +183,16 @@ final class RevisionMailbox implements Inbox {
             this.lastState = state;
         }
 
-        /** The writer, when its batch takes it: closes it to joins and reads its run. */
+        /**
+         * The writer, when its batch takes it: closes it to joins and reads its run. It reads the
+         * run's last event only: a report joins only a run whose last state may be superseded
+         * (checked under the producers' lock before each join), so all but the last may be, and
+         * the writer need not touch each joined event (the producer's lines) to know it.
+         */
         void takeRun() {
             run = take();
-            boolean all = RevisionWriter.mayBeSuperseded(state);
-            boolean butLast = all;
-            for (Joined<PodEvent> j = run; j != null; j = j.older()) {
-                boolean may = RevisionWriter.mayBeSuperseded(j.value().state());
-                if (j != run) {
-                    butLast &= may;
-                }
-                all &= may;
-            }
-            allMayBeSuperseded = all;
-            allButLastMayBeSuperseded = run == null || butLast;
+            allButLastMayBeSuperseded = run == null || RevisionWriter.mayBeSuperseded(state);
+            allMayBeSuperseded = allButLastMayBeSuperseded && RevisionWriter.mayBeSuperseded(last().state());
         }
 
         /** The newest event of its run. */
@@ -341,8 +343,7 @@ final class RevisionMailbox implements Inbox {
                 report.barriers = started; // no barrier under way from before its offer to after it
                 if (pending != null && pending == podId.pending && report.source == EventSource.POD
                         && ((Report) pending).barriers == started) {
-                    report.predecessor = (Report) pending; // nothing between them named this address or id
-                    report.joinable = Report.UNDECIDED;
+                    follow(report, (Report) pending); // nothing between them named this address or id
                 }
             }
             close(pending);
@@ -354,12 +355,35 @@ final class RevisionMailbox implements Inbox {
         return report;
     }
 
+    /**
+     * {@code report} is the next of {@code p}'s pod with nothing between them: the table's side
+     * holds before {@code report} if it held after {@code p}, which is {@code p}'s verdict once
+     * the writer gives it, or known sooner if it held before {@code p} and {@code p}'s run
+     * moves the pod at most between READY and NOT_READY (then the pod is still tracked there
+     * under this id alone, not retired, no retry scheduled). Under the producers' lock.
+     */
+    private static void follow(Report report, Report p) {
+        byte verdict = p.verdict;
+        boolean runMayBeSuperseded = RevisionWriter.mayBeSuperseded(p.lastState);
+        if (verdict != Report.UNDECIDED) {
+            report.joinable = verdict;
+        } else if (p.joinable == Report.ALLOWS && runMayBeSuperseded) {
+            report.joinable = Report.ALLOWS;
+        } else {
+            report.joinable = Report.UNDECIDED;
+            report.predecessor = p;
+            if (p.joinable == Report.UNDECIDED && runMayBeSuperseded) {
+                report.anchor = p.anchor != null ? p.anchor : p.predecessor;
+            }
+        }
+    }
+
     /** {@code pending} (a report, or null) is no longer the last to name its address or id: no join from now on. */
     private static void close(Object pending) {
         if (pending != null) {
             Report r = (Report) pending;
-            r.joinable = Report.FORBIDS;
-            r.predecessor = null; // and no chain of reports kept alive
+            r.predecessor = null; // no chain of reports kept alive (what follows it has copied what it needs)
+            r.anchor = null;
         }
     }
 
@@ -370,11 +394,15 @@ final class RevisionMailbox implements Inbox {
     private boolean mayJoin(Report r) {
         if (r.joinable == Report.UNDECIDED) {
             byte verdict = r.predecessor.verdict;
-            if (verdict == Report.UNDECIDED) {
+            if (verdict != Report.UNDECIDED) {
+                r.joinable = verdict;
+            } else if (r.anchor != null && r.anchor.verdict == Report.ALLOWS) {
+                r.joinable = Report.ALLOWS;
+            } else {
                 return false;
             }
-            r.joinable = verdict;
             r.predecessor = null;
+            r.anchor = null;
         }
         return r.joinable == Report.ALLOWS && RevisionWriter.mayBeSuperseded(r.lastState)
                 && (long) STARTED.getVolatile(this) == r.barriers;
