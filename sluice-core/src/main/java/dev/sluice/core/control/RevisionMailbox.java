@@ -28,7 +28,8 @@ import java.util.function.Function;
  * <b>Single writer.</b> The mailbox is pinned to one worker of the {@link WriterPool} when it
  * is created. Operations go into {@link #inbox}, an {@link MpscFutureQueue}: each operation
  * is its caller's future and its own link, so a producer allocates one object and does one
- * atomic exchange, and the writer polls without an atomic operation. The first producer to
+ * atomic exchange, and the writer polls without an atomic operation (a report is posted under
+ * the producers' lock, and may instead join its pod's pending report: see "Joining"). The first producer to
  * find the mailbox unscheduled (a CAS on {@link #scheduled}) puts its batch on the worker's
  * ready queue. The worker applies up to {@link #BATCH} operations, clears the flag, and
  * re-checks the inbox (its tail: an operation offered but not yet linked counts), so an
@@ -73,6 +74,59 @@ import java.util.function.Function;
  * completion. A discovery snapshot followed at once by a newer one is skipped: the newer one is
  * the view, and the older one's caller gets the newer one's summary. The scratch arrays are per
  * worker thread, not per revision.
+ *
+ * <p><b>Joining.</b> A pod's report may join the pod's report still waiting in the inbox (not
+ * yet taken by a batch) instead of becoming a node of its own, so in a burst the inbox holds
+ * about one report per pod, not one per event, and the writer's work per joined event is a
+ * read of its enqueue time (for its inbox-wait metric). A report node is a {@link JoinableNode}:
+ * the run of joined events is a lock-free stack that the batch closes with one exchange when it
+ * takes the node, so a join either lands in the run the writer takes or is refused, and the
+ * event goes into a new node (sluice-stress {@code JoinStress}). The writer applies a run like
+ * a chain of reports one of which supersedes the one before: it checks the table's side of
+ * {@link RevisionWriter#isSupersededBy} once, and applies only the run's last event. For that
+ * to give the one-by-one table, an event joins the pending report {@code r} of its address and
+ * id only if all of this holds (checked by the producers, under their lock: one monitor on the
+ * revision's {@link PodNames}, which the writer never takes; it serialises reports among
+ * producers, so report nodes enter the inbox in lock order):
+ * <ul>
+ *   <li>the event and {@code r} are the pod's own word (source POD), and {@code r}'s run so
+ *       far moves the pod at most between READY and NOT_READY ({@code lastState}); a
+ *       DRAINING report may end a run, never continue one;</li>
+ *   <li>no report named the address or the id after {@code r}: each name ({@link PodNames.Name})
+ *       keeps the last report posted that named it, and {@code r} must be the last of both (a
+ *       report of another id at the address, of the id at another address, or discovery's word
+ *       on the pod replaces it, so closes it);</li>
+ *   <li>no other operation (an action, a query: a removal, a snapshot, a check's result, a
+ *       sweep) was posted after {@code r}. Those bump {@link #barriersStarted} before their
+ *       offer and {@link #barriersEnded} after it. A report records the count if none was under
+ *       way from before its offer (started equal to ended, read before) to after it (started
+ *       read again after): so a barrier anywhere between the report and a later read of the
+ *       count changed it. A join reads {@code barriersStarted} and requires the report's count:
+ *       a barrier whose offer happened-before the join started is seen (its start precedes its
+ *       offer, program order and the volatile accesses' total order), and one that is not seen
+ *       is concurrent with the join, which may then be ordered before it;</li>
+ *   <li>the table's side of {@code isSupersededBy} will hold at {@code r}'s turn: the pod
+ *       tracked at the address under this id alone, READY or NOT_READY, not retired, no retry.
+ *       The writer gives each report a verdict after applying it ({@link Report#verdict}: that
+ *       side holds now). {@code r} is joinable if the report before it of the same address and
+ *       id, with no barrier between them, has the verdict ALLOWS, or was itself joinable and its
+ *       run only flapped (which keeps that side true), or, while the writer lags, if the oldest
+ *       such report of the chain ({@link Report#anchor}) has it. Between the two nothing could
+ *       touch the pod: a report of another address and id retires only the id tracked at its
+ *       own address, which is not this one's since the id is tracked at this address alone;
+ *       so the table's side still holds at {@code r}'s turn, and no report between {@code r}
+ *       and the run's last event interacts with the run: applying the last one at {@code r}'s
+ *       place is applying it at its own.</li>
+ * </ul>
+ * The writer still checks the table's side at the run's turn: only a failure (a
+ * reconcile changes the table outside the queue's order, and counts as a barrier) can break it,
+ * and then the run is applied event by event. A joined caller gets {@code r} itself as its
+ * future: callers of one run share it (a report's future only ever completes with null), and it
+ * completes with {@code r}'s batch, after the run is applied. Each event's inbox wait is
+ * measured from its own enqueue to the writer's turn on the run. A pod's first report after a
+ * barrier, and a new pod's first reports, are never joined; the second may be once the first
+ * has its verdict. The names kept per address and id are bounded by {@link PodNames#MAX}, and a
+ * closed report forgets its predecessor and anchor, so no chain of reports is kept alive.
  *
  * <p><b>Failure recovery.</b> An exception while applying an operation is caught, counted,
  * and logged with the operation; the operation's future fails with it, and the mailbox stops
