@@ -192,6 +192,8 @@ final class RevisionMailbox implements Inbox {
         // Producers', under the producers' lock only.
         /** Barriers started when it was posted, or -1 if one was under way (never joinable then). */
         long barriers = -1;
+        /** The same for barriers that may change the table (no verdict carries across one). */
+        long changes = -1;
         /** The report that named this address and id last before it, until its verdict is known. */
         Report predecessor;
         /**
@@ -297,6 +299,14 @@ final class RevisionMailbox implements Inbox {
     @SuppressWarnings("unused")
     private volatile long barriersEnded;
     /**
+     * The same for the barriers that may change the table (all but {@link Operation#FLUSH}): a
+     * report's verdict still speaks for the next report of its pod across a flush.
+     */
+    @SuppressWarnings("unused")
+    private volatile long changesStarted;
+    @SuppressWarnings("unused")
+    private volatile long changesEnded;
+    /**
      * Written by the worker after each batch: the writer had nothing for a sweep to do (no
      * pods, no checks). {@link #tick} then posts no sweep unless requests wait, so thousands of
      * revisions scaled to zero cost the worker nothing per tick (and make no metrics).
@@ -326,12 +336,16 @@ final class RevisionMailbox implements Inbox {
     private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
     private static final VarHandle STARTED;
     private static final VarHandle ENDED;
+    private static final VarHandle CHANGES_STARTED;
+    private static final VarHandle CHANGES_ENDED;
 
     static {
         try {
             MethodHandles.Lookup lookup = MethodHandles.lookup();
             STARTED = lookup.findVarHandle(RevisionMailbox.class, "barriersStarted", long.class);
             ENDED = lookup.findVarHandle(RevisionMailbox.class, "barriersEnded", long.class);
+            CHANGES_STARTED = lookup.findVarHandle(RevisionMailbox.class, "changesStarted", long.class);
+            CHANGES_ENDED = lookup.findVarHandle(RevisionMailbox.class, "changesEnded", long.class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }
@@ -391,13 +405,19 @@ final class RevisionMailbox implements Inbox {
             }
             long started = (long) STARTED.getVolatile(this);
             long ended = (long) ENDED.getVolatile(this);
+            long changes = (long) CHANGES_STARTED.getVolatile(this);
+            long changed = (long) CHANGES_ENDED.getVolatile(this);
             report = new Report(event, address.value, podId.value, now);
             inbox.offer(report);
             if (started == ended && (long) STARTED.getVolatile(this) == started) {
                 report.barriers = started; // no barrier under way from before its offer to after it
+            }
+            if (changes == changed && (long) CHANGES_STARTED.getVolatile(this) == changes) {
+                report.changes = changes;
                 if (pending != null && pending == podId.pending && report.source == EventSource.POD
-                        && ((Report) pending).barriers == started) {
-                    follow(report, (Report) pending); // nothing between them named this address or id
+                        && ((Report) pending).changes == changes) {
+                    // Nothing between them named this address or id, or changed the table otherwise.
+                    follow(report, (Report) pending);
                 }
             }
             close(pending);
@@ -485,17 +505,26 @@ final class RevisionMailbox implements Inbox {
     /** Queues an operation other than a report: no report posted before it may be joined after it. */
     private CompletableFuture<Object> enqueueBarrier(Task task) {
         markBusy();
+        boolean changes = task.operation != Operation.FLUSH;
+        if (changes) {
+            CHANGES_STARTED.getAndAdd(this, 1L);
+        }
         STARTED.getAndAdd(this, 1L);
         inbox.offer(task);
         ENDED.getAndAdd(this, 1L);
+        if (changes) {
+            CHANGES_ENDED.getAndAdd(this, 1L);
+        }
         schedule();
         return task;
     }
 
     /** The writer's own barrier: the table changed outside an operation (a failure, a reconcile). */
     private void barrier() {
+        CHANGES_STARTED.getAndAdd(this, 1L);
         STARTED.getAndAdd(this, 1L);
         ENDED.getAndAdd(this, 1L);
+        CHANGES_ENDED.getAndAdd(this, 1L);
     }
 
     private void markBusy() {
