@@ -5,7 +5,6 @@ import static org.openjdk.jcstress.annotations.Expect.ACCEPTABLE_INTERESTING;
 import static org.openjdk.jcstress.annotations.Expect.FORBIDDEN;
 
 import dev.sluice.core.concurrent.JoinableNode;
-import dev.sluice.core.concurrent.JoinableNode.Joined;
 import dev.sluice.core.concurrent.MpscFutureQueue;
 import org.openjdk.jcstress.annotations.Actor;
 import org.openjdk.jcstress.annotations.Arbiter;
@@ -34,11 +33,12 @@ public final class JoinStress {
         }
     }
 
-    /** The events in {@code newest}'s run, as a bit mask. */
-    static int mask(Joined<Integer> newest) {
+    /** Takes {@code r} and returns the events that joined it, as a bit mask. */
+    static int takeMask(Report r) {
+        int n = r.take();
         int mask = 0;
-        for (Joined<Integer> j = newest; j != null; j = j.older()) {
-            mask |= 1 << j.value();
+        for (int i = 0; i < n; i++) {
+            mask |= 1 << r.joined(i);
         }
         return mask;
     }
@@ -76,14 +76,14 @@ public final class JoinStress {
         @Actor
         public void writer() {
             Report r = inbox.poll();
-            reached += Integer.bitCount(mask(r.take()) & 2);
+            reached += Integer.bitCount(takeMask(r) & 2);
         }
 
         @Arbiter
         public void rest(ZI_Result result) {
             for (Report r = inbox.poll(); r != null; r = inbox.poll()) {
                 reached += r.event == 1 ? 1 : 0;
-                reached += Integer.bitCount(mask(r.take()) & 2);
+                reached += Integer.bitCount(takeMask(r) & 2);
             }
             result.r1 = joined;
             result.r2 = reached;
@@ -91,8 +91,9 @@ public final class JoinStress {
     }
 
     /**
-     * Two producers join the same pending report at once (no take yet): both are in its run,
-     * each once, newest first in the order their joins won.
+     * Two producers join the same pending report at once (no take yet), each under the lock the
+     * mailbox's producers share (joins of one node are serialised; only the take races them):
+     * both are in its run, each once, in the order they took the lock.
      */
     @JCStressTest
     @Outcome(id = "12, 2", expect = ACCEPTABLE, desc = "1 joined first, then 2.")
@@ -101,33 +102,28 @@ public final class JoinStress {
     @State
     public static class TwoProducersJoin {
         final Report pending = new Report(0);
+        final Object producersLock = new Object();
 
         @Actor
         public void producer1() {
-            pending.tryJoin(1, 0);
+            synchronized (producersLock) {
+                pending.tryJoin(1, 0);
+            }
         }
 
         @Actor
         public void producer2() {
-            pending.tryJoin(2, 0);
+            synchronized (producersLock) {
+                pending.tryJoin(2, 0);
+            }
         }
 
         @Arbiter
         public void writer(II_Result r) {
+            int n = pending.take();
             int order = 0;
-            int n = 0;
-            Joined<Integer> newest = pending.take();
-            for (Joined<Integer> j = newest; j != null; j = j.older()) {
-                n++;
-            }
-            // Oldest first.
-            int[] events = new int[n];
-            int i = n;
-            for (Joined<Integer> j = newest; j != null; j = j.older()) {
-                events[--i] = j.value();
-            }
-            for (int e : events) {
-                order = order * 10 + e;
+            for (int i = 0; i < n; i++) {
+                order = order * 10 + pending.joined(i);
             }
             r.r1 = order;
             r.r2 = n;

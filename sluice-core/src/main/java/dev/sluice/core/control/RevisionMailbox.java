@@ -3,7 +3,6 @@ package dev.sluice.core.control;
 import dev.sluice.core.NanoClock;
 import dev.sluice.core.RevisionId;
 import dev.sluice.core.concurrent.JoinableNode;
-import dev.sluice.core.concurrent.JoinableNode.Joined;
 import dev.sluice.core.concurrent.MpscFutureQueue;
 import dev.sluice.core.pod.PodState;
 import dev.sluice.core.throttle.Rejection;
@@ -79,9 +78,10 @@ import java.util.function.Function;
  * yet taken by a batch) instead of becoming a node of its own, so in a burst the inbox holds
  * about one report per pod, not one per event, and the writer's work per joined event is a
  * read of its enqueue time (for its inbox-wait metric). A report node is a {@link JoinableNode}:
- * the run of joined events is a lock-free stack that the batch closes with one exchange when it
- * takes the node, so a join either lands in the run the writer takes or is refused, and the
- * event goes into a new node (sluice-stress {@code JoinStress}). The writer applies a run like
+ * the run's events and their enqueue times are kept in arrays (the writer reads the times as a
+ * few sequential lines), the batch closes the node with one exchange of its count when it takes
+ * it, so a join either lands in the run the writer takes or is refused, and the event goes into
+ * a new node (sluice-stress {@code JoinStress}). The writer applies a run like
  * a chain of reports one of which supersedes the one before: it checks the table's side of
  * {@link RevisionWriter#isSupersededBy} once, and applies only the run's last event. For that
  * to give the one-by-one table, an event joins the pending report {@code r} of its address and
@@ -222,8 +222,8 @@ final class RevisionMailbox implements Inbox {
          * held then, and nothing applied since touched this pod (see "Coalescing").
          */
         boolean tableAllowsSkip;
-        /** What joined it, newest first (null if nothing did), taken when the batch took it. */
-        Joined<PodEvent> run;
+        /** How many events joined it, known once the batch took it. */
+        int joinedCount;
         /** Every report of the run (this one's own event included) moves the pod at most between READY and NOT_READY. */
         boolean allMayBeSuperseded;
         /** The same, all but the run's last. */
@@ -246,14 +246,14 @@ final class RevisionMailbox implements Inbox {
          * the writer need not touch each joined event (the producer's lines) to know it.
          */
         void takeRun() {
-            run = take();
-            allButLastMayBeSuperseded = run == null || RevisionWriter.mayBeSuperseded(state);
+            joinedCount = take();
+            allButLastMayBeSuperseded = joinedCount == 0 || RevisionWriter.mayBeSuperseded(state);
             allMayBeSuperseded = allButLastMayBeSuperseded && RevisionWriter.mayBeSuperseded(last().state());
         }
 
         /** The newest event of its run. */
         PodEvent last() {
-            return run == null ? event : run.value();
+            return joinedCount == 0 ? event : joined(joinedCount - 1);
         }
 
         @Override
@@ -329,8 +329,6 @@ final class RevisionMailbox implements Inbox {
         /** By address and by pod id, the next report in the batch (tasks, not boxed indexes). */
         final Map<String, Report> lastReportAt = new HashMap<>();
         final Map<String, Report> lastIdAt = new HashMap<>();
-        /** A run's events, oldest first, when it is applied one by one. */
-        PodEvent[] run = new PodEvent[16];
     }
 
     private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
@@ -628,6 +626,7 @@ final class RevisionMailbox implements Inbox {
             next.tableAllowsSkip = skipped;
             if (skipped) {
                 r.verdict = Report.ALLOWS; // the table's side held, and a skip changes nothing
+                r.release();
             }
             return skipped;
         }
@@ -651,31 +650,19 @@ final class RevisionMailbox implements Inbox {
      * Otherwise (only after a failure and reconcile changed the table under a waiting run) each
      * is applied in order.
      */
-    private Object applyReport(Report r, Scratch s) {
-        Joined<PodEvent> run = r.run;
-        if (run == null) {
+    private Object applyReport(Report r) {
+        int k = r.joinedCount;
+        if (k == 0) {
             writer.mutatePod(r.event);
         } else if (r.allButLastMayBeSuperseded && writer.tableAllowsSkip(r.podId, r.address)) {
-            writer.mutatePod(run.value());
+            writer.mutatePod(r.last());
         } else {
-            int k = 0;
-            for (Joined<PodEvent> j = run; j != null; j = j.older()) {
-                k++;
-            }
-            if (s.run.length < k) {
-                s.run = new PodEvent[Math.max(k, 2 * s.run.length)];
-            }
-            int i = k;
-            for (Joined<PodEvent> j = run; j != null; j = j.older()) {
-                s.run[--i] = j.value();
-            }
             writer.mutatePod(r.event);
-            for (i = 0; i < k; i++) {
-                PodEvent e = s.run[i];
-                s.run[i] = null;
-                writer.mutatePod(e);
+            for (int i = 0; i < k; i++) {
+                writer.mutatePod(r.joined(i));
             }
         }
+        r.release();
         r.verdict = writer.tableAllowsSkip(r.podId, r.address) ? Report.ALLOWS : Report.FORBIDS;
         return null;
     }
@@ -739,8 +726,8 @@ final class RevisionMailbox implements Inbox {
                 long start = clock.nanoTime();
                 metrics.inboxWait(id, start - t.enqueuedNanos);
                 if (t instanceof Report r) {
-                    for (Joined<PodEvent> j = r.run; j != null; j = j.older()) {
-                        metrics.inboxWait(id, start - j.stamp()); // each event's own wait, not one per report
+                    for (int j = 0; j < r.joinedCount; j++) {
+                        metrics.inboxWait(id, start - r.stamp(j)); // each event's own wait, not one per report
                     }
                 }
                 if (superseded[i] && skip(t, taken[laterOf[i]])) {
@@ -755,7 +742,7 @@ final class RevisionMailbox implements Inbox {
                         writer.settleCapacity(); // a run of reports ends: capacity as one by one
                     }
                     failures.beforeOperation(t.operation);
-                    Object result = t instanceof Report r ? applyReport(r, s) : t.apply(writer);
+                    Object result = t instanceof Report r ? applyReport(r) : t.apply(writer);
                     metrics.processed(id, t.operation.label(), clock.nanoTime() - start);
                     done[finished] = t;
                     results[finished++] = result;
