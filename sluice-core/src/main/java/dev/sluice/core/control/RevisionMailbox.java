@@ -109,7 +109,8 @@ import java.util.function.Function;
  *       tracked at the address under this id alone, READY or NOT_READY, not retired, no retry.
  *       The writer gives each report a verdict after applying it ({@link Report#verdict}: that
  *       side holds now). {@code r} is joinable if the report before it of the same address and
- *       id, with no barrier between them, has the verdict ALLOWS, or was itself joinable and its
+ *       id, with no barrier between them that may change the table (counted apart: every
+ *       operation but a flush, which only reads), has the verdict ALLOWS, or was itself joinable and its
  *       run only flapped (which keeps that side true), or, while the writer lags, if the oldest
  *       such report of the chain ({@link Report#anchor}) has it. Between the two nothing could
  *       touch the pod: a report of another address and id retires only the id tracked at its
@@ -123,9 +124,10 @@ import java.util.function.Function;
  * and then the run is applied event by event. A joined caller gets {@code r} itself as its
  * future: callers of one run share it (a report's future only ever completes with null), and it
  * completes with {@code r}'s batch, after the run is applied. Each event's inbox wait is
- * measured from its own enqueue to the writer's turn on the run. A pod's first report after a
- * barrier, and a new pod's first reports, are never joined; the second may be once the first
- * has its verdict. The names kept per address and id are bounded by {@link PodNames#MAX}, and a
+ * measured from its own enqueue to the writer's turn on the run. A pod's first report after an
+ * operation that may change the table, and a new pod's first reports, are never joined; the
+ * second may be once the first has its verdict. Each pod's last report stays referenced by its
+ * names (with its event) until the pod's next report: that is the chain's memory. The names kept per address and id are bounded by {@link PodNames#MAX}, and a
  * closed report forgets its predecessor and anchor, so no chain of reports is kept alive.
  *
  * <p><b>Failure recovery.</b> An exception while applying an operation is caught, counted,
