@@ -12,6 +12,7 @@ import dev.sluice.core.pod.PodState;
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
 import java.util.Arrays;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -36,10 +37,11 @@ import org.openjdk.jmh.annotations.Warmup;
  * and printed as p50 / p99 / max per iteration. Since a batch answers its callers at its end,
  * the caller's own wait is longer by the rest of the batch: for every 100th event the time
  * from before {@code report} to its future's completion ("heard back", 1,000 samples an
- * iteration) is printed too. Last, the CPU time the writer thread and the producer thread
+ * iteration) is printed too. Then the CPU time the writer thread and the producer thread
  * spent per event in the iteration (thread CPU time, so a thread waiting for a core does not
  * count): the backlog, and so the wait, grows while the writer needs more per event than the
- * producer.
+ * producer. Last, how many events joined their pod's report still waiting in the inbox (the
+ * caller got the same future as for the pod's previous event).
  */
 @BenchmarkMode(Mode.SingleShotTime)
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
@@ -74,6 +76,9 @@ public class InboxBurstBenchmark {
     private long writerCpuBefore;
     private long producerCpu;
     private final long[] heard = new long[EVENTS / HEARD_EVERY];
+    /** Each pod's last report's future: the same one again means the event joined its pending report. */
+    private final Object[] lastFuture = new Object[100];
+    private int joined;
     private StateManager manager;
     private PodEvent[] burst;
 
@@ -101,6 +106,8 @@ public class InboxBurstBenchmark {
     public void reset() {
         waits.n.set(0);
         Arrays.fill(heard, -1);
+        Arrays.fill(lastFuture, null);
+        joined = 0;
         writerCpuBefore = THREADS.getThreadCpuTime(writerThread);
     }
 
@@ -113,11 +120,11 @@ public class InboxBurstBenchmark {
         double writerNs = (THREADS.getThreadCpuTime(writerThread) - writerCpuBefore) / (double) EVENTS;
         System.out.printf("inbox wait over %d events: p50 %.1f us, p99 %.1f us, max %.1f us;"
                         + " heard back (%d sampled): p50 %.1f us, p99 %.1f us;"
-                        + " CPU per event: writer %.0f ns, producer %.0f ns%n", count,
+                        + " CPU per event: writer %.0f ns, producer %.0f ns; joined a pending report: %d%n", count,
                 w[count / 2] / 1000.0, w[(int) (count * 0.99)] / 1000.0, w[count - 1] / 1000.0, h.length,
                 h.length == 0 ? Double.NaN : h[h.length / 2] / 1000.0,
                 h.length == 0 ? Double.NaN : h[(int) (h.length * 0.99)] / 1000.0,
-                writerNs, producerCpu / (double) EVENTS);
+                writerNs, producerCpu / (double) EVENTS, joined);
     }
 
     @TearDown(Level.Trial)
@@ -129,13 +136,19 @@ public class InboxBurstBenchmark {
     public void burst() {
         long cpu = THREADS.getCurrentThreadCpuTime();
         for (int i = 0; i < EVENTS; i++) {
+            CompletableFuture<Void> f;
             if (i % HEARD_EVERY != 0) {
-                manager.report(burst[i]);
-                continue;
+                f = manager.report(burst[i]);
+            } else {
+                int k = i / HEARD_EVERY;
+                long t = System.nanoTime();
+                f = manager.report(burst[i]);
+                f.whenComplete((x, err) -> heard[k] = System.nanoTime() - t);
             }
-            int k = i / HEARD_EVERY;
-            long t = System.nanoTime();
-            manager.report(burst[i]).whenComplete((x, err) -> heard[k] = System.nanoTime() - t);
+            if (lastFuture[i % 100] == f) {
+                joined++;
+            }
+            lastFuture[i % 100] = f;
         }
         producerCpu = THREADS.getCurrentThreadCpuTime() - cpu;
         manager.flush(REV).join();

@@ -13,6 +13,7 @@ enum Operation {
     POD_UNREACHABLE("pod-unreachable"),
     RECALCULATE("recalculate"),
     SWEEP("sweep"),
+    /** Reads only: it changes neither the table nor the pods' records (the mailbox relies on it, see "Joining"). */
     FLUSH("flush"),
     CLOSE("close"),
     // Posted back by the writer's own asynchronous work (through its Inbox).

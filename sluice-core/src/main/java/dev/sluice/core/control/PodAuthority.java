@@ -8,6 +8,7 @@ import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.function.BiConsumer;
 
 /**
@@ -137,18 +138,29 @@ final class PodAuthority {
                 || !mayBeSuperseded(earlier.state())) {
             return false;
         }
-        if (retiredIds.contains(earlier.podId()) || checks.retryingId(earlier.address()) != null) {
+        return tableAllowsSkip(earlier.podId(), earlier.address());
+    }
+
+    /**
+     * The table's side of {@link #isSupersededBy}: the pod is tracked at {@code address} under
+     * {@code podId} in READY or NOT_READY, under this id nowhere else, its id is not retired and
+     * no retry is scheduled there. While that holds, a report of this pod that moves it at most
+     * between READY and NOT_READY is undone by the next one, and a report of another address and
+     * id cannot touch it (it may retire only the id tracked at its own address).
+     */
+    boolean tableAllowsSkip(String podId, String address) {
+        if (retiredIds.contains(podId) || checks.retryingId(address) != null) {
             return false;
         }
-        PodTracker t = table.find(earlier.address());
-        if (t == null || !t.podId().equals(earlier.podId())
+        PodTracker t = table.find(address);
+        if (t == null || !t.podId().equals(podId)
                 || (t.state() != PodState.READY && t.state() != PodState.NOT_READY)) {
             return false;
         }
         // The same id tracked at another address too: a report there (IP reuse) may retire it
         // between the two, so the earlier report's own word matters. Rare; a count, not a scan,
         // since in a burst nearly every report asks.
-        return edits.trackersOf(earlier.podId()) == 1;
+        return edits.trackersOf(podId) == 1;
     }
 
     /**
@@ -161,6 +173,11 @@ final class PodAuthority {
      */
     static boolean mayBeSuperseded(PodState s) {
         return s == PodState.READY || s == PodState.NOT_READY || s == PodState.PENDING;
+    }
+
+    /** The pods' own last reports by address, and the retired ids in the order retired (for tests). */
+    String describe() {
+        return new TreeMap<>(podReports) + " retired=" + retiredIds;
     }
 
     /** Applies every pod's own last report again (after a failure, over the discovery view). */

@@ -2,10 +2,13 @@ package dev.sluice.core.control;
 
 import dev.sluice.core.NanoClock;
 import dev.sluice.core.RevisionId;
+import dev.sluice.core.concurrent.JoinableNode;
 import dev.sluice.core.concurrent.MpscFutureQueue;
 import dev.sluice.core.pod.PodState;
 import dev.sluice.core.throttle.Rejection;
 import dev.sluice.core.throttle.RevisionThrottler;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.util.ArrayDeque;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -24,7 +27,8 @@ import java.util.function.Function;
  * <b>Single writer.</b> The mailbox is pinned to one worker of the {@link WriterPool} when it
  * is created. Operations go into {@link #inbox}, an {@link MpscFutureQueue}: each operation
  * is its caller's future and its own link, so a producer allocates one object and does one
- * atomic exchange, and the writer polls without an atomic operation. The first producer to
+ * atomic exchange, and the writer polls without an atomic operation (a report is posted under
+ * the producers' lock, and may instead join its pod's pending report: see "Joining"). The first producer to
  * find the mailbox unscheduled (a CAS on {@link #scheduled}) puts its batch on the worker's
  * ready queue. The worker applies up to {@link #BATCH} operations, clears the flag, and
  * re-checks the inbox (its tail: an operation offered but not yet linked counts), so an
@@ -70,6 +74,62 @@ import java.util.function.Function;
  * the view, and the older one's caller gets the newer one's summary. The scratch arrays are per
  * worker thread, not per revision.
  *
+ * <p><b>Joining.</b> A pod's report may join the pod's report still waiting in the inbox (not
+ * yet taken by a batch) instead of becoming a node of its own, so in a burst the inbox holds
+ * about one report per pod, not one per event, and the writer's work per joined event is a
+ * read of its enqueue time (for its inbox-wait metric). A report node is a {@link JoinableNode}:
+ * the run's events and their enqueue times are kept in arrays (the writer reads the times as a
+ * few sequential lines), the batch closes the node with one exchange of its count when it takes
+ * it, so a join either lands in the run the writer takes or is refused, and the event goes into
+ * a new node (sluice-stress {@code JoinStress}). The writer applies a run like
+ * a chain of reports one of which supersedes the one before: it checks the table's side of
+ * {@link RevisionWriter#isSupersededBy} once, and applies only the run's last event. For that
+ * to give the one-by-one table, an event joins the pending report {@code r} of its address and
+ * id only if all of this holds (checked by the producers, under their lock: one monitor on the
+ * revision's {@link PodNames}, which the writer never takes; it serialises reports among
+ * producers, so report nodes enter the inbox in lock order):
+ * <ul>
+ *   <li>the event and {@code r} are the pod's own word (source POD), and {@code r}'s run so
+ *       far moves the pod at most between READY and NOT_READY ({@code lastState}); a
+ *       DRAINING report may end a run, never continue one;</li>
+ *   <li>no report named the address or the id after {@code r}: each name ({@link PodNames.Name})
+ *       keeps the last report posted that named it, and {@code r} must be the last of both (a
+ *       report of another id at the address, of the id at another address, or discovery's word
+ *       on the pod replaces it, so closes it);</li>
+ *   <li>no other operation (an action, a query: a removal, a snapshot, a check's result, a
+ *       sweep) was posted after {@code r}. Those bump {@link #barriersStarted} before their
+ *       offer and {@link #barriersEnded} after it. A report records the count if none was under
+ *       way from before its offer (started equal to ended, read before) to after it (started
+ *       read again after): so a barrier anywhere between the report and a later read of the
+ *       count changed it. A join reads {@code barriersStarted} and requires the report's count:
+ *       a barrier whose offer happened-before the join started is seen (its start precedes its
+ *       offer, program order and the volatile accesses' total order), and one that is not seen
+ *       is concurrent with the join, which may then be ordered before it;</li>
+ *   <li>the table's side of {@code isSupersededBy} will hold at {@code r}'s turn: the pod
+ *       tracked at the address under this id alone, READY or NOT_READY, not retired, no retry.
+ *       The writer gives each report a verdict after applying it ({@link Report#verdict}: that
+ *       side holds now). {@code r} is joinable if the report before it of the same address and
+ *       id, with no barrier between them that may change the table (counted apart: every
+ *       operation but a flush, which only reads), has the verdict ALLOWS, or was itself joinable and its
+ *       run only flapped (which keeps that side true), or, while the writer lags, if the oldest
+ *       such report of the chain ({@link Report#anchor}) has it. Between the two nothing could
+ *       touch the pod: a report of another address and id retires only the id tracked at its
+ *       own address, which is not this one's since the id is tracked at this address alone;
+ *       so the table's side still holds at {@code r}'s turn, and no report between {@code r}
+ *       and the run's last event interacts with the run: applying the last one at {@code r}'s
+ *       place is applying it at its own.</li>
+ * </ul>
+ * The writer still checks the table's side at the run's turn: only a failure (a
+ * reconcile changes the table outside the queue's order, and counts as a barrier) can break it,
+ * and then the run is applied event by event. A joined caller gets {@code r} itself as its
+ * future: callers of one run share it (a report's future only ever completes with null), and it
+ * completes with {@code r}'s batch, after the run is applied. Each event's inbox wait is
+ * measured from its own enqueue to the writer's turn on the run. A pod's first report after an
+ * operation that may change the table, and a new pod's first reports, are never joined; the
+ * second may be once the first has its verdict. Each pod's last report stays referenced by its
+ * names (with its event) until the pod's next report: that is the chain's memory. The names kept per address and id are bounded by {@link PodNames#MAX}, and a
+ * closed report forgets its predecessor and anchor, so no chain of reports is kept alive.
+ *
  * <p><b>Failure recovery.</b> An exception while applying an operation is caught, counted,
  * and logged with the operation; the operation's future fails with it, and the mailbox stops
  * taking operations (they wait in the inbox, the rest of the batch ahead of them) for the backoff {@link WriterRecovery} sets. The
@@ -88,7 +148,7 @@ final class RevisionMailbox implements Inbox {
      * One operation waiting in the inbox: an action (no result), a pod's report or a query. It is
      * its caller's future and its own link in the inbox, so posting allocates this one object.
      */
-    private abstract static class Task extends MpscFutureQueue.Node<Object> {
+    private abstract static class Task extends JoinableNode<Object, PodEvent> {
         final Operation operation;
         final long enqueuedNanos;
 
@@ -115,30 +175,87 @@ final class RevisionMailbox implements Inbox {
         }
     }
 
-    /** A pod's report, which a later report of the same pod in the batch may supersede. */
+    /**
+     * A pod's report, which a later report of the same pod in the batch may supersede, and the
+     * run of the same pod's later reports that joined it while it waited (see "Joining").
+     */
     private static final class Report extends Task {
+        static final byte UNDECIDED = 0;
+        static final byte ALLOWS = 1;
+        static final byte FORBIDS = 2;
+
         final PodEvent event;
         /** The event's, copied by the producer (the writer reads the batch's reports, not their events; names canonical). */
         final String address;
         final String podId;
         final PodState state;
         final EventSource source;
-        /** Its index in the batch being marked (worker only). */
+
+        // Producers', under the producers' lock only.
+        /** Barriers started when it was posted, or -1 if one was under way (never joinable then). */
+        long barriers = -1;
+        /** The same for barriers that may change the table (no verdict carries across one). */
+        long changes = -1;
+        /** The report that named this address and id last before it, until its verdict is known. */
+        Report predecessor;
+        /**
+         * An older report of the chain whose verdict ALLOWS decides this one's too (every report
+         * between moved the pod at most between READY and NOT_READY), or null: it is applied
+         * first, so a writer that lags does not hold joining back until the predecessor's turn.
+         */
+        Report anchor;
+        /** Whether later reports may join it: UNDECIDED until its predecessor's verdict, then ALLOWS or FORBIDS. */
+        byte joinable = FORBIDS;
+        /** The state of the last report in its run. */
+        PodState lastState;
+
+        /**
+         * The writer's, once it has applied (or skipped) this report and its run: ALLOWS if the
+         * table's side of {@link RevisionWriter#isSupersededBy} held for this pod right after.
+         */
+        volatile byte verdict;
+
+        // The writer's.
+        /** Its index in the batch being marked. */
         int at;
         /**
-         * Worker only, reset when its batch is marked: the report of the same pod just before it
+         * Reset when its batch is marked: the report of the same pod just before it
          * in the batch was skipped for it, so the table's side of {@link RevisionWriter#isSupersededBy}
          * held then, and nothing applied since touched this pod (see "Coalescing").
          */
         boolean tableAllowsSkip;
+        /** How many events joined it, known once the batch took it. */
+        int joinedCount;
+        /** Every report of the run (this one's own event included) moves the pod at most between READY and NOT_READY. */
+        boolean allMayBeSuperseded;
+        /** The same, all but the run's last. */
+        boolean allButLastMayBeSuperseded;
 
-        Report(PodEvent event, PodNames names, long enqueuedNanos) {
+        Report(PodEvent event, String address, String podId, long enqueuedNanos) {
             super(Operation.MUTATE_POD, enqueuedNanos);
             this.event = event;
-            this.address = names.canonical(event.address());
-            this.podId = names.canonical(event.podId());
+            this.address = address;
+            this.podId = podId;
             this.state = event.state();
             this.source = event.source();
+            this.lastState = state;
+        }
+
+        /**
+         * The writer, when its batch takes it: closes it to joins and reads its run. It reads the
+         * run's last event only: a report joins only a run whose last state may be superseded
+         * (checked under the producers' lock before each join), so all but the last may be, and
+         * the writer need not touch each joined event (the producer's lines) to know it.
+         */
+        void takeRun() {
+            joinedCount = take();
+            allButLastMayBeSuperseded = joinedCount == 0 || RevisionWriter.mayBeSuperseded(state);
+            allMayBeSuperseded = allButLastMayBeSuperseded && RevisionWriter.mayBeSuperseded(last().state());
+        }
+
+        /** The newest event of its run. */
+        PodEvent last() {
+            return joinedCount == 0 ? event : joined(joinedCount - 1);
         }
 
         @Override
@@ -176,6 +293,22 @@ final class RevisionMailbox implements Inbox {
     private final ControlMetrics metrics;
     private final Runnable batch = this::runBatch;
     /**
+     * Non-report operations (barriers to joining) whose posting has started, and ended: bumped
+     * before and after the offer (through {@link #STARTED} and {@link #ENDED}; see "Joining").
+     */
+    @SuppressWarnings("unused")
+    private volatile long barriersStarted;
+    @SuppressWarnings("unused")
+    private volatile long barriersEnded;
+    /**
+     * The same for the barriers that may change the table (all but {@link Operation#FLUSH}): a
+     * report's verdict still speaks for the next report of its pod across a flush.
+     */
+    @SuppressWarnings("unused")
+    private volatile long changesStarted;
+    @SuppressWarnings("unused")
+    private volatile long changesEnded;
+    /**
      * Written by the worker after each batch: the writer had nothing for a sweep to do (no
      * pods, no checks). {@link #tick} then posts no sweep unless requests wait, so thousands of
      * revisions scaled to zero cost the worker nothing per tick (and make no metrics).
@@ -201,6 +334,22 @@ final class RevisionMailbox implements Inbox {
     }
 
     private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
+    private static final VarHandle STARTED;
+    private static final VarHandle ENDED;
+    private static final VarHandle CHANGES_STARTED;
+    private static final VarHandle CHANGES_ENDED;
+
+    static {
+        try {
+            MethodHandles.Lookup lookup = MethodHandles.lookup();
+            STARTED = lookup.findVarHandle(RevisionMailbox.class, "barriersStarted", long.class);
+            ENDED = lookup.findVarHandle(RevisionMailbox.class, "barriersEnded", long.class);
+            CHANGES_STARTED = lookup.findVarHandle(RevisionMailbox.class, "changesStarted", long.class);
+            CHANGES_ENDED = lookup.findVarHandle(RevisionMailbox.class, "changesEnded", long.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
 
     RevisionMailbox(RevisionId id, RevisionSettings settings, WriterPool pool, WriterFailures failures,
             NanoClock clock, ReadinessCheck readiness, ControlMetrics metrics) {
@@ -229,12 +378,108 @@ final class RevisionMailbox implements Inbox {
 
     /** Queues an operation; the future completes (with null) once the writer applied it. */
     CompletableFuture<Object> submit(Operation operation, Consumer<RevisionWriter> body) {
-        return enqueue(new Action(operation, body, clock.nanoTime()));
+        return enqueueBarrier(new Action(operation, body, clock.nanoTime()));
     }
 
-    /** Queues a pod event; the future completes once the writer applied it (or a later one of the same pod). */
+    /**
+     * Queues a pod event; the future completes (with null) once the writer applied it (or a
+     * later one of the same pod). The event may join the pod's report still waiting in the
+     * inbox (see "Joining"): its caller then gets that report's future, which it shares with
+     * the callers of the rest of the run and which completes when the writer has applied the
+     * run, with its batch.
+     */
     CompletableFuture<Object> report(PodEvent event) {
-        return enqueue(new Report(event, names, clock.nanoTime()));
+        long now = clock.nanoTime();
+        markBusy();
+        Report report;
+        synchronized (names) {
+            PodNames.Name address = names.canonical(event.address());
+            PodNames.Name podId = names.canonical(event.podId());
+            Object pending = address.pending;
+            if (pending != null && pending == podId.pending && event.source() == EventSource.POD) {
+                Report joined = (Report) pending;
+                if (mayJoin(joined) && joined.tryJoin(event, now)) {
+                    joined.lastState = event.state();
+                    return joined;
+                }
+            }
+            long started = (long) STARTED.getVolatile(this);
+            long ended = (long) ENDED.getVolatile(this);
+            long changes = (long) CHANGES_STARTED.getVolatile(this);
+            long changed = (long) CHANGES_ENDED.getVolatile(this);
+            report = new Report(event, address.value, podId.value, now);
+            inbox.offer(report);
+            if (started == ended && (long) STARTED.getVolatile(this) == started) {
+                report.barriers = started; // no barrier under way from before its offer to after it
+            }
+            if (changes == changed && (long) CHANGES_STARTED.getVolatile(this) == changes) {
+                report.changes = changes;
+                if (pending != null && pending == podId.pending && report.source == EventSource.POD
+                        && ((Report) pending).changes == changes) {
+                    // Nothing between them named this address or id, or changed the table otherwise.
+                    follow(report, (Report) pending);
+                }
+            }
+            close(pending);
+            close(podId.pending);
+            address.pending = report;
+            podId.pending = report;
+        }
+        schedule();
+        return report;
+    }
+
+    /**
+     * {@code report} is the next of {@code p}'s pod with nothing between them: the table's side
+     * holds before {@code report} if it held after {@code p}, which is {@code p}'s verdict once
+     * the writer gives it, or known sooner if it held before {@code p} and {@code p}'s run
+     * moves the pod at most between READY and NOT_READY (then the pod is still tracked there
+     * under this id alone, not retired, no retry scheduled). Under the producers' lock.
+     */
+    private static void follow(Report report, Report p) {
+        byte verdict = p.verdict;
+        boolean runMayBeSuperseded = RevisionWriter.mayBeSuperseded(p.lastState);
+        if (verdict != Report.UNDECIDED) {
+            report.joinable = verdict;
+        } else if (p.joinable == Report.ALLOWS && runMayBeSuperseded) {
+            report.joinable = Report.ALLOWS;
+        } else {
+            report.joinable = Report.UNDECIDED;
+            report.predecessor = p;
+            if (p.joinable == Report.UNDECIDED && runMayBeSuperseded) {
+                report.anchor = p.anchor != null ? p.anchor : p.predecessor;
+            }
+        }
+    }
+
+    /** {@code pending} (a report, or null) is no longer the last to name its address or id: no join from now on. */
+    private static void close(Object pending) {
+        if (pending != null) {
+            Report r = (Report) pending;
+            r.predecessor = null; // no chain of reports kept alive (what follows it has copied what it needs)
+            r.anchor = null;
+        }
+    }
+
+    /**
+     * Whether {@code r}, the last report that named an event's address and id, may take it in
+     * its run: see "Joining". Under the producers' lock.
+     */
+    private boolean mayJoin(Report r) {
+        if (r.joinable == Report.UNDECIDED) {
+            byte verdict = r.predecessor.verdict;
+            if (verdict != Report.UNDECIDED) {
+                r.joinable = verdict;
+            } else if (r.anchor != null && r.anchor.verdict == Report.ALLOWS) {
+                r.joinable = Report.ALLOWS;
+            } else {
+                return false;
+            }
+            r.predecessor = null;
+            r.anchor = null;
+        }
+        return r.joinable == Report.ALLOWS && RevisionWriter.mayBeSuperseded(r.lastState)
+                && (long) STARTED.getVolatile(this) == r.barriers;
     }
 
     /**
@@ -249,7 +494,7 @@ final class RevisionMailbox implements Inbox {
 
     /** Queues an operation; the future completes with its result once the writer applied it. */
     CompletableFuture<Object> query(Operation operation, Function<RevisionWriter, ?> body) {
-        return enqueue(new Query(operation, body, clock.nanoTime()));
+        return enqueueBarrier(new Query(operation, body, clock.nanoTime()));
     }
 
     @Override
@@ -257,13 +502,35 @@ final class RevisionMailbox implements Inbox {
         submit(operation, body);
     }
 
-    private CompletableFuture<Object> enqueue(Task task) {
+    /** Queues an operation other than a report: no report posted before it may be joined after it. */
+    private CompletableFuture<Object> enqueueBarrier(Task task) {
+        markBusy();
+        boolean changes = task.operation != Operation.FLUSH;
+        if (changes) {
+            CHANGES_STARTED.getAndAdd(this, 1L);
+        }
+        STARTED.getAndAdd(this, 1L);
+        inbox.offer(task);
+        ENDED.getAndAdd(this, 1L);
+        if (changes) {
+            CHANGES_ENDED.getAndAdd(this, 1L);
+        }
+        schedule();
+        return task;
+    }
+
+    /** The writer's own barrier: the table changed outside an operation (a failure, a reconcile). */
+    private void barrier() {
+        CHANGES_STARTED.getAndAdd(this, 1L);
+        STARTED.getAndAdd(this, 1L);
+        ENDED.getAndAdd(this, 1L);
+        CHANGES_ENDED.getAndAdd(this, 1L);
+    }
+
+    private void markBusy() {
         if (quiet) {
             quiet = false; // until its batch says otherwise: a caller that heard back may tick at once
         }
-        inbox.offer(task);
-        schedule();
-        return task;
     }
 
     /**
@@ -356,10 +623,13 @@ final class RevisionMailbox implements Inbox {
             Report next = (Report) later;
             // The table's side was checked for this pod's previous report of the chain, and
             // holds still: only the reports' own side is left to check.
-            boolean skipped = r.tableAllowsSkip
-                    ? RevisionWriter.mayBeSuperseded(r.state)
-                    : writer.isSupersededBy(r.event, next.event);
+            boolean skipped = r.allMayBeSuperseded
+                    && (r.tableAllowsSkip || writer.isSupersededBy(r.event, next.event));
             next.tableAllowsSkip = skipped;
+            if (skipped) {
+                r.verdict = Report.ALLOWS; // the table's side held, and a skip changes nothing
+                r.release();
+            }
             return skipped;
         }
         // A discovery snapshot followed at once by a newer one: the newer is the view; the older
@@ -372,6 +642,31 @@ final class RevisionMailbox implements Inbox {
             }
         });
         return true;
+    }
+
+    /**
+     * Applies a report and its run, then gives its verdict (see "Joining"). The run is the pod's
+     * own later reports, each but the last moving it at most between READY and NOT_READY; if the
+     * table's side of {@link RevisionWriter#isSupersededBy} holds, which the joining rules make
+     * sure of, the last alone gives the table all of them give, and only it is applied.
+     * Otherwise (only after a failure and reconcile changed the table under a waiting run) each
+     * is applied in order.
+     */
+    private Object applyReport(Report r) {
+        int k = r.joinedCount;
+        if (k == 0) {
+            writer.mutatePod(r.event);
+        } else if (r.allButLastMayBeSuperseded && writer.tableAllowsSkip(r.podId, r.address)) {
+            writer.mutatePod(r.last());
+        } else {
+            writer.mutatePod(r.event);
+            for (int i = 0; i < k; i++) {
+                writer.mutatePod(r.joined(i));
+            }
+        }
+        r.release();
+        r.verdict = writer.tableAllowsSkip(r.podId, r.address) ? Report.ALLOWS : Report.FORBIDS;
+        return null;
     }
 
     /** After a failure, the batch's unapplied operations wait for recovery ahead of the inbox, in order. */
@@ -394,6 +689,7 @@ final class RevisionMailbox implements Inbox {
                 progressed = false;
             } else {
                 try {
+                    barrier(); // the table changes outside the queue's order
                     failures.beforeOperation(Operation.RECONCILE);
                     writer.reconcile();
                     recovery.recovered();
@@ -414,6 +710,9 @@ final class RevisionMailbox implements Inbox {
                 if (t == null) {
                     break;
                 }
+                if (t instanceof Report r && !r.isTaken()) {
+                    r.takeRun(); // closed to joins before it is marked (a held-back one already was)
+                }
                 taken[n] = t;
             }
             markSuperseded(s, n);
@@ -428,6 +727,11 @@ final class RevisionMailbox implements Inbox {
                 Task t = taken[i];
                 long start = clock.nanoTime();
                 metrics.inboxWait(id, start - t.enqueuedNanos);
+                if (t instanceof Report r) {
+                    for (int j = 0; j < r.joinedCount; j++) {
+                        metrics.inboxWait(id, start - r.stamp(j)); // each event's own wait, not one per report
+                    }
+                }
                 if (superseded[i] && skip(t, taken[laterOf[i]])) {
                     if (t instanceof Report) {
                         done[finished] = t;
@@ -440,11 +744,15 @@ final class RevisionMailbox implements Inbox {
                         writer.settleCapacity(); // a run of reports ends: capacity as one by one
                     }
                     failures.beforeOperation(t.operation);
-                    Object result = t.apply(writer);
+                    Object result = t instanceof Report r ? applyReport(r) : t.apply(writer);
                     metrics.processed(id, t.operation.label(), clock.nanoTime() - start);
                     done[finished] = t;
                     results[finished++] = result;
                 } catch (RuntimeException e) {
+                    barrier(); // what the failed operation left is not what the queue's order says
+                    if (t instanceof Report r) {
+                        r.verdict = Report.FORBIDS;
+                    }
                     failures.counted();
                     recovery.failed(t.operation, e, clock.nanoTime());
                     failedTask = t; // it hears back after the ones before it

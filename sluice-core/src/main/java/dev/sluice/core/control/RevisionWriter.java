@@ -119,6 +119,16 @@ final class RevisionWriter {
         return authority.isSupersededBy(earlier, later);
     }
 
+    /** The pods' own last reports and the retired ids (for tests). */
+    String describeAuthority() {
+        return authority.describe();
+    }
+
+    /** The table's side of {@link #isSupersededBy} for the pod at {@code address} (see {@link PodAuthority#tableAllowsSkip}). */
+    boolean tableAllowsSkip(String podId, String address) {
+        return authority.tableAllowsSkip(podId, address);
+    }
+
     /**
      * Whether a report in {@code state} may be skipped for a later one of the same pod once the
      * table's side of {@link #isSupersededBy} is known to hold (see {@link PodAuthority#mayBeSuperseded}).
