@@ -87,6 +87,11 @@ final class H2Relay extends ChannelInboundHandlerAdapter {
         return limits.bodyStallTimeout().toNanos();
     }
 
+    /** {@code client.requestBuffer}: the most of a relayed call's body kept for a replay. */
+    int requestBuffer() {
+        return limits.requestBuffer();
+    }
+
     /** A relayed call's body stalled (counted as the HTTP/1.1 way counts it). */
     void bodyStalled() {
         px.clientMetrics.clientTimeout(Phase.BODY);

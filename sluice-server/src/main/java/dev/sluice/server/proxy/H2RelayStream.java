@@ -24,19 +24,21 @@ import org.slf4j.LoggerFactory;
 
 /**
  * One HTTP/2 request relayed frames to frames ({@link H2Relay}): a client stream that came whole
- * in its HEADERS (no body) for an h2c revision, sent as a stream of the pod's relay connection
+ * in its HEADERS (no body), or a gRPC call, for an h2c revision, sent as a stream of the pod's relay connection
  * ({@link H2RelayPod}) with the same fields, {@code :scheme http} and the forwarding fields
  * ({@code x-forwarded-for}, {@code forwarded}) appended as the HTTP/1.1 way appends them, and
  * the pod's HEADERS, DATA and trailers written to the client's stream as they come.
  *
  * <p>Everything else is the exchange's rules, kept here for a stream: admission, queue and its
  * timeout ({@link Admission}, with {@code grpc-timeout} bounding the wait), the request and
- * response-start timeouts, one answer (Sluice's own as {@link Answers} words it, a gRPC call's
+ * response-start and body-stall timeouts, one answer (Sluice's own as {@link Answers} words it, a gRPC call's
  * as gRPC), the slot released once, the metrics. A client's RST_STREAM or its connection's end
  * cancels a queued stream or resets the pod's stream and frees the slot at once. The pod's
  * reset, GOAWAY or lost connection before its answer: a stream the pod did not process goes
- * again, and so does one whose method is safe or that carries an {@code Idempotency-Key}, once
- * ({@link ReplayRule}); otherwise 502; after the answer began, the client's stream is reset.
+ * again (a call's body from {@link H2BodyCopies}), and so does a bodiless one whose method is
+ * safe or that carries an {@code Idempotency-Key}, once ({@link ReplayRule}); otherwise 502;
+ * after the answer began, the client's stream is reset. A gRPC call's body is held until the
+ * pod is reached, then streamed as it comes.
  *
  * <h2>Implementation notes</h2>
  * A request's one object besides its frames, like {@link Exchange}; on the client connection's
@@ -65,6 +67,8 @@ final class H2RelayStream extends Admission {
     /** A gRPC call's body that came before the pod was reached, and its trailers (held, not yet taken). */
     private List<Http2DataFrame> early;
     private Http2Headers trailers;
+    /** A call's body as sent, for a replay of a stream the pod did not process (null: none kept). */
+    private H2BodyCopies copies;
     private Deadlines.Deadline stallTimer;
     private H2RelayPod podConnection;
     private int podStream;
@@ -82,6 +86,7 @@ final class H2RelayStream extends Admission {
                 RequestClassifier.tenantOf(route.config().queueing(), request));
         this.bodiless = bodiless;
         this.requestComplete = bodiless;
+        this.copies = bodiless ? null : new H2BodyCopies(relay.requestBuffer());
         this.relay = relay;
         this.client = client;
         this.request = request;
@@ -138,6 +143,9 @@ final class H2RelayStream extends Admission {
     void opened(H2RelayPod c, int id) {
         podConnection = c;
         podStream = id;
+        if (copies != null) {
+            copies.resend(c, id); // a replay: what went before goes again first
+        }
         List<Http2DataFrame> held = early;
         early = null;
         if (held != null) {
@@ -147,6 +155,8 @@ final class H2RelayStream extends Admission {
         }
         if (trailers != null) {
             c.sendTrailers(id, trailers);
+            keepTrailers(trailers);
+            trailers = null;
         }
         if (requestComplete) {
             startResponseStartTimer();
@@ -217,8 +227,24 @@ final class H2RelayStream extends Admission {
             trailers = h;
         } else {
             podConnection.sendTrailers(podStream, h);
+            keepTrailers(h);
             podConnection.flushSoon();
             startResponseStartTimer();
+        }
+    }
+
+    private void keepTrailers(Http2Headers h) {
+        if (copies != null) {
+            copies.trailers(h);
+        }
+    }
+
+    /** No replay from now (the answer began, or the exchange ended): the copies go. */
+    private void dropCopies() {
+        H2BodyCopies c = copies;
+        copies = null;
+        if (c != null) {
+            c.release();
         }
     }
 
@@ -230,6 +256,9 @@ final class H2RelayStream extends Admission {
     }
 
     private void toPod(Http2DataFrame d) {
+        if (copies != null && !copies.keep(d.content(), d.isEndStream())) {
+            copies = null; // too large to keep: not sent twice
+        }
         int n = d.initialFlowControlledBytes();
         Http2FrameStream s = client;
         H2Relay r = relay;
@@ -267,6 +296,7 @@ final class H2RelayStream extends Admission {
                 return; // informational (100, 103): not passed on
             }
             responseStarted = true;
+            dropCopies();
             status = code;
             cancel(responseStartTimer);
         }
@@ -307,7 +337,7 @@ final class H2RelayStream extends Admission {
             releasePod();
             return;
         }
-        if (!replayed && (unprocessed && bodiless || replayable())) {
+        if (!replayed && (unprocessed && (bodiless || copies != null) || replayable())) {
             replayed = true;
             link(podAddress);
             return;
@@ -414,6 +444,7 @@ final class H2RelayStream extends Admission {
 
     private void end(Outcome outcome, int code) {
         done = true;
+        dropCopies();
         cancel(totalTimer);
         cancel(responseStartTimer);
         cancel(stallTimer);

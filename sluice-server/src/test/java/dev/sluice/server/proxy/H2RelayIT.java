@@ -275,6 +275,23 @@ class H2RelayIT {
     }
 
     @Test
+    void aCallThePodRefusedUnprocessedGoesAgainWithItsBody() throws Exception {
+        ScriptedH2cPod a = pod("a", 100);
+        start(1, "", a);
+        CompletableFuture<H2StreamAnswer> answer = new CompletableFuture<>();
+        Http2StreamChannel stream = new Http2StreamChannelBootstrap(connection)
+                .handler(H2StreamAnswer.collector(answer)).open().sync().getNow();
+        stream.write(new DefaultHttp2HeadersFrame(new DefaultHttp2Headers().method("POST").path("/refuse-once")
+                .scheme("http").authority("model.test").set("content-type", "application/grpc"), false));
+        stream.write(new DefaultHttp2DataFrame(Unpooled.copiedBuffer("part one,", StandardCharsets.UTF_8), false));
+        stream.writeAndFlush(new DefaultHttp2DataFrame(Unpooled.copiedBuffer("part two", StandardCharsets.UTF_8), true));
+        assertThat(answer.get(20, TimeUnit.SECONDS).body()).isEqualTo("a:ok");
+        // REFUSED_STREAM: the pod did not act on it (RFC 9113 §8.7), so its kept body went again.
+        assertThat(a.bodies()).containsExactly("part one,part two", "part one,part two");
+        await().atMost(Duration.ofSeconds(5)).until(() -> throttler().active() == 0);
+    }
+
+    @Test
     void sluicesOwnAnswersAreHttp2AndAGrpcCallIsAnsweredAsGrpc() throws Exception {
         ScriptedH2cPod a = pod("a", 100);
         start(1, "timeouts: {queue: 300ms}", a);
