@@ -2,10 +2,11 @@ package dev.sluice.server.proxy;
 
 import dev.sluice.server.config.ClientLimits;
 import dev.sluice.server.metrics.ClientMetrics.Phase;
+import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.handler.codec.http2.DefaultHttp2DataFrame;
+import io.netty.channel.ChannelPromise;
 import io.netty.handler.codec.http2.DefaultHttp2WindowUpdateFrame;
 import io.netty.handler.codec.http2.Http2DataFrame;
 import io.netty.handler.codec.http2.Http2FrameCodec;
@@ -70,6 +71,7 @@ final class H2Relay extends ChannelInboundHandlerAdapter {
     private Http2FrameStreamEvent held;
     private LoopFlusher.Target flush;
     private Http2FrameCodec codec;
+    private ChannelHandlerContext codecCtx;
     /** This client's address as the forwarding fields name it, made once. */
     private AsciiString clientIp;
     private String forElement;
@@ -102,6 +104,7 @@ final class H2Relay extends ChannelInboundHandlerAdapter {
         this.ctx = ctx;
         flush = new LoopFlusher.Target(px.pool(ctx.channel().eventLoop()).flusher(), ctx);
         codec = ctx.pipeline().get(Http2FrameCodec.class);
+        codecCtx = ctx.pipeline().context(codec);
         SocketAddress a = ctx.channel().remoteAddress();
         String ip = a instanceof InetSocketAddress isa && isa.getAddress() != null
                 ? isa.getAddress().getHostAddress() : "unknown";
@@ -297,18 +300,34 @@ final class H2Relay extends ChannelInboundHandlerAdapter {
     }
 
     /**
-     * The pod's DATA to the client. Its {@code n} bytes go back to the pod's window now (returns
-     * false) when the client's connection and stream can take them, so they leave with this
-     * turn's flush; else (returns true) once the connection has written them, so that a client
-     * that does not read holds the pod's stream back rather than Sluice's memory.
+     * HEADERS (a response's head, or its trailers) to the client's stream {@code s}, written by
+     * the codec's encoder itself: no frame object, no pass through the pipeline.
      */
-    boolean writeData(DefaultHttp2DataFrame frame, H2RelayPod from, int podStream, int n) {
-        Http2Stream s = n == 0 || !ctx.channel().isWritable() ? null : codec.connection().stream(frame.stream().id());
-        if (n == 0 || s != null && codec.encoder().flowController().isWritable(s)) {
-            write(frame);
+    void writeHeaders(Http2FrameStream s, Http2Headers h, boolean end) {
+        codec.encoder().writeHeaders(codecCtx, s.id(), h, 0, end, codecCtx.voidPromise());
+        flush.flushSoon();
+    }
+
+    /**
+     * The pod's DATA (or, {@code from} null, Sluice's own answer's body) to the client's stream
+     * {@code s}, written as {@link #writeHeaders} writes.
+     * Its bytes go back to the pod's window now (returns false) when the client's connection and
+     * stream can take them, so they leave with this turn's flush; else (returns true) once the
+     * connection has written them, so that a client that does not read holds the pod's stream
+     * back rather than Sluice's memory.
+     */
+    boolean writeData(Http2FrameStream s, ByteBuf data, boolean end, H2RelayPod from, int podStream) {
+        int n = data.readableBytes();
+        Http2Stream st = from == null || n == 0 || !ctx.channel().isWritable() ? null
+                : codec.connection().stream(s.id());
+        if (from == null || n == 0 || st != null && codec.encoder().flowController().isWritable(st)) {
+            codec.encoder().writeData(codecCtx, s.id(), data, 0, end, codecCtx.voidPromise());
+            flush.flushSoon();
             return false;
         }
-        ctx.write(frame).addListener((ChannelFutureListener) f -> from.consumed(podStream, n));
+        ChannelPromise written = codecCtx.newPromise();
+        written.addListener((ChannelFutureListener) f -> from.consumed(podStream, n));
+        codec.encoder().writeData(codecCtx, s.id(), data, 0, end, written);
         flush.flushSoon();
         return true;
     }

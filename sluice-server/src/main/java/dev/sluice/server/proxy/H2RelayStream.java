@@ -7,8 +7,6 @@ import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
-import io.netty.handler.codec.http2.DefaultHttp2DataFrame;
-import io.netty.handler.codec.http2.DefaultHttp2HeadersFrame;
 import io.netty.handler.codec.http2.DefaultHttp2ResetFrame;
 import io.netty.handler.codec.http2.Http2DataFrame;
 import io.netty.handler.codec.http2.Http2Error;
@@ -300,7 +298,7 @@ final class H2RelayStream extends Admission {
             status = code;
             cancel(responseStartTimer);
         }
-        relay.write(new DefaultHttp2HeadersFrame(h, end).stream(client));
+        relay.writeHeaders(client, h, end);
         if (end) {
             finish();
         }
@@ -314,8 +312,7 @@ final class H2RelayStream extends Admission {
         if (done || !responseStarted) {
             return false;
         }
-        boolean later = relay.writeData(new DefaultHttp2DataFrame(data.retain(), end).stream(client), podConnection,
-                podStream, data.readableBytes());
+        boolean later = relay.writeData(client, data.retain(), end, podConnection, podStream);
         if (end) {
             finish();
         }
@@ -422,11 +419,11 @@ final class H2RelayStream extends Admission {
             Http2Headers h = HttpConversionUtil.toHttp2Headers(answer, false);
             ByteBuf body = answer.content();
             boolean empty = !body.isReadable();
-            relay.write(new DefaultHttp2HeadersFrame(h, empty).stream(client));
+            relay.writeHeaders(client, h, empty);
             if (empty) {
                 body.release();
             } else {
-                relay.write(new DefaultHttp2DataFrame(body, true).stream(client));
+                relay.writeData(client, body, true, null, 0);
             }
             end(outcome, grpc ? 200 : st.code());
         }
