@@ -16,8 +16,6 @@ import java.util.Map;
 import java.util.Random;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
 import net.jqwik.api.Example;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
@@ -111,23 +109,12 @@ class CoalescingPropertiesTest {
             }
 
             // Hold the worker, post the whole burst, let go: the burst is one batch.
-            CountDownLatch entered = new CountDownLatch(1);
-            CountDownLatch release = new CountDownLatch(1);
-            burst.query(Operation.FLUSH, w -> {
-                entered.countDown();
-                try {
-                    release.await(10, TimeUnit.SECONDS);
-                } catch (InterruptedException ie) {
-                    Thread.currentThread().interrupt();
-                }
-                return null;
-            });
-            assertThat(entered.await(10, TimeUnit.SECONDS)).isTrue();
+            HeldWriter held = HeldWriter.hold(burst);
             List<CompletableFuture<Object>> posted = new ArrayList<>();
             for (int code : codes) {
                 posted.add(post(burst, code));
             }
-            release.countDown();
+            held.release();
             for (CompletableFuture<Object> f : posted) {
                 await(f);
             }
@@ -177,25 +164,14 @@ class CoalescingPropertiesTest {
                     new ManualClock(1_000_000_000L), NEVER, metrics);
             String address = "10.0.0.1:8080";
             await(m.report(new PodEvent(EventSource.POD, REV, "a", address, PodState.NOT_READY)));
-            CountDownLatch entered = new CountDownLatch(1);
-            CountDownLatch release = new CountDownLatch(1);
-            m.query(Operation.FLUSH, w -> {
-                entered.countDown();
-                try {
-                    release.await(10, TimeUnit.SECONDS);
-                } catch (InterruptedException ie) {
-                    Thread.currentThread().interrupt();
-                }
-                return null;
-            });
-            assertThat(entered.await(10, TimeUnit.SECONDS)).isTrue();
+            HeldWriter held = HeldWriter.hold(m);
             CompletableFuture<Object> last = null;
             for (int i = 0; i < 100; i++) {
                 last = m.report(new PodEvent(EventSource.POD, REV, "a", address,
                         i % 2 == 0 ? PodState.READY : PodState.NOT_READY));
             }
             last = m.report(new PodEvent(EventSource.POD, REV, "a", address, PodState.READY));
-            release.countDown();
+            held.release();
             await(last);
             assertThat(metrics.processed.get("mutate-pod").get()).as("reports applied").isEqualTo(2);
             assertThat(view(m)).startsWith("{10.0.0.1:8080=a:READY} capacity=2");

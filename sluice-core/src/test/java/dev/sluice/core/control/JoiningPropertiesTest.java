@@ -18,8 +18,6 @@ import java.util.Random;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
 import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
 import net.jqwik.api.Combinators;
@@ -175,27 +173,16 @@ class JoiningPropertiesTest {
             for (int[] op : ops.subList(0, held)) {
                 await(post(joined, op[0], op[1], op[2] == 1));
             }
-            CountDownLatch entered = new CountDownLatch(1);
-            CountDownLatch release = new CountDownLatch(1);
             // Held by another revision's query on the same worker: nothing in joined's inbox
             // (a query there would be a barrier, and no report before it could be joined after).
             RevisionMailbox gate = new RevisionMailbox(new RevisionId("default", "gate"), SETTINGS, pool,
                     new WriterFailures(), clock, NEVER, ControlMetrics.NONE);
-            gate.query(Operation.FLUSH, w -> {
-                entered.countDown();
-                try {
-                    release.await(10, TimeUnit.SECONDS);
-                } catch (InterruptedException ie) {
-                    Thread.currentThread().interrupt();
-                }
-                return null;
-            });
-            assertThat(entered.await(10, TimeUnit.SECONDS)).isTrue();
+            HeldWriter writer = HeldWriter.hold(gate);
             List<CompletableFuture<Object>> posted = new ArrayList<>();
             for (int[] op : ops.subList(held, free)) {
                 posted.add(post(joined, op[0], op[1], op[2] == 1));
             }
-            release.countDown();
+            writer.release();
             for (int i = free; i < ops.size(); i++) {
                 CompletableFuture<Object> f = post(joined, ops.get(i)[0], ops.get(i)[1], ops.get(i)[2] == 1);
                 posted.add(f);

@@ -12,8 +12,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -63,23 +61,12 @@ class ReportJoiningTest {
     /** Posts {@code ops} one by one to the model and, with its writer held, to {@code joined}; returns the futures. */
     private List<CompletableFuture<Object>> postHeld(List<Consumer<List<CompletableFuture<Object>>>> ops)
             throws InterruptedException {
-        CountDownLatch entered = new CountDownLatch(1);
-        CountDownLatch release = new CountDownLatch(1);
-        gate.query(Operation.FLUSH, w -> {
-            entered.countDown();
-            try {
-                release.await(10, TimeUnit.SECONDS);
-            } catch (InterruptedException ie) {
-                Thread.currentThread().interrupt();
-            }
-            return null;
-        });
-        assertThat(entered.await(10, TimeUnit.SECONDS)).isTrue();
+        HeldWriter held = HeldWriter.hold(gate);
         List<CompletableFuture<Object>> futures = new ArrayList<>();
         for (Consumer<List<CompletableFuture<Object>>> op : ops) {
             op.accept(futures);
         }
-        release.countDown();
+        held.release();
         futures.forEach(ControlTestSupport::await);
         return futures;
     }
