@@ -4,7 +4,6 @@ import dev.sluice.core.NanoClock;
 import dev.sluice.core.RevisionId;
 import dev.sluice.core.concurrent.JoinableNode;
 import dev.sluice.core.concurrent.MpscFutureQueue;
-import dev.sluice.core.pod.PodState;
 import dev.sluice.core.throttle.Rejection;
 import dev.sluice.core.throttle.RevisionThrottler;
 import java.lang.invoke.MethodHandles;
@@ -64,7 +63,7 @@ import java.util.function.Function;
  * its future completes with the batch. So a pod flapping forty times in a burst is applied
  * once. The writer's work per skipped report is kept small: the table's side of that check
  * (four lookups) is made for the first report of a pod's run in the batch only, and carried
- * along the run ({@code Report.tableAllowsSkip}): nothing between two marked reports touches
+ * along the run ({@code MailboxReport.tableAllowsSkip}): nothing between two marked reports touches
  * the pod's address or names its id, and a skip changes nothing, so it still holds; for the
  * rest only the report's own state is checked. The producer copies the event's fields into the
  * report and makes its address and id the revision's one instance of each ({@link PodNames}),
@@ -107,12 +106,12 @@ import java.util.function.Function;
  *       is concurrent with the join, which may then be ordered before it;</li>
  *   <li>the table's side of {@code isSupersededBy} will hold at {@code r}'s turn: the pod
  *       tracked at the address under this id alone, READY or NOT_READY, not retired, no retry.
- *       The writer gives each report a verdict after applying it ({@link Report#verdict}: that
+ *       The writer gives each report a verdict after applying it ({@link MailboxReport#verdict}: that
  *       side holds now). {@code r} is joinable if the report before it of the same address and
  *       id, with no barrier between them that may change the table (counted apart: every
  *       operation but a flush, which only reads), has the verdict ALLOWS, or was itself joinable and its
  *       run only flapped (which keeps that side true), or, while the writer lags, if the oldest
- *       such report of the chain ({@link Report#anchor}) has it. Between the two nothing could
+ *       such report of the chain ({@link MailboxReport#anchor}) has it. Between the two nothing could
  *       touch the pod: a report of another address and id retires only the id tracked at its
  *       own address, which is not this one's since the id is tracked at this address alone;
  *       so the table's side still holds at {@code r}'s turn, and no report between {@code r}
@@ -144,146 +143,11 @@ final class RevisionMailbox implements Inbox {
     static final int BATCH = 1024;
     private static final System.Logger LOG = System.getLogger(RevisionMailbox.class.getName());
 
-    /**
-     * One operation waiting in the inbox: an action (no result), a pod's report or a query. It is
-     * its caller's future and its own link in the inbox, so posting allocates this one object.
-     */
-    private abstract static class Task extends JoinableNode<Object, PodEvent> {
-        final Operation operation;
-        final long enqueuedNanos;
-
-        Task(Operation operation, long enqueuedNanos) {
-            this.operation = operation;
-            this.enqueuedNanos = enqueuedNanos;
-        }
-
-        abstract Object apply(RevisionWriter writer);
-    }
-
-    private static final class Action extends Task {
-        final Consumer<RevisionWriter> body;
-
-        Action(Operation operation, Consumer<RevisionWriter> body, long enqueuedNanos) {
-            super(operation, enqueuedNanos);
-            this.body = body;
-        }
-
-        @Override
-        Object apply(RevisionWriter writer) {
-            body.accept(writer);
-            return null;
-        }
-    }
-
-    /**
-     * A pod's report, which a later report of the same pod in the batch may supersede, and the
-     * run of the same pod's later reports that joined it while it waited (see "Joining").
-     */
-    private static final class Report extends Task {
-        static final byte UNDECIDED = 0;
-        static final byte ALLOWS = 1;
-        static final byte FORBIDS = 2;
-
-        final PodEvent event;
-        /** The event's, copied by the producer (the writer reads the batch's reports, not their events; names canonical). */
-        final String address;
-        final String podId;
-        final PodState state;
-        final EventSource source;
-
-        // Producers', under the producers' lock only.
-        /** Barriers started when it was posted, or -1 if one was under way (never joinable then). */
-        long barriers = -1;
-        /** The same for barriers that may change the table (no verdict carries across one). */
-        long changes = -1;
-        /** The report that named this address and id last before it, until its verdict is known. */
-        Report predecessor;
-        /**
-         * An older report of the chain whose verdict ALLOWS decides this one's too (every report
-         * between moved the pod at most between READY and NOT_READY), or null: it is applied
-         * first, so a writer that lags does not hold joining back until the predecessor's turn.
-         */
-        Report anchor;
-        /** Whether later reports may join it: UNDECIDED until its predecessor's verdict, then ALLOWS or FORBIDS. */
-        byte joinable = FORBIDS;
-        /** The state of the last report in its run. */
-        PodState lastState;
-
-        /**
-         * The writer's, once it has applied (or skipped) this report and its run: ALLOWS if the
-         * table's side of {@link RevisionWriter#isSupersededBy} held for this pod right after.
-         */
-        volatile byte verdict;
-
-        // The writer's.
-        /** Its index in the batch being marked. */
-        int at;
-        /**
-         * Reset when its batch is marked: the report of the same pod just before it
-         * in the batch was skipped for it, so the table's side of {@link RevisionWriter#isSupersededBy}
-         * held then, and nothing applied since touched this pod (see "Coalescing").
-         */
-        boolean tableAllowsSkip;
-        /** How many events joined it, known once the batch took it. */
-        int joinedCount;
-        /** Every report of the run (this one's own event included) moves the pod at most between READY and NOT_READY. */
-        boolean allMayBeSuperseded;
-        /** The same, all but the run's last. */
-        boolean allButLastMayBeSuperseded;
-
-        Report(PodEvent event, String address, String podId, long enqueuedNanos) {
-            super(Operation.MUTATE_POD, enqueuedNanos);
-            this.event = event;
-            this.address = address;
-            this.podId = podId;
-            this.state = event.state();
-            this.source = event.source();
-            this.lastState = state;
-        }
-
-        /**
-         * The writer, when its batch takes it: closes it to joins and reads its run. It reads the
-         * run's last event only: a report joins only a run whose last state may be superseded
-         * (checked under the producers' lock before each join), so all but the last may be, and
-         * the writer need not touch each joined event (the producer's lines) to know it.
-         */
-        void takeRun() {
-            joinedCount = take();
-            allButLastMayBeSuperseded = joinedCount == 0 || RevisionWriter.mayBeSuperseded(state);
-            allMayBeSuperseded = allButLastMayBeSuperseded && RevisionWriter.mayBeSuperseded(last().state());
-        }
-
-        /** The newest event of its run. */
-        PodEvent last() {
-            return joinedCount == 0 ? event : joined(joinedCount - 1);
-        }
-
-        @Override
-        Object apply(RevisionWriter writer) {
-            writer.mutatePod(event);
-            return null;
-        }
-    }
-
-    private static final class Query extends Task {
-        final Function<RevisionWriter, ?> body;
-
-        Query(Operation operation, Function<RevisionWriter, ?> body, long enqueuedNanos) {
-            super(operation, enqueuedNanos);
-            this.body = body;
-        }
-
-        @Override
-        Object apply(RevisionWriter writer) {
-            return body.apply(writer);
-        }
-    }
-
     private final RevisionId id;
     private final RevisionSettings settings;
     private final RevisionWriter writer;
     private final WriterRecovery recovery;
-    private final MpscFutureQueue<Task> inbox = new MpscFutureQueue<>();
+    private final MpscFutureQueue<MailboxTask> inbox = new MpscFutureQueue<>();
     private final AtomicBoolean scheduled = new AtomicBoolean();
     private final WriterPool pool;
     private final PodNames names = new PodNames();
@@ -315,22 +179,22 @@ final class RevisionMailbox implements Inbox {
      */
     private volatile boolean quiet;
     /** Operations of a failed batch not yet applied, ahead of the inbox (worker only; null when none). */
-    private ArrayDeque<Task> heldBack;
+    private ArrayDeque<MailboxTask> heldBack;
 
     /**
      * The batch being applied, and for each report the index of a later one that may supersede
      * it: one per worker thread (not per revision, which would cost ~9 KB an idle revision).
      */
     private static final class Scratch {
-        final Task[] taken = new Task[BATCH];
+        final MailboxTask[] taken = new MailboxTask[BATCH];
         /** Tasks done in this batch (applied or skipped), with their results: they hear back at its end. */
-        final Task[] done = new Task[BATCH];
+        final MailboxTask[] done = new MailboxTask[BATCH];
         final Object[] results = new Object[BATCH];
         final boolean[] superseded = new boolean[BATCH];
         final int[] laterOf = new int[BATCH];
         /** By address and by pod id, the next report in the batch (tasks, not boxed indexes). */
-        final Map<String, Report> lastReportAt = new HashMap<>();
-        final Map<String, Report> lastIdAt = new HashMap<>();
+        final Map<String, MailboxReport> lastReportAt = new HashMap<>();
+        final Map<String, MailboxReport> lastIdAt = new HashMap<>();
     }
 
     private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
@@ -378,7 +242,7 @@ final class RevisionMailbox implements Inbox {
 
     /** Queues an operation; the future completes (with null) once the writer applied it. */
     CompletableFuture<Object> submit(Operation operation, Consumer<RevisionWriter> body) {
-        return enqueueBarrier(new Action(operation, body, clock.nanoTime()));
+        return enqueueBarrier(new MailboxTask.Action(operation, body, clock.nanoTime()));
     }
 
     /**
@@ -391,13 +255,13 @@ final class RevisionMailbox implements Inbox {
     CompletableFuture<Object> report(PodEvent event) {
         long now = clock.nanoTime();
         markBusy();
-        Report report;
+        MailboxReport report;
         synchronized (names) {
             PodNames.Name address = names.canonical(event.address());
             PodNames.Name podId = names.canonical(event.podId());
             Object pending = address.pending;
             if (pending != null && pending == podId.pending && event.source() == EventSource.POD) {
-                Report joined = (Report) pending;
+                MailboxReport joined = (MailboxReport) pending;
                 if (mayJoin(joined) && joined.tryJoin(event, now)) {
                     joined.lastState = event.state();
                     return joined;
@@ -407,7 +271,7 @@ final class RevisionMailbox implements Inbox {
             long ended = (long) ENDED.getVolatile(this);
             long changes = (long) CHANGES_STARTED.getVolatile(this);
             long changed = (long) CHANGES_ENDED.getVolatile(this);
-            report = new Report(event, address.value, podId.value, now);
+            report = new MailboxReport(event, address.value, podId.value, now);
             inbox.offer(report);
             if (started == ended && (long) STARTED.getVolatile(this) == started) {
                 report.barriers = started; // no barrier under way from before its offer to after it
@@ -415,9 +279,9 @@ final class RevisionMailbox implements Inbox {
             if (changes == changed && (long) CHANGES_STARTED.getVolatile(this) == changes) {
                 report.changes = changes;
                 if (pending != null && pending == podId.pending && report.source == EventSource.POD
-                        && ((Report) pending).changes == changes) {
+                        && ((MailboxReport) pending).changes == changes) {
                     // Nothing between them named this address or id, or changed the table otherwise.
-                    follow(report, (Report) pending);
+                    follow(report, (MailboxReport) pending);
                 }
             }
             close(pending);
@@ -436,17 +300,17 @@ final class RevisionMailbox implements Inbox {
      * moves the pod at most between READY and NOT_READY (then the pod is still tracked there
      * under this id alone, not retired, no retry scheduled). Under the producers' lock.
      */
-    private static void follow(Report report, Report p) {
+    private static void follow(MailboxReport report, MailboxReport p) {
         byte verdict = p.verdict;
         boolean runMayBeSuperseded = RevisionWriter.mayBeSuperseded(p.lastState);
-        if (verdict != Report.UNDECIDED) {
+        if (verdict != MailboxReport.UNDECIDED) {
             report.joinable = verdict;
-        } else if (p.joinable == Report.ALLOWS && runMayBeSuperseded) {
-            report.joinable = Report.ALLOWS;
+        } else if (p.joinable == MailboxReport.ALLOWS && runMayBeSuperseded) {
+            report.joinable = MailboxReport.ALLOWS;
         } else {
-            report.joinable = Report.UNDECIDED;
+            report.joinable = MailboxReport.UNDECIDED;
             report.predecessor = p;
-            if (p.joinable == Report.UNDECIDED && runMayBeSuperseded) {
+            if (p.joinable == MailboxReport.UNDECIDED && runMayBeSuperseded) {
                 report.anchor = p.anchor != null ? p.anchor : p.predecessor;
             }
         }
@@ -455,7 +319,7 @@ final class RevisionMailbox implements Inbox {
     /** {@code pending} (a report, or null) is no longer the last to name its address or id: no join from now on. */
     private static void close(Object pending) {
         if (pending != null) {
-            Report r = (Report) pending;
+            MailboxReport r = (MailboxReport) pending;
             r.predecessor = null; // no chain of reports kept alive (what follows it has copied what it needs)
             r.anchor = null;
         }
@@ -465,20 +329,20 @@ final class RevisionMailbox implements Inbox {
      * Whether {@code r}, the last report that named an event's address and id, may take it in
      * its run: see "Joining". Under the producers' lock.
      */
-    private boolean mayJoin(Report r) {
-        if (r.joinable == Report.UNDECIDED) {
+    private boolean mayJoin(MailboxReport r) {
+        if (r.joinable == MailboxReport.UNDECIDED) {
             byte verdict = r.predecessor.verdict;
-            if (verdict != Report.UNDECIDED) {
+            if (verdict != MailboxReport.UNDECIDED) {
                 r.joinable = verdict;
-            } else if (r.anchor != null && r.anchor.verdict == Report.ALLOWS) {
-                r.joinable = Report.ALLOWS;
+            } else if (r.anchor != null && r.anchor.verdict == MailboxReport.ALLOWS) {
+                r.joinable = MailboxReport.ALLOWS;
             } else {
                 return false;
             }
             r.predecessor = null;
             r.anchor = null;
         }
-        return r.joinable == Report.ALLOWS && RevisionWriter.mayBeSuperseded(r.lastState)
+        return r.joinable == MailboxReport.ALLOWS && RevisionWriter.mayBeSuperseded(r.lastState)
                 && (long) STARTED.getVolatile(this) == r.barriers;
     }
 
@@ -494,7 +358,7 @@ final class RevisionMailbox implements Inbox {
 
     /** Queues an operation; the future completes with its result once the writer applied it. */
     CompletableFuture<Object> query(Operation operation, Function<RevisionWriter, ?> body) {
-        return enqueueBarrier(new Query(operation, body, clock.nanoTime()));
+        return enqueueBarrier(new MailboxTask.Query(operation, body, clock.nanoTime()));
     }
 
     @Override
@@ -503,7 +367,7 @@ final class RevisionMailbox implements Inbox {
     }
 
     /** Queues an operation other than a report: no report posted before it may be joined after it. */
-    private CompletableFuture<Object> enqueueBarrier(Task task) {
+    private CompletableFuture<Object> enqueueBarrier(MailboxTask task) {
         markBusy();
         boolean changes = task.operation != Operation.FLUSH;
         if (changes) {
@@ -584,9 +448,9 @@ final class RevisionMailbox implements Inbox {
      * the same table as applying the later one alone.
      */
     private static void markSuperseded(Scratch s, int n) {
-        Task[] taken = s.taken;
-        Map<String, Report> lastReportAt = s.lastReportAt;
-        Map<String, Report> lastIdAt = s.lastIdAt;
+        MailboxTask[] taken = s.taken;
+        Map<String, MailboxReport> lastReportAt = s.lastReportAt;
+        Map<String, MailboxReport> lastIdAt = s.lastIdAt;
         lastReportAt.clear();
         lastIdAt.clear();
         for (int i = n - 1; i >= 0; i--) {
@@ -596,15 +460,15 @@ final class RevisionMailbox implements Inbox {
                 s.superseded[i] = true;
                 s.laterOf[i] = i + 1;
             }
-            if (!(taken[i] instanceof Report r)) {
+            if (!(taken[i] instanceof MailboxReport r)) {
                 lastReportAt.clear(); // anything else is a barrier: a query, a removal, a check's result
                 lastIdAt.clear();
                 continue;
             }
             r.at = i;
             r.tableAllowsSkip = false;
-            Report later = lastReportAt.put(r.address, r);
-            Report laterOfId = lastIdAt.put(r.podId, r);
+            MailboxReport later = lastReportAt.put(r.address, r);
+            MailboxReport laterOfId = lastIdAt.put(r.podId, r);
             if (later != null && later == laterOfId && r.source == EventSource.POD
                     && later.source == EventSource.POD && later.podId.equals(r.podId)) {
                 s.superseded[i] = true;
@@ -618,16 +482,16 @@ final class RevisionMailbox implements Inbox {
      * the batch (the later report of the same pod says everything it would); a skipped snapshot
      * as said below.
      */
-    private boolean skip(Task t, Task later) {
-        if (t instanceof Report r) {
-            Report next = (Report) later;
+    private boolean skip(MailboxTask t, MailboxTask later) {
+        if (t instanceof MailboxReport r) {
+            MailboxReport next = (MailboxReport) later;
             // The table's side was checked for this pod's previous report of the chain, and
             // holds still: only the reports' own side is left to check.
             boolean skipped = r.allMayBeSuperseded
                     && (r.tableAllowsSkip || writer.isSupersededBy(r.event, next.event));
             next.tableAllowsSkip = skipped;
             if (skipped) {
-                r.verdict = Report.ALLOWS; // the table's side held, and a skip changes nothing
+                r.verdict = MailboxReport.ALLOWS; // the table's side held, and a skip changes nothing
                 r.release();
             }
             return skipped;
@@ -652,7 +516,7 @@ final class RevisionMailbox implements Inbox {
      * Otherwise (only after a failure and reconcile changed the table under a waiting run) each
      * is applied in order.
      */
-    private Object applyReport(Report r) {
+    private Object applyReport(MailboxReport r) {
         int k = r.joinedCount;
         if (k == 0) {
             writer.mutatePod(r.event);
@@ -665,12 +529,12 @@ final class RevisionMailbox implements Inbox {
             }
         }
         r.release();
-        r.verdict = writer.tableAllowsSkip(r.podId, r.address) ? Report.ALLOWS : Report.FORBIDS;
+        r.verdict = writer.tableAllowsSkip(r.podId, r.address) ? MailboxReport.ALLOWS : MailboxReport.FORBIDS;
         return null;
     }
 
     /** After a failure, the batch's unapplied operations wait for recovery ahead of the inbox, in order. */
-    private void holdBack(Task[] taken, int from, int n) {
+    private void holdBack(MailboxTask[] taken, int from, int n) {
         for (int i = n - 1; i >= from; i--) {
             if (heldBack == null) {
                 heldBack = new ArrayDeque<>();
@@ -703,14 +567,14 @@ final class RevisionMailbox implements Inbox {
         }
         if (progressed) {
             Scratch s = SCRATCH.get();
-            Task[] taken = s.taken;
+            MailboxTask[] taken = s.taken;
             int n = 0;
             for (; n < BATCH; n++) {
-                Task t = heldBack != null && !heldBack.isEmpty() ? heldBack.poll() : inbox.poll();
+                MailboxTask t = heldBack != null && !heldBack.isEmpty() ? heldBack.poll() : inbox.poll();
                 if (t == null) {
                     break;
                 }
-                if (t instanceof Report r && !r.isTaken()) {
+                if (t instanceof MailboxReport r && !r.isTaken()) {
                     r.takeRun(); // closed to joins before it is marked (a held-back one already was)
                 }
                 taken[n] = t;
@@ -718,40 +582,40 @@ final class RevisionMailbox implements Inbox {
             markSuperseded(s, n);
             boolean[] superseded = s.superseded;
             int[] laterOf = s.laterOf;
-            Task[] done = s.done;
+            MailboxTask[] done = s.done;
             Object[] results = s.results;
             int finished = 0;
-            Task failedTask = null;
+            MailboxTask failedTask = null;
             RuntimeException failure = null;
             for (int i = 0; i < n; i++) {
-                Task t = taken[i];
+                MailboxTask t = taken[i];
                 long start = clock.nanoTime();
                 metrics.inboxWait(id, start - t.enqueuedNanos);
-                if (t instanceof Report r) {
+                if (t instanceof MailboxReport r) {
                     for (int j = 0; j < r.joinedCount; j++) {
                         metrics.inboxWait(id, start - r.stamp(j)); // each event's own wait, not one per report
                     }
                 }
                 if (superseded[i] && skip(t, taken[laterOf[i]])) {
-                    if (t instanceof Report) {
+                    if (t instanceof MailboxReport) {
                         done[finished] = t;
                         results[finished++] = null;
                     }
                     continue;
                 }
                 try {
-                    if (!(t instanceof Report)) {
+                    if (!(t instanceof MailboxReport)) {
                         writer.settleCapacity(); // a run of reports ends: capacity as one by one
                     }
                     failures.beforeOperation(t.operation);
-                    Object result = t instanceof Report r ? applyReport(r) : t.apply(writer);
+                    Object result = t instanceof MailboxReport r ? applyReport(r) : t.apply(writer);
                     metrics.processed(id, t.operation.label(), clock.nanoTime() - start);
                     done[finished] = t;
                     results[finished++] = result;
                 } catch (RuntimeException e) {
                     barrier(); // what the failed operation left is not what the queue's order says
-                    if (t instanceof Report r) {
-                        r.verdict = Report.FORBIDS;
+                    if (t instanceof MailboxReport r) {
+                        r.verdict = MailboxReport.FORBIDS;
                     }
                     failures.counted();
                     recovery.failed(t.operation, e, clock.nanoTime());
@@ -776,7 +640,7 @@ final class RevisionMailbox implements Inbox {
             }
             quiet = !writer.needsSweep();
             for (int i = 0; i < finished; i++) {
-                Task t = done[i];
+                MailboxTask t = done[i];
                 Object result = results[i];
                 done[i] = null;
                 results[i] = null;
