@@ -225,6 +225,15 @@ abstract class Admission implements LeaseListener, Deadlines.Expiring {
         }
     }
 
+    /** The leased pod at {@code address} could not be connected to: the control path hears it. */
+    final void reportUnreachable(String address) {
+        try {
+            px.control.reportUnreachable(config().id(), pod.podId(), address);
+        } catch (IllegalArgumentException revisionGone) {
+            // the revision was closed meanwhile; nothing to report to
+        }
+    }
+
     final void releasePod() {
         PodTracker p = pod;
         if (p != null) {

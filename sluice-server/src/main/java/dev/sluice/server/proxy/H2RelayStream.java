@@ -169,11 +169,7 @@ final class H2RelayStream extends Admission {
             return;
         }
         LOG.debug("connect to {} for {} failed: {}", podAddress, config().id(), String.valueOf(cause));
-        try {
-            px.control.reportUnreachable(config().id(), pod.podId(), podAddress);
-        } catch (IllegalArgumentException revisionGone) {
-            // the revision was closed meanwhile; nothing to report to
-        }
+        reportUnreachable(podAddress);
         String failed = podAddress;
         releasePod();
         if (!connectRetried) {
@@ -196,7 +192,7 @@ final class H2RelayStream extends Admission {
         }
         if (d.isEndStream()) {
             requestComplete = true;
-            cancel(stallTimer);
+            Exchange.cancel(stallTimer);
         }
         if (podConnection == null) {
             // Held, its window not given back: the client waits, as a held stream's does.
@@ -220,7 +216,7 @@ final class H2RelayStream extends Admission {
             return;
         }
         requestComplete = true;
-        cancel(stallTimer);
+        Exchange.cancel(stallTimer);
         if (podConnection == null) {
             trailers = h;
         } else {
@@ -296,7 +292,7 @@ final class H2RelayStream extends Admission {
             responseStarted = true;
             dropCopies();
             status = code;
-            cancel(responseStartTimer);
+            Exchange.cancel(responseStartTimer);
         }
         relay.writeHeaders(client, h, end);
         if (end) {
@@ -442,9 +438,9 @@ final class H2RelayStream extends Admission {
     private void end(Outcome outcome, int code) {
         done = true;
         dropCopies();
-        cancel(totalTimer);
-        cancel(responseStartTimer);
-        cancel(stallTimer);
+        Exchange.cancel(totalTimer);
+        Exchange.cancel(responseStartTimer);
+        Exchange.cancel(stallTimer);
         List<Http2DataFrame> held = early;
         early = null;
         if (held != null) {
@@ -456,12 +452,6 @@ final class H2RelayStream extends Admission {
         cancelAdmission();
         route.metrics().completed(outcome, code, px.clock.nanoTime() - startNanos, true);
         px.ended();
-    }
-
-    private static void cancel(Deadlines.Deadline d) {
-        if (d != null) {
-            d.cancel();
-        }
     }
 
     /** A response's {@code :status} as a number; -1 if it is not three digits. */

@@ -180,11 +180,7 @@ abstract class PodLink extends Admission implements UpstreamHandler.Listener, Ch
         }
         // Nothing of the request reached the pod: report it and try another pod once.
         LOG.debug("connect to {} for {} failed: {}", podAddress, config().id(), String.valueOf(cause));
-        try {
-            px.control.reportUnreachable(config().id(), pod.podId(), podAddress);
-        } catch (IllegalArgumentException revisionGone) {
-            // the revision was closed meanwhile; nothing to report to
-        }
+        reportUnreachable(podAddress);
         String failedAddress = podAddress;
         releasePod();
         if (!connectRetried) {
