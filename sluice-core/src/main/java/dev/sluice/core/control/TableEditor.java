@@ -125,10 +125,6 @@ final class TableEditor {
 
     /** Reports the table's fragmentation and its pods by state. */
     void reportMetrics() {
-        int[] byState = new int[PodState.values().length];
-        for (PodTracker t : table.trackers()) {
-            byState[t.state().ordinal()]++;
-        }
-        metrics.tableUpdated(id, table.fragmentationRatio(), byState);
+        metrics.tableUpdated(id, table.fragmentationRatio(), table.podsByState());
     }
 }

@@ -118,6 +118,8 @@ public final class PodTable extends SlotEvents {
 
     /** Trackers in a routable state; written by the writer only (see "Counts for capacity"). */
     private volatile int routable;
+    /** Trackers by state ({@link PodState#ordinal()}): writer only, kept by {@code counted}. */
+    private final int[] byState = new int[PodState.values().length];
     /** One bit per slot whose tracker is not routable: writer only; none allocated until a pod arrives. */
     private long[] outOfRotation = NO_BITS;
 
@@ -463,6 +465,11 @@ public final class PodTable extends SlotEvents {
         }
     }
 
+    /** How many trackers are in each state, indexed by {@link PodState#ordinal()}: a copy, O(1). Writer only. */
+    public int[] podsByState() {
+        return byState.clone();
+    }
+
     /** Trackers in a routable state, as of the writer's last change. O(1). */
     public int routableCount() {
         return routable;
@@ -490,6 +497,12 @@ public final class PodTable extends SlotEvents {
     private void counted(int slot, PodState from, PodState to) {
         if (slot < 0) {
             return; // a tracker already detached from the table counts for nothing
+        }
+        if (from != null) {
+            byState[from.ordinal()]--;
+        }
+        if (to != null) {
+            byState[to.ordinal()]++;
         }
         boolean wasRoutable = from != null && from.isRoutable();
         boolean isRoutable = to != null && to.isRoutable();

@@ -123,10 +123,12 @@ class PodTablePropertiesTest {
         Set<String> addresses = new HashSet<>();
         int routable = 0;
         long outOfRotation = 0;
+        int[] byState = new int[PodState.values().length];
         for (int i = 0; i < table.length(); i++) {
             PodTracker t = table.trackerAt(i);
             assertThat(t).isSameAs(m.bySlot.get(i));
             if (t != null) {
+                byState[t.state().ordinal()]++;
                 if (t.state().isRoutable()) {
                     routable++;
                 } else {
@@ -146,6 +148,7 @@ class PodTablePropertiesTest {
             }
         }
         assertThat(table.routableCount()).as("routable count kept by the writer").isEqualTo(routable);
+        assertThat(table.podsByState()).as("pods by state kept by the writer").containsExactly(byState);
         assertThat(table.inFlightOutOfRotation()).as("in flight out of rotation").isEqualTo(outOfRotation);
         for (int i = table.length(); i < table.allocatedSlots(); i++) {
             assertThat(table.trackerAt(i)).isNull();
