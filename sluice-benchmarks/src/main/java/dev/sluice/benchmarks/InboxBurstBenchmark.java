@@ -22,6 +22,7 @@ import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.Measurement;
 import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
@@ -42,6 +43,11 @@ import org.openjdk.jmh.annotations.Warmup;
  * count): the backlog, and so the wait, grows while the writer needs more per event than the
  * producer. Last, how many events joined their pod's report still waiting in the inbox (the
  * caller got the same future as for the pod's previous event).
+ *
+ * <p>{@code reports}: who applies a report that finds the writer idle
+ * ({@link StateManager.ReportApplying}). {@code BY_CALLER}, the server's, is the producer
+ * itself (the burst's "writer" CPU is then 0 and the producer's includes the applying);
+ * {@code BY_WORKER} hands every report to the writer thread, as before.
  */
 @BenchmarkMode(Mode.SingleShotTime)
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
@@ -71,6 +77,9 @@ public class InboxBurstBenchmark {
 
     private static final ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
 
+    @Param({"BY_CALLER", "BY_WORKER"})
+    public StateManager.ReportApplying reports;
+
     private Waits waits;
     private long writerThread;
     private long writerCpuBefore;
@@ -85,7 +94,7 @@ public class InboxBurstBenchmark {
     @Setup(Level.Trial)
     public void setUp() {
         waits = new Waits();
-        manager = new StateManager(1, NanoClock.system(), ReadinessCheck.ALWAYS_READY, waits);
+        manager = new StateManager(1, NanoClock.system(), ReadinessCheck.ALWAYS_READY, waits, reports);
         manager.open(REV, RevisionSettings.defaults(1));
         burst = new PodEvent[EVENTS];
         for (int i = 0; i < EVENTS; i++) {

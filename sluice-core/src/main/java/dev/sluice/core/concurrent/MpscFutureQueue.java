@@ -15,7 +15,7 @@ import java.util.concurrent.atomic.AtomicReference;
  * Vyukov's intrusive MPSC queue. {@link #tail} is the last node offered; {@link #head} is a
  * stub, the node last polled (at first a node of the queue's own), whose {@code next} is the
  * next to poll. Threads: any number of producers call {@link #offer}; one consumer at a time
- * calls {@link #poll} and {@link #isEmpty} (the revision's mailbox
+ * calls {@link #poll}, {@link #peek} and {@link #isEmpty} (the revision's mailbox
  * guarantees it: its batches never overlap, and the one batch's end happens-before the next
  * one's start through the mailbox's scheduled flag). A node is offered at most once.
  *
@@ -83,6 +83,12 @@ public final class MpscFutureQueue<N extends MpscFutureQueue.Node<?>> {
         head = next;
         NEXT.setOpaque(h, null); // an old future kept by its caller keeps no later node alive
         return (N) next;
+    }
+
+    /** The node {@link #poll} would return, left in place, or null; the consumer only. */
+    @SuppressWarnings("unchecked")
+    public N peek() {
+        return (N) NEXT.getAcquire(head);
     }
 
     /** Whether nothing is queued (a node offered but not yet linked counts as queued); the consumer only. */

@@ -38,12 +38,33 @@ import java.util.function.Function;
  * it happens-before the acquire read that polls it); the writer's state is only ever touched
  * on the one worker thread, so program order covers it; and a batch's volatile clear of the
  * flag happens-before the CAS that schedules the next batch, so no batch starts before the
- * previous one has ended. A producer reads the flag before it tries the CAS (in a burst it is
+ * previous one has ended (whichever thread runs it: see "Reports applied by their caller").
+ * A producer reads the flag before it tries the CAS (in a burst it is
  * set, and a failed CAS would still pull the cache line away from the worker). That read
  * cannot strand an operation: the producer's offer (an exchange on the tail) and the worker's
  * clear come before, in each thread, its read of the other (the flag; the inbox's tail), and
  * volatile accesses are sequentially consistent, so at least one of the two reads sees the
  * other's write: the producer schedules, or the worker's re-check finds the operation.
+ *
+ * <p><b>Reports applied by their caller.</b> In a mailbox made {@code byCaller} (the
+ * server's), a report that finds the mailbox idle skips the hand-off: the caller whose CAS on
+ * {@link #scheduled} wins runs the batch itself instead of putting it on the worker's ready
+ * queue. Such a batch takes only reports from the inbox's head, at most {@link #CALLER_BATCH},
+ * and stops before any other operation (a discovery snapshot of thousands of pods, a sweep, a
+ * query: the worker's to run); its re-check hands whatever is left to the worker. So a
+ * caller's extra work is bounded by a few dozen reports' application, microseconds. The
+ * single-writer argument does not change: only the flag's holder runs a batch, and one batch's
+ * clear of the flag happens-before the CAS of whoever runs the next, on whatever thread. The
+ * writer's state needs no lock, but it is no longer confined to one thread, so nothing in the
+ * writer may depend on which thread runs it (the scratch arrays are per thread, not per
+ * revision, so they stay safe). A caller-applied report's future completes before
+ * {@link #report} returns, on the caller's thread (the server's control loop, which hands its
+ * answer to its channel as before). A mailbox that is recovering, or holds back operations of
+ * a failed batch, leaves everything to the worker and its backoff. Why: the hand-off costs a
+ * wake-up, and where the scheduler runs the woken worker on the reporting thread's own core
+ * (the 2-core VM of {@code docs/benchmarks.md}: in a burst the producer and the worker each
+ * waited about half the time for a core), a report's wait was the worker's wait for a core,
+ * not its work.
  *
  * <p><b>Batching.</b> A batch applies its operations one by one, in order (each sees the
  * table the previous one left, so the table is the one-by-one result), but does once, at its
@@ -141,6 +162,8 @@ import java.util.function.Function;
 final class RevisionMailbox implements Inbox {
 
     static final int BATCH = 1024;
+    /** The most operations a caller applies in one go (see "Reports applied by their caller"). */
+    static final int CALLER_BATCH = 64;
     private static final System.Logger LOG = System.getLogger(RevisionMailbox.class.getName());
 
     private final RevisionId id;
@@ -156,6 +179,7 @@ final class RevisionMailbox implements Inbox {
     private final NanoClock clock;
     private final ControlMetrics metrics;
     private final Runnable batch = this::runBatch;
+    private final boolean byCaller;
     /**
      * Non-report operations (barriers to joining) whose posting has started, and ended: bumped
      * before and after the offer (through {@link #STARTED} and {@link #ENDED}; see "Joining").
@@ -215,9 +239,20 @@ final class RevisionMailbox implements Inbox {
         }
     }
 
+    /** A mailbox whose reports are always applied by its worker. */
     RevisionMailbox(RevisionId id, RevisionSettings settings, WriterPool pool, WriterFailures failures,
             NanoClock clock, ReadinessCheck readiness, ControlMetrics metrics) {
+        this(id, settings, pool, failures, clock, readiness, metrics, false);
+    }
+
+    /**
+     * @param byCaller whether a report that finds the mailbox idle is applied by its caller
+     *                 (see "Reports applied by their caller")
+     */
+    RevisionMailbox(RevisionId id, RevisionSettings settings, WriterPool pool, WriterFailures failures,
+            NanoClock clock, ReadinessCheck readiness, ControlMetrics metrics, boolean byCaller) {
         this.id = id;
+        this.byCaller = byCaller;
         this.settings = settings;
         this.pool = pool;
         this.worker = pool.assign();
@@ -289,7 +324,11 @@ final class RevisionMailbox implements Inbox {
             address.pending = report;
             podId.pending = report;
         }
-        schedule();
+        if (byCaller) {
+            applyHereOrSchedule();
+        } else {
+            schedule();
+        }
         return report;
     }
 
@@ -429,9 +468,29 @@ final class RevisionMailbox implements Inbox {
         }
     }
 
+    /**
+     * A report's {@link #schedule}: if the mailbox is idle, its caller applies the reports at
+     * the inbox's head itself (its own among them), up to {@link #CALLER_BATCH}, and hands
+     * what is left to the worker. A mailbox that is failing, or holds back operations of a
+     * failed batch, goes to the worker as before.
+     */
+    private void applyHereOrSchedule() {
+        if (!scheduled.get() && scheduled.compareAndSet(false, true)) {
+            if (recovery.needsRecovery() || heldBack != null && !heldBack.isEmpty()) {
+                pool.schedule(worker, batch);
+                return;
+            }
+            runBatch(true);
+        }
+    }
+
     private void runBatch() {
+        runBatch(false);
+    }
+
+    private void runBatch(boolean byThisCaller) {
         try {
-            applyBatch();
+            applyBatch(byThisCaller);
         } catch (RuntimeException | Error e) {
             LOG.log(System.Logger.Level.ERROR, Thread.currentThread().getName() + " failed outside an operation", e);
             scheduled.set(false);
@@ -449,6 +508,14 @@ final class RevisionMailbox implements Inbox {
      */
     private static void markSuperseded(Scratch s, int n) {
         MailboxTask[] taken = s.taken;
+        if (n == 1) { // a caller's batch, mostly: nothing to mark, and no map to fill and clear again
+            s.superseded[0] = false;
+            if (taken[0] instanceof MailboxReport r) {
+                r.at = 0;
+                r.tableAllowsSkip = false;
+            }
+            return;
+        }
         Map<String, MailboxReport> lastReportAt = s.lastReportAt;
         Map<String, MailboxReport> lastIdAt = s.lastIdAt;
         lastReportAt.clear();
@@ -544,8 +611,11 @@ final class RevisionMailbox implements Inbox {
         }
     }
 
-    /** Runs a batch of the inbox on the worker. */
-    private void applyBatch() {
+    /**
+     * Runs a batch of the inbox: on the worker, or on a reporting caller ({@code byThisCaller}:
+     * reports only, at most {@link #CALLER_BATCH}; it stops before any other operation).
+     */
+    private void applyBatch(boolean byThisCaller) {
         long now = clock.nanoTime();
         boolean progressed = true;
         if (recovery.needsRecovery()) {
@@ -569,7 +639,11 @@ final class RevisionMailbox implements Inbox {
             Scratch s = SCRATCH.get();
             MailboxTask[] taken = s.taken;
             int n = 0;
-            for (; n < BATCH; n++) {
+            int limit = byThisCaller ? CALLER_BATCH : BATCH;
+            for (; n < limit; n++) {
+                if (byThisCaller && !(inbox.peek() instanceof MailboxReport)) {
+                    break; // anything else (a snapshot, a sweep, a query) is the worker's to run
+                }
                 MailboxTask t = heldBack != null && !heldBack.isEmpty() ? heldBack.poll() : inbox.poll();
                 if (t == null) {
                     break;

@@ -18,7 +18,9 @@ import java.util.function.Consumer;
  * multiplexed over a small fixed pool of worker threads. Each method checks its arguments,
  * then queues one {@link Operation} in the revision's {@link RevisionMailbox}; the
  * {@link RevisionWriter} applies it on the revision's worker and the returned future
- * completes.
+ * completes. A pod's report that finds its revision's writer idle is applied by the reporting
+ * thread itself ({@link ReportApplying#BY_CALLER}, the default), its future complete when
+ * {@link #report} returns.
  *
  * <h2>Implementation notes</h2>
  * This class holds no revision state of its own: the open revisions are a
@@ -48,21 +50,46 @@ public final class StateManager implements AutoCloseable {
     private final ReadinessCheck readiness;
     private final ControlMetrics metrics;
     private final WriterPool pool;
+    private final ReportApplying reports;
     private final WriterFailures failures = new WriterFailures();
     private final Map<RevisionId, RevisionMailbox> revisions = new ConcurrentHashMap<>();
     private volatile boolean shutDown;
 
+    /** Who applies a pod's report when its revision's writer is idle. */
+    public enum ReportApplying {
+        /**
+         * The reporting thread itself, at once, with whatever reports queued behind it (at
+         * most {@value RevisionMailbox#CALLER_BATCH}; the rest, and any other operation, go to
+         * the worker): no hand-off to a worker thread, so a report's wait does not depend on
+         * the scheduler giving the worker a core.
+         */
+        BY_CALLER,
+        /** Always the revision's worker thread. */
+        BY_WORKER
+    }
+
+    /**
+     * As {@link #StateManager(int, NanoClock, ReadinessCheck, ControlMetrics, ReportApplying)},
+     * with reports applied {@link ReportApplying#BY_CALLER}.
+     */
+    public StateManager(int workerThreads, NanoClock clock, ReadinessCheck readiness, ControlMetrics metrics) {
+        this(workerThreads, clock, readiness, metrics, ReportApplying.BY_CALLER);
+    }
+
     /**
      * @param workerThreads writer threads shared by all revisions (2 is plenty for a few
      *                      thousand revisions: the writers' work is microseconds per event)
+     * @param reports       who applies a report that finds its revision's writer idle
      */
-    public StateManager(int workerThreads, NanoClock clock, ReadinessCheck readiness, ControlMetrics metrics) {
+    public StateManager(int workerThreads, NanoClock clock, ReadinessCheck readiness, ControlMetrics metrics,
+            ReportApplying reports) {
         if (workerThreads < 1) {
             throw new IllegalArgumentException("workerThreads must be >= 1, was " + workerThreads);
         }
         this.clock = Objects.requireNonNull(clock, "clock");
         this.readiness = Objects.requireNonNull(readiness, "readiness");
         this.metrics = Objects.requireNonNull(metrics, "metrics");
+        this.reports = Objects.requireNonNull(reports, "reports");
         this.pool = new WriterPool(workerThreads);
     }
 
@@ -79,7 +106,8 @@ public final class StateManager implements AutoCloseable {
         if (shutDown) {
             throw new IllegalStateException("state manager is shut down");
         }
-        RevisionMailbox m = new RevisionMailbox(id, settings, pool, failures, clock, readiness, metrics);
+        RevisionMailbox m = new RevisionMailbox(id, settings, pool, failures, clock, readiness, metrics,
+                reports == ReportApplying.BY_CALLER);
         if (revisions.putIfAbsent(id, m) != null) {
             throw new IllegalStateException("revision " + id + " is already open");
         }
