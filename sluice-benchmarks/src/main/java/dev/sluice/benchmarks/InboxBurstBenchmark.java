@@ -41,7 +41,9 @@ import org.openjdk.jmh.annotations.Warmup;
  * iteration) is printed too. Then the CPU time the writer thread and the producer thread
  * spent per event in the iteration (thread CPU time, so a thread waiting for a core does not
  * count): the backlog, and so the wait, grows while the writer needs more per event than the
- * producer. Last, how many events joined their pod's report still waiting in the inbox (the
+ * producer. Then, from Linux's schedstat, how long each of the two was on a core and how long it
+ * waited for one during the burst (the writer's figures are 0 when the producer applied
+ * everything). Last, how many events joined their pod's report still waiting in the inbox (the
  * caller got the same future as for the pod's previous event).
  *
  * <p>{@code reports}: who applies a report that finds the writer idle
@@ -84,6 +86,10 @@ public class InboxBurstBenchmark {
     private long writerThread;
     private long writerCpuBefore;
     private long producerCpu;
+    private SchedStat writerSched;
+    private long[] producerSchedBefore;
+    private long[] writerSchedBefore;
+    private long[] producerSchedAfter;
     private final long[] heard = new long[EVENTS / HEARD_EVERY];
     /** Each pod's last report's future: the same one again means the event joined its pending report. */
     private final Object[] lastFuture = new Object[100];
@@ -107,6 +113,7 @@ public class InboxBurstBenchmark {
                     PodState.NOT_READY));
         }
         manager.flush(REV).join();
+        writerSched = SchedStat.threadNamed("sluice-writer");
         writerThread = Thread.getAllStackTraces().keySet().stream()
                 .filter(t -> t.getName().startsWith("sluice-writer")).findFirst().orElseThrow().getId();
     }
@@ -118,6 +125,7 @@ public class InboxBurstBenchmark {
         Arrays.fill(lastFuture, null);
         joined = 0;
         writerCpuBefore = THREADS.getThreadCpuTime(writerThread);
+        writerSchedBefore = writerSched.read();
     }
 
     @TearDown(Level.Iteration)
@@ -127,13 +135,19 @@ public class InboxBurstBenchmark {
         Arrays.sort(w);
         long[] h = Arrays.stream(heard).filter(x -> x >= 0).sorted().toArray();
         double writerNs = (THREADS.getThreadCpuTime(writerThread) - writerCpuBefore) / (double) EVENTS;
+        long[] writerSchedAfter = writerSched.read();
         System.out.printf("inbox wait over %d events: p50 %.1f us, p99 %.1f us, max %.1f us;"
                         + " heard back (%d sampled): p50 %.1f us, p99 %.1f us;"
-                        + " CPU per event: writer %.0f ns, producer %.0f ns; joined a pending report: %d%n", count,
+                        + " CPU per event: writer %.0f ns, producer %.0f ns;"
+                        + " on a core / waiting for one: producer %.1f / %.1f ms, writer %.1f / %.1f ms;"
+                        + " joined a pending report: %d%n", count,
                 w[count / 2] / 1000.0, w[(int) (count * 0.99)] / 1000.0, w[count - 1] / 1000.0, h.length,
                 h.length == 0 ? Double.NaN : h[h.length / 2] / 1000.0,
                 h.length == 0 ? Double.NaN : h[(int) (h.length * 0.99)] / 1000.0,
-                writerNs, producerCpu / (double) EVENTS, joined);
+                writerNs, producerCpu / (double) EVENTS,
+                (producerSchedAfter[0] - producerSchedBefore[0]) / 1e6, (producerSchedAfter[1] - producerSchedBefore[1]) / 1e6,
+                (writerSchedAfter[0] - writerSchedBefore[0]) / 1e6, (writerSchedAfter[1] - writerSchedBefore[1]) / 1e6,
+                joined);
     }
 
     @TearDown(Level.Trial)
@@ -143,6 +157,8 @@ public class InboxBurstBenchmark {
 
     @Benchmark
     public void burst() {
+        SchedStat producerSched = SchedStat.currentThread();
+        producerSchedBefore = producerSched.read();
         long cpu = THREADS.getCurrentThreadCpuTime();
         for (int i = 0; i < EVENTS; i++) {
             CompletableFuture<Void> f;
@@ -161,5 +177,6 @@ public class InboxBurstBenchmark {
         }
         producerCpu = THREADS.getCurrentThreadCpuTime() - cpu;
         manager.flush(REV).join();
+        producerSchedAfter = producerSched.read();
     }
 }
