@@ -17,6 +17,7 @@ import io.netty.handler.codec.http2.DefaultHttp2HeadersFrame;
 import io.netty.handler.codec.http2.DefaultHttp2ResetFrame;
 import io.netty.handler.codec.http2.Http2DataFrame;
 import io.netty.handler.codec.http2.Http2Error;
+import io.netty.handler.codec.http2.Http2FrameCodec;
 import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
 import io.netty.handler.codec.http2.Http2Headers;
 import io.netty.handler.codec.http2.Http2HeadersFrame;
@@ -37,7 +38,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * An h2c pod (HTTP/2 only, prior knowledge) whose answer depends on the request's path, for
  * the relay's tests: {@code /hold} waits until {@link #release()}; {@code /refuse-once} is reset
  * {@code REFUSED_STREAM} the first time and answered after; {@code /reset} is always reset
- * {@code INTERNAL_ERROR}; {@code /close} closes the connection the first time; {@code /big}
+ * {@code INTERNAL_ERROR}; {@code /close} closes the connection the first time; {@code /goaway-once} is refused the first time by a GOAWAY
+ * whose last stream is below it, and answered after; {@code /big}
  * answers {@link #BIG} bytes in 16 KiB DATA frames and a trailer; {@code /early} with a body is
  * answered whole on its HEADERS, then reset {@code NO_ERROR}, its body unread ({@code /early-big}
  * the same with {@link #BIG} bytes); anything else (readiness
@@ -60,6 +62,7 @@ public final class ScriptedH2cPod implements AutoCloseable {
     private final AtomicInteger cancelled = new AtomicInteger();
     private final AtomicInteger refusals = new AtomicInteger();
     private final AtomicInteger closes = new AtomicInteger();
+    private final AtomicInteger goAways = new AtomicInteger();
 
     public ScriptedH2cPod(String name, String host, int maxStreams) throws InterruptedException {
         this.name = name;
@@ -194,6 +197,21 @@ public final class ScriptedH2cPod implements AutoCloseable {
                 case "/refuse-once" -> {
                     if (refusals.getAndIncrement() == 0) {
                         reset(ctx, Http2Error.REFUSED_STREAM);
+                    } else {
+                        done(ctx, "ok");
+                    }
+                }
+                case "/goaway-once" -> {
+                    if (goAways.getAndIncrement() == 0) {
+                        // GOAWAY whose last stream is below this one: refused unprocessed (RFC 9113 §8.7)
+                        answered = true;
+                        current.decrementAndGet();
+                        Channel connection = ctx.channel().parent();
+                        Http2FrameCodec codec = connection.pipeline().get(Http2FrameCodec.class);
+                        ChannelHandlerContext at = connection.pipeline().context(codec);
+                        codec.goAway(at, ((Http2StreamChannel) ctx.channel()).stream().id() - 2,
+                                Http2Error.NO_ERROR.code(), Unpooled.EMPTY_BUFFER, at.newPromise());
+                        at.flush();
                     } else {
                         done(ctx, "ok");
                     }
