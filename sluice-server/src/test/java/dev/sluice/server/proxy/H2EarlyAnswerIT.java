@@ -150,7 +150,8 @@ class H2EarlyAnswerIT {
         Ending e = upload("/upload", null, UPLOAD);
         assertThat(e.body()).isEqualTo("early");
         assertThat(e.endStream()).isTrue();
-        assertThat(e.reset()).isEqualTo(Http2Error.NO_ERROR);
+        // This pod reads the body after its answer, so the upload may have ended by the answer's end.
+        assertThat(e.reset()).as("NO_ERROR if the client was still sending, else none").isIn(null, Http2Error.NO_ERROR);
         servesTheNextStream("early");
     }
 
@@ -162,7 +163,7 @@ class H2EarlyAnswerIT {
         Ending e = upload("/upload", null, UPLOAD);
         assertThat(e.body()).isEqualTo("early");
         assertThat(e.endStream()).as("the pod's close ends the answer, and the stream").isTrue();
-        assertThat(e.reset()).isEqualTo(Http2Error.NO_ERROR);
+        assertThat(e.reset()).as("NO_ERROR if the client was still sending, else none").isIn(null, Http2Error.NO_ERROR);
         await().atMost(Duration.ofSeconds(5)).until(() -> throttler().active() == 0);
     }
 
