@@ -35,14 +35,25 @@ public final class RawPod implements AutoCloseable {
 
     private final ServerSocket server;
     private final Function<String, Reply> script;
+    private final boolean answerFirst;
     private final AtomicInteger connections = new AtomicInteger();
     private final List<String> requestLines = new CopyOnWriteArrayList<>();
     private final List<Socket> open = new CopyOnWriteArrayList<>();
     private final Thread acceptor;
 
     public RawPod(Function<String, Reply> script) throws IOException {
+        this(script, false);
+    }
+
+    /**
+     * {@code answerFirst}: each request is answered as soon as its head came, and its body read
+     * (and dropped) only after, as a server that answers without reading the body does; a reply
+     * marked {@code close} then shuts the connection's output before the body is read.
+     */
+    public RawPod(Function<String, Reply> script, boolean answerFirst) throws IOException {
         this.server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
         this.script = script;
+        this.answerFirst = answerFirst;
         this.acceptor = new Thread(this::accept, "raw-pod-" + server.getLocalPort());
         acceptor.setDaemon(true);
         acceptor.start();
@@ -88,7 +99,9 @@ public final class RawPod implements AutoCloseable {
                 }
                 String requestLine = head.substring(0, head.indexOf("\r\n"));
                 int length = contentLength(head);
-                in.readNBytes(length);
+                if (!answerFirst) {
+                    in.readNBytes(length);
+                }
                 Reply r;
                 if (requestLine.contains(" /healthz ")) {
                     r = Reply.keep("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
@@ -98,6 +111,12 @@ public final class RawPod implements AutoCloseable {
                 }
                 out.write(r.bytes().getBytes(StandardCharsets.ISO_8859_1));
                 out.flush();
+                if (answerFirst && r.close()) {
+                    s.shutdownOutput(); // the answer ends here; the body is read after it (no reset)
+                }
+                if (answerFirst) {
+                    in.readNBytes(length);
+                }
                 if (r.close()) {
                     return;
                 }

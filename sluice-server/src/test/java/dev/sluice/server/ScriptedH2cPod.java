@@ -1,6 +1,7 @@
 package dev.sluice.server;
 
 import io.netty.bootstrap.ServerBootstrap;
+import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
@@ -16,6 +17,7 @@ import io.netty.handler.codec.http2.DefaultHttp2HeadersFrame;
 import io.netty.handler.codec.http2.DefaultHttp2ResetFrame;
 import io.netty.handler.codec.http2.Http2DataFrame;
 import io.netty.handler.codec.http2.Http2Error;
+import io.netty.handler.codec.http2.Http2FrameCodec;
 import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
 import io.netty.handler.codec.http2.Http2Headers;
 import io.netty.handler.codec.http2.Http2HeadersFrame;
@@ -36,8 +38,11 @@ import java.util.concurrent.atomic.AtomicInteger;
  * An h2c pod (HTTP/2 only, prior knowledge) whose answer depends on the request's path, for
  * the relay's tests: {@code /hold} waits until {@link #release()}; {@code /refuse-once} is reset
  * {@code REFUSED_STREAM} the first time and answered after; {@code /reset} is always reset
- * {@code INTERNAL_ERROR}; {@code /close} closes the connection the first time; {@code /big}
- * answers {@link #BIG} bytes in 16 KiB DATA frames and a trailer; anything else (readiness
+ * {@code INTERNAL_ERROR}; {@code /close} closes the connection the first time; {@code /goaway-once} is refused the first time by a GOAWAY
+ * whose last stream is below it, and answered after; {@code /big}
+ * answers {@link #BIG} bytes in 16 KiB DATA frames and a trailer; {@code /early} with a body is
+ * answered whole on its HEADERS, then reset {@code NO_ERROR}, its body unread ({@code /early-big}
+ * the same with {@link #BIG} bytes); anything else (readiness
  * checks included) 200 with the pod's name (a HEAD without a body). It records every request's fields, how many streams
  * it serves at once (and the most), and the resets Sluice sent it. {@code maxStreams} is its
  * {@code SETTINGS_MAX_CONCURRENT_STREAMS}.
@@ -57,6 +62,7 @@ public final class ScriptedH2cPod implements AutoCloseable {
     private final AtomicInteger cancelled = new AtomicInteger();
     private final AtomicInteger refusals = new AtomicInteger();
     private final AtomicInteger closes = new AtomicInteger();
+    private final AtomicInteger goAways = new AtomicInteger();
 
     public ScriptedH2cPod(String name, String host, int maxStreams) throws InterruptedException {
         this.name = name;
@@ -146,6 +152,11 @@ public final class ScriptedH2cPod implements AutoCloseable {
             if (msg instanceof Http2HeadersFrame h) {
                 if (head == null) {
                     head = h.headers();
+                    if (!h.isEndStream() && head.path().toString().startsWith("/early")) {
+                        ReferenceCountUtil.release(msg);
+                        answerEarly(ctx);
+                        return;
+                    }
                 }
                 end = h.isEndStream();
             } else if (msg instanceof Http2DataFrame d) {
@@ -153,7 +164,7 @@ public final class ScriptedH2cPod implements AutoCloseable {
                 end = d.isEndStream();
             }
             ReferenceCountUtil.release(msg);
-            if (end) {
+            if (end && !answered) {
                 act(ctx);
             }
         }
@@ -190,6 +201,21 @@ public final class ScriptedH2cPod implements AutoCloseable {
                         done(ctx, "ok");
                     }
                 }
+                case "/goaway-once" -> {
+                    if (goAways.getAndIncrement() == 0) {
+                        // GOAWAY whose last stream is below this one: refused unprocessed (RFC 9113 §8.7)
+                        answered = true;
+                        current.decrementAndGet();
+                        Channel connection = ctx.channel().parent();
+                        Http2FrameCodec codec = connection.pipeline().get(Http2FrameCodec.class);
+                        ChannelHandlerContext at = connection.pipeline().context(codec);
+                        codec.goAway(at, ((Http2StreamChannel) ctx.channel()).stream().id() - 2,
+                                Http2Error.NO_ERROR.code(), Unpooled.EMPTY_BUFFER, at.newPromise());
+                        at.flush();
+                    } else {
+                        done(ctx, "ok");
+                    }
+                }
                 case "/reset" -> reset(ctx, Http2Error.INTERNAL_ERROR);
                 case "/close" -> {
                     if (closes.getAndIncrement() == 0) {
@@ -221,6 +247,33 @@ public final class ScriptedH2cPod implements AutoCloseable {
                     }
                 }
             }
+        }
+
+        /**
+         * Answers whole before reading the body, then resets the stream {@code NO_ERROR} once the
+         * answer has gone out (as nginx does for {@code return 200}; RFC 9113 §8.1): what
+         * follows of the body is not read.
+         */
+        private void answerEarly(ChannelHandlerContext ctx) {
+            answered = true;
+            requests.add(head);
+            bodies.add("");
+            most.accumulateAndGet(current.incrementAndGet(), Math::max);
+            current.decrementAndGet();
+            ctx.channel().config().setAutoRead(false); // the rest of the body is not read: its window stays shut
+            ctx.write(new DefaultHttp2HeadersFrame(new DefaultHttp2Headers().status("200")));
+            if ("/early-big".contentEquals(head.path())) {
+                byte[] chunk = new byte[16 * 1024];
+                for (int sent = chunk.length; sent < BIG; sent += chunk.length) {
+                    ctx.write(new DefaultHttp2DataFrame(Unpooled.wrappedBuffer(chunk), false));
+                }
+            }
+            ByteBuf last = "/early-big".contentEquals(head.path()) ? Unpooled.wrappedBuffer(new byte[16 * 1024])
+                    : Unpooled.copiedBuffer(name + ":early", StandardCharsets.UTF_8);
+            // Closed after the reset: the channel drops the body's frames it holds unread.
+            ctx.writeAndFlush(new DefaultHttp2DataFrame(last, true))
+                    .addListener(f -> ctx.writeAndFlush(new DefaultHttp2ResetFrame(Http2Error.NO_ERROR))
+                            .addListener(r -> ctx.close()));
         }
 
         private void done(ChannelHandlerContext ctx, String body) {

@@ -69,8 +69,9 @@ final class H2PodConnections {
                         .initialSettings(Http2Settings.defaultSettings().pushEnabled(false))
                         .encoderEnforceMaxConcurrentStreams(true)
                         .build());
-                ch.pipeline().addLast(new Http2MultiplexHandler(new ChannelInboundHandlerAdapter()));
                 ch.pipeline().addLast(new Retire());
+                ch.pipeline().addLast(new Http2MultiplexHandler(new ChannelInboundHandlerAdapter()));
+                ch.pipeline().addLast(new Tail());
             }
         });
     }
@@ -124,7 +125,12 @@ final class H2PodConnections {
         });
     }
 
-    /** After the multiplexer: a GOAWAY from the pod retires its connection for new streams. */
+    /**
+     * Before the multiplexer: the pod's SETTINGS make its connection ready, and a GOAWAY retires
+     * it for new streams before the multiplexer tells the streams it refused: those go again
+     * at once ({@link Http2ToHttp1Response#UNPROCESSED}), and must find a new connection, not
+     * this one (a stream opened on it now is above the GOAWAY's last stream and closed unread).
+     */
     private final class Retire extends ChannelInboundHandlerAdapter {
         @Override
         public void channelRead(ChannelHandlerContext ctx, Object msg) {
@@ -133,6 +139,14 @@ final class H2PodConnections {
             } else if (msg instanceof Http2GoAwayFrame) {
                 connections.remove(ctx.channel().attr(ADDRESS).get(), ctx.channel().attr(READY).get());
             }
+            ctx.fireChannelRead(msg);
+        }
+    }
+
+    /** After the multiplexer: the connection's own frames are done with; an I/O error closes it. */
+    private static final class Tail extends ChannelInboundHandlerAdapter {
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object msg) {
             ReferenceCountUtil.release(msg);
         }
 

@@ -7,8 +7,10 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelPromise;
+import io.netty.handler.codec.http2.DefaultHttp2ResetFrame;
 import io.netty.handler.codec.http2.DefaultHttp2WindowUpdateFrame;
 import io.netty.handler.codec.http2.Http2DataFrame;
+import io.netty.handler.codec.http2.Http2Error;
 import io.netty.handler.codec.http2.Http2FrameCodec;
 import io.netty.handler.codec.http2.Http2FrameStream;
 import io.netty.handler.codec.http2.Http2FrameStreamEvent;
@@ -304,7 +306,8 @@ final class H2Relay extends ChannelInboundHandlerAdapter {
      * the codec's encoder itself: no frame object, no pass through the pipeline.
      */
     void writeHeaders(Http2FrameStream s, Http2Headers h, boolean end) {
-        codec.encoder().writeHeaders(codecCtx, s.id(), h, 0, end, codecCtx.voidPromise());
+        codec.encoder().writeHeaders(codecCtx, s.id(), h, 0, end, end ? ending(s, codecCtx.voidPromise())
+                : codecCtx.voidPromise());
         flush.flushSoon();
     }
 
@@ -321,14 +324,33 @@ final class H2Relay extends ChannelInboundHandlerAdapter {
         Http2Stream st = from == null || n == 0 || !ctx.channel().isWritable() ? null
                 : codec.connection().stream(s.id());
         if (from == null || n == 0 || st != null && codec.encoder().flowController().isWritable(st)) {
-            codec.encoder().writeData(codecCtx, s.id(), data, 0, end, codecCtx.voidPromise());
+            codec.encoder().writeData(codecCtx, s.id(), data, 0, end, end ? ending(s, codecCtx.voidPromise())
+                    : codecCtx.voidPromise());
             flush.flushSoon();
             return false;
         }
         ChannelPromise written = codecCtx.newPromise();
         written.addListener((ChannelFutureListener) f -> from.consumed(podStream, n));
-        codec.encoder().writeData(codecCtx, s.id(), data, 0, end, written);
+        codec.encoder().writeData(codecCtx, s.id(), data, 0, end, end ? ending(s, written) : written);
         flush.flushSoon();
         return true;
+    }
+
+    /**
+     * The promise for the frame that ends the answer on {@code s}: {@code p}, unless the client
+     * is still sending its request (a call answered before its body ended); then one that, once
+     * the frame has gone out, ends the stream with RST_STREAM {@code NO_ERROR}: the answer is
+     * complete and the client may stop sending (RFC 9113 §8.1). Not sooner: a reset drops the
+     * answer's frames that still wait for the client's window.
+     */
+    private ChannelPromise ending(Http2FrameStream s, ChannelPromise p) {
+        if (s.state() != Http2Stream.State.OPEN) {
+            return p;
+        }
+        return p.unvoid().addListener(f -> {
+            if (f.isSuccess() && s.state() == Http2Stream.State.HALF_CLOSED_LOCAL && ctx.channel().isActive()) {
+                write(new DefaultHttp2ResetFrame(Http2Error.NO_ERROR).stream(s));
+            }
+        });
     }
 }

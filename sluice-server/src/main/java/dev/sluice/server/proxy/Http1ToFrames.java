@@ -99,13 +99,18 @@ abstract class Http1ToFrames extends ChannelOutboundHandlerAdapter {
 
     @Override
     public void close(ChannelHandlerContext ctx, ChannelPromise promise) {
-        if (state == BODY_TO_CLOSE) {
-            // The body was framed by the close: on HTTP/2 it ends with the stream.
-            state = DONE;
-            ctx.writeAndFlush(new DefaultHttp2DataFrame(Unpooled.EMPTY_BUFFER, true));
-        }
+        endAtClose(ctx);
         release();
         ctx.close(promise);
+    }
+
+    /** A body framed by the close ends with it: on HTTP/2, with its stream (an empty last DATA frame). */
+    final void endAtClose(ChannelHandlerContext ctx) {
+        if (state == BODY_TO_CLOSE) {
+            state = DONE;
+            emit(ctx, new DefaultHttp2DataFrame(Unpooled.EMPTY_BUFFER, true), true);
+            ctx.flush();
+        }
     }
 
     @Override
@@ -114,17 +119,26 @@ abstract class Http1ToFrames extends ChannelOutboundHandlerAdapter {
     }
 
     /**
-     * Writes a frame of the message; the first of a write's frames carries the write's promise,
-     * so a failure to open the stream (its HEADERS) reaches whoever asked.
+     * Writes a frame of the message ({@code end}: the frame ends the stream); the first of a
+     * write's frames carries the write's promise, so a failure to open the stream (its HEADERS)
+     * reaches whoever asked.
      */
-    final void emit(ChannelHandlerContext ctx, Object frame) {
+    final void emit(ChannelHandlerContext ctx, Object frame, boolean end) {
         ChannelPromise p = promise;
         if (p != null) {
             promise = null;
-            ctx.write(frame, p);
         } else {
-            ctx.write(frame, ctx.voidPromise());
+            p = ctx.voidPromise();
         }
+        ctx.write(frame, end ? streamEnd(ctx, p) : p);
+    }
+
+    /**
+     * The promise for the frame that ends the stream, given the one it would have: that one
+     * here; a subclass that must act once that frame is written returns one it can watch.
+     */
+    ChannelPromise streamEnd(ChannelHandlerContext ctx, ChannelPromise p) {
+        return p;
     }
 
     private void release() {
@@ -182,7 +196,7 @@ abstract class Http1ToFrames extends ChannelOutboundHandlerAdapter {
                     int n = (int) Math.min(in.readableBytes(), remaining);
                     remaining -= n;
                     boolean last = remaining == 0;
-                    emit(ctx, new DefaultHttp2DataFrame(in.readRetainedSlice(n), last));
+                    emit(ctx, new DefaultHttp2DataFrame(in.readRetainedSlice(n), last), last);
                     if (last) {
                         state = DONE;
                     }
@@ -205,7 +219,7 @@ abstract class Http1ToFrames extends ChannelOutboundHandlerAdapter {
                 case CHUNK_DATA -> {
                     int n = (int) Math.min(in.readableBytes(), remaining);
                     remaining -= n;
-                    emit(ctx, new DefaultHttp2DataFrame(in.readRetainedSlice(n), false));
+                    emit(ctx, new DefaultHttp2DataFrame(in.readRetainedSlice(n), false), false);
                     if (remaining == 0) {
                         state = CHUNK_END;
                     }
@@ -221,7 +235,7 @@ abstract class Http1ToFrames extends ChannelOutboundHandlerAdapter {
                     if (in.readableBytes() >= 2 && in.getByte(in.readerIndex()) == '\r') {
                         in.skipBytes(2);
                         state = DONE;
-                        emit(ctx, new DefaultHttp2DataFrame(Unpooled.EMPTY_BUFFER, true));
+                        emit(ctx, new DefaultHttp2DataFrame(Unpooled.EMPTY_BUFFER, true), true);
                         continue;
                     }
                     int end = blankLineEnd(in);
@@ -232,10 +246,10 @@ abstract class Http1ToFrames extends ChannelOutboundHandlerAdapter {
                     fields(in, in.readerIndex(), end, t);
                     in.readerIndex(end);
                     state = DONE;
-                    emit(ctx, new DefaultHttp2HeadersFrame(t, true));
+                    emit(ctx, new DefaultHttp2HeadersFrame(t, true), true);
                 }
                 case BODY_TO_CLOSE -> emit(ctx, new DefaultHttp2DataFrame(in.readRetainedSlice(in.readableBytes()),
-                        false));
+                        false), false);
                 default -> in.skipBytes(in.readableBytes()); // nothing follows the message
             }
         }

@@ -40,7 +40,7 @@ final class Http1ToHttp2Request extends Http1ToFrames {
         if (length == UNTIL_CLOSE) {
             length = 0; // a request without a length or chunked coding has no body (RFC 9112 §6.3)
         }
-        emit(ctx, new DefaultHttp2HeadersFrame(h, length == 0));
+        emit(ctx, new DefaultHttp2HeadersFrame(h, length == 0), length == 0);
         return length;
     }
 

@@ -1,6 +1,7 @@
 package dev.sluice.server.proxy;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPromise;
 import io.netty.handler.codec.http.FullHttpResponse;
@@ -8,7 +9,11 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http2.DefaultHttp2DataFrame;
 import io.netty.handler.codec.http2.DefaultHttp2Headers;
 import io.netty.handler.codec.http2.DefaultHttp2HeadersFrame;
+import io.netty.handler.codec.http2.DefaultHttp2ResetFrame;
+import io.netty.handler.codec.http2.Http2Error;
 import io.netty.handler.codec.http2.Http2Headers;
+import io.netty.handler.codec.http2.Http2Stream;
+import io.netty.handler.codec.http2.Http2StreamChannel;
 import java.util.Locale;
 import java.util.Map;
 
@@ -27,6 +32,8 @@ import java.util.Map;
 final class Http1ToHttp2Response extends Http1ToFrames {
 
     private boolean headRequest;
+    /** The write of the answer's last frame, until the stream is closed (see {@link #close}). */
+    private ChannelFuture answered;
 
     /** The request is a HEAD: its answer has no body, whatever its fields say. */
     void headRequest() {
@@ -61,11 +68,57 @@ final class Http1ToHttp2Response extends Http1ToFrames {
         }
         ByteBuf body = r.content();
         if (headRequest || !body.isReadable()) {
-            ctx.write(new DefaultHttp2HeadersFrame(h, true), promise);
+            ctx.write(new DefaultHttp2HeadersFrame(h, true), streamEnd(ctx, promise));
             return;
         }
         ctx.write(new DefaultHttp2HeadersFrame(h, false), ctx.voidPromise());
-        ctx.write(new DefaultHttp2DataFrame(body.retain(), true), promise);
+        ctx.write(new DefaultHttp2DataFrame(body.retain(), true), streamEnd(ctx, promise));
+    }
+
+    /**
+     * The answer's last frame: its write is watched (one promise per answer), so that
+     * {@link #close} can wait for it.
+     */
+    @Override
+    ChannelPromise streamEnd(ChannelHandlerContext ctx, ChannelPromise p) {
+        ChannelPromise watched = p.unvoid();
+        answered = watched;
+        return watched;
+    }
+
+    /**
+     * The exchange is over. A stream whose answer was written whole is closed only once the
+     * answer's last frame has gone out: the channel's own close resets a stream not yet ended
+     * both ways {@code CANCEL} at once, which drops the answer's frames that still wait (for
+     * the client's window, or for a flush), and which a client counts as a failed request. If
+     * the client is still sending its request then (a pod, or Sluice, answered before the body
+     * ended), the stream is ended with RST_STREAM {@code NO_ERROR}: the answer is complete and
+     * the client may stop sending (RFC 9113 §8.1). A stream whose answer did not end is
+     * closed at once: {@code CANCEL}, the answer cut short.
+     */
+    @Override
+    public void close(ChannelHandlerContext ctx, ChannelPromise promise) {
+        endAtClose(ctx); // an answer framed by the close: its last frame, first
+        ChannelFuture last = answered;
+        answered = null;
+        if (last == null) {
+            super.close(ctx, promise);
+            return;
+        }
+        last.addListener(f -> {
+            if (f.isSuccess() && clientSending(ctx)) {
+                ctx.writeAndFlush(new DefaultHttp2ResetFrame(Http2Error.NO_ERROR))
+                        .addListener(r -> super.close(ctx, promise));
+            } else {
+                super.close(ctx, promise);
+            }
+        });
+    }
+
+    /** Whether the client's side of the stream is still open (its request not ended, nor reset). */
+    private static boolean clientSending(ChannelHandlerContext ctx) {
+        Http2Stream.State s = ((Http2StreamChannel) ctx.channel()).stream().state();
+        return s == Http2Stream.State.OPEN || s == Http2Stream.State.HALF_CLOSED_LOCAL;
     }
 
     @Override
@@ -79,10 +132,10 @@ final class Http1ToHttp2Response extends Http1ToFrames {
         Http2Headers h = new DefaultHttp2Headers().status(HttpResponseStatus.valueOf(status).codeAsText());
         long length = fields(in, lineEnd + 1, end, h);
         if (headRequest || status == 204 || status == 304 || length == 0) {
-            emit(ctx, new DefaultHttp2HeadersFrame(h, true));
+            emit(ctx, new DefaultHttp2HeadersFrame(h, true), true);
             return 0;
         }
-        emit(ctx, new DefaultHttp2HeadersFrame(h, false));
+        emit(ctx, new DefaultHttp2HeadersFrame(h, false), false);
         return length;
     }
 }

@@ -275,6 +275,23 @@ class H2RelayIT {
     }
 
     @Test
+    void aPostThePodsGoAwayLeftUnprocessedGoesAgainOnANewConnection() throws Exception {
+        ScriptedH2cPod a = pod("a", 100);
+        start(1, "", a);
+        CompletableFuture<H2StreamAnswer> answer = new CompletableFuture<>();
+        Http2StreamChannel stream = new Http2StreamChannelBootstrap(connection)
+                .handler(H2StreamAnswer.collector(answer)).open().sync().getNow();
+        stream.write(new DefaultHttp2HeadersFrame(new DefaultHttp2Headers().method("POST").path("/goaway-once")
+                .scheme("http").authority("model.test"), false));
+        stream.writeAndFlush(new DefaultHttp2DataFrame(Unpooled.copiedBuffer("form", StandardCharsets.UTF_8), true));
+        // The translated way: the GOAWAY retired the pod's connection before the stream heard
+        // it was refused, so the POST went again on a new connection, not on the retired one.
+        assertThat(answer.get(20, TimeUnit.SECONDS).body()).isEqualTo("a:ok");
+        assertThat(a.bodies()).containsExactly("form", "form");
+        await().atMost(Duration.ofSeconds(5)).until(() -> throttler().active() == 0);
+    }
+
+    @Test
     void aCallThePodRefusedUnprocessedGoesAgainWithItsBody() throws Exception {
         ScriptedH2cPod a = pod("a", 100);
         start(1, "", a);

@@ -1,0 +1,290 @@
+package dev.sluice.server.proxy;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.sluice.core.RevisionId;
+import dev.sluice.core.throttle.RevisionThrottler;
+import dev.sluice.server.RawPod;
+import dev.sluice.server.ScriptedH2cPod;
+import dev.sluice.server.config.ConfigLoader;
+import dev.sluice.server.runtime.SluiceServer;
+import io.netty.bootstrap.Bootstrap;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.nio.NioSocketChannel;
+import io.netty.handler.codec.http2.DefaultHttp2DataFrame;
+import io.netty.handler.codec.http2.DefaultHttp2Headers;
+import io.netty.handler.codec.http2.DefaultHttp2HeadersFrame;
+import io.netty.handler.codec.http2.Http2DataFrame;
+import io.netty.handler.codec.http2.Http2Error;
+import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
+import io.netty.handler.codec.http2.Http2Headers;
+import io.netty.handler.codec.http2.Http2HeadersFrame;
+import io.netty.handler.codec.http2.Http2MultiplexHandler;
+import io.netty.handler.codec.http2.Http2ResetFrame;
+import io.netty.handler.codec.http2.Http2StreamChannel;
+import io.netty.handler.codec.http2.Http2StreamChannelBootstrap;
+import io.netty.util.ReferenceCountUtil;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * An HTTP/2 client's request answered whole before its body ended (RFC 9113 §8.1: a server may
+ * answer first, then reset the stream {@code NO_ERROR} to stop the upload, as nginx does for
+ * {@code return 200}). Whichever way the stream takes (translated to an h2c pod or to an
+ * HTTP/1.1 pod, relayed as a gRPC call) and whoever answers (the pod, or Sluice itself), the
+ * client gets the whole answer with END_STREAM and, if it is still sending, RST_STREAM
+ * {@code NO_ERROR}, never an error code (a client counts that as a failed request); the pod's
+ * slot is free at once and the connection serves the next stream. A body Sluice read whole
+ * first gets the answer and no reset at all.
+ */
+class H2EarlyAnswerIT {
+
+    private static final RevisionId REV = new RevisionId("default", "model");
+    /** Far more than the windows and buffers between the client and the pod can hold. */
+    private static final int UPLOAD = 1 << 20;
+    /** The body streams to the pod once this much was read (client.requestBuffer). */
+    private static final String SMALL_BUFFER = "client: {requestBuffer: 16KiB}\n";
+
+    private final EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
+    private final List<AutoCloseable> pods = new ArrayList<>();
+    private SluiceServer sluice;
+    private Channel connection;
+
+    private ScriptedH2cPod h2cPod() throws Exception {
+        ScriptedH2cPod p = new ScriptedH2cPod("a", "127.0.0.2", 100);
+        pods.add(p);
+        return p;
+    }
+
+    /** Sluice with {@code top} (top-level sections) and one revision of cc 1 with the pod at {@code address}. */
+    private void start(String top, String address, String protocol) throws Exception {
+        String yaml = "listen: {proxy: '127.0.0.1:0', control: '127.0.0.1:0'}\n" + top
+                + "revisions:\n  - {namespace: default, name: model, hosts: [model.test], containerConcurrency: 1, "
+                + "protocol: " + protocol + ", readinessPath: /healthz, timeouts: {queue: 300ms}, pods: [{address: '"
+                + address + "', id: a}]}\n";
+        sluice = SluiceServer.builder(ConfigLoader.parse("test.yaml", yaml)).ioThreads(1).start();
+        await().atMost(Duration.ofSeconds(10)).until(() -> throttler().table().routableCount() == 1);
+        connection = new Bootstrap().group(group).channel(NioSocketChannel.class)
+                .handler(new ChannelInitializer<Channel>() {
+                    @Override
+                    protected void initChannel(Channel ch) {
+                        ch.pipeline().addLast(Http2FrameCodecBuilder.forClient().build(),
+                                new Http2MultiplexHandler(new ChannelInboundHandlerAdapter()));
+                    }
+                }).connect(sluice.proxyAddress()).sync().channel();
+    }
+
+    private RevisionThrottler throttler() {
+        return sluice.throttlers().get(REV);
+    }
+
+    @AfterEach
+    void stop() throws Exception {
+        if (connection != null) {
+            connection.close().syncUninterruptibly();
+        }
+        group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+        if (sluice != null) {
+            sluice.close();
+        }
+        for (AutoCloseable p : pods) {
+            p.close();
+        }
+    }
+
+    @Test
+    void aPlainBodyAnsweredBeforeItEndedEndsWithTheAnswerAndNoError() throws Exception {
+        ScriptedH2cPod a = h2cPod();
+        start(SMALL_BUFFER, a.address(), "h2c");
+        Ending e = upload("/early", null, UPLOAD);
+        assertThat(e.status()).isEqualTo("200");
+        assertThat(e.body()).isEqualTo("a:early");
+        assertThat(e.endStream()).as("the answer ends with END_STREAM").isTrue();
+        assertThat(e.reset()).as("the upload is stopped without an error").isEqualTo(Http2Error.NO_ERROR);
+        assertThat(a.requests()).hasSize(1);
+        servesTheNextStream("a:ok");
+    }
+
+    @Test
+    void aLargeAnswerGoesOutWholeBeforeTheReset() throws Exception {
+        ScriptedH2cPod a = h2cPod();
+        start(SMALL_BUFFER, a.address(), "h2c");
+        // 1 MiB against the client's 64 KiB window: most of it still waits when the exchange ends.
+        Ending e = upload("/early-big", null, UPLOAD);
+        assertThat(e.body()).hasSize(ScriptedH2cPod.BIG);
+        assertThat(e.endStream()).isTrue();
+        assertThat(e.reset()).as("NO_ERROR if the client was still sending, else none").isIn(null, Http2Error.NO_ERROR);
+        servesTheNextStream("a:ok");
+    }
+
+    @Test
+    void aBodyReadWholeFirstGetsTheAnswerAndNoReset() throws Exception {
+        ScriptedH2cPod a = h2cPod();
+        start("", a.address(), "h2c");
+        Ending e = upload("/early", null, 20 * 1024);
+        assertThat(e.body()).isEqualTo("a:early");
+        assertThat(e.endStream()).isTrue();
+        assertThat(e.reset()).as("the client had ended its side: the stream closed on both END_STREAMs").isNull();
+        servesTheNextStream("a:ok");
+    }
+
+    @Test
+    void anHttp1PodThatAnswersBeforeReadingTheBodyEndsItTheSameWay() throws Exception {
+        RawPod a = new RawPod(line -> RawPod.Reply.keep("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nearly"), true);
+        pods.add(a);
+        start(SMALL_BUFFER, a.address(), "http1");
+        Ending e = upload("/upload", null, UPLOAD);
+        assertThat(e.body()).isEqualTo("early");
+        assertThat(e.endStream()).isTrue();
+        // This pod reads the body after its answer, so the upload may have ended by the answer's end.
+        assertThat(e.reset()).as("NO_ERROR if the client was still sending, else none").isIn(null, Http2Error.NO_ERROR);
+        servesTheNextStream("early");
+    }
+
+    @Test
+    void anHttp1AnswerThatEndsWithItsConnectionEndsItTheSameWay() throws Exception {
+        RawPod a = new RawPod(line -> RawPod.Reply.thenClose("HTTP/1.1 200 OK\r\n\r\nearly"), true);
+        pods.add(a);
+        start(SMALL_BUFFER, a.address(), "http1");
+        Ending e = upload("/upload", null, UPLOAD);
+        assertThat(e.body()).isEqualTo("early");
+        assertThat(e.endStream()).as("the pod's close ends the answer, and the stream").isTrue();
+        assertThat(e.reset()).as("NO_ERROR if the client was still sending, else none").isIn(null, Http2Error.NO_ERROR);
+        await().atMost(Duration.ofSeconds(5)).until(() -> throttler().active() == 0);
+    }
+
+    @Test
+    void aRelayedCallAnsweredBeforeItsBodyEndedEndsItTheSameWay() throws Exception {
+        ScriptedH2cPod a = h2cPod();
+        start("", a.address(), "h2c");
+        Ending e = upload("/early", "application/grpc", UPLOAD);
+        assertThat(e.body()).isEqualTo("a:early");
+        assertThat(e.endStream()).isTrue();
+        assertThat(e.reset()).isEqualTo(Http2Error.NO_ERROR);
+        servesTheNextStream("a:ok");
+    }
+
+    @Test
+    void sluicesOwnAnswerBeforeTheBodyEndedEndsItTheSameWay() throws Exception {
+        ScriptedH2cPod a = h2cPod();
+        start(SMALL_BUFFER, a.address(), "h2c");
+        Http2StreamChannel held = open(new CompletableFuture<>());
+        held.writeAndFlush(new DefaultHttp2HeadersFrame(get("/hold"), true));
+        await().atMost(Duration.ofSeconds(10)).until(() -> a.current() == 1);
+        // The pod's one slot is taken: the upload queues (its body held back) until the queue
+        // timeout, 300 ms, answers it 503 while the client still has most of its body to send.
+        Ending e = upload("/queued", null, UPLOAD);
+        assertThat(e.status()).isEqualTo("503");
+        assertThat(e.endStream()).isTrue();
+        assertThat(e.reset()).isEqualTo(Http2Error.NO_ERROR);
+        a.release();
+    }
+
+    /**
+     * A POST of {@code size} bytes to {@code path} (its {@code content-type} if not null), all of
+     * it handed to the client's stream at once (the flow control paces it); returns how the
+     * stream ended.
+     */
+    private Ending upload(String path, String contentType, int size) throws Exception {
+        CompletableFuture<Ending> ending = new CompletableFuture<>();
+        Http2StreamChannel stream = open(ending);
+        Http2Headers h = new DefaultHttp2Headers().method("POST").path(path).scheme("http").authority("model.test")
+                .setInt("content-length", size);
+        if (contentType != null) {
+            h.set("content-type", contentType);
+        }
+        stream.write(new DefaultHttp2HeadersFrame(h, false));
+        byte[] chunk = new byte[16 * 1024];
+        for (int sent = 0; sent < size; sent += chunk.length) {
+            int n = Math.min(chunk.length, size - sent);
+            stream.write(new DefaultHttp2DataFrame(Unpooled.wrappedBuffer(chunk, 0, n), sent + n == size));
+        }
+        stream.flush();
+        return ending.get(20, TimeUnit.SECONDS);
+    }
+
+    /** After the early answer, the slot is free and the same connection serves the next stream. */
+    private void servesTheNextStream(String body) throws Exception {
+        await().atMost(Duration.ofSeconds(5)).until(() -> throttler().active() == 0);
+        CompletableFuture<Ending> next = new CompletableFuture<>();
+        open(next).writeAndFlush(new DefaultHttp2HeadersFrame(get("/next"), true));
+        Ending e = next.get(20, TimeUnit.SECONDS);
+        assertThat(e.body()).isEqualTo(body);
+        assertThat(e.reset()).isNull();
+    }
+
+    private Http2StreamChannel open(CompletableFuture<Ending> ending) throws Exception {
+        return new Http2StreamChannelBootstrap(connection).handler(new Recorder(ending)).open().sync().getNow();
+    }
+
+    private static Http2Headers get(String path) {
+        return new DefaultHttp2Headers().method("GET").path(path).scheme("http").authority("model.test");
+    }
+
+    /**
+     * How a client's stream ended: the answer's head and body, whether END_STREAM came, and the
+     * error code of a RST_STREAM that came (null: none).
+     */
+    private record Ending(Http2Headers head, String body, boolean endStream, Http2Error reset) {
+        String status() {
+            return head.status().toString();
+        }
+    }
+
+    /** Gathers a stream's answer and its end until the stream channel closes. */
+    private static final class Recorder extends ChannelInboundHandlerAdapter {
+        private final CompletableFuture<Ending> ending;
+        private final StringBuilder body = new StringBuilder();
+        private Http2Headers head;
+        private boolean endStream;
+        private Http2Error reset;
+
+        Recorder(CompletableFuture<Ending> ending) {
+            this.ending = ending;
+        }
+
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            try {
+                if (msg instanceof Http2HeadersFrame h) {
+                    if (head == null) {
+                        head = h.headers();
+                    }
+                    endStream |= h.isEndStream();
+                } else if (msg instanceof Http2DataFrame d) {
+                    body.append(d.content().toString(StandardCharsets.ISO_8859_1));
+                    endStream |= d.isEndStream();
+                }
+            } finally {
+                ReferenceCountUtil.release(msg);
+            }
+        }
+
+        @Override
+        public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+            if (evt instanceof Http2ResetFrame r) {
+                reset = Http2Error.valueOf(r.errorCode());
+            }
+            ReferenceCountUtil.release(evt);
+        }
+
+        @Override
+        public void channelInactive(ChannelHandlerContext ctx) {
+            ending.complete(new Ending(head, body.toString(), endStream, reset));
+        }
+    }
+}
