@@ -456,6 +456,11 @@ final class RevisionMailbox implements Inbox {
         post(Operation.SWEEP, RevisionWriter::sweep);
     }
 
+    /** No batch scheduled or running (a hint; for tests that need the writer idle). */
+    boolean idle() {
+        return !scheduled.get();
+    }
+
     int consecutiveFailures() {
         return recovery.consecutiveFailures();
     }

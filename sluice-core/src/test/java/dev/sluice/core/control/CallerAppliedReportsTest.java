@@ -15,6 +15,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -81,6 +82,8 @@ class CallerAppliedReportsTest {
     void otherOperationsAreAlwaysTheWorkers() {
         List<String> threads = recordThreads();
         await(mailbox.submit(Operation.REMOVE_POD, w -> w.removePod("10.0.0.9:8080")));
+        // The removal's caller hears back before its batch ends: wait until the worker let go.
+        Awaitility.await().atMost(Duration.ofSeconds(10)).until(mailbox::idle);
         await(mailbox.report(pod("pod-1", PodState.READY)));
         await(mailbox.query(Operation.FLUSH, w -> null));
         assertThat(threads).containsExactly("remove-pod@sluice-writer-0",
