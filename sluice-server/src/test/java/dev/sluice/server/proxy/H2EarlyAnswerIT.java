@@ -9,25 +9,20 @@ import dev.sluice.server.RawPod;
 import dev.sluice.server.ScriptedH2cPod;
 import dev.sluice.server.config.ConfigLoader;
 import dev.sluice.server.runtime.SluiceServer;
-import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.channel.ChannelInitializer;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.nio.NioIoHandler;
-import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.handler.codec.http2.DefaultHttp2DataFrame;
 import io.netty.handler.codec.http2.DefaultHttp2Headers;
 import io.netty.handler.codec.http2.DefaultHttp2HeadersFrame;
 import io.netty.handler.codec.http2.Http2DataFrame;
 import io.netty.handler.codec.http2.Http2Error;
-import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
 import io.netty.handler.codec.http2.Http2Headers;
 import io.netty.handler.codec.http2.Http2HeadersFrame;
-import io.netty.handler.codec.http2.Http2MultiplexHandler;
 import io.netty.handler.codec.http2.Http2ResetFrame;
 import io.netty.handler.codec.http2.Http2StreamChannel;
 import io.netty.handler.codec.http2.Http2StreamChannelBootstrap;
@@ -78,14 +73,7 @@ class H2EarlyAnswerIT {
                 + address + "', id: a}]}\n";
         sluice = SluiceServer.builder(ConfigLoader.parse("test.yaml", yaml)).ioThreads(1).start();
         await().atMost(Duration.ofSeconds(10)).until(() -> throttler().table().routableCount() == 1);
-        connection = new Bootstrap().group(group).channel(NioSocketChannel.class)
-                .handler(new ChannelInitializer<Channel>() {
-                    @Override
-                    protected void initChannel(Channel ch) {
-                        ch.pipeline().addLast(Http2FrameCodecBuilder.forClient().build(),
-                                new Http2MultiplexHandler(new ChannelInboundHandlerAdapter()));
-                    }
-                }).connect(sluice.proxyAddress()).sync().channel();
+        connection = H2StreamAnswer.connect(group, sluice.proxyAddress());
     }
 
     private RevisionThrottler throttler() {

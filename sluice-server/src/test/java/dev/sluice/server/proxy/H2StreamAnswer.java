@@ -1,13 +1,22 @@
 package dev.sluice.server.proxy;
 
+import io.netty.bootstrap.Bootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.handler.codec.http2.Http2DataFrame;
 import io.netty.handler.codec.http2.Http2Error;
+import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
 import io.netty.handler.codec.http2.Http2Headers;
 import io.netty.handler.codec.http2.Http2HeadersFrame;
+import io.netty.handler.codec.http2.Http2MultiplexHandler;
 import io.netty.handler.codec.http2.Http2ResetFrame;
 import io.netty.util.ReferenceCountUtil;
+import java.net.SocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.CompletableFuture;
 
@@ -17,6 +26,23 @@ import java.util.concurrent.CompletableFuture;
  * reset that ended it.
  */
 record H2StreamAnswer(Http2Headers head, String body, Http2Headers trailers, Http2Error reset) {
+
+    /**
+     * A test client's h2c connection (prior knowledge) to {@code address}: Netty's frame codec
+     * and multiplexer, then {@code after} for the connection's own frames.
+     */
+    static Channel connect(EventLoopGroup group, SocketAddress address, ChannelHandler... after)
+            throws InterruptedException {
+        return new Bootstrap().group(group).channel(NioSocketChannel.class)
+                .handler(new ChannelInitializer<Channel>() {
+                    @Override
+                    protected void initChannel(Channel ch) {
+                        ch.pipeline().addLast(Http2FrameCodecBuilder.forClient().build(),
+                                new Http2MultiplexHandler(new ChannelInboundHandlerAdapter()));
+                        ch.pipeline().addLast(after);
+                    }
+                }).connect(address).sync().channel();
+    }
 
     String status() {
         return head.status().toString();

@@ -8,20 +8,15 @@ import dev.sluice.core.throttle.RevisionThrottler;
 import dev.sluice.server.TestPod;
 import dev.sluice.server.config.ConfigLoader;
 import dev.sluice.server.runtime.SluiceServer;
-import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.channel.ChannelInitializer;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.nio.NioIoHandler;
-import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.handler.codec.http2.DefaultHttp2Headers;
 import io.netty.handler.codec.http2.DefaultHttp2HeadersFrame;
-import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
 import io.netty.handler.codec.http2.Http2HeadersFrame;
-import io.netty.handler.codec.http2.Http2MultiplexHandler;
 import io.netty.handler.codec.http2.Http2StreamChannel;
 import io.netty.handler.codec.http2.Http2StreamChannelBootstrap;
 import io.netty.util.ReferenceCountUtil;
@@ -113,14 +108,7 @@ class PriorityQueueingIT {
         if (h2Group == null) {
             h2Group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
         }
-        Channel connection = new Bootstrap().group(h2Group).channel(NioSocketChannel.class)
-                .handler(new ChannelInitializer<Channel>() {
-                    @Override
-                    protected void initChannel(Channel ch) {
-                        ch.pipeline().addLast(Http2FrameCodecBuilder.forClient().build(),
-                                new Http2MultiplexHandler(new ChannelInboundHandlerAdapter()));
-                    }
-                }).connect(sluice.proxyAddress()).sync().channel();
+        Channel connection = H2StreamAnswer.connect(h2Group, sluice.proxyAddress());
         CompletableFuture<String> status = new CompletableFuture<>();
         Http2StreamChannel stream = new Http2StreamChannelBootstrap(connection).handler(new ChannelInboundHandlerAdapter() {
             @Override
