@@ -10,9 +10,7 @@ import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.util.ArrayDeque;
 import java.util.Arrays;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
@@ -56,8 +54,8 @@ import java.util.function.Function;
  * single-writer argument does not change: only the flag's holder runs a batch, and one batch's
  * clear of the flag happens-before the CAS of whoever runs the next, on whatever thread. The
  * writer's state needs no lock, but it is no longer confined to one thread, so nothing in the
- * writer may depend on which thread runs it (the scratch arrays are per thread, not per
- * revision, so they stay safe). A caller-applied report's future completes before
+ * writer may depend on which thread runs it ({@link BatchScratch} is per thread, not per
+ * revision, so it stays safe). A caller-applied report's future completes before
  * {@link #report} returns, on the caller's thread (the server's control loop, which hands its
  * answer to its channel as before). A mailbox that is recovering, or holds back operations of
  * a failed batch, leaves everything to the worker and its backoff. Why: the hand-off costs a
@@ -91,8 +89,8 @@ import java.util.function.Function;
  * so the writer's marking finds its keys equal by reference, in lines it already holds. A
  * skipped report then costs the writer a poll, two map updates, a clock read and its future's
  * completion. A discovery snapshot followed at once by a newer one is skipped: the newer one is
- * the view, and the older one's caller gets the newer one's summary. The scratch arrays are per
- * worker thread, not per revision.
+ * the view, and the older one's caller gets the newer one's summary. The batch's arrays and the
+ * marking live in {@link BatchScratch}, one per thread that runs batches, not per revision.
  *
  * <p><b>Joining.</b> A pod's report may join the pod's report still waiting in the inbox (not
  * yet taken by a batch) instead of becoming a node of its own, so in a burst the inbox holds
@@ -205,23 +203,6 @@ final class RevisionMailbox implements Inbox {
     /** Operations of a failed batch not yet applied, ahead of the inbox (worker only; null when none). */
     private ArrayDeque<MailboxTask> heldBack;
 
-    /**
-     * The batch being applied, and for each report the index of a later one that may supersede
-     * it: one per worker thread (not per revision, which would cost ~9 KB an idle revision).
-     */
-    private static final class Scratch {
-        final MailboxTask[] taken = new MailboxTask[BATCH];
-        /** Tasks done in this batch (applied or skipped), with their results: they hear back at its end. */
-        final MailboxTask[] done = new MailboxTask[BATCH];
-        final Object[] results = new Object[BATCH];
-        final boolean[] superseded = new boolean[BATCH];
-        final int[] laterOf = new int[BATCH];
-        /** By address and by pod id, the next report in the batch (tasks, not boxed indexes). */
-        final Map<String, MailboxReport> lastReportAt = new HashMap<>();
-        final Map<String, MailboxReport> lastIdAt = new HashMap<>();
-    }
-
-    private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
     private static final VarHandle STARTED;
     private static final VarHandle ENDED;
     private static final VarHandle CHANGES_STARTED;
@@ -503,53 +484,6 @@ final class RevisionMailbox implements Inbox {
     }
 
     /**
-     * Coalescing, step one: marks each pod report followed later in the batch by a report of the
-     * same pod (same address and id, both from the pod itself) with no other operation between
-     * them but reports of other addresses and other pod ids (a report naming the same id at another
-     * address can retire or move that identity), and each discovery snapshot followed at once by
-     * another. Step two is the writer's, at apply time:
-     * {@link RevisionWriter#isSupersededBy} skips the earlier one only where applying both gives
-     * the same table as applying the later one alone.
-     */
-    private static void markSuperseded(Scratch s, int n) {
-        MailboxTask[] taken = s.taken;
-        if (n == 1) { // a caller's batch, mostly: nothing to mark, and no map to fill and clear again
-            s.superseded[0] = false;
-            if (taken[0] instanceof MailboxReport r) {
-                r.at = 0;
-                r.tableAllowsSkip = false;
-            }
-            return;
-        }
-        Map<String, MailboxReport> lastReportAt = s.lastReportAt;
-        Map<String, MailboxReport> lastIdAt = s.lastIdAt;
-        lastReportAt.clear();
-        lastIdAt.clear();
-        for (int i = n - 1; i >= 0; i--) {
-            s.superseded[i] = false;
-            if (taken[i].operation == Operation.RECALCULATE && i + 1 < n
-                    && taken[i + 1].operation == Operation.RECALCULATE) {
-                s.superseded[i] = true;
-                s.laterOf[i] = i + 1;
-            }
-            if (!(taken[i] instanceof MailboxReport r)) {
-                lastReportAt.clear(); // anything else is a barrier: a query, a removal, a check's result
-                lastIdAt.clear();
-                continue;
-            }
-            r.at = i;
-            r.tableAllowsSkip = false;
-            MailboxReport later = lastReportAt.put(r.address, r);
-            MailboxReport laterOfId = lastIdAt.put(r.podId, r);
-            if (later != null && later == laterOfId && r.source == EventSource.POD
-                    && later.source == EventSource.POD && later.podId.equals(r.podId)) {
-                s.superseded[i] = true;
-                s.laterOf[i] = later.at;
-            }
-        }
-    }
-
-    /**
      * Skips {@code t} for {@code later} where the writer agrees. A skipped report hears back with
      * the batch (the later report of the same pod says everything it would); a skipped snapshot
      * as said below.
@@ -641,7 +575,7 @@ final class RevisionMailbox implements Inbox {
             }
         }
         if (progressed) {
-            Scratch s = SCRATCH.get();
+            BatchScratch s = BatchScratch.forThisThread();
             MailboxTask[] taken = s.taken;
             int n = 0;
             int limit = byThisCaller ? CALLER_BATCH : BATCH;
@@ -658,7 +592,7 @@ final class RevisionMailbox implements Inbox {
                 }
                 taken[n] = t;
             }
-            markSuperseded(s, n);
+            s.markSuperseded(n);
             boolean[] superseded = s.superseded;
             int[] laterOf = s.laterOf;
             MailboxTask[] done = s.done;
