@@ -3,6 +3,11 @@
 # revision), a client holds a half-sent POST open, a reader times GET /v1/revisions every 10 ms.
 # Against `sluice run` with control on 127.0.0.1:28089, revision default/fast, pods pushing at
 # 127.0.0.1:18083-18084.  Usage: python3 bench/control_storm.py <control token>
+# The config used: listen {proxy: 127.0.0.1:28080, control: 127.0.0.1:28089}; one revision
+#   {name: fast, hosts: ['127.0.0.1'], containerConcurrency: 4, readinessPath: /,
+#    pods: ['127.0.0.1:18081', '127.0.0.1:18082']}
+# with nginx -c bench/anchors/nginx-backends.conf -p /tmp/sluice-anchors/ for the four ports, and
+# SLUICE_CONTROL_TOKEN=<token> ./sluice run --config <that file>; stop both by their pids after.
 import http.client, json, threading, time, random, sys
 TOKEN = sys.argv[1]
 stop = time.time() + 15
