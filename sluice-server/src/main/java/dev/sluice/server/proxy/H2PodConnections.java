@@ -6,6 +6,7 @@ import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
 import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
 import io.netty.handler.codec.http2.Http2GoAwayFrame;
@@ -116,7 +117,12 @@ final class H2PodConnections {
             p.tryFailure(conn.cause());
             return;
         }
-        new Http2StreamChannelBootstrap(conn.getNow()).handler(stream).open().addListener(f -> {
+        // Not closed by a failed write: a body write that fails because the pod reset the stream
+        // after answering would otherwise close the channel at once and drop the answer's frames
+        // it still holds unread; the stream's end closes it once they are read.
+        Http2StreamChannelBootstrap b = new Http2StreamChannelBootstrap(conn.getNow())
+                .option(ChannelOption.AUTO_CLOSE, false).handler(stream);
+        b.open().addListener(f -> {
             if (f.isSuccess()) {
                 p.setSuccess((Http2StreamChannel) f.getNow());
             } else {
