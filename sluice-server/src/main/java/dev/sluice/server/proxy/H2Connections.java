@@ -5,8 +5,10 @@ import io.netty.handler.codec.http2.DefaultHttp2RemoteFlowController;
 import io.netty.handler.codec.http2.Http2Connection;
 import io.netty.handler.codec.http2.Http2FrameCodec;
 import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
+import io.netty.handler.codec.http2.Http2HeadersEncoder;
 import io.netty.handler.codec.http2.Http2Settings;
 import io.netty.handler.codec.http2.UniformStreamByteDistributor;
+import io.netty.handler.codec.http2.WriterChains;
 
 /**
  * The HTTP/2 connection state of the relay's connections: Netty's, with the uniform byte
@@ -29,14 +31,29 @@ final class H2Connections {
 
     /** The frame codec of an HTTP/2 client connection to Sluice. */
     static Http2FrameCodec clientCodec(Http2Settings settings) {
-        return new Server(uniform(true)).initialSettings(settings).build();
+        return WriterChains.build(new FrameCodecs().initialSettings(settings), uniform(true), writer(), false);
     }
 
-    /** {@link Http2FrameCodecBuilder#forServer()}, on a connection given (the setter is the subclass's). */
-    private static final class Server extends Http2FrameCodecBuilder {
-        Server(Http2Connection connection) {
+    /**
+     * The frame codec of a connection to an h2c pod: streams past the pod's
+     * {@code SETTINGS_MAX_CONCURRENT_STREAMS} wait in the encoder.
+     */
+    static Http2FrameCodec podCodec(Http2Settings settings) {
+        return WriterChains.build(new FrameCodecs().initialSettings(settings), uniform(false), writer(), true);
+    }
+
+    /** The frame writer of Sluice's HTTP/2 connections (header fields never marked sensitive, as Netty's default). */
+    static WholeFrameWriter writer() {
+        return new WholeFrameWriter(Http2HeadersEncoder.NEVER_SENSITIVE, false);
+    }
+
+    /**
+     * Netty's frame codec builder as its factories make it, less the server flag they set (the
+     * connection given to {@link WriterChains} says it).
+     */
+    private static final class FrameCodecs extends Http2FrameCodecBuilder {
+        FrameCodecs() {
             gracefulShutdownTimeoutMillis(0);
-            connection(connection); // a server's (the builder takes one of the two, not both)
         }
     }
 }

@@ -8,7 +8,6 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
-import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
 import io.netty.handler.codec.http2.Http2GoAwayFrame;
 import io.netty.handler.codec.http2.Http2MultiplexHandler;
 import io.netty.handler.codec.http2.Http2Settings;
@@ -66,10 +65,7 @@ final class H2PodConnections {
         this.bootstrap = base.clone().handler(new ChannelInitializer<Channel>() {
             @Override
             protected void initChannel(Channel ch) {
-                ch.pipeline().addLast(Http2FrameCodecBuilder.forClient()
-                        .initialSettings(Http2Settings.defaultSettings().pushEnabled(false))
-                        .encoderEnforceMaxConcurrentStreams(true)
-                        .build());
+                ch.pipeline().addLast(H2Connections.podCodec(Http2Settings.defaultSettings().pushEnabled(false)));
                 ch.pipeline().addLast(new Retire());
                 ch.pipeline().addLast(new Http2MultiplexHandler(new ChannelInboundHandlerAdapter()));
                 ch.pipeline().addLast(new Tail());

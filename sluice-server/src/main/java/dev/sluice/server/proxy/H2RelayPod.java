@@ -16,6 +16,7 @@ import io.netty.handler.codec.http2.Http2Exception;
 import io.netty.handler.codec.http2.Http2Headers;
 import io.netty.handler.codec.http2.Http2Settings;
 import io.netty.handler.codec.http2.Http2Stream;
+import io.netty.handler.codec.http2.WriterChains;
 import io.netty.util.collection.IntObjectHashMap;
 import io.netty.util.collection.IntObjectMap;
 import java.net.InetSocketAddress;
@@ -71,12 +72,10 @@ final class H2RelayPod extends Http2EventAdapter {
         ChannelFuture f = base.clone().handler(new ChannelInitializer<Channel>() {
             @Override
             protected void initChannel(Channel ch) {
-                handler = new Http2ConnectionHandlerBuilder()
-                        .connection(H2Connections.uniform(false))
+                handler = WriterChains.build(new Http2ConnectionHandlerBuilder()
                         .frameListener(H2RelayPod.this)
-                        .initialSettings(Http2Settings.defaultSettings().pushEnabled(false))
-                        .encoderEnforceMaxConcurrentStreams(true)
-                        .build();
+                        .initialSettings(Http2Settings.defaultSettings().pushEnabled(false)),
+                        H2Connections.uniform(false), H2Connections.writer(), true);
                 handler.connection().addListener(H2RelayPod.this);
                 ch.pipeline().addLast(new Watch(), handler, new Tail());
                 ctx = ch.pipeline().context(handler);
