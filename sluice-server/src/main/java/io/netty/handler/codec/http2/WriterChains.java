@@ -64,6 +64,12 @@ public final class WriterChains {
         Http2ConnectionDecoder decoder = new DefaultHttp2ConnectionDecoder(connection, encoder, reader,
                 builder.promisedRequestVerifier(), builder.isAutoAckSettingsFrame(), builder.isAutoAckPingFrame(),
                 validate, builder.isValidateRequiredPseudoHeaders());
+        if (!connection.isServer()) {
+            // The builders' default for a client: none. The server flag stays unset (a codec given
+            // excludes it), and unset the builder would take a server's limit on the RST_STREAM
+            // frames it receives, and so close a pod's connection after its 200th reset stream.
+            builder.decoderEnforceMaxRstFramesPerWindow(0, 0);
+        }
         builder.codec(decoder, encoder);
         return builder.build();
     }
