@@ -9,6 +9,7 @@
 #   JAR_A=/tmp/old.jar JAR_B=/tmp/new.jar bench/h2-steady.sh …   (default: A is the built jar, no B)
 #   FLAGS_A / FLAGS_B: JVM flags added after the launcher's defaults (a later -D wins), e.g.
 #   JAR_B=<the same jar> FLAGS_B='-Dio.netty.recycler.maxCapacityPerThread=4096' for an A/B of one setting.
+#   OPTS_A / OPTS_B: options added to that Sluice's `run`, e.g. OPTS_B='--transport epoll'.
 # SLUICE_IO_THREADS (default 1, as HAProxy's one thread). Loopback only; stops all it started.
 set -euo pipefail
 scenario=fast
@@ -25,16 +26,16 @@ for port in 18081 18082 18083 18084; do wait_port "$port"; done
 start haproxy -f "$anchors/haproxy-h2c.cfg"; haproxy_pid="${pids[-1]}"; wait_port 18095
 declare -A pid url
 names=(haproxy A); pid[haproxy]=$haproxy_pid; url[haproxy]=http://127.0.0.1:18095/
-sluice_at() { # name jar proxy-port control-port [extra JVM flags]
-  # shellcheck disable=SC2046
+sluice_at() { # name jar proxy-port control-port [extra JVM flags] [extra run options]
+  # shellcheck disable=SC2046,SC2086
   SLUICE_LOG_LEVEL=WARN start java $(sluice_default_flags) ${5:-} -jar "$2" run --config "$here/sluice-h2c.yaml" \
-    --io-threads "${SLUICE_IO_THREADS:-1}" --proxy-listen "127.0.0.1:$3" --control-listen "127.0.0.1:$4"
+    --io-threads "${SLUICE_IO_THREADS:-1}" --proxy-listen "127.0.0.1:$3" --control-listen "127.0.0.1:$4" ${6:-}
   pid[$1]="${pids[-1]}"; url[$1]="http://127.0.0.1:$3/"
   wait_port "$3"; wait_port "$4"
   for _ in $(seq 100); do curl -s "http://127.0.0.1:$4/v1/revisions" | grep -q '"capacity" : 64' && break; sleep 0.2; done
 }
-sluice_at A "$jar_a" 18080 18089 "${FLAGS_A:-}"
-if [ -n "$jar_b" ]; then sluice_at B "$jar_b" 18070 18079 "${FLAGS_B:-}"; names+=(B); fi
+sluice_at A "$jar_a" 18080 18089 "${FLAGS_A:-}" "${OPTS_A:-}"
+if [ -n "$jar_b" ]; then sluice_at B "$jar_b" 18070 18079 "${FLAGS_B:-}" "${OPTS_B:-}"; names+=(B); fi
 
 load() { # seconds url [log]
   rm -f "$work/h2load.log"
