@@ -11,23 +11,16 @@ import dev.sluice.server.config.ConfigLoader;
 import dev.sluice.server.runtime.SluiceServer;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.handler.codec.http2.DefaultHttp2DataFrame;
 import io.netty.handler.codec.http2.DefaultHttp2Headers;
 import io.netty.handler.codec.http2.DefaultHttp2HeadersFrame;
-import io.netty.handler.codec.http2.Http2DataFrame;
 import io.netty.handler.codec.http2.Http2Error;
 import io.netty.handler.codec.http2.Http2Headers;
-import io.netty.handler.codec.http2.Http2HeadersFrame;
-import io.netty.handler.codec.http2.Http2ResetFrame;
 import io.netty.handler.codec.http2.Http2StreamChannel;
 import io.netty.handler.codec.http2.Http2StreamChannelBootstrap;
-import io.netty.util.ReferenceCountUtil;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -98,7 +91,7 @@ class H2EarlyAnswerIT {
     void aPlainBodyAnsweredBeforeItEndedEndsWithTheAnswerAndNoError() throws Exception {
         ScriptedH2cPod a = h2cPod();
         start(SMALL_BUFFER, a.address(), "h2c");
-        Ending e = upload("/early", null, UPLOAD);
+        H2StreamAnswer e = upload("/early", null, UPLOAD);
         assertThat(e.status()).isEqualTo("200");
         assertThat(e.body()).isEqualTo("a:early");
         assertThat(e.endStream()).as("the answer ends with END_STREAM").isTrue();
@@ -112,7 +105,7 @@ class H2EarlyAnswerIT {
         ScriptedH2cPod a = h2cPod();
         start(SMALL_BUFFER, a.address(), "h2c");
         // 1 MiB against the client's 64 KiB window: most of it still waits when the exchange ends.
-        Ending e = upload("/early-big", null, UPLOAD);
+        H2StreamAnswer e = upload("/early-big", null, UPLOAD);
         assertThat(e.body()).hasSize(ScriptedH2cPod.BIG);
         assertThat(e.endStream()).isTrue();
         assertThat(e.reset()).as("NO_ERROR if the client was still sending, else none").isIn(null, Http2Error.NO_ERROR);
@@ -123,7 +116,7 @@ class H2EarlyAnswerIT {
     void aBodyReadWholeFirstGetsTheAnswerAndNoReset() throws Exception {
         ScriptedH2cPod a = h2cPod();
         start("", a.address(), "h2c");
-        Ending e = upload("/early", null, 20 * 1024);
+        H2StreamAnswer e = upload("/early", null, 20 * 1024);
         assertThat(e.body()).isEqualTo("a:early");
         assertThat(e.endStream()).isTrue();
         assertThat(e.reset()).as("the client had ended its side: the stream closed on both END_STREAMs").isNull();
@@ -135,7 +128,7 @@ class H2EarlyAnswerIT {
         RawPod a = new RawPod(line -> RawPod.Reply.keep("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nearly"), true);
         pods.add(a);
         start(SMALL_BUFFER, a.address(), "http1");
-        Ending e = upload("/upload", null, UPLOAD);
+        H2StreamAnswer e = upload("/upload", null, UPLOAD);
         assertThat(e.body()).isEqualTo("early");
         assertThat(e.endStream()).isTrue();
         // This pod reads the body after its answer, so the upload may have ended by the answer's end.
@@ -148,7 +141,7 @@ class H2EarlyAnswerIT {
         RawPod a = new RawPod(line -> RawPod.Reply.thenClose("HTTP/1.1 200 OK\r\n\r\nearly"), true);
         pods.add(a);
         start(SMALL_BUFFER, a.address(), "http1");
-        Ending e = upload("/upload", null, UPLOAD);
+        H2StreamAnswer e = upload("/upload", null, UPLOAD);
         assertThat(e.body()).isEqualTo("early");
         assertThat(e.endStream()).as("the pod's close ends the answer, and the stream").isTrue();
         assertThat(e.reset()).as("NO_ERROR if the client was still sending, else none").isIn(null, Http2Error.NO_ERROR);
@@ -159,7 +152,7 @@ class H2EarlyAnswerIT {
     void aRelayedCallAnsweredBeforeItsBodyEndedEndsItTheSameWay() throws Exception {
         ScriptedH2cPod a = h2cPod();
         start("", a.address(), "h2c");
-        Ending e = upload("/early", "application/grpc", UPLOAD);
+        H2StreamAnswer e = upload("/early", "application/grpc", UPLOAD);
         assertThat(e.body()).isEqualTo("a:early");
         assertThat(e.endStream()).isTrue();
         assertThat(e.reset()).isEqualTo(Http2Error.NO_ERROR);
@@ -175,7 +168,7 @@ class H2EarlyAnswerIT {
         await().atMost(Duration.ofSeconds(10)).until(() -> a.current() == 1);
         // The pod's one slot is taken: the upload queues (its body held back) until the queue
         // timeout, 300 ms, answers it 503 while the client still has most of its body to send.
-        Ending e = upload("/queued", null, UPLOAD);
+        H2StreamAnswer e = upload("/queued", null, UPLOAD);
         assertThat(e.status()).isEqualTo("503");
         assertThat(e.endStream()).isTrue();
         assertThat(e.reset()).isEqualTo(Http2Error.NO_ERROR);
@@ -187,8 +180,8 @@ class H2EarlyAnswerIT {
      * it handed to the client's stream at once (the flow control paces it); returns how the
      * stream ended.
      */
-    private Ending upload(String path, String contentType, int size) throws Exception {
-        CompletableFuture<Ending> ending = new CompletableFuture<>();
+    private H2StreamAnswer upload(String path, String contentType, int size) throws Exception {
+        CompletableFuture<H2StreamAnswer> ending = new CompletableFuture<>();
         Http2StreamChannel stream = open(ending);
         Http2Headers h = new DefaultHttp2Headers().method("POST").path(path).scheme("http").authority("model.test")
                 .setInt("content-length", size);
@@ -208,71 +201,18 @@ class H2EarlyAnswerIT {
     /** After the early answer, the slot is free and the same connection serves the next stream. */
     private void servesTheNextStream(String body) throws Exception {
         await().atMost(Duration.ofSeconds(5)).until(() -> throttler().active() == 0);
-        CompletableFuture<Ending> next = new CompletableFuture<>();
+        CompletableFuture<H2StreamAnswer> next = new CompletableFuture<>();
         open(next).writeAndFlush(new DefaultHttp2HeadersFrame(get("/next"), true));
-        Ending e = next.get(20, TimeUnit.SECONDS);
+        H2StreamAnswer e = next.get(20, TimeUnit.SECONDS);
         assertThat(e.body()).isEqualTo(body);
         assertThat(e.reset()).isNull();
     }
 
-    private Http2StreamChannel open(CompletableFuture<Ending> ending) throws Exception {
-        return new Http2StreamChannelBootstrap(connection).handler(new Recorder(ending)).open().sync().getNow();
+    private Http2StreamChannel open(CompletableFuture<H2StreamAnswer> ending) throws Exception {
+        return new Http2StreamChannelBootstrap(connection).handler(H2StreamAnswer.recorder(ending)).open().sync().getNow();
     }
 
     private static Http2Headers get(String path) {
         return new DefaultHttp2Headers().method("GET").path(path).scheme("http").authority("model.test");
-    }
-
-    /**
-     * How a client's stream ended: the answer's head and body, whether END_STREAM came, and the
-     * error code of a RST_STREAM that came (null: none).
-     */
-    private record Ending(Http2Headers head, String body, boolean endStream, Http2Error reset) {
-        String status() {
-            return head.status().toString();
-        }
-    }
-
-    /** Gathers a stream's answer and its end until the stream channel closes. */
-    private static final class Recorder extends ChannelInboundHandlerAdapter {
-        private final CompletableFuture<Ending> ending;
-        private final StringBuilder body = new StringBuilder();
-        private Http2Headers head;
-        private boolean endStream;
-        private Http2Error reset;
-
-        Recorder(CompletableFuture<Ending> ending) {
-            this.ending = ending;
-        }
-
-        @Override
-        public void channelRead(ChannelHandlerContext ctx, Object msg) {
-            try {
-                if (msg instanceof Http2HeadersFrame h) {
-                    if (head == null) {
-                        head = h.headers();
-                    }
-                    endStream |= h.isEndStream();
-                } else if (msg instanceof Http2DataFrame d) {
-                    body.append(d.content().toString(StandardCharsets.ISO_8859_1));
-                    endStream |= d.isEndStream();
-                }
-            } finally {
-                ReferenceCountUtil.release(msg);
-            }
-        }
-
-        @Override
-        public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
-            if (evt instanceof Http2ResetFrame r) {
-                reset = Http2Error.valueOf(r.errorCode());
-            }
-            ReferenceCountUtil.release(evt);
-        }
-
-        @Override
-        public void channelInactive(ChannelHandlerContext ctx) {
-            ending.complete(new Ending(head, body.toString(), endStream, reset));
-        }
     }
 }

@@ -123,13 +123,23 @@ class H2RelayIT {
         }
     }
 
-    private Call call(Http2Headers head) throws Exception {
+    /** A stream with {@code head} sent, then {@code parts} of a body (none: the HEADERS end it). */
+    private Call call(Http2Headers head, String... parts) throws Exception {
         CompletableFuture<H2StreamAnswer> answer = new CompletableFuture<>();
         Http2StreamChannel stream = new Http2StreamChannelBootstrap(connection)
                 .handler(H2StreamAnswer.collector(answer))
                 .open().sync().getNow();
-        stream.writeAndFlush(new DefaultHttp2HeadersFrame(head, true));
+        stream.write(new DefaultHttp2HeadersFrame(head, parts.length == 0));
+        for (int i = 0; i < parts.length; i++) {
+            stream.write(new DefaultHttp2DataFrame(Unpooled.copiedBuffer(parts[i], StandardCharsets.UTF_8),
+                    i == parts.length - 1));
+        }
+        stream.flush();
         return new Call(stream, answer);
+    }
+
+    private static Http2Headers post(String path) {
+        return new DefaultHttp2Headers().method("POST").path(path).scheme("http").authority("model.test");
     }
 
     private static Http2Headers get(String path) {
@@ -265,15 +275,10 @@ class H2RelayIT {
     void aPostThePodsGoAwayLeftUnprocessedGoesAgainOnANewConnection() throws Exception {
         ScriptedH2cPod a = pod("a", 100);
         start(1, "", a);
-        CompletableFuture<H2StreamAnswer> answer = new CompletableFuture<>();
-        Http2StreamChannel stream = new Http2StreamChannelBootstrap(connection)
-                .handler(H2StreamAnswer.collector(answer)).open().sync().getNow();
-        stream.write(new DefaultHttp2HeadersFrame(new DefaultHttp2Headers().method("POST").path("/goaway-once")
-                .scheme("http").authority("model.test"), false));
-        stream.writeAndFlush(new DefaultHttp2DataFrame(Unpooled.copiedBuffer("form", StandardCharsets.UTF_8), true));
+        Call c = call(post("/goaway-once"), "form");
         // The translated way: the GOAWAY retired the pod's connection before the stream heard
         // it was refused, so the POST went again on a new connection, not on the retired one.
-        assertThat(answer.get(20, TimeUnit.SECONDS).body()).isEqualTo("a:ok");
+        assertThat(c.get().body()).isEqualTo("a:ok");
         assertThat(a.bodies()).containsExactly("form", "form");
         await().atMost(Duration.ofSeconds(5)).until(() -> throttler().active() == 0);
     }
@@ -282,14 +287,8 @@ class H2RelayIT {
     void aCallThePodRefusedUnprocessedGoesAgainWithItsBody() throws Exception {
         ScriptedH2cPod a = pod("a", 100);
         start(1, "", a);
-        CompletableFuture<H2StreamAnswer> answer = new CompletableFuture<>();
-        Http2StreamChannel stream = new Http2StreamChannelBootstrap(connection)
-                .handler(H2StreamAnswer.collector(answer)).open().sync().getNow();
-        stream.write(new DefaultHttp2HeadersFrame(new DefaultHttp2Headers().method("POST").path("/refuse-once")
-                .scheme("http").authority("model.test").set("content-type", "application/grpc"), false));
-        stream.write(new DefaultHttp2DataFrame(Unpooled.copiedBuffer("part one,", StandardCharsets.UTF_8), false));
-        stream.writeAndFlush(new DefaultHttp2DataFrame(Unpooled.copiedBuffer("part two", StandardCharsets.UTF_8), true));
-        assertThat(answer.get(20, TimeUnit.SECONDS).body()).isEqualTo("a:ok");
+        Call c = call(post("/refuse-once").set("content-type", "application/grpc"), "part one,", "part two");
+        assertThat(c.get().body()).isEqualTo("a:ok");
         // REFUSED_STREAM: the pod did not act on it (RFC 9113 §8.7), so its kept body went again.
         assertThat(a.bodies()).containsExactly("part one,part two", "part one,part two");
         await().atMost(Duration.ofSeconds(5)).until(() -> throttler().active() == 0);
@@ -364,15 +363,8 @@ class H2RelayIT {
     void aPlainBodyTakesTheTranslatedWayAndArrivesWhole() throws Exception {
         ScriptedH2cPod a = pod("a", 100);
         start(1, "", a);
-        CompletableFuture<H2StreamAnswer> answer = new CompletableFuture<>();
-        Http2StreamChannel stream = new Http2StreamChannelBootstrap(connection)
-                .handler(H2StreamAnswer.collector(answer))
-                .open().sync().getNow();
-        stream.write(new DefaultHttp2HeadersFrame(new DefaultHttp2Headers().method("POST").path("/form").scheme("http")
-                .authority("model.test"), false));
-        stream.write(new DefaultHttp2DataFrame(Unpooled.copiedBuffer("hello ", StandardCharsets.UTF_8), false));
-        stream.writeAndFlush(new DefaultHttp2DataFrame(Unpooled.copiedBuffer("world", StandardCharsets.UTF_8), true));
-        assertThat(answer.get(20, TimeUnit.SECONDS).body()).isEqualTo("a:ok");
+        Call c = call(post("/form"), "hello ", "world");
+        assertThat(c.get().body()).isEqualTo("a:ok");
         assertThat(a.bodies()).containsExactly("hello world");
         // Read whole first (client.requestBuffer), then sent as the HTTP/1.1 way writes it: te added.
         assertThat(a.requests().get(0).get("te")).hasToString("trailers");

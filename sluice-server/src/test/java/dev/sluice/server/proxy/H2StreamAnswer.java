@@ -22,10 +22,10 @@ import java.util.concurrent.CompletableFuture;
 
 /**
  * What came back on one HTTP/2 stream of a test's client (Netty's, a child channel per stream):
- * the head, the body (as ISO-8859-1, one char per byte), the trailers, or the error code of the
- * reset that ended it.
+ * the head, the body (as ISO-8859-1, one char per byte), the trailers, whether END_STREAM came,
+ * and the error code of a reset that came (null: none).
  */
-record H2StreamAnswer(Http2Headers head, String body, Http2Headers trailers, Http2Error reset) {
+record H2StreamAnswer(Http2Headers head, String body, Http2Headers trailers, boolean endStream, Http2Error reset) {
 
     /**
      * A test client's h2c connection (prior knowledge) to {@code address}: Netty's frame codec
@@ -48,18 +48,34 @@ record H2StreamAnswer(Http2Headers head, String body, Http2Headers trailers, Htt
         return head.status().toString();
     }
 
-    /** The stream channel's handler that gathers the answer into {@code answer}. */
+    /**
+     * The stream channel's handler that gathers the answer into {@code answer} once it ends (its
+     * END_STREAM, or a reset); a stream closed before that fails it.
+     */
     static ChannelInboundHandlerAdapter collector(CompletableFuture<H2StreamAnswer> answer) {
-        return new Collector(answer);
+        return new Gatherer(answer, false);
     }
 
-    private static final class Collector extends ChannelInboundHandlerAdapter {
+    /**
+     * The stream channel's handler that gathers everything into {@code answer} until the stream
+     * channel closes: the answer, and a reset that follows its END_STREAM.
+     */
+    static ChannelInboundHandlerAdapter recorder(CompletableFuture<H2StreamAnswer> answer) {
+        return new Gatherer(answer, true);
+    }
+
+    private static final class Gatherer extends ChannelInboundHandlerAdapter {
         private final CompletableFuture<H2StreamAnswer> answer;
+        private final boolean untilClosed;
         private final StringBuilder body = new StringBuilder();
         private Http2Headers head;
+        private Http2Headers trailers;
+        private boolean endStream;
+        private Http2Error reset;
 
-        Collector(CompletableFuture<H2StreamAnswer> answer) {
+        Gatherer(CompletableFuture<H2StreamAnswer> answer, boolean untilClosed) {
             this.answer = answer;
+            this.untilClosed = untilClosed;
         }
 
         @Override
@@ -68,34 +84,44 @@ record H2StreamAnswer(Http2Headers head, String body, Http2Headers trailers, Htt
                 if (msg instanceof Http2HeadersFrame h) {
                     if (head == null) {
                         head = h.headers();
-                        if (h.isEndStream()) {
-                            answer.complete(new H2StreamAnswer(head, "", null, null));
-                        }
                     } else {
-                        answer.complete(new H2StreamAnswer(head, body.toString(), h.headers(), null));
+                        trailers = h.headers();
                     }
+                    endStream |= h.isEndStream();
                 } else if (msg instanceof Http2DataFrame d) {
                     body.append(d.content().toString(StandardCharsets.ISO_8859_1));
-                    if (d.isEndStream()) {
-                        answer.complete(new H2StreamAnswer(head, body.toString(), null, null));
-                    }
+                    endStream |= d.isEndStream();
                 }
             } finally {
                 ReferenceCountUtil.release(msg);
+            }
+            if (endStream && !untilClosed) {
+                complete();
             }
         }
 
         @Override
         public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
             if (evt instanceof Http2ResetFrame r) {
-                answer.complete(new H2StreamAnswer(head, body.toString(), null, Http2Error.valueOf(r.errorCode())));
+                reset = Http2Error.valueOf(r.errorCode());
+                if (!untilClosed) {
+                    complete();
+                }
             }
             ReferenceCountUtil.release(evt);
         }
 
         @Override
         public void channelInactive(ChannelHandlerContext ctx) {
-            answer.completeExceptionally(new IllegalStateException("the stream closed before its answer"));
+            if (untilClosed) {
+                complete();
+            } else {
+                answer.completeExceptionally(new IllegalStateException("the stream closed before its answer"));
+            }
+        }
+
+        private void complete() {
+            answer.complete(new H2StreamAnswer(head, body.toString(), trailers, endStream, reset));
         }
     }
 }
