@@ -31,6 +31,8 @@ class ControlChurnTest {
     private static final int CC = 2;
     private static final int PODS = 6;
     private static final RevisionId REV = new RevisionId("default", "churn");
+    /** Pod reports the writer applies (or fails) before the churn ends: four of them fail. */
+    private static final int APPLIED = 100;
 
     @Test
     void churnWithWriterFailuresLosesNothing() throws Exception {
@@ -69,8 +71,10 @@ class ControlChurnTest {
             }
             clients.shutdown();
 
+            // The churn goes on until the writer has applied enough reports: on a busy machine the
+            // 3,000 steps can be posted before it runs much, and they coalesce into a few.
             int generation = 0;
-            for (int step = 0; step < 3_000 || !clients.isTerminated(); step++) {
+            for (int step = 0; step < 3_000 || !clients.isTerminated() || mutations.get() < APPLIED; step++) {
                 int i = rnd.nextInt(PODS);
                 switch (rnd.nextInt(7)) {
                     case 0 -> m.report(new PodEvent(EventSource.POD, REV, ids[i], address(i), PodState.NOT_READY));
@@ -108,7 +112,7 @@ class ControlChurnTest {
             assertThat(leases.violation()).isNull();
             assertThat(leases.leased() + leases.rejected()).isEqualTo(3 * perClient);
             assertThat(leases.rejections().keySet()).isSubsetOf(Rejection.QUEUE_FULL);
-            assertThat(injected.get()).as("faults were injected").isPositive();
+            assertThat(injected.get()).as("faults were injected").isGreaterThanOrEqualTo(APPLIED / 25);
             assertThat(th.active()).isZero();
             assertThat(th.queued()).isZero();
             for (PodTracker t : th.table().trackers()) {
