@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Where an HTTP/2-relaying Sluice spends its CPU, native and kernel code included (JFR sees
+# Java frames only): the bench/h2-steady.sh set-up (four nginx h2c pods, h2load -c64 -m10),
+# one Sluice warmed, then `perf record` on its pid during one load window; JIT-compiled
+# symbols come from `jcmd <pid> Compiler.perfmap`. Prints the CPU time per request and the top
+# symbols by self time, then the shares by object (kernel, JIT code, libjvm, Netty's native
+# library).
+#   bench/h2-profile.sh [seconds] [warm-up seconds]   (defaults 20 40)
+#   OPTS='--transport epoll' bench/h2-profile.sh     (options added to Sluice's `run`)
+#   OUT=/tmp/dir: where perf.data and the reports stay (default: a fresh directory under /tmp)
+# Needs perf (linux-perf) with cpu-clock sampling allowed. Loopback only; stops all it started.
+set -euo pipefail
+scenario=fast
+secs="${1:-20}"; warm="${2:-40}"
+# shellcheck source=lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+command -v h2load >/dev/null || { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q nghttp2-client; }
+command -v perf >/dev/null || { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q linux-perf; }
+# shellcheck source=../sluice-jvm.sh
+. "$root/sluice-jvm.sh"
+out="${OUT:-$(mktemp -d /tmp/sluice-h2-profile.XXXX)}"; mkdir -p "$out"
+jar="$root/sluice-server/target/sluice.jar"
+
+start nginx -c "$anchors/nginx-backends-h2c.conf" -p /tmp/sluice-anchors/
+for port in 18081 18082 18083 18084; do wait_port "$port"; done
+# shellcheck disable=SC2046,SC2086
+SLUICE_LOG_LEVEL=WARN start java $(sluice_default_flags) -jar "$jar" run --config "$here/sluice-h2c.yaml" \
+  --io-threads "${SLUICE_IO_THREADS:-1}" --proxy-listen 127.0.0.1:18080 --control-listen 127.0.0.1:18089 ${OPTS:-}
+sluice="${pids[-1]}"
+wait_port 18080; wait_port 18089
+for _ in $(seq 100); do curl -s http://127.0.0.1:18089/v1/revisions | grep -q '"capacity" : 64' && break; sleep 0.2; done
+
+load() { # seconds
+  h2load -c64 -m10 -D"$1" -H "Sluice-Revision: default/fast" http://127.0.0.1:18080/ > "$out/h2load.out" 2>&1 || true
+}
+for _ in $(seq $(( (warm + 9) / 10 ))); do load 10; done
+
+t0=$(ticks "$sluice")
+perf record -F 997 -g -p "$sluice" -o "$out/perf.data" -- sleep "$secs" > "$out/perf.log" 2>&1 &
+perf_pid=$!
+load "$secs"
+wait "$perf_pid" || true
+t1=$(ticks "$sluice")
+jcmd "$sluice" Compiler.perfmap > /dev/null
+ok=$(sed -n 's/.* \([0-9]*\) succeeded.*/\1/p' "$out/h2load.out")
+echo "$(grep 'finished in' "$out/h2load.out"); cpu $(python3 -c "print(f'{($t1-$t0)/$hz*1e6/max(1,$ok):.2f}')") us/request (${OPTS:-default transport})"
+perf report -i "$out/perf.data" --no-children --sort sym --stdio -g none 2>/dev/null | grep -E '^ +[0-9]' > "$out/symbols.txt" || true; head -40 "$out/symbols.txt"
+echo "-- by object"
+perf report -i "$out/perf.data" --no-children --sort dso --stdio -g none 2>/dev/null | grep -E '^ +[0-9]' > "$out/objects.txt" || true; head -12 "$out/objects.txt"
+echo "perf data and reports: $out"
