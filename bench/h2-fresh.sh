@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# What a new HTTP/2 connection costs its first requests, Sluice against HAProxy: the
+# bench/h2-steady.sh set-up (four nginx h2c pods; Sluice on one I/O thread, HAProxy on one
+# thread), Sluice warmed with 30 s of load and 100 rounds of 64 new connections, then each shape
+# of burst 15 times against each proxy, every one on new connections: h2load's min / mean / max
+# time per request of the last 10, and their medians.
+#   bench/h2-fresh.sh
+#   OPTS='--transport epoll' bench/h2-fresh.sh   (options added to Sluice's `run`)
+# Loopback only; stops all it started.
+set -euo pipefail
+scenario=fast
+# shellcheck source=lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+command -v h2load >/dev/null || { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q nghttp2-client; }
+# shellcheck source=../sluice-jvm.sh
+. "$root/sluice-jvm.sh"
+start nginx -c "$anchors/nginx-backends-h2c.conf" -p /tmp/sluice-anchors/
+for port in 18081 18082 18083 18084; do wait_port "$port"; done
+start haproxy -f "$anchors/haproxy-h2c.cfg"; wait_port 18095
+# shellcheck disable=SC2046,SC2086
+SLUICE_LOG_LEVEL=WARN start java $(sluice_default_flags) -jar "$root/sluice-server/target/sluice.jar" run \
+  --config "$here/sluice-h2c.yaml" --io-threads 1 --proxy-listen 127.0.0.1:18080 --control-listen 127.0.0.1:18089 ${OPTS:-}
+wait_port 18080; wait_port 18089
+for _ in $(seq 100); do curl -s http://127.0.0.1:18089/v1/revisions | grep -q '"capacity" : 64' && break; sleep 0.2; done
+h2() { h2load "$@" -H "Sluice-Revision: default/fast" 2>&1; }
+for _ in 1 2 3; do h2 -c64 -m10 -D10 http://127.0.0.1:18080/ > /dev/null || true; done
+for _ in $(seq 100); do h2 -c64 -n640 -m10 http://127.0.0.1:18080/ > /dev/null || true; done
+echo "time per request on new connections (h2load), medians of 10 bursts; $(date -u +%FT%TZ)"
+for shape in "-c1 -n1" "-c1 -n10 -m10" "-c64 -n64 -m1" "-c64 -n640 -m10"; do
+  for target in sluice:18080 haproxy:18095; do
+    # shellcheck disable=SC2086
+    for _ in $(seq 15); do h2 $shape "http://127.0.0.1:${target#*:}/" | awk '/^time for request:/ {print $4, $6, $5}'; done \
+      | tail -10 | python3 -c '
+import statistics, sys
+ms = lambda v: float(v[:-2]) / 1000 if v.endswith("us") else float(v[:-2]) if v.endswith("ms") else float(v[:-1]) * 1000
+rows = [[ms(v) for v in l.split()] for l in sys.stdin if l.strip()]
+m = [statistics.median(c) for c in zip(*rows)]
+print(f"{sys.argv[1]:16s} {sys.argv[2]:8s} min {m[0]:6.2f} ms  mean {m[1]:6.2f} ms  max {m[2]:6.2f} ms")' "$shape" "${target%%:*}"
+  done
+done
