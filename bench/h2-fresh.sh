@@ -6,6 +6,8 @@
 # time per request of the last 10, and their medians.
 #   bench/h2-fresh.sh
 #   OPTS='--transport epoll' bench/h2-fresh.sh   (options added to Sluice's `run`)
+#   PROFILE=1 bench/h2-fresh.sh   (then Sluice's CPU per new connection: 15 s of 64-connection
+#                                  bursts of one request each under `perf record`, by thread)
 # Loopback only; stops all it started.
 set -euo pipefail
 scenario=fast
@@ -16,10 +18,11 @@ command -v h2load >/dev/null || { apt-get update -q && DEBIAN_FRONTEND=nonintera
 . "$root/sluice-jvm.sh"
 start nginx -c "$anchors/nginx-backends-h2c.conf" -p /tmp/sluice-anchors/
 for port in 18081 18082 18083 18084; do wait_port "$port"; done
-start haproxy -f "$anchors/haproxy-h2c.cfg"; wait_port 18095
+start haproxy -f "$anchors/haproxy-h2c.cfg"; hp="${pids[-1]}"; wait_port 18095
 # shellcheck disable=SC2046,SC2086
 SLUICE_LOG_LEVEL=WARN start java $(sluice_default_flags) -jar "$root/sluice-server/target/sluice.jar" run \
   --config "$here/sluice-h2c.yaml" --io-threads 1 --proxy-listen 127.0.0.1:18080 --control-listen 127.0.0.1:18089 ${OPTS:-}
+sl="${pids[-1]}"
 wait_port 18080; wait_port 18089
 for _ in $(seq 100); do curl -s http://127.0.0.1:18089/v1/revisions | grep -q '"capacity" : 64' && break; sleep 0.2; done
 h2() { h2load "$@" -H "Sluice-Revision: default/fast" 2>&1; }
@@ -38,3 +41,20 @@ m = [statistics.median(c) for c in zip(*rows)]
 print(f"{sys.argv[1]:16s} {sys.argv[2]:8s} min {m[0]:6.2f} ms  mean {m[1]:6.2f} ms  max {m[2]:6.2f} ms")' "$shape" "${target%%:*}"
   done
 done
+if [ -n "${PROFILE:-}" ]; then
+  t0=$(ticks "$sl")
+  perf record -F 1999 -p "$sl" -o "$work/perf.data" -- sleep 15 > /dev/null 2>&1 &
+  perf_pid=$!
+  end=$((SECONDS + 15)); n=0
+  while [ "$SECONDS" -lt "$end" ]; do h2 -c64 -n64 -m1 http://127.0.0.1:18080/ > /dev/null || true; n=$((n + 1)); done
+  wait "$perf_pid" || true
+  t1=$(ticks "$sl")
+  cpu=$(python3 -c "print(round(($t1 - $t0) / $hz * 1e6 / ($n * 64), 1))")
+  echo "$n bursts, $((n * 64)) connections: Sluice's CPU $cpu us per connection (one request each); by thread:"
+  perf report -i "$work/perf.data" --no-children --sort comm --stdio -g none 2>/dev/null | grep -E '^ +[0-9]' | head -4 \
+    | awk -v c="$cpu" '{sub("%", "", $1); printf "  %-18s %5.1f us\n", $2, $1 * c / 100}'
+  t0=$(ticks "$hp"); end=$((SECONDS + 15)); n=0
+  while [ "$SECONDS" -lt "$end" ]; do h2 -c64 -n64 -m1 http://127.0.0.1:18095/ > /dev/null || true; n=$((n + 1)); done
+  t1=$(ticks "$hp")
+  echo "HAProxy, the same 15 s: $n bursts, CPU $(python3 -c "print(round(($t1 - $t0) / $hz * 1e6 / ($n * 64), 1))") us per connection"
+fi
