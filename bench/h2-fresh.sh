@@ -15,6 +15,9 @@ scenario=fast
 # shellcheck source=lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 command -v h2load >/dev/null || { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q nghttp2-client; }
+if [ -n "${PROFILE:-}" ] && ! command -v perf >/dev/null; then
+  apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q linux-perf
+fi
 # shellcheck source=../sluice-jvm.sh
 . "$root/sluice-jvm.sh"
 start nginx -c "$anchors/nginx-backends-h2c.conf" -p /tmp/sluice-anchors/
