@@ -20,15 +20,9 @@ if [ -n "${PROFILE:-}" ] && ! command -v perf >/dev/null; then
 fi
 # shellcheck source=../sluice-jvm.sh
 . "$root/sluice-jvm.sh"
-start nginx -c "$anchors/nginx-backends-h2c.conf" -p /tmp/sluice-anchors/
-for port in 18081 18082 18083 18084; do wait_port "$port"; done
+start_h2c_pods
 start haproxy -f "$anchors/haproxy-h2c.cfg"; hp="${pids[-1]}"; wait_port 18095
-# shellcheck disable=SC2046,SC2086
-SLUICE_LOG_LEVEL=WARN start java $(sluice_default_flags) -jar "$root/sluice-server/target/sluice.jar" run \
-  --config "$here/sluice-h2c.yaml" --io-threads 1 --proxy-listen 127.0.0.1:18080 --control-listen 127.0.0.1:18089 ${OPTS:-}
-sl="${pids[-1]}"
-wait_port 18080; wait_port 18089
-for _ in $(seq 100); do curl -s http://127.0.0.1:18089/v1/revisions | grep -q '"capacity" : 64' && break; sleep 0.2; done
+start_h2c_sluice "$root/sluice-server/target/sluice.jar" 18080 18089 "" "${OPTS:-}"; sl="$sluice_pid"
 h2() { h2load "$@" -H "Sluice-Revision: default/fast" 2>&1; }
 for _ in 1 2 3; do h2 -c64 -m10 -D10 http://127.0.0.1:18080/ > /dev/null || true; done
 for _ in $(seq 100); do h2 -c64 -n640 -m10 http://127.0.0.1:18080/ > /dev/null || true; done

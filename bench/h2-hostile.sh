@@ -13,13 +13,8 @@ set -euo pipefail
 command -v h2load >/dev/null || { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q nghttp2-client; }
 # shellcheck source=../sluice-jvm.sh
 . "$root/sluice-jvm.sh"
-start nginx -c "$anchors/nginx-backends-h2c.conf" -p /tmp/sluice-anchors/
-for port in 18081 18082 18083 18084; do wait_port "$port"; done
-# shellcheck disable=SC2046,SC2086
-SLUICE_LOG_LEVEL=WARN start java $(sluice_default_flags) -jar "$root/sluice-server/target/sluice.jar" run \
-  --config "$here/sluice-h2c.yaml" --io-threads 1 ${OPTS:-}
-wait_port 18080; wait_port 18089
-for _ in $(seq 100); do curl -s http://127.0.0.1:18089/v1/revisions | grep -q '"capacity" : 64' && break; sleep 0.2; done
+start_h2c_pods
+start_h2c_sluice "$root/sluice-server/target/sluice.jar" 18080 18089 "" "${OPTS:-}"
 head -c 600 /dev/urandom > "$work/b600"; head -c 20000 /dev/urandom > "$work/b20k"; head -c 262144 /dev/urandom > "$work/b256k"
 url=http://127.0.0.1:18080/; rev=(-H "Sluice-Revision: default/fast")
 run() { echo "== h2load $*"; h2load "${rev[@]}" "$@" "$url" 2>&1 | grep -E "requests:|status codes"; }

@@ -21,14 +21,8 @@ command -v perf >/dev/null || { apt-get update -q && DEBIAN_FRONTEND=noninteract
 out="${OUT:-$(mktemp -d /tmp/sluice-h2-profile.XXXX)}"; mkdir -p "$out"
 jar="$root/sluice-server/target/sluice.jar"
 
-start nginx -c "$anchors/nginx-backends-h2c.conf" -p /tmp/sluice-anchors/
-for port in 18081 18082 18083 18084; do wait_port "$port"; done
-# shellcheck disable=SC2046,SC2086
-SLUICE_LOG_LEVEL=WARN start java $(sluice_default_flags) -jar "$jar" run --config "$here/sluice-h2c.yaml" \
-  --io-threads "${SLUICE_IO_THREADS:-1}" --proxy-listen 127.0.0.1:18080 --control-listen 127.0.0.1:18089 ${OPTS:-}
-sluice="${pids[-1]}"
-wait_port 18080; wait_port 18089
-for _ in $(seq 100); do curl -s http://127.0.0.1:18089/v1/revisions | grep -q '"capacity" : 64' && break; sleep 0.2; done
+start_h2c_pods
+start_h2c_sluice "$jar" 18080 18089 "" "${OPTS:-}"; sluice="$sluice_pid"
 
 load() { # seconds
   h2load -c64 -m10 -D"$1" -H "Sluice-Revision: default/fast" http://127.0.0.1:18080/ > "$out/h2load.out" 2>&1 || true

@@ -21,18 +21,13 @@ command -v h2load >/dev/null || { apt-get update -q && DEBIAN_FRONTEND=nonintera
 . "$root/sluice-jvm.sh"
 jar_a="${JAR_A:-$root/sluice-server/target/sluice.jar}"; jar_b="${JAR_B:-}"
 
-start nginx -c "$anchors/nginx-backends-h2c.conf" -p /tmp/sluice-anchors/
-for port in 18081 18082 18083 18084; do wait_port "$port"; done
+start_h2c_pods
 start haproxy -f "$anchors/haproxy-h2c.cfg"; haproxy_pid="${pids[-1]}"; wait_port 18095
 declare -A pid url
 names=(haproxy A); pid[haproxy]=$haproxy_pid; url[haproxy]=http://127.0.0.1:18095/
 sluice_at() { # name jar proxy-port control-port [extra JVM flags] [extra run options]
-  # shellcheck disable=SC2046,SC2086
-  SLUICE_LOG_LEVEL=WARN start java $(sluice_default_flags) ${5:-} -jar "$2" run --config "$here/sluice-h2c.yaml" \
-    --io-threads "${SLUICE_IO_THREADS:-1}" --proxy-listen "127.0.0.1:$3" --control-listen "127.0.0.1:$4" ${6:-}
-  pid[$1]="${pids[-1]}"; url[$1]="http://127.0.0.1:$3/"
-  wait_port "$3"; wait_port "$4"
-  for _ in $(seq 100); do curl -s "http://127.0.0.1:$4/v1/revisions" | grep -q '"capacity" : 64' && break; sleep 0.2; done
+  start_h2c_sluice "$2" "$3" "$4" "${5:-}" "${6:-}"
+  pid[$1]="$sluice_pid"; url[$1]="http://127.0.0.1:$3/"
 }
 sluice_at A "$jar_a" 18080 18089 "${FLAGS_A:-}" "${OPTS_A:-}"
 if [ -n "$jar_b" ]; then sluice_at B "$jar_b" 18070 18079 "${FLAGS_B:-}" "${OPTS_B:-}"; names+=(B); fi

@@ -16,18 +16,12 @@ secs="${1:-10}"
 command -v h2load >/dev/null || { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q nghttp2-client; }
 # shellcheck source=../sluice-jvm.sh
 . "$root/sluice-jvm.sh"
-start nginx -c "$anchors/nginx-backends-h2c.conf" -p /tmp/sluice-anchors/
-for port in 18081 18082 18083 18084; do wait_port "$port"; done
+start_h2c_pods
 url=http://127.0.0.1:18080/; : > "$work/gc.log"
 if [ "${TARGET:-sluice}" = haproxy ]; then
   start haproxy -f "$anchors/haproxy-h2c.cfg"; wait_port 18095; url=http://127.0.0.1:18095/
 else
-  # shellcheck disable=SC2046,SC2086
-  SLUICE_LOG_LEVEL=WARN start java $(sluice_default_flags) "-Xlog:gc:file=$work/gc.log:time" \
-    -jar "$root/sluice-server/target/sluice.jar" run --config "$here/sluice-h2c.yaml" --io-threads 1 \
-    --proxy-listen 127.0.0.1:18080 --control-listen 127.0.0.1:18089 ${OPTS:-}
-  wait_port 18080; wait_port 18089
-  for _ in $(seq 100); do curl -s http://127.0.0.1:18089/v1/revisions | grep -q '"capacity" : 64' && break; sleep 0.2; done
+  start_h2c_sluice "$root/sluice-server/target/sluice.jar" 18080 18089 "-Xlog:gc:file=$work/gc.log:time" "${OPTS:-}"
 fi
 load() { h2load -c64 -m10 -D"$1" -H "Sluice-Revision: default/fast" ${2:+--log-file="$2"} "$url" > "$work/h2load.out" 2>&1 || true; }
 for _ in 1 2 3 4; do load 10; done

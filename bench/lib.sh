@@ -149,3 +149,21 @@ print(f"{name:8} {rps:9.0f} req/s | proxy {cpu(p0,p1)*100:4.0f}% CPU, {us(p0,p1)
       + (f" | JIT {jit} ms" if name != "haproxy" else "") + f" | errors {errs}")
 PY
 }
+
+# The four nginx h2c pods of anchors/nginx-backends-h2c.conf (bench/sluice-h2c.yaml's revision).
+start_h2c_pods() {
+  start nginx -c "$anchors/nginx-backends-h2c.conf" -p /tmp/sluice-anchors/
+  for port in 18081 18082 18083 18084; do wait_port "$port"; done
+}
+
+# One Sluice (the java launcher's default flags, needs sluice-jvm.sh sourced) in front of the h2c
+# pods, on SLUICE_IO_THREADS I/O threads (default 1, as HAProxy's one thread); returns once its
+# revision has its 64 slots. Its pid goes to sluice_pid.
+start_h2c_sluice() { # jar proxy-port control-port [extra JVM flags] [extra run options]
+  # shellcheck disable=SC2046,SC2086
+  SLUICE_LOG_LEVEL=WARN start java $(sluice_default_flags) ${4:-} -jar "$1" run --config "$here/sluice-h2c.yaml" \
+    --io-threads "${SLUICE_IO_THREADS:-1}" --proxy-listen "127.0.0.1:$2" --control-listen "127.0.0.1:$3" ${5:-}
+  sluice_pid="${pids[-1]}"
+  wait_port "$2"; wait_port "$3"
+  for _ in $(seq 100); do curl -s "http://127.0.0.1:$3/v1/revisions" | grep -q '"capacity" : 64' && break; sleep 0.2; done
+}
