@@ -12,6 +12,12 @@ import sys
 import xml.etree.ElementTree as ET
 
 TRACE_LINES = 25
+LINE_CHARS = 400  # an assertion may quote a whole body in its message
+
+
+def clip(text):
+    text = " | ".join(text.splitlines()) if "\n" in text else text
+    return text if len(text) <= LINE_CHARS else f"{text[:LINE_CHARS]}... ({len(text)} chars)"
 
 
 def main(root):
@@ -33,10 +39,10 @@ def main(root):
                           f"({case.get('time')} s) in {where}")
                     message = (problem.get("message") or "").strip()
                     if message:
-                        print("   message: " + message[:2000])
+                        print("   message: " + clip(message))
                     trace = (problem.text or "").strip().splitlines()
                     for line in trace[:TRACE_LINES]:
-                        print("   " + line)
+                        print("   " + clip(line))
                     if len(trace) > TRACE_LINES:
                         print(f"   ... {len(trace) - TRACE_LINES} more lines")
     print(f"== {failed} failed test(s) in {len(reports)} report(s) under {root}")
