@@ -130,7 +130,19 @@ abstract class Http1ToFrames extends ChannelOutboundHandlerAdapter {
         } else {
             p = ctx.voidPromise();
         }
+        if (state != HEAD) {
+            p = bodyFrame(ctx, p);
+        }
         ctx.write(frame, end ? streamEnd(ctx, p) : p);
+    }
+
+    /**
+     * The promise for a frame after the head (DATA, trailers), given the one it would have:
+     * that one here; a subclass whose stream's end is reported otherwise may return one that
+     * does not report a failed write.
+     */
+    ChannelPromise bodyFrame(ChannelHandlerContext ctx, ChannelPromise p) {
+        return p;
     }
 
     /**

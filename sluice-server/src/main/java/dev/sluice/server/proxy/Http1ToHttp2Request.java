@@ -2,6 +2,8 @@ package dev.sluice.server.proxy;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelPromise;
+import io.netty.channel.VoidChannelPromise;
 import io.netty.handler.codec.http2.DefaultHttp2Headers;
 import io.netty.handler.codec.http2.DefaultHttp2HeadersFrame;
 import io.netty.handler.codec.http2.Http2Headers;
@@ -14,6 +16,14 @@ import io.netty.util.AsciiString;
  * body as DATA frames (a chunked body's trailers as trailers: gRPC's client streaming needs
  * them), the stream ended with it.
  *
+ * <p>A body frame's failed write is not reported down the pipeline: it fails only because the
+ * stream is gone, reset by a pod that answered before reading the whole body (then stopped the
+ * upload, RFC 9113 §8.1) or lost with its connection, and the stream's end reaches the
+ * {@link UpstreamHandler} anyway, as the channel's close, after the answer's frames that came
+ * before it. Reported, the failure would end the exchange at once and cut short an answer
+ * whose last frames still waited to be read. The head's failure is reported: its stream never
+ * opened, so the request was not sent.
+ *
  * <h2>Implementation notes</h2>
  * Outbound, on the pod stream channel's event loop only, like its base.
  */
@@ -24,6 +34,9 @@ final class Http1ToHttp2Request extends Http1ToFrames {
     private static final AsciiString POST = AsciiString.cached("POST");
     private static final AsciiString TE = AsciiString.cached("te");
     private static final AsciiString TRAILERS = AsciiString.cached("trailers");
+
+    /** A void promise that drops a failure (the channel's own fires it down the pipeline). */
+    private ChannelPromise quiet;
 
     @Override
     long head(ChannelHandlerContext ctx, ByteBuf in, int from, int lineEnd, int end) {
@@ -42,6 +55,17 @@ final class Http1ToHttp2Request extends Http1ToFrames {
         }
         emit(ctx, new DefaultHttp2HeadersFrame(h, length == 0), length == 0);
         return length;
+    }
+
+    @Override
+    ChannelPromise bodyFrame(ChannelHandlerContext ctx, ChannelPromise p) {
+        if (!p.isVoid()) {
+            return p;
+        }
+        if (quiet == null) {
+            quiet = new VoidChannelPromise(ctx.channel(), false);
+        }
+        return quiet;
     }
 
     /** The request line's method: the common ones as constants, others copied. */

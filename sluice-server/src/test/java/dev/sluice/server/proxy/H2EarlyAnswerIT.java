@@ -19,6 +19,7 @@ import io.netty.handler.codec.http2.DefaultHttp2Headers;
 import io.netty.handler.codec.http2.DefaultHttp2HeadersFrame;
 import io.netty.handler.codec.http2.Http2Error;
 import io.netty.handler.codec.http2.Http2Headers;
+import io.netty.handler.codec.http2.Http2Settings;
 import io.netty.handler.codec.http2.Http2StreamChannel;
 import io.netty.handler.codec.http2.Http2StreamChannelBootstrap;
 import java.time.Duration;
@@ -60,13 +61,18 @@ class H2EarlyAnswerIT {
 
     /** Sluice with {@code top} (top-level sections) and one revision of cc 1 with the pod at {@code address}. */
     private void start(String top, String address, String protocol) throws Exception {
+        start(top, address, protocol, Http2Settings.defaultSettings());
+    }
+
+    /** {@link #start(String, String, String)} with the test client's own HTTP/2 {@code settings}. */
+    private void start(String top, String address, String protocol, Http2Settings settings) throws Exception {
         String yaml = "listen: {proxy: '127.0.0.1:0', control: '127.0.0.1:0'}\n" + top
                 + "revisions:\n  - {namespace: default, name: model, hosts: [model.test], containerConcurrency: 1, "
                 + "protocol: " + protocol + ", readinessPath: /healthz, timeouts: {queue: 300ms}, pods: [{address: '"
                 + address + "', id: a}]}\n";
         sluice = SluiceServer.builder(ConfigLoader.parse("test.yaml", yaml)).ioThreads(1).start();
         await().atMost(Duration.ofSeconds(10)).until(() -> throttler().table().routableCount() == 1);
-        connection = H2StreamAnswer.connect(group, sluice.proxyAddress());
+        connection = H2StreamAnswer.connect(group, sluice.proxyAddress(), settings);
     }
 
     private RevisionThrottler throttler() {
@@ -106,7 +112,26 @@ class H2EarlyAnswerIT {
         start(SMALL_BUFFER, a.address(), "h2c");
         // 1 MiB against the client's 64 KiB window: most of it still waits when the exchange ends.
         H2StreamAnswer e = upload("/early-big", null, UPLOAD);
-        assertThat(e.body()).hasSize(ScriptedH2cPod.BIG);
+        assertThat(e.body().length()).as("bytes of the answer").isEqualTo(ScriptedH2cPod.BIG);
+        assertThat(e.endStream()).isTrue();
+        assertThat(e.reset()).as("NO_ERROR if the client was still sending, else none").isIn(null, Http2Error.NO_ERROR);
+        servesTheNextStream("a:ok");
+    }
+
+    /**
+     * The same to a client that reads slowly (a 1 KiB window per stream): Sluice stops reading
+     * the pod's stream while the client's is full, so the pod's last frames and its reset
+     * {@code NO_ERROR} wait there, unread, while the upload's frames still wait for the pod's
+     * window. The reset closes the pod's stream and fails those writes; the answer's frames
+     * that came before it are still read and relayed whole (the failed writes once cut the
+     * answer short with {@code CANCEL}: 60 runs in 100 of this test against a CPU burner).
+     */
+    @Test
+    void aLargeAnswerToASlowReaderGoesOutWholeThoughThePodResetTheStream() throws Exception {
+        ScriptedH2cPod a = h2cPod();
+        start(SMALL_BUFFER, a.address(), "h2c", Http2Settings.defaultSettings().initialWindowSize(1024));
+        H2StreamAnswer e = upload("/early-big", null, UPLOAD);
+        assertThat(e.body().length()).as("bytes of the answer").isEqualTo(ScriptedH2cPod.BIG);
         assertThat(e.endStream()).isTrue();
         assertThat(e.reset()).as("NO_ERROR if the client was still sending, else none").isIn(null, Http2Error.NO_ERROR);
         servesTheNextStream("a:ok");

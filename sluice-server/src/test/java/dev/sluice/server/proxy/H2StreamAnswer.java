@@ -15,6 +15,7 @@ import io.netty.handler.codec.http2.Http2Headers;
 import io.netty.handler.codec.http2.Http2HeadersFrame;
 import io.netty.handler.codec.http2.Http2MultiplexHandler;
 import io.netty.handler.codec.http2.Http2ResetFrame;
+import io.netty.handler.codec.http2.Http2Settings;
 import io.netty.util.ReferenceCountUtil;
 import java.net.SocketAddress;
 import java.nio.charset.StandardCharsets;
@@ -33,11 +34,17 @@ record H2StreamAnswer(Http2Headers head, String body, Http2Headers trailers, boo
      */
     static Channel connect(EventLoopGroup group, SocketAddress address, ChannelHandler... after)
             throws InterruptedException {
+        return connect(group, address, Http2Settings.defaultSettings(), after);
+    }
+
+    /** {@link #connect(EventLoopGroup, SocketAddress, ChannelHandler...)} with the client's own {@code settings}. */
+    static Channel connect(EventLoopGroup group, SocketAddress address, Http2Settings settings,
+            ChannelHandler... after) throws InterruptedException {
         return new Bootstrap().group(group).channel(NioSocketChannel.class)
                 .handler(new ChannelInitializer<Channel>() {
                     @Override
                     protected void initChannel(Channel ch) {
-                        ch.pipeline().addLast(Http2FrameCodecBuilder.forClient().build(),
+                        ch.pipeline().addLast(Http2FrameCodecBuilder.forClient().initialSettings(settings).build(),
                                 new Http2MultiplexHandler(new ChannelInboundHandlerAdapter()));
                         ch.pipeline().addLast(after);
                     }
