@@ -14,10 +14,8 @@ set -euo pipefail
 scenario=fast
 # shellcheck source=lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-command -v h2load >/dev/null || { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q nghttp2-client; }
-if [ -n "${PROFILE:-}" ] && ! command -v perf >/dev/null; then
-  apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q linux-perf
-fi
+need_tool h2load nghttp2-client
+if [ -n "${PROFILE:-}" ]; then need_tool perf linux-perf; fi
 # shellcheck source=../sluice-jvm.sh
 . "$root/sluice-jvm.sh"
 start_h2c_pods

@@ -10,7 +10,7 @@
 set -euo pipefail
 # shellcheck source=lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-command -v h2load >/dev/null || { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q nghttp2-client; }
+need_tool h2load nghttp2-client
 # shellcheck source=../sluice-jvm.sh
 . "$root/sluice-jvm.sh"
 start_h2c_pods

@@ -14,8 +14,8 @@ scenario=fast
 secs="${1:-20}"; warm="${2:-40}"
 # shellcheck source=lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-command -v h2load >/dev/null || { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q nghttp2-client; }
-command -v perf >/dev/null || { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q linux-perf; }
+need_tool h2load nghttp2-client
+need_tool perf linux-perf
 # shellcheck source=../sluice-jvm.sh
 . "$root/sluice-jvm.sh"
 out="${OUT:-$(mktemp -d /tmp/sluice-h2-profile.XXXX)}"; mkdir -p "$out"

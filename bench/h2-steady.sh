@@ -16,7 +16,7 @@ scenario=fast
 windows="${1:-5}"; secs="${2:-8}"; warm="${3:-60}"
 # shellcheck source=lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-command -v h2load >/dev/null || { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q nghttp2-client; }
+need_tool h2load nghttp2-client
 # shellcheck source=../sluice-jvm.sh
 . "$root/sluice-jvm.sh"
 jar_a="${JAR_A:-$root/sluice-server/target/sluice.jar}"; jar_b="${JAR_B:-}"

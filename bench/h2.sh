@@ -13,7 +13,7 @@ scenario=fast
 rounds="${1:-3}"; secs="${2:-10}"; conns="${3:-64}"; streams="${4:-10}"
 # shellcheck source=lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-command -v h2load >/dev/null || { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q nghttp2-client; }
+need_tool h2load nghttp2-client
 
 start nginx -c "$anchors/nginx-backends-h2c.conf" -p /tmp/sluice-anchors/; nginx_master="${pids[-1]}"
 for port in 18081 18082 18083 18084; do wait_port "$port"; done

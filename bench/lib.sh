@@ -29,6 +29,8 @@ trap cleanup EXIT
 need=(); for t in haproxy nginx wrk curl; do command -v "$t" >/dev/null || need+=("$t"); done
 command -v ss >/dev/null || need+=(iproute2)   # ss: the slow scenario's per-pod spread
 if [ ${#need[@]} -gt 0 ]; then apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${need[@]}"; fi
+# A tool that only some scripts use, installed when missing: need_tool h2load nghttp2-client
+need_tool() { command -v "$1" >/dev/null || { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$2"; }; }
 "$root/sluice" validate "$here/sluice-fast.yaml" >/dev/null   # builds the jar if needed
 
 # SLUICE_BENCH_PIN=1 pins the system under test to CPU 0 and the load (wrk, the backends) to
