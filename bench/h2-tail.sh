@@ -6,6 +6,7 @@
 # 100 ms (connections opening), and how many were in flight during a young-GC pause.
 #   bench/h2-tail.sh [seconds]   (default 10)
 #   OPTS='--transport epoll' bench/h2-tail.sh   (options added to Sluice's `run`)
+#   FLAGS='-XX:-UseG1GC -XX:+UseParallelGC' bench/h2-tail.sh   (JVM flags after the launcher's defaults)
 #   TARGET=haproxy bench/h2-tail.sh   (HAProxy with anchors/haproxy-h2c.cfg instead; no GC there)
 # Loopback only; stops all it started.
 set -euo pipefail
@@ -21,7 +22,7 @@ url=http://127.0.0.1:18080/; : > "$work/gc.log"
 if [ "${TARGET:-sluice}" = haproxy ]; then
   start haproxy -f "$anchors/haproxy-h2c.cfg"; wait_port 18095; url=http://127.0.0.1:18095/
 else
-  start_h2c_sluice "$root/sluice-server/target/sluice.jar" 18080 18089 "-Xlog:gc:file=$work/gc.log:time" "${OPTS:-}"
+  start_h2c_sluice "$root/sluice-server/target/sluice.jar" 18080 18089 "-Xlog:gc:file=$work/gc.log:time ${FLAGS:-}" "${OPTS:-}"
 fi
 load() { h2load -c64 -m10 -D"$1" -H "Sluice-Revision: default/fast" ${2:+--log-file="$2"} "$url" > "$work/h2load.out" 2>&1 || true; }
 for _ in 1 2 3 4; do load 10; done

@@ -4,7 +4,8 @@
 Bytes per request: each I/O thread's allocated-bytes counter (jdk.ThreadAllocationStatistics,
 every second) from its first to its last reading in the window, scaled to the requests of the
 whole window. Where: allocation samples (jdk.ObjectAllocationSample, each weighted by the
-bytes allocated since the thread's last sample) by class and by the top frames of the site.
+bytes allocated since the thread's last sample; each thread's first one dropped) by class and
+by the top frames of the site.
 
     jfr_alloc.py DIR REQUESTS SECONDS
 """
@@ -59,9 +60,15 @@ def main(d, requests, secs):
 
     by_class = collections.Counter()
     by_site = collections.Counter()
+    seen = set()
     for b in events(d + "/samples.txt", "jdk.ObjectAllocationSample"):
         t = re.search(r'eventThread = "([^"]+)"', b)
         if not t or not IO_THREAD.search(t.group(1)):
+            continue
+        if t.group(1) not in seen:
+            # A thread's first sample weighs everything it allocated since its last sample
+            # before the recording began (since it started, if none): dropped.
+            seen.add(t.group(1))
             continue
         cls = re.search(r"objectClass = (\S+)", b).group(1)
         w = size(b, "weight")
