@@ -8,7 +8,8 @@
 #   OPTS='--transport epoll' bench/h2-fresh.sh   (options added to Sluice's `run`)
 #   PROFILE=1 bench/h2-fresh.sh   (then Sluice's CPU per new connection: after 30 s more of them,
 #                                  15 s of 64-connection bursts of one request each under
-#                                  `perf record`, by thread; then HAProxy's over 15 s the same way)
+#                                  `perf record`, by thread, and the top symbols of Sluice's I/O
+#                                  thread; then HAProxy's over 15 s the same way)
 # Loopback only; stops all it started.
 set -euo pipefail
 scenario=fast
@@ -52,6 +53,11 @@ if [ -n "${PROFILE:-}" ]; then
   echo "$n bursts, $((n * 64)) connections: Sluice's CPU $cpu us per connection (one request each); by thread:"
   perf report -i "$work/perf.data" --no-children --sort comm --stdio -g none 2>/dev/null | grep -E '^ +[0-9]' | head -4 \
     | awk -v c="$cpu" '{sub("%", "", $1); printf "  %-18s %5.1f us\n", $2, $1 * c / 100}'
+  jcmd "$sl" Compiler.perfmap > /dev/null
+  echo "the I/O thread's top symbols (share of the process's samples):"
+  perf report -i "$work/perf.data" --no-children --comm "$(perf report -i "$work/perf.data" --no-children --sort comm \
+    --stdio -g none 2>/dev/null | grep -E '^ +[0-9]' | awk '/sluice-io/ {print $2; exit}')" --sort dso,sym --stdio -g none 2>/dev/null \
+    | grep -E '^ +[0-9]' | sed -n 1,40p | cut -c1-160   # sed reads to the end: no SIGPIPE for perf under pipefail
   t0=$(ticks "$hp"); end=$((SECONDS + 15)); n=0
   while [ "$SECONDS" -lt "$end" ]; do h2 -c64 -n64 -m1 http://127.0.0.1:18095/ > /dev/null || true; n=$((n + 1)); done
   t1=$(ticks "$hp")
