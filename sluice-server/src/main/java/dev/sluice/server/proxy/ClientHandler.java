@@ -8,11 +8,15 @@ import dev.sluice.server.metrics.ClientMetrics.Phase;
 import dev.sluice.server.metrics.Outcome;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.socket.DuplexChannel;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.util.ReferenceCountUtil;
+import java.time.Duration;
 import java.util.ArrayDeque;
 
 /**
@@ -43,6 +47,11 @@ import java.util.ArrayDeque;
  *     Sluice itself holds the client back (auto-read off: queued, or the pod is slow to take
  *     it), the exchange answers 408 {@code request-body-timeout} and frees the pod.</li>
  * <li>{@code NONE}: the request is whole; the exchange's own deadlines apply.</li>
+ * <li>{@code LINGER}: the connection closes after an answer that came before the request's
+ *     body ended (a pod, or Sluice, answered early): Sluice has sent the answer and a FIN and
+ *     reads and drops what the client still sends, until the client closes or {@link #LINGER_TIME}
+ *     has passed. Closing at once with the client's bytes unread would send a TCP reset, and a
+ *     reset makes the client's system drop the answer's bytes it has not read yet.</li>
  * </ul>
  * {@link BytesWatch}, ahead of the framer in the pipeline, reports each read: the framer keeps a
  * partial head to itself, so only that handler sees a head arrive byte by byte. All of this
@@ -55,6 +64,9 @@ final class ClientHandler extends ChannelInboundHandlerAdapter implements Deadli
     private static final int IDLE = 2;
     private static final int BODY = 3;
     private static final int NONE = 4;
+    private static final int LINGER = 5;
+    /** How long a connection closing after an early answer still reads the client's upload. */
+    static final Duration LINGER_TIME = Duration.ofSeconds(5);
 
     private final ProxyContext px;
     private final ClientLimits limits;
@@ -150,6 +162,7 @@ final class ClientHandler extends ChannelInboundHandlerAdapter implements Deadli
             case HEAD -> limits.headTimeout().toNanos();
             case IDLE -> limits.idleTimeout().toNanos();
             case BODY -> limits.bodyStallTimeout().toNanos();
+            case LINGER -> LINGER_TIME.toNanos();
             default -> 0;
         };
         if (length == 0 || deadlines == null) {
@@ -170,7 +183,7 @@ final class ClientHandler extends ChannelInboundHandlerAdapter implements Deadli
             setPhase(BODY);
         } else if (phase == IDLE) {
             phase = HEAD_STARTED;
-        }
+        } // LINGER: its deadline does not move (the client may send for LINGER_TIME in all)
     }
 
     @Override
@@ -206,6 +219,10 @@ final class ClientHandler extends ChannelInboundHandlerAdapter implements Deadli
             }
             case IDLE, HEAD_STARTED -> {
                 px.clientMetrics.clientTimeout(Phase.IDLE);
+                phase = NONE;
+                ctx.close();
+            }
+            case LINGER -> {
                 phase = NONE;
                 ctx.close();
             }
@@ -251,6 +268,10 @@ final class ClientHandler extends ChannelInboundHandlerAdapter implements Deadli
     }
 
     private void dispatch(Object msg) {
+        if (phase == LINGER) {
+            ReferenceCountUtil.release(msg); // the rest of an answered upload, or more after it
+            return;
+        }
         if (msg instanceof RequestHead req) {
             if (req.refused()) {
                 req.release();
@@ -325,7 +346,12 @@ final class ClientHandler extends ChannelInboundHandlerAdapter implements Deadli
         current = null;
         if (!keepAlive) {
             drainBacklog();
-            ctx.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+            ChannelFuture written = ctx.writeAndFlush(Unpooled.EMPTY_BUFFER);
+            if (!e.requestComplete() && !e.isTunnel() && !http2) {
+                written.addListener((ChannelFutureListener) this::linger);
+            } else {
+                written.addListener(ChannelFutureListener.CLOSE);
+            }
             return;
         }
         while (!backlog.isEmpty()) {
@@ -385,6 +411,26 @@ final class ClientHandler extends ChannelInboundHandlerAdapter implements Deadli
             bytesArrived();
             ctx.fireChannelRead(msg);
         }
+    }
+
+    /**
+     * The answer came before the request's body ended and is written: the connection's sending
+     * side is shut (a FIN after the answer), and what the client still sends is read and
+     * dropped until it closes or {@code LINGER_TIME} has passed ({@code LINGER}).
+     */
+    private void linger(ChannelFuture written) {
+        Channel ch = ctx.channel();
+        if (!written.isSuccess() || !ch.isActive() || !(ch instanceof DuplexChannel d)) {
+            ctx.close();
+            return;
+        }
+        setPhase(LINGER);
+        d.shutdownOutput().addListener(f -> {
+            if (!f.isSuccess()) {
+                ctx.close();
+            }
+        });
+        relay.readClient();
     }
 
     private void drainBacklog() {

@@ -22,6 +22,12 @@ import io.netty.handler.codec.http2.Http2Headers;
 import io.netty.handler.codec.http2.Http2Settings;
 import io.netty.handler.codec.http2.Http2StreamChannel;
 import io.netty.handler.codec.http2.Http2StreamChannelBootstrap;
+import java.io.EOFException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -38,7 +44,8 @@ import org.junit.jupiter.api.Test;
  * client gets the whole answer with END_STREAM and, if it is still sending, RST_STREAM
  * {@code NO_ERROR}, never an error code (a client counts that as a failed request); the pod's
  * slot is free at once and the connection serves the next stream. A body Sluice read whole
- * first gets the answer and no reset at all.
+ * first gets the answer and no reset at all. An HTTP/1.1 client's upload that an h2c pod
+ * answers early gets the whole answer too.
  */
 class H2EarlyAnswerIT {
 
@@ -135,6 +142,71 @@ class H2EarlyAnswerIT {
         assertThat(e.endStream()).isTrue();
         assertThat(e.reset()).as("NO_ERROR if the client was still sending, else none").isIn(null, Http2Error.NO_ERROR);
         servesTheNextStream("a:ok");
+    }
+
+    /**
+     * An HTTP/1.1 client that reads slowly (a 4 KiB receive buffer), uploading 1 MiB on the
+     * translated way to an h2c pod that answers 1 MiB at once and resets its stream
+     * {@code NO_ERROR}: the pod's reset fails the upload's frames still waiting for its window,
+     * and the answer still comes whole, its last chunk included. Sluice then closes the
+     * connection with the upload unread: it lingers (a FIN after the answer, the rest read and
+     * dropped), as a close at once would reset the connection and the client's system would
+     * drop the answer's unread bytes (39 runs in 40 of this test before it lingered).
+     */
+    @Test
+    void anHttp1ClientsUploadAnsweredEarlyByAnH2cPodGetsTheWholeAnswer() throws Exception {
+        ScriptedH2cPod a = h2cPod();
+        start(SMALL_BUFFER, a.address(), "h2c");
+        try (Socket client = new Socket()) {
+            client.setReceiveBufferSize(4096);
+            client.setSoTimeout(20_000);
+            client.connect(sluice.proxyAddress());
+            OutputStream out = client.getOutputStream();
+            out.write(("POST /early-big HTTP/1.1\r\nHost: model.test\r\nContent-Length: " + UPLOAD + "\r\n\r\n")
+                    .getBytes(StandardCharsets.US_ASCII));
+            Thread uploader = new Thread(() -> {
+                byte[] chunk = new byte[16 * 1024];
+                try {
+                    for (int sent = 0; sent < UPLOAD; sent += chunk.length) {
+                        out.write(chunk);
+                    }
+                } catch (IOException closed) {
+                    // answered: Sluice stops reading the rest and closes the connection
+                }
+            });
+            uploader.start();
+            InputStream in = client.getInputStream();
+            assertThat(line(in)).isEqualTo("HTTP/1.1 200 OK");
+            boolean chunked = false;
+            for (String f = line(in); !f.isEmpty(); f = line(in)) {
+                chunked |= f.equalsIgnoreCase("transfer-encoding: chunked");
+            }
+            assertThat(chunked).as("the pod's answer has no length: chunked").isTrue();
+            long body = 0;
+            for (int n = Integer.parseInt(line(in), 16); n > 0; n = Integer.parseInt(line(in), 16)) {
+                body += in.readNBytes(n).length;
+                assertThat(line(in)).isEmpty();
+            }
+            assertThat(line(in)).as("the chunked body's end").isEmpty();
+            assertThat(body).as("bytes of the answer").isEqualTo(ScriptedH2cPod.BIG);
+            client.close();
+            uploader.join(20_000);
+        }
+        await().atMost(Duration.ofSeconds(5)).until(() -> throttler().active() == 0);
+    }
+
+    /** One CRLF-ended line of {@code in}, without its CRLF. */
+    private static String line(InputStream in) throws IOException {
+        StringBuilder b = new StringBuilder();
+        for (int c = in.read(); c != '\n'; c = in.read()) {
+            if (c < 0) {
+                throw new EOFException("the connection ended within a line: " + b);
+            }
+            if (c != '\r') {
+                b.append((char) c);
+            }
+        }
+        return b.toString();
     }
 
     @Test
