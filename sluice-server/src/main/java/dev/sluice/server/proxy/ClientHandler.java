@@ -50,7 +50,7 @@ import java.util.ArrayDeque;
  * <li>{@code LINGER}: the connection closes after an answer that came before the request's
  *     body ended (a pod, or Sluice, answered early): Sluice has sent the answer and a FIN and
  *     reads and drops what the client still sends, until the client closes or {@link #LINGER_TIME}
- *     has passed. Closing at once with the client's bytes unread would send a TCP reset, and a
+ *     (or {@code client.timeouts.bodyStall}, if shorter) has passed. Closing at once with the client's bytes unread would send a TCP reset, and a
  *     reset makes the client's system drop the answer's bytes it has not read yet.</li>
  * </ul>
  * {@link BytesWatch}, ahead of the framer in the pipeline, reports each read: the framer keeps a
@@ -65,7 +65,7 @@ final class ClientHandler extends ChannelInboundHandlerAdapter implements Deadli
     private static final int BODY = 3;
     private static final int NONE = 4;
     private static final int LINGER = 5;
-    /** How long a connection closing after an early answer still reads the client's upload. */
+    /** How long at most a connection closing after an early answer still reads the client's upload. */
     static final Duration LINGER_TIME = Duration.ofSeconds(5);
 
     private final ProxyContext px;
@@ -162,7 +162,7 @@ final class ClientHandler extends ChannelInboundHandlerAdapter implements Deadli
             case HEAD -> limits.headTimeout().toNanos();
             case IDLE -> limits.idleTimeout().toNanos();
             case BODY -> limits.bodyStallTimeout().toNanos();
-            case LINGER -> LINGER_TIME.toNanos();
+            case LINGER -> Math.min(LINGER_TIME.toNanos(), limits.bodyStallTimeout().toNanos());
             default -> 0;
         };
         if (length == 0 || deadlines == null) {
@@ -416,7 +416,8 @@ final class ClientHandler extends ChannelInboundHandlerAdapter implements Deadli
     /**
      * The answer came before the request's body ended and is written: the connection's sending
      * side is shut (a FIN after the answer), and what the client still sends is read and
-     * dropped until it closes or {@code LINGER_TIME} has passed ({@code LINGER}).
+     * dropped until it closes or {@code LINGER_TIME} (or the body-stall timeout, if shorter) has
+     * passed ({@code LINGER}).
      */
     private void linger(ChannelFuture written) {
         Channel ch = ctx.channel();

@@ -235,6 +235,22 @@ class ClientLimitsIT {
         assertThat(connect().send(GET).response()).as("and the next request is served").startsWith("HTTP/1.1 200");
     }
 
+    /**
+     * An answer that comes before the body ended closes the connection after a linger: a FIN
+     * right after the answer, the client's bytes read and dropped, and the connection gone once
+     * the body-stall timeout (shorter than the 5 s cap here) has passed, though this client
+     * never closes its side.
+     */
+    @Test
+    void aConnectionClosingAfterAnEarlyAnswerLingersNoLongerThanTheBodyStallTimeout() throws Exception {
+        start(1, "{requestBuffer: 0, timeouts: {bodyStall: 300ms}}");
+        RawConnection c = connect().send("POST /upload HTTP/1.1\r\nHost: x\r\nSluice-Revision: default/model\r\n"
+                + "Content-Length: 100000\r\n\r\n0123456789");
+        assertThat(c.response()).startsWith("HTTP/1.1 408").contains("connection: close");
+        assertThat(c.closedByServer()).as("a FIN after the answer").isTrue();
+        await().atMost(Duration.ofSeconds(5)).until(() -> metrics().contains("sluice_client_connections 0.0"));
+    }
+
     @Test
     void aBodyLargerThanTheBufferStreamsOnceTheBufferIsFull() throws Exception {
         start(1, "{requestBuffer: 16, timeouts: {bodyStall: 30s}}");
