@@ -170,11 +170,55 @@ class ReplicasIT {
         for (int i = 0; i < PODS; i++) {
             pods.add(new RecordingPod("pod-" + i, 3));
         }
+        // Static peers need every port before any replica starts: a port found free may be
+        // taken (another connection's local port) before its replica binds it, and that replica
+        // exits; then all three start again on other ports.
+        for (int attempt = 1; !startReplicas(); attempt++) {
+            assertThat(attempt).as("ports kept being taken").isLessThan(5);
+        }
+    }
+
+    /** Starts the three replicas; true once all listen, false (all stopped) if one exited first. */
+    private boolean startReplicas() throws Exception {
         for (String id : IDS) {
             ports.put(id, new int[] {freePort(), freePort()});
         }
         for (String id : IDS) {
             start(id);
+        }
+        await().atMost(Duration.ofSeconds(90)).until(() -> {
+            for (String id : IDS) {
+                if (replicas.get(id).isAlive() && !listening(id)) {
+                    return false;
+                }
+            }
+            return true;
+        });
+        boolean all = true;
+        for (String id : IDS) {
+            if (!replicas.get(id).isAlive()) {
+                all = false;
+                System.out.println("replica " + id + " exited while starting; its log:\n"
+                        + Files.readString(dir.resolve(id + ".log")));
+            }
+        }
+        if (!all) {
+            for (Process p : replicas.values()) {
+                p.destroyForcibly();
+                p.waitFor(10, TimeUnit.SECONDS);
+            }
+            replicas.clear();
+        }
+        return all;
+    }
+
+    /** Whether replica {@code id}'s control port answers. */
+    private boolean listening(String id) throws InterruptedException {
+        try {
+            get(id, "/v1/revisions");
+            return true;
+        } catch (IOException notYet) {
+            return false;
         }
     }
 
