@@ -23,6 +23,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.awaitility.core.ConditionTimeoutException;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -186,14 +187,22 @@ class ReplicasIT {
         for (String id : IDS) {
             start(id);
         }
-        await().atMost(Duration.ofSeconds(90)).until(() -> {
-            for (String id : IDS) {
-                if (replicas.get(id).isAlive() && !listening(id)) {
-                    return false;
+        try {
+            await().atMost(Duration.ofSeconds(90)).until(() -> {
+                for (String id : IDS) {
+                    if (replicas.get(id).isAlive() && !listening(id)) {
+                        return false;
+                    }
                 }
+                return true;
+            });
+        } catch (ConditionTimeoutException e) {
+            for (String id : IDS) {
+                System.out.println("replica " + id + " (alive: " + replicas.get(id).isAlive() + ") did not listen;"
+                        + " its log:\n" + Files.readString(dir.resolve(id + ".log")));
             }
-            return true;
-        });
+            throw e;
+        }
         boolean all = true;
         for (String id : IDS) {
             if (!replicas.get(id).isAlive()) {
