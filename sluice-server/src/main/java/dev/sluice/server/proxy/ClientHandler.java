@@ -48,10 +48,11 @@ import java.util.ArrayDeque;
  *     it), the exchange answers 408 {@code request-body-timeout} and frees the pod.</li>
  * <li>{@code NONE}: the request is whole; the exchange's own deadlines apply.</li>
  * <li>{@code LINGER}: the connection closes after an answer that came before the request's
- *     body ended (a pod, or Sluice, answered early): Sluice has sent the answer and a FIN and
- *     reads and drops what the client still sends, until the client closes or {@link #LINGER_TIME}
- *     (or {@code client.timeouts.bodyStall}, if shorter) has passed. Closing at once with the client's bytes unread would send a TCP reset, and a
- *     reset makes the client's system drop the answer's bytes it has not read yet.</li>
+ *     body ended (a pod, or Sluice, answered early): Sluice sends the answer and a FIN and
+ *     reads and drops what the client still sends, until the client closes or
+ *     {@link #LINGER_TIME} (or {@code client.timeouts.bodyStall}, if shorter) has passed.
+ *     Closing at once with the client's bytes unread would send a TCP reset, and a reset makes
+ *     the client's system drop the answer's bytes it has not read yet.</li>
  * </ul>
  * {@link BytesWatch}, ahead of the framer in the pipeline, reports each read: the framer keeps a
  * partial head to itself, so only that handler sees a head arrive byte by byte. All of this
@@ -348,6 +349,8 @@ final class ClientHandler extends ChannelInboundHandlerAdapter implements Deadli
             drainBacklog();
             ChannelFuture written = ctx.writeAndFlush(Unpooled.EMPTY_BUFFER);
             if (!e.requestComplete() && !e.isTunnel() && !http2) {
+                setPhase(NONE);
+                phase = LINGER; // from now on what the client sends is dropped; the deadline starts once written
                 written.addListener((ChannelFutureListener) this::linger);
             } else {
                 written.addListener(ChannelFutureListener.CLOSE);
